@@ -1,0 +1,1 @@
+"""Pure functions from states (or records) to thermodynamic quantities, and figures."""

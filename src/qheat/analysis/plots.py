@@ -1,0 +1,97 @@
+"""Figures in the style of seed 001: Fig. 3 panels for trajectories, and sweep summaries (Fig. 13).
+
+Functions take result dictionaries (the JSON that ``qheat run`` writes) and return a Figure.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+
+def _values(xs: Sequence[Any]) -> np.ndarray:
+    return np.array([np.nan if x is None else x for x in xs], dtype=float)
+
+
+def _title(result: dict[str, Any]) -> str:
+    spec = result["spec"]
+    return spec.get("name") or "spec"
+
+
+def trajectory_figure(results: Sequence[dict[str, Any]]) -> plt.Figure:
+    """Fig. 3 of seed 001, one column per result.
+
+    Row 1: energy absorbed by each subsystem, E_k(t) - E_k(0), vs interaction number (Fig. 3(b)-(d)).
+    Row 2: heat received by the bath and free-energy change of the system (Fig. 3(e)-(g)).
+    Row 3: apparent temperature of each subsystem, bath temperature dashed (Fig. 3(h)-(j)).
+    """
+    cols = len(results)
+    fig, axes = plt.subplots(3, cols, figsize=(4.2 * cols, 9.0), squeeze=False, sharex="col")
+    for j, res in enumerate(results):
+        steps = np.asarray(res["steps"])
+        ax_e, ax_q, ax_t = axes[:, j]
+        for k, sub in enumerate(res["subsystems"]):
+            e = _values(sub["energy"])
+            ax_e.plot(steps, e - e[0], color=COLORS[k % len(COLORS)], label=sub["label"])
+        ax_e.axhline(0.0, color="0.6", lw=0.6)
+        ax_e.set_title(_title(res), fontsize=10)
+        ax_q.plot(steps, _values(res["bath"]["heat_received"]), color="C3", label="heat to bath $Q_R$")
+        free = _values(res["system"]["free_energy"])
+        ax_q.plot(steps, free - free[0], color="C4", ls="-.", label=r"$\Delta F_S$")
+        ax_q.axhline(0.0, color="0.6", lw=0.6)
+        t_r = res["bath"]["temperature"]
+        finite = []
+        for k, sub in enumerate(res["subsystems"]):
+            at = _values(sub["apparent_temperature"])
+            finite.extend(at[np.isfinite(at)])
+            ax_t.plot(steps, at, color=COLORS[k % len(COLORS)], label=f"AT of {sub['label']}")
+        ax_t.axhline(t_r, color="k", ls="--", lw=1.0, label="$T_R$")
+        temps = [sub.get("temperature", t_r) for sub in res["subsystems"]]
+        top = 2.0 * max(temps + [t_r])
+        ax_t.set_ylim(0.0, top)
+        ax_t.set_xlabel("interaction number")
+        if j == 0:
+            ax_e.set_ylabel(r"energy absorbed $E_k(t)-E_k(0)$ [$\delta$]")
+            ax_q.set_ylabel(r"energy [$\delta$]")
+            ax_t.set_ylabel(r"apparent temperature [$\delta/k_B$]")
+        for ax in (ax_e, ax_q, ax_t):
+            ax.grid(alpha=0.25)
+        if j == cols - 1:
+            for ax in (ax_e, ax_q, ax_t):
+                ax.legend(fontsize=8, loc="best")
+    fig.text(0.5, 0.005, "heat_received > 0: system -> bath; AT gaps: Eq. (49) undefined", ha="center", fontsize=8, color="0.4")
+    fig.tight_layout(rect=(0, 0.02, 1, 1))
+    return fig
+
+
+def sweep_figure(result: dict[str, Any]) -> plt.Figure:
+    """Fig. 13 of seed 001: heat absorbed by each subsystem and coherence consumed vs the swept parameter."""
+    sweep, points = result["sweep"], result["points"]
+    x = np.asarray(sweep["values"], dtype=float)
+    fig, (ax_h, ax_c) = plt.subplots(1, 2, figsize=(9.0, 3.8))
+    n = len(points[0]["subsystems"])
+    for k in range(n):
+        ax_h.plot(x, [p["subsystems"][k]["heat_absorbed"] for p in points], "o-", label=f"S{k + 1}")
+    ax_h.plot(x, [p["bath"]["heat_received"][-1] for p in points], "s--", color="C3", label="bath")
+    ax_h.axhline(0.0, color="0.6", lw=0.6)
+    ax_h.set_xlabel(sweep["parameter"])
+    ax_h.set_ylabel(r"heat absorbed after the run [$\delta$]")
+    ax_h.legend(fontsize=8)
+    coh = [p["system"]["coherence"][0] - p["system"]["coherence"][-1] for p in points]
+    free = [p["system"]["free_energy"][0] - p["system"]["free_energy"][-1] for p in points]
+    ax_c.plot(x, coh, "o-", color="C4", label="coherence consumed $C_0 - C_{end}$")
+    ax_c.plot(x, free, "s--", color="C5", label=r"free energy consumed $F_0 - F_{end}$")
+    ax_c.set_xlabel(sweep["parameter"])
+    ax_c.legend(fontsize=8)
+    for ax in (ax_h, ax_c):
+        ax.grid(alpha=0.25)
+    fig.suptitle(_title(result), fontsize=10)
+    fig.tight_layout()
+    return fig

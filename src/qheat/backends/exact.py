@@ -1,0 +1,73 @@
+"""The exact engine: density-matrix propagation of the n subsystems plus one bath particle R.
+
+Every collision starts from rho_S (x) rho_R^th with a fresh thermal R (qubit n), applies the
+stages of ``circuits.collision_stages`` (a partial SWAP per subsystem in the cascade order, or
+one joint exchange in simultaneous mode), and records a ``Snapshot`` after every stage.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..circuits import collision_stages
+from ..errors import QheatError
+from ..linalg import apply_unitary, reduced_state, tensor_product
+from ..specs import CascadeSpec
+from ..states import gibbs_state
+
+MAX_SUBSYSTEMS = 10
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """The state after ``step`` single S_k-R interactions.
+
+    rho_s: system state; rho_r: current bath particle; rho_kr[k]: reduced state of (S_k, R) with
+    S_k on the low bit; fresh_bath: R was a fresh thermal particle before this step (a collision
+    began); subsystems: the S_k (0-based) that interacted in this step.
+    """
+
+    step: int
+    collision: int
+    subsystems: tuple[int, ...]
+    rho_s: np.ndarray
+    rho_r: np.ndarray
+    rho_kr: np.ndarray
+    fresh_bath: bool
+
+
+def _snapshot(rho: np.ndarray, n: int, step: int, collision: int, subsystems: tuple[int, ...], fresh: bool) -> Snapshot:
+    return Snapshot(
+        step=step,
+        collision=collision,
+        subsystems=subsystems,
+        rho_s=reduced_state(rho, range(n)),
+        rho_r=reduced_state(rho, [n]),
+        rho_kr=np.stack([reduced_state(rho, [k, n]) for k in range(n)]),
+        fresh_bath=fresh,
+    )
+
+
+def simulate(spec: CascadeSpec) -> Iterator[Snapshot]:
+    """Yield the initial snapshot and one after every stage of every collision."""
+    n = spec.n
+    if n > MAX_SUBSYSTEMS:
+        raise QheatError(f"the exact engine handles at most {MAX_SUBSYSTEMS} subsystems, the spec has {n}")
+    delta = spec.system.delta
+    bath = gibbs_state(spec.bath.temperature, delta)
+    stages = collision_stages(spec.protocol, n, spec.interaction.g, spec.interaction.tau, spec.order)
+    matrices = [s.matrix for s in stages]
+    rho_s = spec.initial_state()
+    rho = tensor_product(rho_s, bath)
+    yield _snapshot(rho, n, 0, 0, (), True)
+    step = 0
+    for collision in range(1, spec.interaction.collisions + 1):
+        rho = tensor_product(rho_s, bath)
+        for i, (stage, u) in enumerate(zip(stages, matrices)):
+            rho = apply_unitary(rho, u, stage.qubits)
+            step += len(stage.subsystems)
+            snap = _snapshot(rho, n, step, collision, stage.subsystems, i == 0)
+            yield snap
+        rho_s = snap.rho_s

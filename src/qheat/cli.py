@@ -1,0 +1,141 @@
+"""The ``qheat`` command: list, show, run and plot experiments. Bad input: one line, exit code 2."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import QheatError
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .specs import bundled_groups, bundled_names, load_spec
+
+    for name in bundled_names():
+        print(f"{name:20s} {load_spec(name).description}")
+    for group, members in bundled_groups().items():
+        print(f"{group:20s} group: {', '.join(members)}")
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from .specs import load_specs
+
+    for spec in load_specs(args.spec):
+        print(json.dumps(spec.to_dict(), indent=1))
+    return 0
+
+
+def _read_result(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise QheatError(f"no such file: {path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise QheatError(f"{path} is not JSON: {exc}") from None
+    if not isinstance(data, dict) or "spec" not in data or not ("steps" in data or "sweep" in data):
+        raise QheatError(f"{path} is not a qheat result (no 'spec' and 'steps'); make one with 'qheat run'")
+    return data
+
+
+def _targets(specs: list, output: str | None) -> list[Path]:
+    if output and output.endswith(".json"):
+        if len(specs) != 1:
+            raise QheatError(f"--output {output} names one file but there are {len(specs)} specs; give a directory")
+        return [Path(output)]
+    folder = Path(output or "results")
+    return [folder / f"{spec.key()}.json" for spec in specs]
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from . import run
+    from .backends import get_backend
+    from .specs import load_specs
+
+    get_backend(args.backend)
+    specs = [s for name in args.spec for s in load_specs(name)]
+    for spec, target in zip(specs, _targets(specs, args.output)):
+        if target.exists() and not args.force:
+            old = _read_result(target)
+            if old.get("spec") == spec.to_dict() and old.get("backend") == args.backend:
+                if not args.quiet:
+                    print(f"{spec.key()}: up to date in {target} (--force to redo)")
+                continue
+            raise QheatError(f"{target} holds a result of another spec or backend; use --force to overwrite or another --output")
+        result = run(spec, args.backend)
+        result.save(target)
+        if not args.quiet:
+            data = result.to_dict()
+            if "subsystems" in data:
+                heats = ", ".join(f"{s['label']} {s['heat_absorbed']:+.5f}" for s in data["subsystems"])
+                print(f"{spec.key()}: heat absorbed {heats} -> {target}")
+            else:
+                print(f"{spec.key()}: {len(data['points'])} sweep points -> {target}")
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    import matplotlib.pyplot as plt
+
+    from .analysis import plots
+
+    results = [_read_result(Path(p)) for p in args.results]
+    sweeps = [r for r in results if "sweep" in r]
+    if sweeps and len(results) > 1:
+        raise QheatError("plot a sweep result on its own (one file), trajectories together")
+    fig = plots.sweep_figure(sweeps[0]) if sweeps else plots.trajectory_figure(results)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=args.dpi)
+    plt.close(fig)
+    if not args.quiet:
+        print(f"figure -> {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="qheat", description="Quantum thermodynamics experiments on Qiskit.")
+    parser.add_argument("--version", action="version", version=f"qheat {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("list", help="list the bundled specs")
+    p.set_defaults(func=_cmd_list)
+    p = sub.add_parser("show", help="print a spec (name or path) as JSON")
+    p.add_argument("spec")
+    p.set_defaults(func=_cmd_show)
+    p = sub.add_parser("run", help="run specs (bundled names, group names or TOML/JSON paths)")
+    p.add_argument("spec", nargs="+")
+    p.add_argument("--backend", default="exact", help="backend name (default: exact)")
+    p.add_argument("--output", help="a .json file for one spec, else a directory (default: results/)")
+    p.add_argument("--force", action="store_true", help="redo and overwrite results already on disk")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("plot", help="draw result files: Fig. 3 panels, or a sweep summary")
+    p.add_argument("results", nargs="+")
+    p.add_argument("--output", default="qheat.png", help="image file (PNG, PDF, SVG)")
+    p.add_argument("--dpi", type=int, default=150)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_plot)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except QheatError as exc:
+        print(f"qheat: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"qheat: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qheat: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

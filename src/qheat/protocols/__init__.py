@@ -1,0 +1,1 @@
+"""One module per experiment family, with the same verbs: run(spec, backend) and analyze(records, spec)."""

@@ -1,0 +1,371 @@
+"""What an experiment IS: frozen dataclasses, read from TOML and written to JSON losslessly.
+
+The cascade spec (seed 001) in TOML::
+
+    protocol = "cascade"            # or "simultaneous" (all S_k meet R at once, SI Fig. 11)
+    [system]
+    temperatures = [1.0, 1.0, 1.0]  # T_k in units of delta (k_B = hbar = 1)
+    [[system.coherence]]            # c_pq = strength * exp(i phase), 1-based pair p < q
+    pair = [1, 2]
+    strength = 0.5
+    phase = 3.141592653589793
+    [bath]
+    temperature = 0.9
+    [interaction]
+    g = 20.0
+    tau = 0.01
+    order = [1, 2, 3]               # cascade order; default 1..n
+    collisions = 100
+
+An optional ``[sweep]`` table (``parameter = "system.coherence.0.strength"``, ``values = [...]``)
+turns one spec into a family: each value replaces the field at that dotted path.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import QheatError
+from .states import PairCoherence, check_positive
+
+PROTOCOLS = ("cascade", "simultaneous")
+
+
+# ----------------------------------------------------------------------------- dataclasses
+
+
+@dataclass(frozen=True)
+class Coherence:
+    """c_pq = strength * exp(i phase) between S_p and S_q (1-based, p < q). A negative strength is phase + pi."""
+
+    pair: tuple[int, int]
+    strength: float
+    phase: float = 0.0
+
+    @property
+    def c(self) -> complex:
+        return complex(self.strength * math.cos(self.phase), self.strength * math.sin(self.phase))
+
+
+@dataclass(frozen=True)
+class System:
+    """n two-level subsystems H_k = (delta/2) sigma_z at temperatures T_k, with pairwise coherence."""
+
+    temperatures: tuple[float, ...]
+    coherence: tuple[Coherence, ...] = ()
+    delta: float = 1.0
+
+    @property
+    def n(self) -> int:
+        return len(self.temperatures)
+
+    def pair_coherences(self) -> list[PairCoherence]:
+        return [PairCoherence(c.pair[0] - 1, c.pair[1] - 1, c.c) for c in self.coherence]
+
+
+@dataclass(frozen=True)
+class Bath:
+    """Identical bath particles R, each a qubit with the subsystems' gap, thermal at T_R."""
+
+    temperature: float
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """Partial SWAPs U_k = exp(-i tau g (s+^k s-^R + h.c.)); ``order`` is 1-based (None: 1..n)."""
+
+    g: float
+    tau: float
+    collisions: int
+    order: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A family of specs: ``values`` substituted at the dotted ``parameter`` path."""
+
+    parameter: str
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class CascadeSpec:
+    """Seed 001's collision model: cascade (Fig. 1) or simultaneous (SI Fig. 11) contact."""
+
+    protocol: str
+    system: System
+    bath: Bath
+    interaction: Interaction
+    name: str = ""
+    description: str = ""
+    sweep: Sweep | None = None
+
+    @property
+    def n(self) -> int:
+        return self.system.n
+
+    @property
+    def order(self) -> tuple[int, ...]:
+        """0-based interaction order of the subsystems."""
+        if self.interaction.order is None:
+            return tuple(range(self.n))
+        return tuple(k - 1 for k in self.interaction.order)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-ready); ``from_dict(spec.to_dict()) == spec``."""
+        return _strip_none(_asdict(self))
+
+    def key(self) -> str:
+        """A name for the result file: the spec's name, else a hash of its content."""
+        if self.name:
+            return self.name
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return "spec-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+
+    def initial_state(self):
+        """rho_S^0 of Eq. (S4) (checked positive semidefinite)."""
+        return check_positive(self.system.temperatures, self.system.pair_coherences(), self.system.delta)
+
+
+Spec = CascadeSpec
+
+
+def _asdict(obj: Any) -> Any:
+    if hasattr(obj, "__dataclass_fields__"):
+        return {f: _asdict(getattr(obj, f)) for f in obj.__dataclass_fields__}
+    if isinstance(obj, tuple | list):
+        return [_asdict(x) for x in obj]
+    return obj
+
+
+def _strip_none(d: Any) -> Any:
+    if isinstance(d, dict):
+        return {k: _strip_none(v) for k, v in d.items() if v is not None and v != ""}
+    if isinstance(d, list):
+        return [_strip_none(x) for x in d]
+    return d
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def _table(data: Any, where: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise QheatError(f"{where} must be a table, got {type(data).__name__}")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise QheatError(f"unknown key {unknown[0]!r} in {where}; expected one of {sorted(allowed)}")
+    missing = sorted(required - set(data))
+    if missing:
+        raise QheatError(f"{where} is missing the key {missing[0]!r}")
+    return data
+
+
+def _number(value: Any, where: str, *, positive: bool = False, nonnegative: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise QheatError(f"{where} must be a number, got {value!r}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise QheatError(f"{where} must be finite, got {value!r}")
+    if positive and x <= 0:
+        raise QheatError(f"{where} must be > 0, got {value!r}")
+    if nonnegative and x < 0:
+        raise QheatError(f"{where} must be >= 0, got {value!r}")
+    return x
+
+
+def _integer(value: Any, where: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise QheatError(f"{where} must be a whole number, got {value!r}")
+    if value < minimum:
+        raise QheatError(f"{where} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        raise QheatError(f"{where} must be a list, got {value!r}")
+    return list(value)
+
+
+def spec_from_dict(data: dict[str, Any], *, name: str = "") -> CascadeSpec:
+    """Validate plain data (from TOML or JSON) into a spec; bad input raises QheatError."""
+    top = _table(
+        data, "the spec", {"protocol", "name", "description", "system", "bath", "interaction", "sweep"},
+        {"protocol", "system", "bath", "interaction"},
+    )
+    protocol = top["protocol"]
+    if protocol not in PROTOCOLS:
+        raise QheatError(f"unknown protocol {protocol!r}; expected one of {list(PROTOCOLS)}")
+
+    sysd = _table(top["system"], "[system]", {"temperatures", "coherence", "delta"}, {"temperatures"})
+    temps = tuple(
+        _number(t, f"system.temperatures[{i}]", positive=True)
+        for i, t in enumerate(_list(sysd["temperatures"], "system.temperatures"))
+    )
+    n = len(temps)
+    if n == 0:
+        raise QheatError("system.temperatures must list at least one subsystem temperature")
+    delta = _number(sysd.get("delta", 1.0), "system.delta", positive=True)
+    coherences, seen = [], set()
+    for i, cd in enumerate(_list(sysd.get("coherence", []), "system.coherence")):
+        where = f"system.coherence[{i}]"
+        cd = _table(cd, where, {"pair", "strength", "phase"}, {"pair", "strength"})
+        pair = [_integer(x, f"{where}.pair", minimum=1) for x in _list(cd["pair"], f"{where}.pair")]
+        if len(pair) != 2:
+            raise QheatError(f"{where}.pair must have two entries, got {cd['pair']!r}")
+        p, q = pair
+        if p > n or q > n:
+            raise QheatError(f"{where}.pair {pair} names subsystem {max(p, q)}, but there are only {n}")
+        if p == q:
+            raise QheatError(f"{where}.pair {pair} pairs a subsystem with itself; use two different subsystems")
+        if p > q:
+            raise QheatError(f"{where}.pair {pair}: list the lower index first ([{q}, {p}] with the opposite phase)")
+        if (p, q) in seen:
+            raise QheatError(f"{where}.pair {pair} is given twice")
+        seen.add((p, q))
+        coherences.append(Coherence((p, q), _number(cd["strength"], f"{where}.strength"),
+                                    _number(cd.get("phase", 0.0), f"{where}.phase")))
+    system = System(temps, tuple(coherences), delta)
+
+    bathd = _table(top["bath"], "[bath]", {"temperature"}, {"temperature"})
+    bath = Bath(_number(bathd["temperature"], "bath.temperature", positive=True))
+
+    intd = _table(top["interaction"], "[interaction]", {"g", "tau", "order", "collisions"}, {"g", "tau", "collisions"})
+    order = None
+    if "order" in intd:
+        if protocol == "simultaneous":
+            raise QheatError("interaction.order has no meaning for protocol 'simultaneous' (all S_k meet R at once); remove it")
+        order = tuple(_integer(k, "interaction.order", minimum=1) for k in _list(intd["order"], "interaction.order"))
+        if sorted(order) != list(range(1, n + 1)):
+            raise QheatError(f"interaction.order {list(order)} is not a permutation of 1..{n}")
+    interaction = Interaction(
+        _number(intd["g"], "interaction.g"),
+        _number(intd["tau"], "interaction.tau", nonnegative=True),
+        _integer(intd["collisions"], "interaction.collisions", minimum=0),
+        order,
+    )
+
+    sweep = None
+    if "sweep" in top:
+        swd = _table(top["sweep"], "[sweep]", {"parameter", "values"}, {"parameter", "values"})
+        if not isinstance(swd["parameter"], str):
+            raise QheatError("sweep.parameter must be a dotted path such as 'system.coherence.0.strength'")
+        values = tuple(_number(v, "sweep.values") for v in _list(swd["values"], "sweep.values"))
+        if not values:
+            raise QheatError("sweep.values is empty")
+        sweep = Sweep(swd["parameter"], values)
+
+    desc = top.get("description", "")
+    spec = CascadeSpec(protocol, system, bath, interaction, str(top.get("name", name) or name), str(desc), sweep)
+    if sweep is None:
+        spec.initial_state()  # refuse unphysical states now, with the allowed strength
+    else:
+        expand(spec)
+    return spec
+
+
+def expand(spec: CascadeSpec) -> list[CascadeSpec]:
+    """The specs of a sweep, one per value (a spec without a sweep is its own family of one)."""
+    if spec.sweep is None:
+        return [spec]
+    data = spec.to_dict()
+    data.pop("sweep")
+    out = []
+    for value in spec.sweep.values:
+        point = copy.deepcopy(data)
+        _set_path(point, spec.sweep.parameter, value)
+        point["name"] = f"{spec.key()}[{spec.sweep.parameter}={value:g}]"
+        out.append(spec_from_dict(point))
+    return out
+
+
+def _set_path(data: dict[str, Any], path: str, value: float) -> None:
+    parts = path.split(".")
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        try:
+            if isinstance(node, list):
+                idx = int(part)
+                if last:
+                    node[idx] = value
+                else:
+                    node = node[idx]
+            elif isinstance(node, dict) and (part in node or last):
+                if last:
+                    node[part] = value
+                else:
+                    node = node[part]
+            else:
+                raise KeyError(part)
+        except (KeyError, IndexError, ValueError):
+            raise QheatError(f"sweep.parameter {path!r}: no field {'.'.join(parts[: i + 1])!r} in this spec") from None
+
+
+# ----------------------------------------------------------------------------- loading
+
+_LIBRARY = "spec_library"
+
+
+def _library_files() -> dict[str, Any]:
+    root = resources.files("qheat") / _LIBRARY
+    return {p.name[:-5]: p for p in root.iterdir() if p.name.endswith(".toml") and p.name != "groups.toml"}
+
+
+def bundled_groups() -> dict[str, list[str]]:
+    """Names that stand for several bundled specs (``fig3`` -> its three cases)."""
+    text = (resources.files("qheat") / _LIBRARY / "groups.toml").read_text()
+    return {k: list(v) for k, v in tomllib.loads(text).items()}
+
+
+def bundled_names() -> list[str]:
+    return sorted(_library_files())
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise QheatError(f"malformed TOML in {source}: {exc}") from None
+
+
+def load_spec(name_or_path: str | Path) -> CascadeSpec:
+    """One spec from a bundled name, a TOML file, or a JSON file (a spec or a result holding one)."""
+    specs = load_specs(name_or_path)
+    if len(specs) != 1:
+        raise QheatError(f"{name_or_path!s} names {len(specs)} specs; load_specs() returns them all")
+    return specs[0]
+
+
+def load_specs(name_or_path: str | Path) -> list[CascadeSpec]:
+    """Specs named by a bundled name, a group name (``fig3``), or a file path."""
+    text = str(name_or_path)
+    path = Path(text)
+    if path.suffix in (".toml", ".json") or path.exists():
+        if not path.is_file():
+            raise QheatError(f"spec file {text} does not exist")
+        raw = path.read_text()
+        if path.suffix == ".json":
+            try:
+                data = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise QheatError(f"malformed JSON in {text}: {exc}") from None
+            data = data.get("spec", data) if isinstance(data, dict) else data
+        else:
+            data = _parse_toml(raw, text)
+        return [spec_from_dict(data, name=path.stem)]
+    files = _library_files()
+    if text in files:
+        return [spec_from_dict(_parse_toml(files[text].read_text(), text), name=text)]
+    groups = bundled_groups()
+    if text in groups:
+        return [load_spec(member) for member in groups[text]]
+    raise QheatError(f"unknown spec {text!r}: not a file and not a bundled name; 'qheat list' shows the bundled specs")
