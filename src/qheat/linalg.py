@@ -41,19 +41,14 @@ def _mix(src: np.ndarray, u: np.ndarray, axes: Sequence[int]) -> np.ndarray:
             key[axis] = (index >> j) & 1
         return arr[tuple(key)]
 
-    out = np.empty_like(src)
+    out = src.copy()
     for o in range(u.shape[0]):
         nonzero = np.flatnonzero(u[o])
+        if nonzero.size == 1 and nonzero[0] == o and u[o, o] == 1.0:
+            continue  # this block is left as it is
         dst = view(out, o)
-        if nonzero.size == 0:
-            dst[...] = 0.0
-            continue
-        first = nonzero[0]
-        if nonzero.size == 1 and first == o and u[o, o] == 1.0:
-            dst[...] = view(src, o)
-            continue
-        np.multiply(view(src, first), u[o, first], out=dst)
-        for i in nonzero[1:]:
+        dst[...] = 0.0
+        for i in nonzero:
             dst += u[o, i] * view(src, i)
     return out
 
