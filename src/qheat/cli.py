@@ -85,8 +85,15 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     sweeps = [r for r in results if "sweep" in r]
     if sweeps and len(results) > 1:
         raise QheatError("plot a sweep result on its own (one file), trajectories together")
-    fig = plots.sweep_figure(sweeps[0]) if sweeps else plots.trajectory_figure(results)
     out = Path(args.output)
+    fmt = out.suffix.lstrip(".").lower()
+    supported = plt.figure().canvas.get_supported_filetypes()
+    plt.close("all")
+    if fmt not in supported:
+        raise QheatError(f"cannot write a figure as {out.name!r}; use one of .{', .'.join(sorted(supported))}")
+    if args.dpi <= 0:
+        raise QheatError(f"--dpi must be positive, got {args.dpi}")
+    fig = plots.sweep_figure(sweeps[0]) if sweeps else plots.trajectory_figure(results)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=args.dpi)
     plt.close(fig)
@@ -95,12 +102,19 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes, like every other bad input, get one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"qheat: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="qheat", description="Quantum thermodynamics experiments on Qiskit.")
+    parser = _Parser(prog="qheat", description="Quantum thermodynamics experiments on Qiskit.")
     parser.add_argument("--version", action="version", version=f"qheat {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("list", help="list the bundled specs")
     p.set_defaults(func=_cmd_list)
     p = sub.add_parser("show", help="print a spec (name or path) as JSON")
@@ -111,13 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="exact", help="backend name (default: exact)")
     p.add_argument("--output", help="a .json file for one spec, else a directory (default: results/)")
     p.add_argument("--force", action="store_true", help="redo and overwrite results already on disk")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("plot", help="draw result files: Fig. 3 panels, or a sweep summary")
     p.add_argument("results", nargs="+")
     p.add_argument("--output", default="qheat.png", help="image file (PNG, PDF, SVG)")
     p.add_argument("--dpi", type=int, default=150)
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_plot)
     return parser
 

@@ -171,7 +171,10 @@ def _table(data: Any, where: str, allowed: set[str], required: set[str]) -> dict
 def _number(value: Any, where: str, *, positive: bool = False, nonnegative: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise QheatError(f"{where} must be a number, got {value!r}")
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf
     if not math.isfinite(x):
         raise QheatError(f"{where} must be finite, got {value!r}")
     if positive and x <= 0:
@@ -182,6 +185,8 @@ def _number(value: Any, where: str, *, positive: bool = False, nonnegative: bool
 
 
 def _integer(value: Any, where: str, *, minimum: int) -> int:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise QheatError(f"{where} must be a finite whole number, got {value!r}")
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
         raise QheatError(f"{where} must be a whole number, got {value!r}")
     if value < minimum:
@@ -264,7 +269,10 @@ def spec_from_dict(data: dict[str, Any], *, name: str = "") -> CascadeSpec:
         sweep = Sweep(swd["parameter"], values)
 
     desc = top.get("description", "")
-    spec = CascadeSpec(protocol, system, bath, interaction, str(top.get("name", name) or name), str(desc), sweep)
+    spec_name = str(top.get("name", name) or name)
+    if any(ch in spec_name for ch in '/\\:') or spec_name.startswith("."):
+        raise QheatError(f"spec name {spec_name!r} must not contain '/', '\\' or ':' or start with '.' (it names the result file)")
+    spec = CascadeSpec(protocol, system, bath, interaction, spec_name, str(desc), sweep)
     if sweep is None:
         spec.initial_state()  # refuse unphysical states now, with the allowed strength
     else:
@@ -349,7 +357,8 @@ def load_specs(name_or_path: str | Path) -> list[CascadeSpec]:
     """Specs named by a bundled name, a group name (``fig3``), or a file path."""
     text = str(name_or_path)
     path = Path(text)
-    if path.suffix in (".toml", ".json") or path.exists():
+    files, groups = _library_files(), bundled_groups()
+    if path.is_file() or (path.suffix in (".toml", ".json") and text not in files):
         if not path.is_file():
             raise QheatError(f"spec file {text} does not exist")
         raw = path.read_text()
@@ -362,10 +371,8 @@ def load_specs(name_or_path: str | Path) -> list[CascadeSpec]:
         else:
             data = _parse_toml(raw, text)
         return [spec_from_dict(data, name=path.stem)]
-    files = _library_files()
     if text in files:
         return [spec_from_dict(_parse_toml(files[text].read_text(), text), name=text)]
-    groups = bundled_groups()
     if text in groups:
         return [load_spec(member) for member in groups[text]]
     raise QheatError(f"unknown spec {text!r}: not a file and not a bundled name; 'qheat list' shows the bundled specs")

@@ -83,13 +83,14 @@ def coherent_state(
 def max_coherence_scale(temperatures: Sequence[float], coherences: Sequence[PairCoherence], delta: float = 1.0) -> float:
     """Largest s >= 0 such that rho^th + s * (coherence terms) stays positive semidefinite.
 
-    rho^th is positive definite at finite T, so the bound is 1 / lambda_max(rho^-1/2 M rho^-1/2).
+    rho^th is positive definite at finite T, so rho^th + s M >= 0 iff 1 + s lambda >= 0 for every
+    eigenvalue lambda of K = rho^-1/2 M rho^-1/2: the bound is -1 / lambda_min(K).
     """
     thermal = thermal_product_state(temperatures, delta)
     m = coherent_state(temperatures, coherences, delta) - thermal
     w = 1.0 / np.sqrt(np.real(np.diag(thermal)))
-    lam = np.linalg.eigvalsh(w[:, None] * m * w[None, :]).max()
-    return float("inf") if lam <= 1e-15 else float(1.0 / lam)
+    lam = np.linalg.eigvalsh(w[:, None] * m * w[None, :]).min()
+    return float("inf") if lam >= -1e-15 else float(-1.0 / lam)
 
 
 def check_positive(
