@@ -4,9 +4,10 @@ Qubit order is Qiskit's (little-endian): qubit ``j`` is bit ``j`` of a basis ind
 density matrix of ``N`` qubits reshaped to ``(2,)*2N`` has row axis ``N-1-j`` for qubit ``j``.
 
 Why not ``qiskit.quantum_info`` here: measured on this machine (2 cores) for 9 qubits,
-``DensityMatrix.evolve`` of a two-qubit gate takes 25 ms and ``entropy`` of a 256x256 state
-260 ms; the kernels below take about 6 ms and 1 ms, which is what keeps an 8-subsystem
-run of 100 collisions under 10 s. Their results are tested against ``qiskit.quantum_info``.
+``DensityMatrix.evolve`` of a two-qubit gate takes about 25 ms and ``entropy`` of a 256x256
+state about 260 ms; the kernels below take about 2-3 ms and 1 ms (blocks by excitation
+number), which keeps an 8-subsystem run of 100 collisions well under 10 s
+(``benchmarks/bench_exact.py``). Their results are tested against ``qiskit.quantum_info``.
 """
 from __future__ import annotations
 
@@ -28,41 +29,55 @@ def num_qubits(rho: np.ndarray) -> int:
     return n
 
 
-def _mix(src: np.ndarray, u: np.ndarray, axes: Sequence[int]) -> np.ndarray:
-    """out[.., b, ..] = sum_b' u[b, b'] src[.., b', ..] over the bit axes ``axes`` (axes[j] = bit j of b).
+def _mix(arr: np.ndarray, u: np.ndarray, axes: Sequence[int]) -> None:
+    """In place: arr[.., b, ..] <- sum_b' u[b, b'] arr[.., b', ..] over the bit axes ``axes`` (axes[j] = bit j).
 
-    Works on strided views, and skips zero entries and untouched rows of u, so a sparse gate
-    (a partial SWAP leaves |00>, |11> alone) costs only the blocks it mixes.
+    Works on strided views and touches only the blocks that u changes, so a sparse gate (a
+    partial SWAP leaves |00>, |11> alone) costs only the blocks it mixes.
     """
 
-    def view(arr: np.ndarray, index: int) -> np.ndarray:
+    def view(index: int) -> np.ndarray:
         key: list[Any] = [slice(None)] * arr.ndim
         for j, axis in enumerate(axes):
             key[axis] = (index >> j) & 1
         return arr[tuple(key)]
 
-    out = src.copy()
-    for o in range(u.shape[0]):
-        nonzero = np.flatnonzero(u[o])
-        if nonzero.size == 1 and nonzero[0] == o and u[o, o] == 1.0:
-            continue  # this block is left as it is
-        dst = view(out, o)
-        dst[...] = 0.0
-        for i in nonzero:
-            dst += u[o, i] * view(src, i)
-    return out
+    rows = [np.flatnonzero(u[o]) for o in range(u.shape[0])]
+    changed = [o for o in range(u.shape[0]) if not (rows[o].size == 1 and rows[o][0] == o and u[o, o] == 1.0)]
+    saved = {i: view(i).copy() for i in {int(i) for o in changed for i in rows[o]} if i in changed}
+    for o in changed:
+        dst = view(o)
+        if rows[o].size == 0:
+            dst[...] = 0.0
+            continue
+        first, *rest = rows[o]
+        np.multiply(saved.get(first, view(first)), u[o, first], out=dst)
+        for i in rest:
+            dst += u[o, i] * saved.get(i, view(i))
 
 
-def apply_unitary(rho: np.ndarray, unitary: np.ndarray, qubits: Sequence[int]) -> np.ndarray:
-    """Return U rho U^dagger with U acting on ``qubits`` (Qiskit order: qubits[0] is U's lowest bit)."""
+def apply_unitary(rho: np.ndarray, unitary: np.ndarray, qubits: Sequence[int], *, inplace: bool = False) -> np.ndarray:
+    """Return U rho U^dagger with U acting on ``qubits`` (Qiskit order: qubits[0] is U's lowest bit).
+
+    With ``inplace=True`` the result overwrites ``rho`` (for a caller that owns it).
+    """
     n = num_qubits(rho)
     qubits = list(qubits)
     if qubits == list(range(n)):
         return unitary @ rho @ unitary.conj().T
     d = rho.shape[0]
-    left = _mix(rho.reshape((2,) * n + (d,)), unitary, [n - 1 - q for q in qubits])
-    both = _mix(left.reshape((d,) + (2,) * n), unitary.conj(), [n - q for q in qubits])
-    return both.reshape(d, d)
+    out = rho if inplace else rho.copy()
+    _mix(out.reshape((2,) * n + (d,)), unitary, [n - 1 - q for q in qubits])
+    _mix(out.reshape((d,) + (2,) * n), unitary.conj(), [n - q for q in qubits])
+    return out
+
+
+def embed_unitary(unitary: np.ndarray, qubits: Sequence[int], n: int) -> np.ndarray:
+    """The 2^n x 2^n matrix of ``unitary`` acting on ``qubits`` of n (identity elsewhere)."""
+    d = 2**n
+    out = np.eye(d, dtype=complex)
+    _mix(out.reshape((2,) * n + (d,)), unitary, [n - 1 - q for q in qubits])
+    return out
 
 
 def reduced_state(rho: np.ndarray, keep: Sequence[int]) -> np.ndarray:
@@ -96,40 +111,45 @@ def tensor_product(*states: np.ndarray) -> np.ndarray:
 
 
 def hermitian_eigvalsh(rho: np.ndarray, tol: float = 1e-14) -> np.ndarray:
-    """Eigenvalues of a Hermitian matrix, diagonalising each decoupled block on its own.
+    """Eigenvalues of a Hermitian matrix, or of each in a stack (..., d, d), block by block.
 
     States that conserve a quantity (here: the excitation number) are block diagonal; the
-    blocks are found from the pattern of non-negligible entries, so the result is exact for
-    any Hermitian input, only faster when blocks exist.
+    blocks are found from the pattern of non-negligible entries (shared over the stack), so the
+    result is exact for any Hermitian input, only faster when blocks exist. The eigenvalues
+    come grouped by block, each block's in ascending order.
     """
-    d = rho.shape[0]
+    d = rho.shape[-1]
     if d <= 16:
         return np.linalg.eigvalsh(rho)
-    pattern = csr_matrix(np.abs(rho) > tol)
-    count, labels = connected_components(pattern, directed=False)
+    pattern = np.abs(rho) > tol
+    if pattern.ndim > 2:
+        pattern = pattern.reshape(-1, d, d).any(axis=0)
+    count, labels = connected_components(csr_matrix(pattern), directed=False)
     if count == 1:
         return np.linalg.eigvalsh(rho)
     values = []
     for c in range(count):
         idx = np.flatnonzero(labels == c)
-        values.append(np.linalg.eigvalsh(rho[np.ix_(idx, idx)]) if idx.size > 1 else rho[idx, idx].real)
-    return np.concatenate(values)
+        if idx.size == 1:
+            values.append(rho[..., idx, idx].real)
+        else:
+            values.append(np.linalg.eigvalsh(rho[..., idx[:, None], idx[None, :]]))
+    return np.concatenate(values, axis=-1)
 
 
-def entropy_of_probabilities(p: np.ndarray) -> float:
-    """Shannon entropy in nats; tiny negative round-off is treated as zero."""
-    p = np.asarray(p, dtype=float)
-    p = p[p > 1e-15]
-    return float(-np.sum(p * np.log(p)))
+def entropy_of_probabilities(p: np.ndarray) -> np.ndarray | float:
+    """Shannon entropy in nats over the last axis; tiny negative round-off counts as zero."""
+    p = np.clip(np.asarray(p, dtype=float), 0.0, None)
+    logs = np.log(np.where(p > 1e-15, p, 1.0))
+    out = -np.sum(p * logs, axis=-1)
+    return float(out) if out.ndim == 0 else out
 
 
 def von_neumann_entropies(rhos: np.ndarray) -> np.ndarray:
-    """S of each matrix in a stack (m, d, d) of small density matrices, in nats."""
-    p = np.clip(np.linalg.eigvalsh(rhos), 0.0, None)
-    logs = np.log(np.where(p > 1e-15, p, 1.0))
-    return -np.sum(p * logs, axis=-1)
+    """S = -Tr rho ln rho (nats) of each matrix in a stack (..., d, d)."""
+    return np.asarray(entropy_of_probabilities(hermitian_eigvalsh(rhos)))
 
 
 def von_neumann_entropy(rho: np.ndarray) -> float:
     """S(rho) = -Tr rho ln rho, in nats (natural logarithm, k_B = 1)."""
-    return entropy_of_probabilities(hermitian_eigvalsh(rho))
+    return float(entropy_of_probabilities(hermitian_eigvalsh(rho)))

@@ -2,79 +2,110 @@
 
 States follow ``qheat.states``: |0> is the ground state, qubit j is S_{j+1}, energies in
 units where H_k = (delta/2) sigma_z has eigenvalues -delta/2 (|0>) and +delta/2 (|1>).
-Entropies are in nats.
+Entropies are in nats. Functions taking states accept one matrix (d, d) or a stack
+(..., d, d) and then return one value per matrix.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
-from ..linalg import entropy_of_probabilities, num_qubits, reduced_state, von_neumann_entropies, von_neumann_entropy
+from ..linalg import entropy_of_probabilities, von_neumann_entropies
 from ..states import excited_population
 
 
+def _n_qubits(rho: np.ndarray) -> int:
+    return int(rho.shape[-1]).bit_length() - 1
+
+
 def populations(rho_s: np.ndarray) -> np.ndarray:
-    """(n, 2) array of (P_k^0, P_k^1): ground and excited populations of each subsystem."""
-    n = num_qubits(rho_s)
-    diag = np.real(np.diag(rho_s)).reshape((2,) * n)
-    out = np.empty((n, 2))
-    for k in range(n):
-        axis = n - 1 - k
-        out[k] = diag.sum(axis=tuple(a for a in range(n) if a != axis))
-    return out
+    """(..., n, 2) array of (P_k^0, P_k^1): ground and excited populations of each subsystem."""
+    n = _n_qubits(rho_s)
+    diag = np.real(np.diagonal(rho_s, axis1=-2, axis2=-1))
+    bits = _bits(n)  # (d, n)
+    p1 = diag @ bits
+    total = diag.sum(axis=-1)[..., None]
+    return np.stack([total - p1, p1], axis=-1)
+
+
+@lru_cache(maxsize=None)
+def _bits(n: int) -> np.ndarray:
+    return ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1).astype(float)
 
 
 def subsystem_energies(rho_s: np.ndarray, delta: float = 1.0) -> np.ndarray:
-    """E_k = Tr(rho H_k) = (delta/2)(P_k^1 - P_k^0) (Eq. S17)."""
+    """E_k = Tr(rho H_k) = (delta/2)(P_k^1 - P_k^0) (Eq. S17), shape (..., n)."""
     p = populations(rho_s)
-    return delta / 2.0 * (p[:, 1] - p[:, 0])
+    return delta / 2.0 * (p[..., 1] - p[..., 0])
 
 
-def qubit_energy(rho: np.ndarray, delta: float = 1.0) -> float:
-    """Energy of one qubit (bath particle) with H_R = (delta/2) sigma_z."""
-    return float(delta / 2.0 * (rho[1, 1].real - rho[0, 0].real))
+def qubit_energy(rho: np.ndarray, delta: float = 1.0) -> np.ndarray | float:
+    """Energy of a qubit (the bath particle) with H_R = (delta/2) sigma_z."""
+    e = delta / 2.0 * (np.real(rho[..., 1, 1]) - np.real(rho[..., 0, 0]))
+    return float(e) if np.ndim(e) == 0 else e
 
 
-def free_energy(rho_s: np.ndarray, temperature: float, delta: float = 1.0, entropy: float | None = None) -> float:
+def free_energy(energy: np.ndarray | float, entropy: np.ndarray | float, temperature: float) -> np.ndarray | float:
     """F = Tr(rho H_S) - T S(rho) at the bath temperature T (Eq. S19)."""
-    s = von_neumann_entropy(rho_s) if entropy is None else entropy
-    return float(subsystem_energies(rho_s, delta).sum() - temperature * s)
+    return energy - temperature * entropy
 
 
-def relative_entropy_of_coherence(rho: np.ndarray, entropy: float | None = None) -> float:
+def relative_entropy_of_coherence(rho: np.ndarray, entropy: np.ndarray | float | None = None) -> np.ndarray | float:
     """C(rho) = S(D_H(rho)) - S(rho), D_H removing off-diagonals in the energy basis (Baumgratz et al.)."""
-    s = von_neumann_entropy(rho) if entropy is None else entropy
-    return max(entropy_of_probabilities(np.real(np.diag(rho))) - s, 0.0)
+    s = von_neumann_entropies(rho) if entropy is None else np.asarray(entropy)
+    diag = np.real(np.diagonal(rho, axis1=-2, axis2=-1))
+    out = np.maximum(entropy_of_probabilities(diag) - s, 0.0)
+    return float(out) if np.ndim(out) == 0 else out
 
 
-def mutual_information(s_a: float, s_b: float, s_ab: float) -> float:
+def mutual_information(s_a, s_b, s_ab):
     """I(A:B) = S(A) + S(B) - S(AB)."""
     return s_a + s_b - s_ab
 
 
-def pair_mutual_information(rho_ab: np.ndarray) -> np.ndarray:
-    """I(A:B) of two-qubit states (A on the low bit); a stack (m, 4, 4) gives m values."""
-    t = np.asarray(rho_ab).reshape(-1, 2, 2, 2, 2)  # axes: b_B, b_A, b_B', b_A'
-    rho_a = np.einsum("mbabc->mac", t)
-    rho_b = np.einsum("mbaca->mbc", t)
+def pair_mutual_information(rho_ab: np.ndarray) -> np.ndarray | float:
+    """I(A:B) of two-qubit states (A on the low bit), one value per 4x4 matrix in a stack."""
+    rho_ab = np.asarray(rho_ab)
+    t = rho_ab.reshape(rho_ab.shape[:-2] + (2, 2, 2, 2))  # axes: b_B, b_A, b_B', b_A'
+    rho_a = np.einsum("...babc->...ac", t)
+    rho_b = np.einsum("...baca->...bc", t)
     s = von_neumann_entropies
-    out = s(rho_a) + s(rho_b) - s(t.reshape(-1, 4, 4))
-    return out if np.ndim(rho_ab) == 3 else out[0]
+    out = s(rho_a) + s(rho_b) - s(rho_ab)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+@lru_cache(maxsize=None)
+def _exchange_indices(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every pair p < q: rows i with bit p = 1, bit q = 0 and columns i ^ (1<<p) ^ (1<<q)."""
+    idx = np.arange(2**n)
+    rows, cols, pairs = [], [], []
+    for p in range(n):
+        for q in range(p + 1, n):
+            sel = idx[((idx >> p) & 1 == 1) & ((idx >> q) & 1 == 0)]
+            rows.append(sel)
+            cols.append(sel ^ (1 << p) ^ (1 << q))
+            pairs.append((p, q))
+    if not pairs:
+        return np.zeros((0, 0), int), np.zeros((0, 0), int), np.zeros((0, 2), int)
+    return np.array(rows), np.array(cols), np.array(pairs)
 
 
 def exchange_coherences(rho_s: np.ndarray) -> np.ndarray:
-    """X[p, q] = <s-^p s+^q> + <s+^p s-^q> = 2 Re <1_p 0_q| rho |0_p 1_q>, symmetric, zero diagonal.
+    """X[p, q] = <s-^p s+^q> + <s+^p s-^q> = 2 Re sum_rest <1_p 0_q rest| rho |0_p 1_q rest>.
 
-    This is the coherence between the degenerate levels |0_p 1_q>, |1_p 0_q> that enters Eq. (47).
+    Symmetric with zero diagonal, shape (..., n, n): the coherence between the degenerate levels
+    |0_p 1_q>, |1_p 0_q> that enters Eq. (47).
     """
-    n = num_qubits(rho_s)
-    x = np.zeros((n, n))
-    for p in range(n):
-        for q in range(p + 1, n):
-            pq = reduced_state(rho_s, [p, q])  # index = 2 b_q + b_p: |1_p 0_q> = 1, |0_p 1_q> = 2
-            x[p, q] = x[q, p] = 2.0 * pq[1, 2].real
+    n = _n_qubits(rho_s)
+    rows, cols, pairs = _exchange_indices(n)
+    x = np.zeros(rho_s.shape[:-2] + (n, n))
+    if len(pairs):
+        values = 2.0 * np.real(rho_s[..., rows, cols]).sum(axis=-1)  # (..., n_pairs)
+        x[..., pairs[:, 0], pairs[:, 1]] = values
+        x[..., pairs[:, 1], pairs[:, 0]] = values
     return x
 
 
@@ -100,22 +131,31 @@ def coherence_weights(protocol: str, order: Sequence[int]) -> np.ndarray:
 
 
 def one_way_coherence(rho_s: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """C_k = sum_p W[p, k] X[p, k] (Eq. 47)."""
-    return np.einsum("pk,pk->k", weights, exchange_coherences(rho_s))
+    """C_k = sum_p W[p, k] X[p, k] (Eq. 47), shape (..., n)."""
+    return np.einsum("pk,...pk->...k", weights, exchange_coherences(rho_s))
 
 
-def apparent_temperature(p0: float, p1: float, c: float, delta: float = 1.0) -> tuple[float | None, str]:
+def apparent_temperature(p0, p1, c, delta: float = 1.0):
     """AT = delta / ln((P^0 + C)/(P^1 + C)) (Eq. 49 per subsystem, Eq. 54 for the system).
 
-    Returns (value, "") or (None, reason) where the logarithm's argument is not positive or is 1.
+    Element-wise on arrays; NaN where the logarithm's argument is not positive or equals 1
+    (see ``apparent_temperature_issue`` for the reason).
     """
-    num, den = p0 + c, p1 + c
-    if num <= 0 or den <= 0:
-        return None, "(P0 + C)/(P1 + C) <= 0: the logarithm of Eq. (49) is not real"
-    log = math.log(num / den)
-    if abs(log) < 1e-15:
-        return None, "(P0 + C)/(P1 + C) = 1: the apparent temperature is infinite"
-    return delta / log, ""
+    num, den = np.asarray(p0 + c, dtype=float), np.asarray(p1 + c, dtype=float)
+    ok = (num > 0) & (den > 0)
+    log = np.log(np.where(ok, num, 1.0) / np.where(ok, den, 1.0))
+    ok &= np.abs(log) > 1e-15
+    out = np.where(ok, delta / np.where(ok, log, 1.0), np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
+def apparent_temperature_issue(p0: float, p1: float, c: float) -> str:
+    """Why Eq. (49) gives no finite apparent temperature here ('' if it does)."""
+    if p0 + c <= 0 or p1 + c <= 0:
+        return "(P0 + C)/(P1 + C) <= 0: the logarithm of Eq. (49) is not real"
+    if abs(math.log((p0 + c) / (p1 + c))) <= 1e-15:
+        return "(P0 + C)/(P1 + C) = 1: the apparent temperature is infinite"
+    return ""
 
 
 def reversal_threshold(temperature: float, bath_temperature: float, delta: float = 1.0) -> float:

@@ -7,7 +7,7 @@ information with the bath particle (Eqs. S26-S36).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,20 @@ def run(spec: CascadeSpec, backend: str = "exact") -> Result:
     return analyze(simulate(spec), spec, backend)
 
 
+CHUNK = 64  # snapshots analysed together: batched linear algebra, bounded memory at large n
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def analyze(snapshots: Iterable, spec: CascadeSpec, backend: str = "exact") -> Result:
     """Thermodynamics of a trajectory of snapshots (see ``backends.exact.Snapshot``).
 
@@ -42,107 +56,111 @@ def analyze(snapshots: Iterable, spec: CascadeSpec, backend: str = "exact") -> R
     s_bath_th = von_neumann_entropy(bath_th)
     e_bath_th = thermo.qubit_energy(bath_th, delta)
 
-    cols: dict[str, list[Any]] = {k: [] for k in (
-        "steps", "collision", "energy_k", "at_k", "cw_k", "mi_k", "energy", "free", "coh", "entropy",
-        "at", "mi", "heat", "bath_energy")}
-    at_notes: list[dict[str, int | str]] = [{} for _ in range(n)]
-    system_at_note: dict[str, int | str] = {}
-    heat = 0.0
-    e_r_before = e_bath_th
-    s_joint = None
-    s_prev = None
-    for snap in snapshots:
-        rho_s = snap.rho_s
-        s_sys = von_neumann_entropy(rho_s)
-        if snap.step == 0:
-            s_joint = s_sys + s_bath_th
-        elif snap.fresh_bath:
-            e_r_before = e_bath_th
-            s_joint = s_prev + s_bath_th
-        e_r = thermo.qubit_energy(snap.rho_r, delta)
-        if snap.step > 0:
-            heat += e_r - e_r_before
-        e_r_before = e_r
-        s_prev = s_sys
+    parts: dict[str, list[np.ndarray]] = {}
+    steps: list[int] = []
+    collisions: list[int] = []
+    heat_cum: list[float] = []
+    mi_sys: list[float] = []
+    heat, e_r_before, s_prev, s_joint = 0.0, e_bath_th, 0.0, 0.0
+    for chunk in _chunks(snapshots, CHUNK):
+        rho_s = np.stack([s.rho_s for s in chunk])
+        rho_r = np.stack([s.rho_r for s in chunk])
+        pops = thermo.populations(rho_s)                       # (m, n, 2)
+        c_k = np.einsum("pk,mpk->mk", weights, thermo.exchange_coherences(rho_s))
+        s_sys = thermo.von_neumann_entropies(rho_s)
+        s_r = thermo.von_neumann_entropies(rho_r)
+        e_r = thermo.qubit_energy(rho_r, delta)
+        e_k = delta / 2.0 * (pops[..., 1] - pops[..., 0])
+        columns = {
+            "pops": pops,
+            "c_k": c_k,
+            "energy_k": e_k,
+            "at_k": thermo.apparent_temperature(pops[..., 0], pops[..., 1], c_k, delta),
+            "mi_k": np.maximum(thermo.pair_mutual_information(np.stack([s.rho_kr for s in chunk])), 0.0),
+            "energy": e_k.sum(axis=-1),
+            "at": thermo.apparent_temperature(pops[..., 0].sum(-1), pops[..., 1].sum(-1), c_k.sum(-1), delta),
+            "entropy": s_sys,
+            "coherence": thermo.relative_entropy_of_coherence(rho_s, s_sys),
+            "particle_energy": e_r,
+        }
+        for key, value in columns.items():
+            parts.setdefault(key, []).append(np.asarray(value))
+        for i, snap in enumerate(chunk):
+            if snap.step == 0:
+                s_joint = s_sys[i] + s_bath_th
+            else:
+                if snap.fresh_bath:
+                    e_r_before, s_joint = e_bath_th, s_prev + s_bath_th
+                heat += e_r[i] - e_r_before
+            e_r_before, s_prev = e_r[i], s_sys[i]
+            steps.append(snap.step)
+            collisions.append(snap.collision)
+            heat_cum.append(heat)
+            mi_sys.append(max(thermo.mutual_information(s_sys[i], s_r[i], s_joint), 0.0))
+    col = {key: np.concatenate(value) for key, value in parts.items()}
 
-        pops = thermo.populations(rho_s)
-        c_k = np.einsum("pk,pk->k", weights, thermo.exchange_coherences(rho_s))
-        ats = []
-        for k in range(n):
-            value, why = thermo.apparent_temperature(pops[k, 0], pops[k, 1], c_k[k], delta)
-            ats.append(value)
-            if value is None and not at_notes[k]:
-                at_notes[k] = {"first_step": snap.step, "reason": why}
-        value, why = thermo.apparent_temperature(pops[:, 0].sum(), pops[:, 1].sum(), c_k.sum(), delta)
-        if value is None and not system_at_note:
-            system_at_note = {"first_step": snap.step, "reason": why}
-        e_k = delta / 2.0 * (pops[:, 1] - pops[:, 0])
-
-        cols["steps"].append(snap.step)
-        cols["collision"].append(snap.collision)
-        cols["energy_k"].append(e_k)
-        cols["at_k"].append(ats)
-        cols["cw_k"].append(c_k)
-        cols["mi_k"].append(np.maximum(thermo.pair_mutual_information(snap.rho_kr), 0.0))
-        cols["energy"].append(e_k.sum())
-        cols["free"].append(thermo.free_energy(rho_s, t_r, delta, entropy=s_sys))
-        cols["coh"].append(thermo.relative_entropy_of_coherence(rho_s, entropy=s_sys))
-        cols["entropy"].append(s_sys)
-        cols["at"].append(value)
-        cols["mi"].append(max(thermo.mutual_information(s_sys, von_neumann_entropy(snap.rho_r), s_joint), 0.0))
-        cols["heat"].append(heat)
-        cols["bath_energy"].append(e_r)
-
-    energy_k = np.array(cols["energy_k"])
-    pops0 = thermo.populations(spec.initial_state())
-    c0 = np.array(cols["cw_k"][0])
+    pops0, c0 = col["pops"][0], col["c_k"][0]
     subsystems = []
     for k in range(n):
         t_k = spec.system.temperatures[k]
+        at = col["at_k"][:, k]
         entry: dict[str, Any] = {
             "label": f"S{k + 1}",
             "temperature": t_k,
-            "energy": energy_k[:, k],
-            "heat_absorbed": float(energy_k[-1, k] - energy_k[0, k]),
-            "apparent_temperature": [row[k] for row in cols["at_k"]],
-            "one_way_coherence": [row[k] for row in cols["cw_k"]],
-            "mutual_information_with_bath": [row[k] for row in cols["mi_k"]],
+            "energy": col["energy_k"][:, k],
+            "heat_absorbed": float(col["energy_k"][-1, k] - col["energy_k"][0, k]),
+            "apparent_temperature": at,
+            "one_way_coherence": col["c_k"][:, k],
+            "mutual_information_with_bath": col["mi_k"][:, k],
             "reversal_threshold": thermo.reversal_threshold(t_k, t_r, delta),
             "reversal_predicted": thermo.reversal_predicted(float(c0[k]), t_k, t_r, delta),
             "initial_heat_current": thermo.heat_current(
                 pops0[k, 0], pops0[k, 1], float(c0[k]), t_r, spec.interaction.g, spec.interaction.tau, delta),
         }
-        if at_notes[k]:
-            entry["apparent_temperature_note"] = (
-                f"null from step {at_notes[k]['first_step']} where {at_notes[k]['reason']}")
+        note = _at_note(at, col["pops"][:, k, 0], col["pops"][:, k, 1], col["c_k"][:, k], steps)
+        if note:
+            entry["apparent_temperature_note"] = note
         subsystems.append(entry)
     system: dict[str, Any] = {
-        "energy": cols["energy"],
-        "heat_absorbed": float(cols["energy"][-1] - cols["energy"][0]),
-        "free_energy": cols["free"],
-        "coherence": cols["coh"],
-        "entropy": cols["entropy"],
-        "apparent_temperature": cols["at"],
-        "mutual_information_with_bath": cols["mi"],
+        "energy": col["energy"],
+        "heat_absorbed": float(col["energy"][-1] - col["energy"][0]),
+        "free_energy": thermo.free_energy(col["energy"], col["entropy"], t_r),
+        "coherence": col["coherence"],
+        "entropy": col["entropy"],
+        "apparent_temperature": col["at"],
+        "mutual_information_with_bath": mi_sys,
     }
-    if system_at_note:
-        system["apparent_temperature_note"] = (
-            f"null from step {system_at_note['first_step']} where {system_at_note['reason']}")
+    note = _at_note(col["at"], col["pops"][..., 0].sum(-1), col["pops"][..., 1].sum(-1), col["c_k"].sum(-1), steps)
+    if note:
+        system["apparent_temperature_note"] = note
     data = {
-        "steps": cols["steps"],
-        "collision": cols["collision"],
+        "steps": steps,
+        "collision": collisions,
         "subsystems": subsystems,
         "system": system,
-        "bath": {"temperature": t_r, "heat_received": cols["heat"], "particle_energy": cols["bath_energy"]},
-        "conventions": {
-            "units": "hbar = k_B = 1; energies and temperatures in units of delta",
-            "ground_state": "|0> is the ground state of H_k = (delta/2) sigma_z (energy -delta/2)",
-            "heat_sign": HEAT_SIGN,
-            "steps": "single S_k-R interactions completed (a simultaneous collision counts n)",
-            "entropy": "nats",
-            "coherence": "relative entropy of coherence in the energy (computational) basis",
-            "mutual_information_with_bath": "with the current bath particle; 0 right after a refresh",
-            "one_way_coherence": "C_k of Eq. (47); simultaneous mode weighs each pair by 1/2",
-        },
+        "bath": {"temperature": t_r, "heat_received": heat_cum, "particle_energy": col["particle_energy"]},
+        "conventions": CONVENTIONS,
     }
     return Result(spec, backend, data)
+
+
+def _at_note(at: np.ndarray, p0: np.ndarray, p1: np.ndarray, c: np.ndarray, steps: list[int]) -> str:
+    """Where the apparent temperature is null, say from which step and why."""
+    bad = np.flatnonzero(~np.isfinite(at))
+    if bad.size == 0:
+        return ""
+    i = int(bad[0])
+    why = thermo.apparent_temperature_issue(float(p0[i]), float(p1[i]), float(c[i]))
+    return f"null at {bad.size} of {len(steps)} records, first at step {steps[i]}, where {why}"
+
+
+CONVENTIONS = {
+    "units": "hbar = k_B = 1; energies and temperatures in units of delta",
+    "ground_state": "|0> is the ground state of H_k = (delta/2) sigma_z (energy -delta/2)",
+    "heat_sign": HEAT_SIGN,
+    "steps": "single S_k-R interactions completed (a simultaneous collision counts n)",
+    "entropy": "nats",
+    "coherence": "relative entropy of coherence in the energy (computational) basis",
+    "mutual_information_with_bath": "with the current bath particle; 0 right after a refresh",
+    "one_way_coherence": "C_k of Eq. (47); simultaneous mode weighs each pair by 1/2",
+}
