@@ -31,40 +31,49 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> plt.Figure:
     Row 1: energy absorbed by each subsystem, E_k(t) - E_k(0), vs interaction number (Fig. 3(b)-(d)).
     Row 2: heat received by the bath and free-energy change of the system (Fig. 3(e)-(g)).
     Row 3: apparent temperature of each subsystem, bath temperature dashed (Fig. 3(h)-(j)).
+    Row 4: the resources of SI Figs. 10-11: relative entropy of coherence C(rho_S), and mutual
+    information of the system and of each subsystem with the current bath particle.
     """
     cols = len(results)
-    fig, axes = plt.subplots(3, cols, figsize=(4.2 * cols, 9.0), squeeze=False, sharex="col")
+    fig, axes = plt.subplots(4, cols, figsize=(4.2 * cols, 11.5), squeeze=False, sharex="col")
     for j, res in enumerate(results):
         steps = np.asarray(res["steps"])
-        ax_e, ax_q, ax_t = axes[:, j]
+        marker = "o" if len(steps) <= 25 else None
+        ax_e, ax_q, ax_t, ax_i = axes[:, j]
         for k, sub in enumerate(res["subsystems"]):
             e = _values(sub["energy"])
-            ax_e.plot(steps, e - e[0], color=COLORS[k % len(COLORS)], label=sub["label"])
+            ax_e.plot(steps, e - e[0], color=COLORS[k % len(COLORS)], marker=marker, label=sub["label"])
         ax_e.axhline(0.0, color="0.6", lw=0.6)
         ax_e.set_title(_title(res), fontsize=10)
-        ax_q.plot(steps, _values(res["bath"]["heat_received"]), color="C3", label="heat to bath $Q_R$")
+        ax_q.plot(steps, _values(res["bath"]["heat_received"]), color="C3", marker=marker, label="heat to bath $Q_R$")
         free = _values(res["system"]["free_energy"])
-        ax_q.plot(steps, free - free[0], color="C4", ls="-.", label=r"$\Delta F_S$")
+        ax_q.plot(steps, free - free[0], color="C4", ls="-.", marker=marker, label=r"$\Delta F_S$")
         ax_q.axhline(0.0, color="0.6", lw=0.6)
         t_r = res["bath"]["temperature"]
         finite = []
         for k, sub in enumerate(res["subsystems"]):
             at = _values(sub["apparent_temperature"])
             finite.extend(at[np.isfinite(at)])
-            ax_t.plot(steps, at, color=COLORS[k % len(COLORS)], label=f"AT of {sub['label']}")
+            ax_t.plot(steps, at, color=COLORS[k % len(COLORS)], marker=marker, label=f"AT of {sub['label']}")
+            ax_i.plot(steps, _values(sub["mutual_information_with_bath"]), color=COLORS[k % len(COLORS)],
+                      lw=0.8, ls=":", marker=marker, label=f"$I({sub['label']}:R)$")
         ax_t.axhline(t_r, color="k", ls="--", lw=1.0, label="$T_R$")
         temps = [sub.get("temperature", t_r) for sub in res["subsystems"]]
         top = 2.0 * max(temps + [t_r])
         ax_t.set_ylim(0.0, top)
-        ax_t.set_xlabel("interaction number")
+        ax_i.plot(steps, _values(res["system"]["coherence"]), color="C4", marker=marker, label=r"$C(\rho_S)$")
+        ax_i.plot(steps, _values(res["system"]["mutual_information_with_bath"]), color="k", ls="--",
+                  marker=marker, label="$I(S:R)$")
+        ax_i.set_xlabel("interaction number")
         if j == 0:
             ax_e.set_ylabel(r"energy absorbed $E_k(t)-E_k(0)$ [$\delta$]")
             ax_q.set_ylabel(r"energy [$\delta$]")
             ax_t.set_ylabel(r"apparent temperature [$\delta/k_B$]")
-        for ax in (ax_e, ax_q, ax_t):
+            ax_i.set_ylabel("coherence, mutual information [nats]")
+        for ax in (ax_e, ax_q, ax_t, ax_i):
             ax.grid(alpha=0.25)
         if j == cols - 1:
-            for ax in (ax_e, ax_q, ax_t):
+            for ax in (ax_e, ax_q, ax_t, ax_i):
                 ax.legend(fontsize=8, loc="best")
     fig.text(0.5, 0.005, "heat_received > 0: system -> bath; AT gaps: Eq. (49) undefined", ha="center", fontsize=8, color="0.4")
     fig.tight_layout(rect=(0, 0.02, 1, 1))
