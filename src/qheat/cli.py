@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import QheatError
+from .specs import CascadeSpec
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -28,29 +29,51 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+TRAJECTORY_KEYS = ("spec", "steps", "subsystems", "system", "bath")
+MAX_DPI = 2400
+
+
+def _missing_key(data: Any) -> str | None:
+    """The first key a result (trajectory, or sweep of trajectories) lacks, or None."""
+    if not isinstance(data, dict):
+        return "spec"
+    if "sweep" in data:
+        points = data.get("points")
+        if not isinstance(points, list) or not points:
+            return "points"
+        return next((m for m in map(_missing_key, points) if m), None)
+    return next((key for key in TRAJECTORY_KEYS if key not in data), None)
+
+
 def _read_result(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise QheatError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise QheatError(f"{path} is a directory, not a result file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise QheatError(f"{path} is not JSON: {exc}") from None
-    if not isinstance(data, dict) or "spec" not in data or not ("steps" in data or "sweep" in data):
-        raise QheatError(f"{path} is not a qheat result (no 'spec' and 'steps'); make one with 'qheat run'")
+    missing = _missing_key(data)
+    if missing:
+        raise QheatError(f"{path} is not a complete qheat result (no {missing!r})")
     return data
 
 
-def _targets(specs: list, output: str | None) -> list[Path]:
-    if output and output.endswith(".json"):
+def _targets(specs: list[CascadeSpec], output: str | None) -> list[Path]:
+    """Where each spec's result goes: --output itself if it names a .json file, else <dir>/<key>.json."""
+    if output and Path(output).suffix.lower() == ".json":
         if len(specs) != 1:
             raise QheatError(f"--output {output} names one file but there are {len(specs)} specs; give a directory")
         return [Path(output)]
     folder = Path(output or "results")
+    if folder.exists() and not folder.is_dir():
+        raise QheatError(f"--output {output} is an existing file; give a .json file name or a directory")
     return [folder / f"{spec.key()}.json" for spec in specs]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from . import run
+    from . import __version__, run
     from .backends import get_backend
     from .specs import load_specs
 
@@ -58,12 +81,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     specs = [s for name in args.spec for s in load_specs(name)]
     for spec, target in zip(specs, _targets(specs, args.output)):
         if target.exists() and not args.force:
-            old = _read_result(target)
-            if old.get("spec") == spec.to_dict() and old.get("backend") == args.backend:
+            try:
+                old = _read_result(target)
+            except QheatError:
+                raise QheatError(f"{target} exists and is not a qheat result; use --force to overwrite or another --output") from None
+            same = (old.get("spec"), old.get("backend"), old.get("qheat_version")) == (
+                spec.to_dict(), args.backend, __version__)
+            if same:
                 if not args.quiet:
                     print(f"{spec.key()}: up to date in {target} (--force to redo)")
                 continue
-            raise QheatError(f"{target} holds a result of another spec or backend; use --force to overwrite or another --output")
+            raise QheatError(
+                f"{target} holds a result of another spec, backend or qheat version; "
+                "use --force to overwrite or another --output")
         result = run(spec, args.backend)
         result.save(target)
         if not args.quiet:
@@ -91,12 +121,16 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     plt.close("all")
     if fmt not in supported:
         raise QheatError(f"cannot write a figure as {out.name!r}; use one of .{', .'.join(sorted(supported))}")
-    if args.dpi <= 0:
-        raise QheatError(f"--dpi must be positive, got {args.dpi}")
+    if not 1 <= args.dpi <= MAX_DPI:
+        raise QheatError(f"--dpi must be between 1 and {MAX_DPI}, got {args.dpi}")
     fig = plots.sweep_figure(sweeps[0]) if sweeps else plots.trajectory_figure(results)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=args.dpi)
-    plt.close(fig)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=args.dpi)
+    except (ValueError, MemoryError) as exc:  # e.g. an image too large
+        raise QheatError(f"cannot draw {out}: {exc}") from None
+    finally:
+        plt.close(fig)
     if not args.quiet:
         print(f"figure -> {out}")
     return 0

@@ -22,10 +22,10 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def num_qubits(rho: np.ndarray) -> int:
-    """Number of qubits of a square matrix of side 2**N."""
-    n = int(rho.shape[0]).bit_length() - 1
-    if rho.shape != (2**n, 2**n):
-        raise ValueError(f"expected a 2^N x 2^N matrix, got shape {rho.shape}")
+    """Number of qubits of a matrix of side 2**N (or of each matrix in a stack (..., 2**N, 2**N))."""
+    n = int(rho.shape[-1]).bit_length() - 1
+    if rho.ndim < 2 or rho.shape[-2:] != (2**n, 2**n):
+        raise ValueError(f"expected 2^N x 2^N matrices, got shape {rho.shape}")
     return n
 
 
@@ -114,9 +114,10 @@ def hermitian_eigvalsh(rho: np.ndarray, tol: float = 1e-14) -> np.ndarray:
     """Eigenvalues of a Hermitian matrix, or of each in a stack (..., d, d), block by block.
 
     States that conserve a quantity (here: the excitation number) are block diagonal; the
-    blocks are found from the pattern of non-negligible entries (shared over the stack), so the
-    result is exact for any Hermitian input, only faster when blocks exist. The eigenvalues
-    come grouped by block, each block's in ascending order.
+    blocks are found from the pattern of entries above ``tol`` (shared over the stack), so for
+    any Hermitian input the result differs from a full diagonalisation only by the neglected
+    entries (below 1e-14), and is faster when blocks exist. The eigenvalues come grouped by
+    block, each block's in ascending order.
     """
     d = rho.shape[-1]
     if d <= 16:

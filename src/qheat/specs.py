@@ -27,15 +27,18 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .errors import QheatError
 from .states import PairCoherence, check_positive
 
 PROTOCOLS = ("cascade", "simultaneous")
+MAX_COLLISIONS = 1_000_000
 
 
 # ----------------------------------------------------------------------------- dataclasses
@@ -119,8 +122,8 @@ class CascadeSpec:
         return tuple(k - 1 for k in self.interaction.order)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-ready); ``from_dict(spec.to_dict()) == spec``."""
-        return _strip_none(_asdict(self))
+        """Plain data (JSON-ready); ``spec_from_dict(spec.to_dict()) == spec``."""
+        return _drop_empty(_asdict(self))
 
     def key(self) -> str:
         """A name for the result file: the spec's name, else a hash of its content."""
@@ -129,12 +132,16 @@ class CascadeSpec:
         text = json.dumps(self.to_dict(), sort_keys=True)
         return "spec-" + hashlib.sha256(text.encode()).hexdigest()[:10]
 
-    def initial_state(self):
+    def initial_state(self) -> np.ndarray:
         """rho_S^0 of Eq. (S4) (checked positive semidefinite)."""
         return check_positive(self.system.temperatures, self.system.pair_coherences(), self.system.delta)
 
 
-Spec = CascadeSpec
+def validated(spec: CascadeSpec) -> CascadeSpec:
+    """The same spec, checked as if read from a file (a spec built in Python skips ``spec_from_dict``)."""
+    if not isinstance(spec, CascadeSpec):
+        raise QheatError(f"expected a spec (CascadeSpec), a bundled name or a path, got {type(spec).__name__}")
+    return spec_from_dict(spec.to_dict())
 
 
 def _asdict(obj: Any) -> Any:
@@ -145,11 +152,11 @@ def _asdict(obj: Any) -> Any:
     return obj
 
 
-def _strip_none(d: Any) -> Any:
+def _drop_empty(d: Any) -> Any:
     if isinstance(d, dict):
-        return {k: _strip_none(v) for k, v in d.items() if v is not None and v != ""}
+        return {k: _drop_empty(v) for k, v in d.items() if v is not None and v != ""}
     if isinstance(d, list):
-        return [_strip_none(x) for x in d]
+        return [_drop_empty(x) for x in d]
     return d
 
 
@@ -257,6 +264,10 @@ def spec_from_dict(data: dict[str, Any], *, name: str = "") -> CascadeSpec:
         _integer(intd["collisions"], "interaction.collisions", minimum=0),
         order,
     )
+    if not math.isfinite(interaction.g * interaction.tau):
+        raise QheatError("interaction.g * interaction.tau (the partial-SWAP angle) must be finite")
+    if interaction.collisions > MAX_COLLISIONS:
+        raise QheatError(f"interaction.collisions = {interaction.collisions} is more than {MAX_COLLISIONS}; split the run")
 
     sweep = None
     if "sweep" in top:
@@ -290,32 +301,33 @@ def expand(spec: CascadeSpec) -> list[CascadeSpec]:
     for value in spec.sweep.values:
         point = copy.deepcopy(data)
         _set_path(point, spec.sweep.parameter, value)
-        point["name"] = f"{spec.key()}[{spec.sweep.parameter}={value:g}]"
-        out.append(spec_from_dict(point))
+        label = f"{spec.sweep.parameter}={value!r}"
+        point["name"] = f"{spec.key()}[{label}]"
+        try:
+            out.append(spec_from_dict(point))
+        except QheatError as exc:
+            raise QheatError(f"sweep point {label}: {exc}") from None
     return out
 
 
 def _set_path(data: dict[str, Any], path: str, value: float) -> None:
+    """Replace the number at a dotted path such as ``system.coherence.0.strength``."""
     parts = path.split(".")
     node: Any = data
     for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        try:
-            if isinstance(node, list):
-                idx = int(part)
-                if last:
-                    node[idx] = value
-                else:
-                    node = node[idx]
-            elif isinstance(node, dict) and (part in node or last):
-                if last:
-                    node[part] = value
-                else:
-                    node = node[part]
-            else:
-                raise KeyError(part)
-        except (KeyError, IndexError, ValueError):
-            raise QheatError(f"sweep.parameter {path!r}: no field {'.'.join(parts[: i + 1])!r} in this spec") from None
+        where = ".".join(parts[: i + 1])
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            key: Any = int(part)
+        elif isinstance(node, dict) and part in node:
+            key = part
+        else:
+            raise QheatError(f"sweep.parameter {path!r}: no field {where!r} in this spec")
+        if i == len(parts) - 1:
+            if isinstance(node[key], bool) or not isinstance(node[key], int | float):
+                raise QheatError(f"sweep.parameter {path!r}: {where!r} is not a number, it cannot be swept")
+            node[key] = value
+        else:
+            node = node[key]
 
 
 # ----------------------------------------------------------------------------- loading
@@ -358,11 +370,15 @@ def load_specs(name_or_path: str | Path) -> list[CascadeSpec]:
     text = str(name_or_path)
     path = Path(text)
     files, groups = _library_files(), bundled_groups()
-    if path.is_file() or (path.suffix in (".toml", ".json") and text not in files):
+    suffix = path.suffix.lower()
+    if path.is_file() or (suffix in (".toml", ".json") and text not in files):
         if not path.is_file():
             raise QheatError(f"spec file {text} does not exist")
-        raw = path.read_text()
-        if path.suffix == ".json":
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise QheatError(f"spec file {text} is not UTF-8 text; a spec is a TOML or JSON file") from None
+        if suffix == ".json":
             try:
                 data = json.loads(raw)
             except json.JSONDecodeError as exc:

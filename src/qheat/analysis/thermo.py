@@ -12,18 +12,15 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ..linalg import entropy_of_probabilities, von_neumann_entropies
+from ..linalg import entropy_of_probabilities, num_qubits, von_neumann_entropies
 from ..states import excited_population
-
-
-def _n_qubits(rho: np.ndarray) -> int:
-    return int(rho.shape[-1]).bit_length() - 1
 
 
 def populations(rho_s: np.ndarray) -> np.ndarray:
     """(..., n, 2) array of (P_k^0, P_k^1): ground and excited populations of each subsystem."""
-    n = _n_qubits(rho_s)
+    n = num_qubits(rho_s)
     diag = np.real(np.diagonal(rho_s, axis1=-2, axis2=-1))
     bits = _bits(n)  # (d, n)
     p1 = diag @ bits
@@ -61,7 +58,7 @@ def relative_entropy_of_coherence(rho: np.ndarray, entropy: np.ndarray | float |
     return float(out) if np.ndim(out) == 0 else out
 
 
-def mutual_information(s_a, s_b, s_ab):
+def mutual_information(s_a: ArrayLike, s_b: ArrayLike, s_ab: ArrayLike) -> ArrayLike:
     """I(A:B) = S(A) + S(B) - S(AB)."""
     return s_a + s_b - s_ab
 
@@ -99,7 +96,7 @@ def exchange_coherences(rho_s: np.ndarray) -> np.ndarray:
     Symmetric with zero diagonal, shape (..., n, n): the coherence between the degenerate levels
     |0_p 1_q>, |1_p 0_q> that enters Eq. (47).
     """
-    n = _n_qubits(rho_s)
+    n = num_qubits(rho_s)
     rows, cols, pairs = _exchange_indices(n)
     x = np.zeros(rho_s.shape[:-2] + (n, n))
     if len(pairs):
@@ -114,7 +111,9 @@ def coherence_weights(protocol: str, order: Sequence[int]) -> np.ndarray:
 
     cascade (Eq. 47): 1 if S_p precedes S_k in the interaction order, else 0.
     simultaneous: 1/2 for every p != k (the collective dissipator of exp(-i tau sum_k H_kR)
-    splits each pair's coherence evenly); in both cases sum_k C_k is the C of Eq. (53).
+    splits each pair's coherence evenly). In both cases sum_k C_k is the C of Eqs. (53)/(54):
+    each unordered pair counted once, as Q_S = sum_k Q_k requires (read over ordered pairs l != k,
+    Eq. (53) as printed would count each pair twice).
     """
     n = len(order)
     w = np.zeros((n, n))
@@ -135,7 +134,7 @@ def one_way_coherence(rho_s: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.einsum("pk,...pk->...k", weights, exchange_coherences(rho_s))
 
 
-def apparent_temperature(p0, p1, c, delta: float = 1.0):
+def apparent_temperature(p0: ArrayLike, p1: ArrayLike, c: ArrayLike, delta: float = 1.0) -> ArrayLike:
     """AT = delta / ln((P^0 + C)/(P^1 + C)) (Eq. 49 per subsystem, Eq. 54 for the system).
 
     Element-wise on arrays; NaN where the logarithm's argument is not positive or equals 1
@@ -152,7 +151,7 @@ def apparent_temperature(p0, p1, c, delta: float = 1.0):
 def apparent_temperature_issue(p0: float, p1: float, c: float) -> str:
     """Why Eq. (49) gives no finite apparent temperature here ('' if it does)."""
     if p0 + c <= 0 or p1 + c <= 0:
-        return "(P0 + C)/(P1 + C) <= 0: the logarithm of Eq. (49) is not real"
+        return "P0 + C or P1 + C is not positive: the logarithm of Eq. (49) is not defined"
     if abs(math.log((p0 + c) / (p1 + c))) <= 1e-15:
         return "(P0 + C)/(P1 + C) = 1: the apparent temperature is infinite"
     return ""
@@ -163,8 +162,9 @@ def reversal_threshold(temperature: float, bath_temperature: float, delta: float
 
     For T_k > T_R heat flow reverses when C_k is below it (Eq. 51), for T_k < T_R when above (Eq. 52).
     """
-    ek, er = math.exp(delta / temperature), math.exp(delta / bath_temperature)
-    return (ek - er) / ((ek + 1.0) * (er - 1.0))
+    # the same expression divided by e^{b_k d} e^{b_R d}, so that it cannot overflow at low T
+    xk, xr = math.exp(-delta / temperature), math.exp(-delta / bath_temperature)
+    return (xr - xk) / ((1.0 + xk) * -math.expm1(-delta / bath_temperature))
 
 
 def reversal_predicted(one_way: float, temperature: float, bath_temperature: float, delta: float = 1.0) -> bool:
@@ -178,9 +178,10 @@ def reversal_predicted(one_way: float, temperature: float, bath_temperature: flo
 
 
 def heat_current(p0: float, p1: float, c: float, bath_temperature: float, g: float, tau: float, delta: float = 1.0) -> float:
-    """dQ_k/dt into S_k from the bath, Eq. (46), with gamma^+- = g^2 tau <s-+^R s+-^R>_R.
+    """dQ_k/dt into S_k from the bath (positive: S_k gains energy), Eq. (46).
 
-    gamma^+ = g^2 tau P_R^1 (bath excited), gamma^- = g^2 tau P_R^0, so detailed balance holds.
+    gamma^+ = g^2 tau <s+^R s-^R>_R = g^2 tau P_R^1 (bath excited) and
+    gamma^- = g^2 tau <s-^R s+^R>_R = g^2 tau P_R^0, so gamma^+/gamma^- = e^{-delta/T_R}.
     One collision of duration tau changes E_k by tau * dQ_k/dt to second order in g tau.
     """
     pr1 = excited_population(bath_temperature, delta)

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from ..errors import QheatError
 from . import exact
 
-BACKENDS: dict[str, Callable[..., Iterator]] = {"exact": exact.simulate}
+if TYPE_CHECKING:
+    from ..specs import CascadeSpec
+
+Simulator = Callable[["CascadeSpec"], Iterator[exact.Snapshot]]
+BACKENDS: dict[str, Simulator] = {"exact": exact.simulate}
 
 
-def get_backend(name: str) -> Callable[..., Iterator]:
+def get_backend(name: str) -> Simulator:
     """The simulate function of a backend name; unknown names are refused with the known ones."""
     try:
         return BACKENDS[name]

@@ -27,23 +27,21 @@ class Snapshot:
 
     rho_s: system state; rho_r: current bath particle; rho_kr[k]: reduced state of (S_k, R) with
     S_k on the low bit; fresh_bath: R was a fresh thermal particle before this step (a collision
-    began); subsystems: the S_k (0-based) that interacted in this step.
+    began).
     """
 
     step: int
     collision: int
-    subsystems: tuple[int, ...]
     rho_s: np.ndarray
     rho_r: np.ndarray
     rho_kr: np.ndarray
     fresh_bath: bool
 
 
-def _snapshot(rho: np.ndarray, n: int, step: int, collision: int, subsystems: tuple[int, ...], fresh: bool) -> Snapshot:
+def _snapshot(rho: np.ndarray, n: int, step: int, collision: int, fresh: bool) -> Snapshot:
     return Snapshot(
         step=step,
         collision=collision,
-        subsystems=subsystems,
         rho_s=reduced_state(rho, range(n)),
         rho_r=reduced_state(rho, [n]),
         rho_kr=np.stack([reduced_state(rho, [k, n]) for k in range(n)]),
@@ -66,13 +64,14 @@ def simulate(spec: CascadeSpec) -> Iterator[Snapshot]:
         gates = [(s.matrix, s.qubits) for s in stages]
     rho_s = spec.initial_state()
     rho = tensor_product(rho_s, bath)
-    yield _snapshot(rho, n, 0, 0, (), True)
+    yield _snapshot(rho, n, 0, 0, True)
     step = 0
     for collision in range(1, spec.interaction.collisions + 1):
-        rho = tensor_product(rho_s, bath)
+        if collision > 1:
+            rho = tensor_product(rho_s, bath)  # a fresh thermal bath particle
         for i, (stage, (u, qubits)) in enumerate(zip(stages, gates)):
             rho = apply_unitary(rho, u, qubits, inplace=True)
             step += len(stage.subsystems)
-            snap = _snapshot(rho, n, step, collision, stage.subsystems, i == 0)
+            snap = _snapshot(rho, n, step, collision, i == 0)
             yield snap
         rho_s = snap.rho_s

@@ -3,7 +3,7 @@
 ``run(spec, backend)`` simulates and analyses; ``analyze(snapshots, spec)`` turns the state
 after every interaction into energies, heat, free energy (Eq. S19), apparent temperatures
 (Eqs. 49, 54), one-way coherence (Eq. 47), relative entropy of coherence and mutual
-information with the bath particle (Eqs. S26-S36).
+information with the bath particle (SI resource analysis, Eqs. S26 and 27-36).
 """
 from __future__ import annotations
 
@@ -14,15 +14,17 @@ import numpy as np
 
 from ..analysis import thermo
 from ..backends import get_backend
+from ..backends.exact import Snapshot
 from ..linalg import von_neumann_entropy
-from ..results import HEAT_SIGN, Result
-from ..specs import CascadeSpec, expand
+from ..results import CONVENTIONS, Result
+from ..specs import CascadeSpec, expand, validated
 from ..states import gibbs_state
 
 
 def run(spec: CascadeSpec, backend: str = "exact") -> Result:
     """Simulate ``spec`` on ``backend`` and analyse it; a spec with a sweep gives one point per value."""
     simulate = get_backend(backend)
+    spec = validated(spec)
     if spec.sweep is not None:
         points = [run(point, backend).to_dict() for point in expand(spec)]
         data = {"sweep": {"parameter": spec.sweep.parameter, "values": list(spec.sweep.values)}, "points": points}
@@ -44,7 +46,7 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def analyze(snapshots: Iterable, spec: CascadeSpec, backend: str = "exact") -> Result:
+def analyze(snapshots: Iterable[Snapshot], spec: CascadeSpec, backend: str = "exact") -> Result:
     """Thermodynamics of a trajectory of snapshots (see ``backends.exact.Snapshot``).
 
     S(S R) inside a collision is taken from unitary invariance: it equals S(rho_S) at the start
@@ -66,11 +68,11 @@ def analyze(snapshots: Iterable, spec: CascadeSpec, backend: str = "exact") -> R
         rho_s = np.stack([s.rho_s for s in chunk])
         rho_r = np.stack([s.rho_r for s in chunk])
         pops = thermo.populations(rho_s)                       # (m, n, 2)
-        c_k = np.einsum("pk,mpk->mk", weights, thermo.exchange_coherences(rho_s))
+        c_k = thermo.one_way_coherence(rho_s, weights)         # (m, n)
         s_sys = thermo.von_neumann_entropies(rho_s)
         s_r = thermo.von_neumann_entropies(rho_r)
         e_r = thermo.qubit_energy(rho_r, delta)
-        e_k = delta / 2.0 * (pops[..., 1] - pops[..., 0])
+        e_k = thermo.subsystem_energies(rho_s, delta)
         columns = {
             "pops": pops,
             "c_k": c_k,
@@ -152,15 +154,3 @@ def _at_note(at: np.ndarray, p0: np.ndarray, p1: np.ndarray, c: np.ndarray, step
     i = int(bad[0])
     why = thermo.apparent_temperature_issue(float(p0[i]), float(p1[i]), float(c[i]))
     return f"null at {bad.size} of {len(steps)} records, first at step {steps[i]}, where {why}"
-
-
-CONVENTIONS = {
-    "units": "hbar = k_B = 1; energies and temperatures in units of delta",
-    "ground_state": "|0> is the ground state of H_k = (delta/2) sigma_z (energy -delta/2)",
-    "heat_sign": HEAT_SIGN,
-    "steps": "single S_k-R interactions completed (a simultaneous collision counts n)",
-    "entropy": "nats",
-    "coherence": "relative entropy of coherence in the energy (computational) basis",
-    "mutual_information_with_bath": "with the current bath particle; 0 right after a refresh",
-    "one_way_coherence": "C_k of Eq. (47); simultaneous mode weighs each pair by 1/2",
-}
