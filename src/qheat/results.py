@@ -11,7 +11,7 @@ from typing import Any
 
 from . import __version__
 from .errors import QheatError
-from .specs import CascadeSpec
+from .specs import Spec
 
 HEAT_SIGN = (
     "heat_received by the bath is positive when energy flows system -> bath (as in Fig. 3(e)-(g) of seed 001); "
@@ -74,7 +74,7 @@ def write_json_atomic(path: str | Path, data: dict[str, Any]) -> Path:
 class Result:
     """The outcome of one spec on one backend: ``data`` is the result JSON body."""
 
-    spec: CascadeSpec
+    spec: Spec
     backend: str
     data: dict[str, Any] = field(repr=False)
 

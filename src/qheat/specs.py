@@ -37,7 +37,7 @@ import numpy as np
 from .errors import QheatError
 from .states import PairCoherence, check_positive
 
-PROTOCOLS = ("cascade", "simultaneous")
+PROTOCOLS = ("cascade", "simultaneous", "reservoirs")
 MAX_COLLISIONS = 1_000_000
 
 
@@ -92,14 +92,47 @@ class Interaction:
 
 @dataclass(frozen=True)
 class Sweep:
-    """A family of specs: ``values`` substituted at the dotted ``parameter`` path."""
+    """A family of specs: ``values`` substituted at the dotted ``parameter`` path.
 
-    parameter: str
-    values: tuple[float, ...]
+    Several parameters move together when ``parameter`` is a tuple of paths and each entry of
+    ``values`` a tuple with one value per path (e.g. both reservoir temperatures at fixed bias).
+    """
+
+    parameter: str | tuple[str, ...]
+    values: tuple[float, ...] | tuple[tuple[float, ...], ...]
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return (self.parameter,) if isinstance(self.parameter, str) else self.parameter
+
+    @property
+    def points(self) -> tuple[tuple[float, ...], ...]:
+        return tuple((v,) for v in self.values) if isinstance(self.parameter, str) else self.values  # type: ignore[return-value]
+
+    def label(self, point: tuple[float, ...]) -> str:
+        return ",".join(f"{p}={v!r}" for p, v in zip(self.parameters, point))
+
+
+class _SpecFile:
+    """What every spec does: plain data for JSON, and a key that names its result file."""
+
+    name: str
+    sweep: Sweep | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-ready); ``spec_from_dict(spec.to_dict()) == spec``."""
+        return _drop_empty(_asdict(self))
+
+    def key(self) -> str:
+        """A name for the result file: the spec's name, else a hash of its content."""
+        if self.name:
+            return self.name
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return "spec-" + hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 @dataclass(frozen=True)
-class CascadeSpec:
+class CascadeSpec(_SpecFile):
     """Seed 001's collision model: cascade (Fig. 1) or simultaneous (SI Fig. 11) contact."""
 
     protocol: str
@@ -121,26 +154,77 @@ class CascadeSpec:
             return tuple(range(self.n))
         return tuple(k - 1 for k in self.interaction.order)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-ready); ``spec_from_dict(spec.to_dict()) == spec``."""
-        return _drop_empty(_asdict(self))
-
-    def key(self) -> str:
-        """A name for the result file: the spec's name, else a hash of its content."""
-        if self.name:
-            return self.name
-        text = json.dumps(self.to_dict(), sort_keys=True)
-        return "spec-" + hashlib.sha256(text.encode()).hexdigest()[:10]
-
     def initial_state(self) -> np.ndarray:
         """rho_S^0 of Eq. (S4) (checked positive semidefinite)."""
         return check_positive(self.system.temperatures, self.system.pair_coherences(), self.system.delta)
 
 
-def validated(spec: CascadeSpec) -> CascadeSpec:
+    def check(self) -> None:
+        """Refuse an unphysical initial state now, naming the strength allowed."""
+        self.initial_state()
+
+
+@dataclass(frozen=True)
+class QubitSystem:
+    """One qubit, or two coupled ones: H_S = sum_k (omega_k/2) sigma_z^k + coupling (seeds 003, 004).
+
+    coupling "exchange": lambda (s+^1 s-^2 + s-^1 s+^2) (seed 003, Eq. 3.27);
+    coupling "xx": g sigma_x^1 sigma_x^2 (seed 004, Eq. 1).
+    """
+
+    frequencies: tuple[float, ...]
+    coupling: str = "exchange"
+    strength: float = 0.0
+
+    @property
+    def n(self) -> int:
+        return len(self.frequencies)
+
+
+@dataclass(frozen=True)
+class Reservoirs:
+    """Two bosonic reservoirs A (on qubit 1) and B (on the last qubit) at T_A, T_B.
+
+    spectral_density "flat": J(w) = strength (seed 003's g_A, g_B); "ohmic-drude":
+    J(w) = strength * w / (1 + (w/cutoff)^2) (seed 004, Eq. 17, with gamma_j = C_j lambda_j^2).
+    coupling "sigma_x": sigma_x^j (A + A^dagger) (seed 004, Eq. 5); "rwa": s+^j A + s-^j A^dagger
+    (seed 003, Eqs. 3.28-3.29). Both give the same global Lindblad equation; Redfield differs.
+    """
+
+    temperatures: tuple[float, float]
+    strengths: tuple[float, float]
+    spectral_density: str = "flat"
+    cutoff: float | None = None
+    coupling: str = "sigma_x"
+
+
+@dataclass(frozen=True)
+class ReservoirsSpec(_SpecFile):
+    """A qubit system between two reservoirs: steady state and heat currents (seeds 003, 004)."""
+
+    protocol: str
+    system: QubitSystem
+    reservoirs: Reservoirs
+    methods: tuple[str, ...] = ("lindblad", "redfield", "local")
+    name: str = ""
+    description: str = ""
+    sweep: Sweep | None = None
+
+    def check(self) -> None:
+        """Nothing beyond field validation: every such system has a steady state."""
+
+
+Spec = CascadeSpec | ReservoirsSpec
+COUPLINGS = ("exchange", "xx")
+BATH_COUPLINGS = ("sigma_x", "rwa")
+SPECTRAL_DENSITIES = ("flat", "ohmic-drude")
+METHODS = ("lindblad", "redfield", "local")
+
+
+def validated(spec: Spec) -> Spec:
     """The same spec, checked as if read from a file (a spec built in Python skips ``spec_from_dict``)."""
-    if not isinstance(spec, CascadeSpec):
-        raise QheatError(f"expected a spec (CascadeSpec), a bundled name or a path, got {type(spec).__name__}")
+    if not isinstance(spec, CascadeSpec | ReservoirsSpec):
+        raise QheatError(f"expected a spec, a bundled name or a path, got {type(spec).__name__}")
     return spec_from_dict(spec.to_dict())
 
 
@@ -207,16 +291,52 @@ def _list(value: Any, where: str) -> list[Any]:
     return list(value)
 
 
-def spec_from_dict(data: dict[str, Any], *, name: str = "") -> CascadeSpec:
+_COMMON_KEYS = {"protocol", "name", "description", "sweep"}
+
+
+def spec_from_dict(data: dict[str, Any], *, name: str = "") -> Spec:
     """Validate plain data (from TOML or JSON) into a spec; bad input raises QheatError."""
-    top = _table(
-        data, "the spec", {"protocol", "name", "description", "system", "bath", "interaction", "sweep"},
-        {"protocol", "system", "bath", "interaction"},
-    )
-    protocol = top["protocol"]
+    if not isinstance(data, dict):
+        raise QheatError(f"a spec must be a table of keys, got {type(data).__name__}")
+    if "protocol" not in data:
+        raise QheatError(f"the spec is missing the key 'protocol' (one of {list(PROTOCOLS)})")
+    protocol = data["protocol"]
     if protocol not in PROTOCOLS:
         raise QheatError(f"unknown protocol {protocol!r}; expected one of {list(PROTOCOLS)}")
+    parse, allowed, required = _BODIES[protocol]
+    top = _table(data, "the spec", _COMMON_KEYS | allowed, {"protocol"} | required)
+    sweep = _sweep_from_dict(top["sweep"]) if "sweep" in top else None
+    spec_name = str(top.get("name", name) or name)
+    if any(ch in spec_name for ch in '/\\:') or spec_name.startswith("."):
+        raise QheatError(f"spec name {spec_name!r} must not contain '/', '\\' or ':' or start with '.' (it names the result file)")
+    spec = parse(top, protocol, spec_name, str(top.get("description", "")), sweep)
+    if sweep is None:
+        spec.check()
+    else:
+        expand(spec)
+    return spec
 
+
+def _sweep_from_dict(data: Any) -> Sweep:
+    swd = _table(data, "[sweep]", {"parameter", "values"}, {"parameter", "values"})
+    parameter, values = swd["parameter"], _list(swd["values"], "sweep.values")
+    if not values:
+        raise QheatError("sweep.values is empty")
+    if isinstance(parameter, str):
+        return Sweep(parameter, tuple(_number(v, "sweep.values") for v in values))
+    paths = _list(parameter, "sweep.parameter")
+    if not paths or not all(isinstance(p, str) for p in paths) or len(set(paths)) != len(paths):
+        raise QheatError("sweep.parameter must be a dotted path such as 'system.coherence.0.strength', or a list of distinct paths")
+    points = []
+    for i, point in enumerate(values):
+        point = _list(point, f"sweep.values[{i}]")
+        if len(point) != len(paths):
+            raise QheatError(f"sweep.values[{i}] has {len(point)} values for {len(paths)} parameters")
+        points.append(tuple(_number(v, f"sweep.values[{i}]") for v in point))
+    return Sweep(tuple(paths), tuple(points))
+
+
+def _cascade_from_dict(top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None) -> CascadeSpec:
     sysd = _table(top["system"], "[system]", {"temperatures", "coherence", "delta"}, {"temperatures"})
     temps = tuple(
         _number(t, f"system.temperatures[{i}]", positive=True)
@@ -269,42 +389,83 @@ def spec_from_dict(data: dict[str, Any], *, name: str = "") -> CascadeSpec:
     if interaction.collisions > MAX_COLLISIONS:
         raise QheatError(f"interaction.collisions = {interaction.collisions} is more than {MAX_COLLISIONS}; split the run")
 
-    sweep = None
-    if "sweep" in top:
-        swd = _table(top["sweep"], "[sweep]", {"parameter", "values"}, {"parameter", "values"})
-        if not isinstance(swd["parameter"], str):
-            raise QheatError("sweep.parameter must be a dotted path such as 'system.coherence.0.strength'")
-        values = tuple(_number(v, "sweep.values") for v in _list(swd["values"], "sweep.values"))
-        if not values:
-            raise QheatError("sweep.values is empty")
-        sweep = Sweep(swd["parameter"], values)
-
-    desc = top.get("description", "")
-    spec_name = str(top.get("name", name) or name)
-    if any(ch in spec_name for ch in '/\\:') or spec_name.startswith("."):
-        raise QheatError(f"spec name {spec_name!r} must not contain '/', '\\' or ':' or start with '.' (it names the result file)")
-    spec = CascadeSpec(protocol, system, bath, interaction, spec_name, str(desc), sweep)
-    if sweep is None:
-        spec.initial_state()  # refuse unphysical states now, with the allowed strength
-    else:
-        expand(spec)
-    return spec
+    return CascadeSpec(protocol, system, bath, interaction, name, description, sweep)
 
 
-def expand(spec: CascadeSpec) -> list[CascadeSpec]:
+def _reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None) -> ReservoirsSpec:
+    sysd = _table(top["system"], "[system]", {"frequencies", "coupling", "strength"}, {"frequencies"})
+    freqs = tuple(_number(w, f"system.frequencies[{i}]", positive=True)
+                  for i, w in enumerate(_list(sysd["frequencies"], "system.frequencies")))
+    if len(freqs) not in (1, 2):
+        raise QheatError(f"system.frequencies must list one or two qubit frequencies, got {len(freqs)}")
+    coupling = sysd.get("coupling", "exchange")
+    if coupling not in COUPLINGS:
+        raise QheatError(f"unknown system.coupling {coupling!r}; expected one of {list(COUPLINGS)}")
+    strength = _number(sysd.get("strength", 0.0), "system.strength")
+    if len(freqs) == 1 and strength != 0.0:
+        raise QheatError("system.strength couples two qubits; a single qubit has none (remove it)")
+    system = QubitSystem(freqs, coupling, strength)
+
+    resd = _table(top["reservoirs"], "[reservoirs]",
+                  {"temperatures", "strengths", "spectral_density", "cutoff", "coupling"}, {"temperatures", "strengths"})
+    temps = tuple(_number(t, f"reservoirs.temperatures[{i}]", positive=True)
+                  for i, t in enumerate(_list(resd["temperatures"], "reservoirs.temperatures")))
+    strengths = tuple(_number(g, f"reservoirs.strengths[{i}]", nonnegative=True)
+                      for i, g in enumerate(_list(resd["strengths"], "reservoirs.strengths")))
+    if len(temps) != 2 or len(strengths) != 2:
+        raise QheatError("reservoirs.temperatures and reservoirs.strengths need two entries each: reservoir A, reservoir B")
+    density = resd.get("spectral_density", "flat")
+    if density not in SPECTRAL_DENSITIES:
+        raise QheatError(f"unknown reservoirs.spectral_density {density!r}; expected one of {list(SPECTRAL_DENSITIES)}")
+    cutoff = None
+    if density == "ohmic-drude":
+        if "cutoff" not in resd:
+            raise QheatError("reservoirs.cutoff (the Drude frequency omega_D) is needed for spectral_density 'ohmic-drude'")
+        cutoff = _number(resd["cutoff"], "reservoirs.cutoff", positive=True)
+    elif "cutoff" in resd:
+        raise QheatError("reservoirs.cutoff has no meaning for a flat spectral density; remove it")
+    bath_coupling = resd.get("coupling", "sigma_x")
+    if bath_coupling not in BATH_COUPLINGS:
+        raise QheatError(f"unknown reservoirs.coupling {bath_coupling!r}; expected one of {list(BATH_COUPLINGS)}")
+    if bath_coupling == "rwa" and coupling == "xx" and strength != 0.0:
+        raise QheatError("reservoirs.coupling 'rwa' needs an excitation-conserving system; use 'sigma_x' with coupling 'xx'")
+    if bath_coupling == "rwa" and len(freqs) == 2 and strength**2 >= freqs[0] * freqs[1]:
+        raise QheatError(f"rotating-wave reservoirs need positive Bohr frequencies: |strength| < sqrt(w1 w2) = "
+                         f"{math.sqrt(freqs[0] * freqs[1]):.6g} (seed 003, below Eq. 3.44)")
+    reservoirs = Reservoirs((temps[0], temps[1]), (strengths[0], strengths[1]), density, cutoff, bath_coupling)
+
+    methods = METHODS
+    if "methods" in top:
+        methods = tuple(_list(top["methods"], "methods"))
+        unknown = [m for m in methods if m not in METHODS]
+        if unknown or not methods or len(set(methods)) != len(methods):
+            raise QheatError(f"methods must be distinct names from {list(METHODS)}, got {list(methods)}")
+    return ReservoirsSpec(protocol, system, reservoirs, methods, name, description, sweep)
+
+
+_CASCADE_KEYS = {"system", "bath", "interaction"}
+_BODIES = {
+    "cascade": (_cascade_from_dict, _CASCADE_KEYS, _CASCADE_KEYS),
+    "simultaneous": (_cascade_from_dict, _CASCADE_KEYS, _CASCADE_KEYS),
+    "reservoirs": (_reservoirs_from_dict, {"system", "reservoirs", "methods"}, {"system", "reservoirs"}),
+}
+
+
+def expand(spec: Spec) -> list[Spec]:
     """The specs of a sweep, one per value (a spec without a sweep is its own family of one)."""
     if spec.sweep is None:
         return [spec]
     data = spec.to_dict()
     data.pop("sweep")
     out = []
-    for value in spec.sweep.values:
-        point = copy.deepcopy(data)
-        _set_path(point, spec.sweep.parameter, value)
-        label = f"{spec.sweep.parameter}={value!r}"
-        point["name"] = f"{spec.key()}[{label}]"
+    for point in spec.sweep.points:
+        one = copy.deepcopy(data)
+        for path, value in zip(spec.sweep.parameters, point):
+            _set_path(one, path, value)
+        label = spec.sweep.label(point)
+        one["name"] = f"{spec.key()}[{label}]"
         try:
-            out.append(spec_from_dict(point))
+            out.append(spec_from_dict(one))
         except QheatError as exc:
             raise QheatError(f"sweep point {label}: {exc}") from None
     return out
@@ -357,7 +518,7 @@ def _parse_toml(text: str, source: str) -> dict[str, Any]:
         raise QheatError(f"malformed TOML in {source}: {exc}") from None
 
 
-def load_spec(name_or_path: str | Path) -> CascadeSpec:
+def load_spec(name_or_path: str | Path) -> Spec:
     """One spec from a bundled name, a TOML file, or a JSON file (a spec or a result holding one)."""
     specs = load_specs(name_or_path)
     if len(specs) != 1:
@@ -365,7 +526,7 @@ def load_spec(name_or_path: str | Path) -> CascadeSpec:
     return specs[0]
 
 
-def load_specs(name_or_path: str | Path) -> list[CascadeSpec]:
+def load_specs(name_or_path: str | Path) -> list[Spec]:
     """Specs named by a bundled name, a group name (``fig3``), or a file path."""
     text = str(name_or_path)
     path = Path(text)

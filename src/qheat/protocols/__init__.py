@@ -1,1 +1,17 @@
-"""One module per experiment family, with the same verbs: run(spec, backend) and analyze(records, spec)."""
+"""One module per experiment family, with the same verbs: run(spec, backend) and analyze/solve."""
+from __future__ import annotations
+
+from ..errors import QheatError
+from ..results import Result
+from ..specs import CascadeSpec, ReservoirsSpec, Spec
+
+
+def run(spec: Spec, backend: str = "exact") -> Result:
+    """Run a validated or Python-built spec with the protocol module its type belongs to."""
+    from . import cascade, reservoirs
+
+    if isinstance(spec, CascadeSpec):
+        return cascade.run(spec, backend)
+    if isinstance(spec, ReservoirsSpec):
+        return reservoirs.run(spec, backend)
+    raise QheatError(f"expected a spec, a bundled name or a path, got {type(spec).__name__}")
