@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import QheatError
-from .specs import CascadeSpec
+from .specs import Spec
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -30,6 +30,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 TRAJECTORY_KEYS = ("spec", "steps", "subsystems", "system", "bath")
+STEADY_KEYS = ("spec", "methods")
 MAX_DPI = 2400
 
 
@@ -42,7 +43,8 @@ def _missing_key(data: Any) -> str | None:
         if not isinstance(points, list) or not points:
             return "points"
         return next((m for m in map(_missing_key, points) if m), None)
-    return next((key for key in TRAJECTORY_KEYS if key not in data), None)
+    keys = STEADY_KEYS if data.get("protocol") == "reservoirs" else TRAJECTORY_KEYS
+    return next((key for key in keys if key not in data), None)
 
 
 def _read_result(path: Path) -> dict[str, Any]:
@@ -60,7 +62,7 @@ def _read_result(path: Path) -> dict[str, Any]:
     return data
 
 
-def _targets(specs: list[CascadeSpec], output: str | None) -> list[Path]:
+def _targets(specs: list[Spec], output: str | None) -> list[Path]:
     """Where each spec's result goes: --output itself if it names a .json file, else <dir>/<key>.json."""
     if output and Path(output).suffix.lower() == ".json":
         if len(specs) != 1:
@@ -97,13 +99,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = run(spec, args.backend)
         result.save(target)
         if not args.quiet:
-            data = result.to_dict()
-            if "subsystems" in data:
-                heats = ", ".join(f"{s['label']} {s['heat_absorbed']:+.5f}" for s in data["subsystems"])
-                print(f"{spec.key()}: heat absorbed {heats} -> {target}")
-            else:
-                print(f"{spec.key()}: {len(data['points'])} sweep points -> {target}")
+            print(f"{spec.key()}: {_summary(result.to_dict())} -> {target}")
     return 0
+
+
+def _summary(data: dict[str, Any]) -> str:
+    """One line saying what a result found."""
+    if "points" in data:
+        ndtc = data.get("summary", {}).get("ndtc", {})
+        extra = "".join(f"; NDTC ({m}): current peaks at T_A - T_B = {v['peak_at']:g}"
+                        for m, v in ndtc.items() if v["present"])
+        return f"{len(data['points'])} sweep points{extra}"
+    if "methods" in data:
+        return "heat current from A: " + ", ".join(
+            f"{m} {v['heat_current']['A']:+.6g}" for m, v in data["methods"].items())
+    return "heat absorbed " + ", ".join(f"{s['label']} {s['heat_absorbed']:+.5f}" for s in data["subsystems"])
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
@@ -113,8 +123,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
     results = [_read_result(Path(p)) for p in args.results]
     sweeps = [r for r in results if "sweep" in r]
-    if sweeps and len(results) > 1:
-        raise QheatError("plot a sweep result on its own (one file), trajectories together")
+    steady = [r for r in results if r.get("protocol") == "reservoirs"]
+    if (sweeps or steady) and len(results) > 1:
+        raise QheatError("plot a sweep or a reservoirs result on its own (one file); trajectories can go together")
     out = Path(args.output)
     fmt = out.suffix.lstrip(".").lower()
     supported = plt.figure().canvas.get_supported_filetypes()
@@ -123,7 +134,12 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         raise QheatError(f"cannot write a figure as {out.name!r}; use one of .{', .'.join(sorted(supported))}")
     if not 1 <= args.dpi <= MAX_DPI:
         raise QheatError(f"--dpi must be between 1 and {MAX_DPI}, got {args.dpi}")
-    fig = plots.sweep_figure(sweeps[0]) if sweeps else plots.trajectory_figure(results)
+    if steady:
+        fig = plots.reservoirs_figure(steady[0])
+    elif sweeps:
+        fig = plots.sweep_figure(sweeps[0])
+    else:
+        fig = plots.trajectory_figure(results)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=args.dpi)

@@ -138,12 +138,21 @@ def steady_state(method: str, system: QubitSystem, res: Reservoirs) -> SteadySta
     return SteadyState(matrix, energies, populations, (currents[0], currents[1]))
 
 
-def rising_then_falling(xs: np.ndarray, ys: np.ndarray) -> dict[str, float | bool | None]:
-    """Negative differential thermal conductance along a sweep: does |q| fall while x still grows?
+def negative_differential_conductance(bias: np.ndarray, current: np.ndarray) -> dict[str, float | bool | None]:
+    """NDTC along a sweep (seed 004, Figs. 3-6): the current from the hotter reservoir falls while
+    the temperature difference T_A - T_B still grows.
 
-    Returns the x of the largest |q| and whether |q| decreases after it (seed 004, Figs. 3-6).
+    Only points with T_A > T_B count; ``applicable`` is False unless the sweep visits at least
+    three different positive temperature differences.
+    Returns the bias of the largest current and whether the current falls after it.
     """
-    mags = np.abs(np.asarray(ys, dtype=float))
-    peak = int(np.argmax(mags))
-    falling = bool(peak < len(mags) - 1 and mags[-1] < mags[peak] * (1.0 - 1e-9))
-    return {"present": falling, "peak_at": float(xs[peak]), "peak_current": float(ys[peak])}
+    bias, current = np.asarray(bias, dtype=float), np.asarray(current, dtype=float)
+    hot = bias > 0
+    if np.unique(bias[hot]).size < 3:
+        return {"applicable": False, "present": False, "peak_at": None, "peak_current": None}
+    order = np.argsort(bias[hot])
+    b, q = bias[hot][order], current[hot][order]
+    peak = int(np.argmax(q))
+    tolerance = 1e-9 * float(np.max(np.abs(q)))
+    present = bool(np.any(np.diff(q[peak:]) < -tolerance))
+    return {"applicable": True, "present": present, "peak_at": float(b[peak]), "peak_current": float(q[peak])}

@@ -104,3 +104,62 @@ def sweep_figure(result: dict[str, Any]) -> plt.Figure:
     fig.suptitle(_title(result), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+METHOD_STYLES = {"lindblad": "-", "redfield": "--", "local": ":"}
+
+
+def reservoirs_figure(result: dict[str, Any]) -> plt.Figure:
+    """Seeds 003 (Figs. 3-5) and 004 (Figs. 2-6): steady heat current, populations and coherences.
+
+    A sweep draws each quantity against its (first) swept parameter, one line style per master
+    equation; a single spec draws bars of the currents and the populations.
+    """
+    points = result.get("points") or [result]
+    methods = list(points[0]["methods"])
+    if "sweep" not in result:
+        fig, (ax_q, ax_p) = plt.subplots(1, 2, figsize=(9.0, 3.6))
+        x = np.arange(len(methods))
+        ax_q.bar(x - 0.2, [points[0]["methods"][m]["heat_current"]["A"] for m in methods], 0.4, label="from A")
+        ax_q.bar(x + 0.2, [points[0]["methods"][m]["heat_current"]["B"] for m in methods], 0.4, label="from B")
+        ax_q.set_xticks(x, methods)
+        ax_q.set_ylabel("steady heat current into the system")
+        ax_q.axhline(0.0, color="0.6", lw=0.6)
+        ax_q.legend(fontsize=8)
+        for i, m in enumerate(methods):
+            pops = points[0]["methods"][m]["populations"]
+            ax_p.plot(range(1, len(pops) + 1), pops, "o" + METHOD_STYLES.get(m, "-"), label=m)
+        ax_p.set_xlabel("energy level (ascending)")
+        ax_p.set_ylabel("population")
+        ax_p.axhline(0.0, color="0.6", lw=0.6)
+        ax_p.legend(fontsize=8)
+        fig.suptitle(_title(result), fontsize=10)
+        fig.tight_layout()
+        return fig
+    sweep = result["sweep"]
+    parameter = sweep["parameter"] if isinstance(sweep["parameter"], str) else sweep["parameter"][0]
+    x = np.array([v if np.ndim(v) == 0 else v[0] for v in sweep["values"]], dtype=float)
+    fig, (ax_q, ax_p, ax_c) = plt.subplots(1, 3, figsize=(13.5, 3.9))
+    for m in methods:
+        style = METHOD_STYLES.get(m, "-")
+        ax_q.plot(x, [p["methods"][m]["heat_current"]["A"] for p in points], style, label=m)
+        pops = np.array([p["methods"][m]["populations"] for p in points])
+        for i in range(pops.shape[1]):
+            ax_p.plot(x, pops[:, i], style, color=COLORS[i % len(COLORS)],
+                      label=f"level {i + 1} ({m})" if m == methods[0] or i == 0 else None)
+        rho = [np.array(p["methods"][m]["rho"]["real"]) + 1j * np.array(p["methods"][m]["rho"]["imag"]) for p in points]
+        if rho[0].shape[0] == 4:
+            ax_c.plot(x, [r[0, 3].real for r in rho], style, color="C0", label=f"Re rho(00,11) ({m})")
+            ax_c.plot(x, [r[1, 2].real for r in rho], style, color="C1", label=f"Re rho(01,10) ({m})")
+    ax_q.axhline(0.0, color="0.6", lw=0.6)
+    ax_p.axhline(0.0, color="0.6", lw=0.6)
+    ax_q.set_ylabel("heat current from reservoir A")
+    ax_p.set_ylabel("population of each energy level")
+    ax_c.set_ylabel("coherence (computational basis, qubit 1 = low bit)")
+    for ax in (ax_q, ax_p, ax_c):
+        ax.set_xlabel(parameter)
+        ax.grid(alpha=0.25)
+        ax.legend(fontsize=7)
+    fig.suptitle(_title(result), fontsize=10)
+    fig.tight_layout()
+    return fig

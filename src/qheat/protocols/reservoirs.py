@@ -61,11 +61,13 @@ def solve(spec: ReservoirsSpec) -> dict[str, Any]:
 
 
 def summarize(points: list[dict[str, Any]], spec: ReservoirsSpec) -> dict[str, Any]:
-    """Current from reservoir A along the sweep (first swept parameter as x) and NDTC per method."""
+    """Current from reservoir A along the sweep and, per method, NDTC against T_A - T_B."""
     x = np.array([p[0] for p in spec.sweep.points], dtype=float)
-    out: dict[str, Any] = {"x": {"parameter": spec.sweep.parameters[0], "values": x}, "heat_current_A": {}, "ndtc": {}}
+    bias = np.array([np.subtract(*p["spec"]["reservoirs"]["temperatures"]) for p in points])
+    out: dict[str, Any] = {"x": {"parameter": spec.sweep.parameters[0], "values": x},
+                           "temperature_difference": bias, "heat_current_A": {}, "ndtc": {}}
     for method in spec.methods:
         q = np.array([p["methods"][method]["heat_current"]["A"] for p in points])
         out["heat_current_A"][method] = q
-        out["ndtc"][method] = open_systems.rising_then_falling(x, q)
+        out["ndtc"][method] = open_systems.negative_differential_conductance(bias, q)
     return out
