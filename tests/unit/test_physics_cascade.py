@@ -129,6 +129,8 @@ def bundled_points():
     out = _POINTS
     for name in qheat.bundled_names():
         spec = qheat.load_spec(name)
+        if spec.protocol not in ("cascade", "simultaneous"):
+            continue  # seeds 003/004 (protocol 'reservoirs') are tested in test_reservoirs_physics.py
         if spec.sweep is None:
             out.append((name, bundled(name)))
         else:

@@ -86,6 +86,13 @@ def test_every_bundled_spec_loads_and_matches_its_toml(name):
     assert spec.name == name
     assert spec.protocol == raw["protocol"]
     assert spec.description == raw["description"] and spec.description
+    assert (spec.sweep is not None) == ("sweep" in raw)
+    if spec.protocol == "reservoirs":
+        assert spec.system.frequencies == tuple(raw["system"]["frequencies"])
+        assert spec.reservoirs.temperatures == tuple(raw["reservoirs"]["temperatures"])
+        assert spec.reservoirs.strengths == tuple(raw["reservoirs"]["strengths"])
+        assert spec.methods == tuple(raw["methods"])
+        return
     assert spec.system.temperatures == tuple(raw["system"]["temperatures"])
     assert spec.bath.temperature == raw["bath"]["temperature"]
     assert spec.interaction.g == raw["interaction"]["g"]
