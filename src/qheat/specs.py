@@ -206,6 +206,7 @@ class ReservoirsSpec(_SpecFile):
     system: QubitSystem
     reservoirs: Reservoirs
     methods: tuple[str, ...] = ("lindblad", "redfield", "local")
+    lamb_shift: bool = False
     name: str = ""
     description: str = ""
     sweep: Sweep | None = None
@@ -440,14 +441,20 @@ def _reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descrip
         unknown = [m for m in methods if m not in METHODS]
         if unknown or not methods or len(set(methods)) != len(methods):
             raise QheatError(f"methods must be distinct names from {list(METHODS)}, got {list(methods)}")
-    return ReservoirsSpec(protocol, system, reservoirs, methods, name, description, sweep)
+    lamb_shift = top.get("lamb_shift", False)
+    if not isinstance(lamb_shift, bool):
+        raise QheatError(f"lamb_shift must be true or false, got {lamb_shift!r}")
+    if lamb_shift and (density == "flat" or bath_coupling != "sigma_x"):
+        raise QheatError("lamb_shift needs spectral_density 'ohmic-drude' and coupling 'sigma_x' "
+                         "(the principal value of a flat spectrum diverges)")
+    return ReservoirsSpec(protocol, system, reservoirs, methods, lamb_shift, name, description, sweep)
 
 
 _CASCADE_KEYS = {"system", "bath", "interaction"}
 _BODIES = {
     "cascade": (_cascade_from_dict, _CASCADE_KEYS, _CASCADE_KEYS),
     "simultaneous": (_cascade_from_dict, _CASCADE_KEYS, _CASCADE_KEYS),
-    "reservoirs": (_reservoirs_from_dict, {"system", "reservoirs", "methods"}, {"system", "reservoirs"}),
+    "reservoirs": (_reservoirs_from_dict, {"system", "reservoirs", "methods", "lamb_shift"}, {"system", "reservoirs"}),
 }
 
 

@@ -8,7 +8,14 @@ Every master equation is built with QuTiP: ``brterm``/``brcrossterm`` (Bloch-Red
 without the secular approximation) and ``liouvillian`` with local collapse operators; the steady
 state comes from ``qutip.steadystate``. The heat current from reservoir j into the system is
 q_j = Tr(H_S D_j[rho]) with D_j that reservoir's dissipator (seed 003 Eqs. 2.11-2.12, seed 004
-Eq. 21), so q_A + q_B = 0 in the steady state. The Lamb shift is not included.
+Eq. 21), so q_A + q_B = 0 in the steady state.
+
+The Lamb shift (seed 004, Eqs. 9-15: the principal-value part S(w) of Gamma(w) = G(w) + i S(w))
+is off by default, as in QuTiP's Bloch-Redfield tensor, which keeps Gamma real (its non-secular
+terms still carry the commutator with xi(w, w') = (G(w) - G(w'))/2i). With it on, the global
+equations are assembled from the eigenoperators V_j(w) with QuTiP superoperators
+(``bloch_redfield_generator``; with S = 0 it equals QuTiP's tensor to 1e-12) and the heat
+currents are Tr((H_S + H_LS) L_j[rho]) with L_j the dissipator of Eq. (10) (seed 004, Eq. 21).
 """
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import qutip as qt
+from scipy.integrate import quad
 
 from ..specs import QubitSystem, Reservoirs
 
@@ -24,34 +32,40 @@ SECULAR_CUTOFF = 1e-6  # relative to the smallest Bohr-frequency difference: onl
 
 
 def planck(w: float, temperature: float) -> float:
-    """Bose-Einstein occupation n(w) = 1 / (e^{w/T} - 1)."""
-    return float(1.0 / np.expm1(w / temperature))
+    """Bose-Einstein occupation n(w) = 1 / (e^{w/T} - 1), for w > 0 (no overflow at large w/T)."""
+    x = w / temperature
+    return float(np.exp(-x) / -np.expm1(-x))
 
 
-def spectral_density(res: Reservoirs, j: int) -> Callable[[float], float]:
-    """J_j(w) for w > 0: flat (seed 003's g) or Ohmic-Drude gamma w / (1 + (w/w_D)^2) (seed 004, Eq. 17)."""
+def rate_function(res: Reservoirs, j: int) -> Callable[[float], float]:
+    """The emission-rate prefactor g_j(w), w > 0, so that a transition at w decays at g(w)(1 + n(w)).
+
+    flat: the constant g of seed 003 (Eq. 3.8, g = 2 pi sum_k lambda_k^2 delta(w - w_k));
+    ohmic-drude: 2 J(w) with seed 004's J(w) = gamma w / (1 + (w/w_D)^2) (Eqs. 16-17,
+    J = pi sum |kappa|^2 delta), since its rates are gamma(w, w) = 2 G(w) = 2 J(w)(n + 1) (Eqs. 12, 14).
+    """
     strength = res.strengths[j]
     if res.spectral_density == "flat":
         return lambda w: strength
     cutoff = res.cutoff
-    return lambda w: strength * w / (1.0 + (w / cutoff) ** 2)
+    return lambda w: 2.0 * strength * w / (1.0 + (w / cutoff) ** 2)
 
 
 def power_spectrum(res: Reservoirs, j: int) -> Callable[[float], float]:
-    """S_j(w): J(w)(1 + n(w)) for w > 0 (the system gives w to the bath), J(|w|) n(|w|) for w < 0.
+    """S_j(w) = g(w)(1 + n(w)) for w > 0 (the system gives w to the bath), g(|w|) n(|w|) for w < 0.
 
     This is seed 003's D(w) (Eqs. 3.6-3.7) and seed 004's 2 G_j(w) (Eq. 14); at w = 0 it is the
-    limit J'(0) T for an Ohmic bath and 0 for a flat one (no coupling operator here has a
+    limit g'(0) T for an Ohmic bath and 0 for a flat one (no coupling operator here has a
     zero-frequency part, so that value never enters).
     """
-    density, temperature = spectral_density(res, j), res.temperatures[j]
-    slope = 0.0 if res.spectral_density == "flat" else res.strengths[j]
+    rate, temperature = rate_function(res, j), res.temperatures[j]
+    slope = 0.0 if res.spectral_density == "flat" else 2.0 * res.strengths[j]
 
     def spectrum(w: float) -> float:
         if w > 0:
-            return density(w) * (1.0 + planck(w, temperature))
+            return rate(w) * (1.0 + planck(w, temperature))
         if w < 0:
-            return density(-w) * planck(-w, temperature)
+            return rate(-w) * planck(-w, temperature)
         return slope * temperature
 
     return spectrum
@@ -109,6 +123,71 @@ def bath_dissipator(method: str, h: qt.Qobj, system: QubitSystem, res: Reservoir
             + qt.brcrossterm(h, up.dag(), up, spectrum, sec_cutoff=cutoff, fock_basis=True))
 
 
+def eigenoperators(h: qt.Qobj, a: qt.Qobj, decimals: int = 9) -> dict[float, qt.Qobj]:
+    """A = sum_w V(w) with [H, V(w)] = -w V(w): w > 0 lowers the energy by w (seed 004, Eq. 5)."""
+    energies, vectors = np.linalg.eigh(h.full())
+    a_eig = vectors.conj().T @ a.full() @ vectors
+    parts: dict[float, np.ndarray] = {}
+    for i in range(len(energies)):
+        for k in range(len(energies)):
+            if abs(a_eig[i, k]) > 1e-14:
+                w = round(float(energies[k] - energies[i]), decimals) + 0.0
+                parts.setdefault(w, np.zeros_like(a_eig))[i, k] = a_eig[i, k]
+    return {w: qt.Qobj(vectors @ m @ vectors.conj().T, dims=h.dims) for w, m in parts.items()}
+
+
+def lamb_shift_spectrum(res: Reservoirs, j: int) -> Callable[[float], float]:
+    """S_j(w) = (1/pi) P.V. int_0^inf J(w') [(n(w') + 1)/(w - w') + n(w')/(w + w')] dw' (seed 004, Eq. 15).
+
+    J is seed 004's spectral density (half the rate function). Needs a decaying J (Ohmic-Drude).
+    """
+    if res.spectral_density == "flat":
+        raise ValueError("the Lamb shift of a flat spectral density diverges")
+    half = rate_function(res, j)
+    temperature = res.temperatures[j]
+
+    def occupied(x: float) -> float:  # J(x) n(x), finite as x -> 0
+        return 0.5 * half(x) * planck(x, temperature) if x > 0 else 0.5 * 2.0 * res.strengths[j] * temperature
+
+    def pv(f: Callable[[float], float], pole: float) -> float:
+        """P.V. int_0^inf f(x) / (x - pole) dx."""
+        if pole <= 0:
+            return quad(lambda x: f(x) / (x - pole), 0.0, np.inf, limit=400)[0]
+        top = 4.0 * pole
+        return quad(f, 0.0, top, weight="cauchy", wvar=pole, limit=400)[0] + quad(
+            lambda x: f(x) / (x - pole), top, np.inf, limit=400)[0]
+
+    def shift(w: float) -> float:
+        emitted = lambda x: 0.5 * half(x) + occupied(x)  # J (n + 1)
+        return (-pv(emitted, w) + pv(occupied, -w)) / np.pi
+
+    return shift
+
+
+def bloch_redfield_generator(h: qt.Qobj, a: qt.Qobj, gamma: Callable[[float], complex],
+                             secular: bool) -> tuple[qt.Qobj, qt.Qobj]:
+    """(dissipator L, Lamb-shift Hamiltonian H_LS) of one coupling A (x) B, seed 004 Eqs. 9-12:
+
+    L(rho) = sum_{w,w'} gamma(w,w') (V(w) rho V^dag(w') - 1/2 {V^dag(w') V(w), rho}),
+    H_LS = sum_{w,w'} xi(w,w') V^dag(w') V(w), with gamma(w,w') = Gamma(w) + Gamma*(w'),
+    xi(w,w') = (Gamma(w) - Gamma*(w'))/(2i), Gamma(w) = G(w) + i S(w). ``secular`` keeps w = w' only.
+    """
+    parts = eigenoperators(h, a)
+    values = {w: complex(gamma(w)) for w in parts}
+    dissipator = 0 * qt.spre(h)
+    lamb = 0 * h
+    for w, v in parts.items():
+        for w2, v2 in parts.items():
+            if secular and abs(w - w2) > 1e-9:
+                continue
+            rate = values[w] + np.conj(values[w2])
+            xi = (values[w] - np.conj(values[w2])) / 2j
+            product = v2.dag() * v
+            dissipator += rate * (qt.sprepost(v, v2.dag()) - 0.5 * (qt.spre(product) + qt.spost(product)))
+            lamb += xi * product
+    return dissipator, lamb
+
+
 @dataclass(frozen=True)
 class SteadyState:
     """A master equation's steady state and the heat current from each reservoir into the system."""
@@ -123,14 +202,27 @@ class SteadyState:
         return float(np.linalg.eigvalsh(self.rho).min())
 
 
-def steady_state(method: str, system: QubitSystem, res: Reservoirs) -> SteadyState:
+def steady_state(method: str, system: QubitSystem, res: Reservoirs, lamb_shift: bool = False) -> SteadyState:
     """Solve one master equation for its steady state and per-reservoir currents."""
     h = hamiltonian(system)
-    dissipators = [bath_dissipator(method, h, system, res, j) for j in (0, 1)]
-    generator = qt.liouvillian(h) + dissipators[0] + dissipators[1]
+    if lamb_shift and method != "local":
+        dissipators, shifts = [], []
+        for j in (0, 1):
+            g_half = power_spectrum(res, j)
+            s_j = lamb_shift_spectrum(res, j)
+            op = _on(SIGMA_X, _site(j, system.n), system.n)
+            d, hl = bloch_redfield_generator(h, op, lambda w, g=g_half, s=s_j: 0.5 * g(w) + 1j * s(w),
+                                             secular=(method == "lindblad"))
+            dissipators.append(d)
+            shifts.append(hl)
+        energy = h + shifts[0] + shifts[1]
+    else:
+        dissipators = [bath_dissipator(method, h, system, res, j) for j in (0, 1)]
+        energy = h
+    generator = qt.liouvillian(energy) + dissipators[0] + dissipators[1]
     rho = qt.steadystate(generator.to("dense"), method="eigen")
     rho = (rho + rho.dag()) / (2.0 * rho.tr())
-    currents = tuple(float(np.real((h * qt.vector_to_operator(d * qt.operator_to_vector(rho))).tr()))
+    currents = tuple(float(np.real((energy * qt.vector_to_operator(d * qt.operator_to_vector(rho))).tr()))
                      for d in dissipators)
     energies, vectors = np.linalg.eigh(h.full())
     matrix = rho.full()
