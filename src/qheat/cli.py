@@ -109,10 +109,15 @@ def _summary(data: dict[str, Any]) -> str:
         ndtc = data.get("summary", {}).get("ndtc", {})
         extra = "".join(f"; NDTC ({m}): current peaks at T_A - T_B = {v['peak_at']:g}"
                         for m, v in ndtc.items() if v["present"])
+        if "methods" in data["points"][0]:
+            for m in data["points"][0]["methods"]:
+                bad = sum(p["methods"][m]["negative_populations"] for p in data["points"])
+                extra += f"; {m}: negative populations at {bad} points" if bad else ""
         return f"{len(data['points'])} sweep points{extra}"
     if "methods" in data:
         return "heat current from A: " + ", ".join(
-            f"{m} {v['heat_current']['A']:+.6g}" for m, v in data["methods"].items())
+            f"{m} {v['heat_current']['A']:+.6g}" + (" (negative populations)" if v["negative_populations"] else "")
+            for m, v in data["methods"].items())
     return "heat absorbed " + ", ".join(f"{s['label']} {s['heat_absorbed']:+.5f}" for s in data["subsystems"])
 
 
