@@ -76,11 +76,12 @@ def _targets(specs: list[Spec], output: str | None) -> list[Path]:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from . import __version__, run
-    from .backends import get_backend
+    from .protocols import check_backend
     from .specs import load_specs
 
-    get_backend(args.backend)
     specs = [s for name in args.spec for s in load_specs(name)]
+    for spec in specs:
+        check_backend(spec, args.backend)
     for spec, target in zip(specs, _targets(specs, args.output)):
         if target.exists() and not args.force:
             try:
@@ -111,12 +112,13 @@ def _summary(data: dict[str, Any]) -> str:
                         for m, v in ndtc.items() if v["present"])
         if "methods" in data["points"][0]:
             for m in data["points"][0]["methods"]:
-                bad = sum(p["methods"][m]["negative_populations"] for p in data["points"])
+                bad = sum(p["methods"][m].get("negative_populations", False) for p in data["points"])
                 extra += f"; {m}: negative populations at {bad} points" if bad else ""
         return f"{len(data['points'])} sweep points{extra}"
     if "methods" in data:
         return "heat current from A: " + ", ".join(
-            f"{m} {v['heat_current']['A']:+.6g}" + (" (negative populations)" if v["negative_populations"] else "")
+            f"{m} {v['heat_current']['A']:+.6g}" + (f" +- {v['stderr']['A']:.2g}" if "stderr" in v else "")
+            + (" (negative populations)" if v.get("negative_populations") else "")
             for m, v in data["methods"].items())
     return "heat absorbed " + ", ".join(f"{s['label']} {s['heat_absorbed']:+.5f}" for s in data["subsystems"])
 

@@ -199,6 +199,20 @@ class Reservoirs:
 
 
 @dataclass(frozen=True)
+class CollisionSettings:
+    """The gate-model reservoir (backend 'aer'): rounds of duration dt, sampled with ``shots``.
+
+    Collision angles follow theta^2 = J(w)(1 + 2n(w)) dt, so dt is the collision strength; the
+    steady-state currents are averaged over ``window`` time units (default: as long as relaxing).
+    """
+
+    dt: float
+    shots: int = 2000
+    seed: int = 1234
+    window: float | None = None
+
+
+@dataclass(frozen=True)
 class ReservoirsSpec(_SpecFile):
     """A qubit system between two reservoirs: steady state and heat currents (seeds 003, 004)."""
 
@@ -207,6 +221,7 @@ class ReservoirsSpec(_SpecFile):
     reservoirs: Reservoirs
     methods: tuple[str, ...] = ("lindblad", "redfield", "local")
     lamb_shift: bool = False
+    collisions: CollisionSettings | None = None
     name: str = ""
     description: str = ""
     sweep: Sweep | None = None
@@ -447,14 +462,25 @@ def _reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descrip
     if lamb_shift and (density == "flat" or bath_coupling != "sigma_x"):
         raise QheatError("lamb_shift needs spectral_density 'ohmic-drude' and coupling 'sigma_x' "
                          "(the principal value of a flat spectrum diverges)")
-    return ReservoirsSpec(protocol, system, reservoirs, methods, lamb_shift, name, description, sweep)
+    collisions = None
+    if "collisions" in top:
+        cold = _table(top["collisions"], "[collisions]", {"dt", "shots", "seed", "window"}, {"dt"})
+        window = cold.get("window")
+        collisions = CollisionSettings(
+            _number(cold["dt"], "collisions.dt", positive=True),
+            _integer(cold.get("shots", 2000), "collisions.shots", minimum=2),
+            _integer(cold.get("seed", 1234), "collisions.seed", minimum=0),
+            None if window is None else _number(window, "collisions.window", positive=True),
+        )
+    return ReservoirsSpec(protocol, system, reservoirs, methods, lamb_shift, collisions, name, description, sweep)
 
 
 _CASCADE_KEYS = {"system", "bath", "interaction"}
 _BODIES = {
     "cascade": (_cascade_from_dict, _CASCADE_KEYS, _CASCADE_KEYS),
     "simultaneous": (_cascade_from_dict, _CASCADE_KEYS, _CASCADE_KEYS),
-    "reservoirs": (_reservoirs_from_dict, {"system", "reservoirs", "methods", "lamb_shift"}, {"system", "reservoirs"}),
+    "reservoirs": (_reservoirs_from_dict, {"system", "reservoirs", "methods", "lamb_shift", "collisions"},
+                   {"system", "reservoirs"}),
 }
 
 

@@ -118,21 +118,32 @@ def reservoirs_figure(result: dict[str, Any]) -> plt.Figure:
     points = result.get("points") or [result]
     methods = list(points[0]["methods"])
     if "sweep" not in result:
-        fig, (ax_q, ax_p) = plt.subplots(1, 2, figsize=(9.0, 3.6))
+        has_states = any("populations" in points[0]["methods"][m] for m in methods)
+        fig, axes = plt.subplots(1, 2 if has_states else 1, figsize=(9.0 if has_states else 5.0, 3.6), squeeze=False)
+        ax_q, ax_p = axes[0, 0], (axes[0, 1] if has_states else None)
         x = np.arange(len(methods))
-        ax_q.bar(x - 0.2, [points[0]["methods"][m]["heat_current"]["A"] for m in methods], 0.4, label="from A")
-        ax_q.bar(x + 0.2, [points[0]["methods"][m]["heat_current"]["B"] for m in methods], 0.4, label="from B")
+        for shift, side in ((-0.2, "A"), (0.2, "B")):
+            errors = [points[0]["methods"][m].get("stderr", {}).get(side, 0.0) for m in methods]
+            ax_q.bar(x + shift, [points[0]["methods"][m]["heat_current"][side] for m in methods], 0.4,
+                     yerr=errors, capsize=3, label=f"from {side}")
+            for i, m in enumerate(methods):
+                exact = points[0]["methods"][m].get("master_equation_currents")
+                if exact:
+                    ax_q.plot([i + shift - 0.2, i + shift + 0.2], [exact["heat_current"][side]] * 2, "k--", lw=1,
+                              label="master equation" if (i, side) == (0, "A") else None)
         ax_q.set_xticks(x, methods)
         ax_q.set_ylabel("steady heat current into the system")
         ax_q.axhline(0.0, color="0.6", lw=0.6)
         ax_q.legend(fontsize=8)
-        for i, m in enumerate(methods):
-            pops = points[0]["methods"][m]["populations"]
-            ax_p.plot(range(1, len(pops) + 1), pops, "o" + METHOD_STYLES.get(m, "-"), label=m)
-        ax_p.set_xlabel("energy level (ascending)")
-        ax_p.set_ylabel("population")
-        ax_p.axhline(0.0, color="0.6", lw=0.6)
-        ax_p.legend(fontsize=8)
+        if ax_p is not None:
+            for m in methods:
+                pops = points[0]["methods"][m].get("populations")
+                if pops is not None:
+                    ax_p.plot(range(1, len(pops) + 1), pops, "o" + METHOD_STYLES.get(m, "-"), label=m)
+            ax_p.set_xlabel("energy level (ascending)")
+            ax_p.set_ylabel("population")
+            ax_p.axhline(0.0, color="0.6", lw=0.6)
+            ax_p.legend(fontsize=8)
         fig.suptitle(_title(result), fontsize=10)
         fig.tight_layout()
         return fig
@@ -142,7 +153,11 @@ def reservoirs_figure(result: dict[str, Any]) -> plt.Figure:
     fig, (ax_q, ax_p, ax_c) = plt.subplots(1, 3, figsize=(13.5, 3.9))
     for m in methods:
         style = METHOD_STYLES.get(m, "-")
-        ax_q.plot(x, [p["methods"][m]["heat_current"]["A"] for p in points], style, label=m)
+        q = [p["methods"][m]["heat_current"]["A"] for p in points]
+        errors = [p["methods"][m].get("stderr", {}).get("A", 0.0) for p in points]
+        ax_q.errorbar(x, q, yerr=errors, fmt=style, capsize=2, label=m)
+        if "populations" not in points[0]["methods"][m]:
+            continue
         pops = np.array([p["methods"][m]["populations"] for p in points])
         for i in range(pops.shape[1]):
             ax_p.plot(x, pops[:, i], style, color=COLORS[i % len(COLORS)],

@@ -6,6 +6,16 @@ from ..results import Result
 from ..specs import CascadeSpec, ReservoirsSpec, Spec
 
 
+def check_backend(spec: Spec, backend: str) -> None:
+    """Refuse, before any work, a backend the spec's protocol cannot run on."""
+    from ..backends import BACKENDS
+    from . import reservoirs
+
+    names = tuple(BACKENDS) if isinstance(spec, CascadeSpec) else reservoirs.BACKENDS
+    if backend not in names:
+        raise QheatError(f"unknown backend {backend!r} for protocol {spec.protocol!r}; available: {', '.join(names)}")
+
+
 def run(spec: Spec, backend: str = "exact") -> Result:
     """Run a validated or Python-built spec with the protocol module its type belongs to."""
     from . import cascade, reservoirs
