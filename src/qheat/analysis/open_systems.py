@@ -95,7 +95,7 @@ def hamiltonian(system: QubitSystem) -> qt.Qobj:
     return h
 
 
-def _site(j: int, n: int) -> int:
+def site(j: int, n: int) -> int:
     """The qubit reservoir j (0: A, 1: B) couples to."""
     return 0 if j == 0 else n - 1
 
@@ -107,33 +107,54 @@ def bath_dissipator(method: str, h: qt.Qobj, system: QubitSystem, res: Reservoir
     redfield: global Bloch-Redfield without it (seed 003 Sec. III C, seed 004 Eq. 8);
     local: Lindblad dissipators on the reservoir's own qubit at its bare frequency.
     """
-    n, site = system.n, _site(j, system.n)
+    n, q = system.n, site(j, system.n)
     spectrum = power_spectrum(res, j)
     if method == "local":
-        w = system.frequencies[site]
+        w = system.frequencies[q]
         rate_down, rate_up = spectrum(w), spectrum(-w)
-        lower = _on(SIGMA_PLUS.dag(), site, n)
+        lower = _on(SIGMA_PLUS.dag(), q, n)
         return qt.lindblad_dissipator(np.sqrt(rate_down) * lower) + qt.lindblad_dissipator(np.sqrt(rate_up) * lower.dag())
     cutoff = SECULAR_CUTOFF if method == "lindblad" else -1
     if res.coupling == "sigma_x":
-        return qt.brterm(h, _on(SIGMA_X, site, n), spectrum, sec_cutoff=cutoff, fock_basis=True)
+        return qt.brterm(h, _on(SIGMA_X, q, n), spectrum, sec_cutoff=cutoff, fock_basis=True)
     # s+ A + s- A^dagger: only the cross terms of sigma_x = s+ + s- survive, as <A A> = <A^dag A^dag> = 0
-    up = _on(SIGMA_PLUS, site, n)
+    up = _on(SIGMA_PLUS, q, n)
     return (qt.brcrossterm(h, up, up.dag(), spectrum, sec_cutoff=cutoff, fock_basis=True)
             + qt.brcrossterm(h, up.dag(), up, spectrum, sec_cutoff=cutoff, fock_basis=True))
 
 
-def eigenoperators(h: qt.Qobj, a: qt.Qobj, decimals: int = 9) -> dict[float, qt.Qobj]:
-    """A = sum_w V(w) with [H, V(w)] = -w V(w): w > 0 lowers the energy by w (seed 004, Eq. 5)."""
-    energies, vectors = np.linalg.eigh(h.full())
-    a_eig = vectors.conj().T @ a.full() @ vectors
-    parts: dict[float, np.ndarray] = {}
+def eigenoperators(h: np.ndarray, a: np.ndarray, atol: float = 1e-12) -> list[tuple[float, np.ndarray]]:
+    """A = sum_w A(w) with [H, A(w)] = -w A(w): (w, A(w)) for every w (any sign), w ascending.
+
+    w > 0 lowers the energy by w (seed 004, Eq. 5). Bohr frequencies closer than QuTiP's secular
+    tolerance (SECULAR_CUTOFF times the smallest level spacing) count as one, so the secular
+    equation built from these parts is the one ``bath_dissipator('lindblad', ...)`` builds.
+    """
+    energies, w = np.linalg.eigh(h)
+    gaps = np.abs(np.subtract.outer(energies, energies))
+    gaps = gaps[gaps > 1e-12 * max(1.0, float(np.max(np.abs(energies))))]
+    tol = SECULAR_CUTOFF * (float(gaps.min()) if gaps.size else 1.0)
+    a_eig = w.conj().T @ a @ w
+    groups: list[list] = []    # [frequency, [(i, k), ...]]
     for i in range(len(energies)):
         for k in range(len(energies)):
-            if abs(a_eig[i, k]) > 1e-14:
-                w = round(float(energies[k] - energies[i]), decimals) + 0.0
-                parts.setdefault(w, np.zeros_like(a_eig))[i, k] = a_eig[i, k]
-    return {w: qt.Qobj(vectors @ m @ vectors.conj().T, dims=h.dims) for w, m in parts.items()}
+            if abs(a_eig[i, k]) <= atol:
+                continue
+            bohr = energies[k] - energies[i]   # |i><k| lowers the energy by E_k - E_i
+            for g in groups:
+                if abs(g[0] - bohr) < tol:
+                    g[1].append((i, k))
+                    break
+            else:
+                groups.append([bohr, [(i, k)]])
+    out = []
+    for bohr, pairs in sorted(groups, key=lambda g: g[0]):
+        part = np.zeros_like(a_eig)
+        for i, k in pairs:
+            part[i, k] = a_eig[i, k]
+        mean = float(np.mean([energies[k] - energies[i] for i, k in pairs]))
+        out.append((mean if abs(mean) > tol else 0.0, w @ part @ w.conj().T))
+    return out
 
 
 def lamb_shift_spectrum(res: Reservoirs, j: int) -> Callable[[float], float]:
@@ -172,12 +193,12 @@ def bloch_redfield_generator(h: qt.Qobj, a: qt.Qobj, gamma: Callable[[float], co
     H_LS = sum_{w,w'} xi(w,w') V^dag(w') V(w), with gamma(w,w') = Gamma(w) + Gamma*(w'),
     xi(w,w') = (Gamma(w) - Gamma*(w'))/(2i), Gamma(w) = G(w) + i S(w). ``secular`` keeps w = w' only.
     """
-    parts = eigenoperators(h, a)
-    values = {w: complex(gamma(w)) for w in parts}
+    parts = [(w, qt.Qobj(v, dims=h.dims)) for w, v in eigenoperators(h.full(), a.full())]
+    values = {w: complex(gamma(w)) for w, _ in parts}
     dissipator = 0 * qt.spre(h)
     lamb = 0 * h
-    for w, v in parts.items():
-        for w2, v2 in parts.items():
+    for w, v in parts:
+        for w2, v2 in parts:
             if secular and abs(w - w2) > 1e-9:
                 continue
             rate = values[w] + np.conj(values[w2])
@@ -210,7 +231,7 @@ def steady_state(method: str, system: QubitSystem, res: Reservoirs, lamb_shift: 
         for j in (0, 1):
             g_half = power_spectrum(res, j)
             s_j = lamb_shift_spectrum(res, j)
-            op = _on(SIGMA_X, _site(j, system.n), system.n)
+            op = _on(SIGMA_X, site(j, system.n), system.n)
             d, hl = bloch_redfield_generator(h, op, lambda w, g=g_half, s=s_j: 0.5 * g(w) + 1j * s(w),
                                              secular=(method == "lindblad"))
             dissipators.append(d)

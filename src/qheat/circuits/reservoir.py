@@ -122,9 +122,7 @@ def on_qubit(op: np.ndarray, k: int, n: int) -> np.ndarray:
     return out
 
 
-def site(j: int, n: int) -> int:
-    """The qubit reservoir j (0: A, 1: B) couples to."""
-    return 0 if j == 0 else n - 1
+site = open_systems.site
 
 
 def hamiltonian(system: QubitSystem) -> np.ndarray:
@@ -141,38 +139,9 @@ def eigenbasis(system: QubitSystem) -> tuple[np.ndarray, np.ndarray]:
     return energies, w
 
 
-def _tolerance(energies: np.ndarray) -> float:
-    """Bohr frequencies closer than this are one frequency (QuTiP's secular rule in qheat's 'lindblad')."""
-    gaps = np.abs(np.subtract.outer(energies, energies))
-    gaps = gaps[gaps > 1e-12 * max(1.0, float(np.max(np.abs(energies))))]
-    return open_systems.SECULAR_CUTOFF * (float(gaps.min()) if gaps.size else 1.0)
-
-
 def eigenoperators(system: QubitSystem, operator: np.ndarray) -> list[tuple[float, np.ndarray]]:
-    """A = sum_w A(w) with [H_S, A(w)] = -w A(w): (w, A(w)) for every w (any sign), w ascending, A(w) != 0."""
-    energies, w = eigenbasis(system)
-    tol = _tolerance(energies)
-    a_eig = w.conj().T @ operator @ w
-    groups: list[list[Any]] = []    # [frequency, [(a, b), ...]]
-    for a in range(len(energies)):
-        for b in range(len(energies)):
-            if abs(a_eig[a, b]) <= ATOL:
-                continue
-            bohr = energies[b] - energies[a]   # |a><b| lowers the energy by E_b - E_a
-            for g in groups:
-                if abs(g[0] - bohr) < tol:
-                    g[1].append((a, b))
-                    break
-            else:
-                groups.append([bohr, [(a, b)]])
-    out = []
-    for bohr, pairs in sorted(groups, key=lambda g: g[0]):
-        part = np.zeros_like(a_eig)
-        for a, b in pairs:
-            part[a, b] = a_eig[a, b]
-        exact = float(np.mean([energies[b] - energies[a] for a, b in pairs]))
-        out.append((exact if abs(exact) > tol else 0.0, w @ part @ w.conj().T))
-    return out
+    """A = sum_w A(w) with [H_S, A(w)] = -w A(w), from ``open_systems.eigenoperators``."""
+    return open_systems.eigenoperators(hamiltonian(system), operator, ATOL)
 
 
 def lowering_parts(system: QubitSystem, res: Reservoirs, j: int) -> list[tuple[float, np.ndarray]]:
