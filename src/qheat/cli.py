@@ -141,12 +141,16 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         raise QheatError(f"cannot write a figure as {out.name!r}; use one of .{', .'.join(sorted(supported))}")
     if not 1 <= args.dpi <= MAX_DPI:
         raise QheatError(f"--dpi must be between 1 and {MAX_DPI}, got {args.dpi}")
-    if steady:
-        fig = plots.reservoirs_figure(steady[0])
-    elif sweeps:
-        fig = plots.sweep_figure(sweeps[0])
-    else:
-        fig = plots.trajectory_figure(results)
+    try:
+        if steady:
+            fig = plots.reservoirs_figure(steady[0])
+        elif sweeps:
+            fig = plots.sweep_figure(sweeps[0])
+        else:
+            fig = plots.trajectory_figure(results)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        plt.close("all")
+        raise QheatError(f"{', '.join(args.results)}: not a complete qheat result ({type(exc).__name__}: {exc})") from None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=args.dpi)
@@ -184,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="redo and overwrite results already on disk")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_run)
-    p = sub.add_parser("plot", help="draw result files: Fig. 3 panels, or a sweep summary")
+    p = sub.add_parser("plot", help="draw result files: seed 001 trajectories (Fig. 3 panels) or sweeps, "
+                                    "seeds 003/004 steady currents")
     p.add_argument("results", nargs="+")
     p.add_argument("--output", default="qheat.png", help="image file (PNG, PDF, SVG)")
     p.add_argument("--dpi", type=int, default=150)

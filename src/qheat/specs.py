@@ -185,8 +185,9 @@ class QubitSystem:
 class Reservoirs:
     """Two bosonic reservoirs A (on qubit 1) and B (on the last qubit) at T_A, T_B.
 
-    spectral_density "flat": J(w) = strength (seed 003's g_A, g_B); "ohmic-drude":
-    J(w) = strength * w / (1 + (w/cutoff)^2) (seed 004, Eq. 17, with gamma_j = C_j lambda_j^2).
+    spectral_density "flat": the rate function g(w) = strength of seed 003 (Eq. 3.8: a transition
+    at w decays at g (1 + n(w))); "ohmic-drude": seed 004's J(w) = strength * w / (1 + (w/cutoff)^2)
+    (Eq. 17, gamma_j = C_j lambda_j^2), whose rates are 2 J (1 + n) (Eqs. 12, 14).
     coupling "sigma_x": sigma_x^j (A + A^dagger) (seed 004, Eq. 5); "rwa": s+^j A + s-^j A^dagger
     (seed 003, Eqs. 3.28-3.29). Both give the same global Lindblad equation; Redfield differs.
     """
@@ -202,14 +203,17 @@ class Reservoirs:
 class CollisionSettings:
     """The gate-model reservoir (backend 'aer'): rounds of duration dt, sampled with ``shots``.
 
-    Collision angles follow theta^2 = J(w)(1 + 2n(w)) dt, so dt is the collision strength; the
+    Collision angles follow theta^2 = g(w)(1 + 2n(w)) dt (g the rate function: 2J for Ohmic-Drude),
+    so dt is the collision strength; the
     steady-state currents are averaged over ``window`` time units (default: as long as relaxing).
+    ``keep_records = false`` leaves the raw counts (megabytes at small dt) out of the result.
     """
 
     dt: float
     shots: int = 2000
     seed: int = 1234
     window: float | None = None
+    keep_records: bool = True
 
 
 @dataclass(frozen=True)
@@ -430,6 +434,8 @@ def _reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descrip
                       for i, g in enumerate(_list(resd["strengths"], "reservoirs.strengths")))
     if len(temps) != 2 or len(strengths) != 2:
         raise QheatError("reservoirs.temperatures and reservoirs.strengths need two entries each: reservoir A, reservoir B")
+    if not any(strengths):
+        raise QheatError("reservoirs.strengths are both 0: with no reservoir coupled there is no steady state to find")
     density = resd.get("spectral_density", "flat")
     if density not in SPECTRAL_DENSITIES:
         raise QheatError(f"unknown reservoirs.spectral_density {density!r}; expected one of {list(SPECTRAL_DENSITIES)}")
@@ -464,13 +470,16 @@ def _reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descrip
                          "(the principal value of a flat spectrum diverges)")
     collisions = None
     if "collisions" in top:
-        cold = _table(top["collisions"], "[collisions]", {"dt", "shots", "seed", "window"}, {"dt"})
+        cold = _table(top["collisions"], "[collisions]", {"dt", "shots", "seed", "window", "keep_records"}, {"dt"})
         window = cold.get("window")
+        if not isinstance(cold.get("keep_records", True), bool):
+            raise QheatError("collisions.keep_records must be true or false")
         collisions = CollisionSettings(
             _number(cold["dt"], "collisions.dt", positive=True),
             _integer(cold.get("shots", 2000), "collisions.shots", minimum=2),
             _integer(cold.get("seed", 1234), "collisions.seed", minimum=0),
             None if window is None else _number(window, "collisions.window", positive=True),
+            cold.get("keep_records", True),
         )
     return ReservoirsSpec(protocol, system, reservoirs, methods, lamb_shift, collisions, name, description, sweep)
 

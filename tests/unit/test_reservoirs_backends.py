@@ -87,3 +87,42 @@ def test_a_sweep_result_plots(tmp_path):
     out = tmp_path / "f4.json"
     assert main(["run", "fogedby-fig4", "--output", str(out), "-q"]) == 0
     assert main(["plot", str(out), "--output", str(tmp_path / "f4.png"), "-q"]) == 0
+
+
+def _zhang(gamma_a: float, gamma_b: float, temps=(5.0, 5.0), lamb=True) -> dict:
+    return {"protocol": "reservoirs", "methods": ["redfield", "lindblad"], "lamb_shift": lamb,
+            "system": {"frequencies": [5.0, 4.0], "coupling": "xx", "strength": 0.5},
+            "reservoirs": {"temperatures": list(temps), "strengths": [gamma_a, gamma_b],
+                           "spectral_density": "ohmic-drude", "cutoff": 50.0, "coupling": "sigma_x"}}
+
+
+def test_lamb_shift_current_at_equal_temperatures_is_second_order_as_documented():
+    """With the Lamb shift, Bloch-Redfield is consistent only to first order in the coupling: the
+    current at T_A = T_B is O(gamma^2) (the secular 'lindblad' one stays 0), as the result says."""
+    small, large = (qheat.run(_zhang(g, 2 * g)).to_dict() for g in (0.0025, 0.005))
+    q_small, q_large = (r["methods"]["redfield"]["heat_current"]["A"] for r in (small, large))
+    assert q_large / q_small == pytest.approx(4.0, rel=0.05)
+    assert abs(large["methods"]["lindblad"]["heat_current"]["A"]) < 1e-12
+    assert "second order" in large["conventions"]["lamb_shift"]
+    off = qheat.run(_zhang(0.005, 0.01, lamb=False)).to_dict()
+    assert abs(off["methods"]["redfield"]["heat_current"]["A"]) < 1e-12
+    assert off["conventions"]["lamb_shift"].startswith("not included")
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"reservoirs": {"temperatures": [3.0, 1.0], "strengths": [0.0, 0.0]}}, "both 0"),
+    ({"system": {"frequencies": [1.0, 2.0], "coupling": "exchange", "strength": 0.0},
+      "reservoirs": {"temperatures": [3.0, 1.0], "strengths": [0.1, 0.0]}}, "unique steady state"),
+    ({"reservoirs": {"temperatures": [1e300, 1.0], "strengths": [0.1, 0.1]}}, "cannot be solved"),
+])
+def test_unsolvable_reservoir_specs_are_refused(change, match):
+    base = {k: v for k, v in SPEC.items() if k != "collisions"}
+    with pytest.raises(qheat.QheatError, match=match):
+        qheat.run({**base, **change})
+
+
+def test_aer_refuses_angles_beyond_a_quarter_turn_and_the_lamb_shift():
+    with pytest.raises(qheat.QheatError, match="smaller dt"):
+        qheat.run({**SPEC, "collisions": {"dt": 1e6}}, backend="aer")
+    with pytest.raises(qheat.QheatError, match="Lamb shift"):
+        qheat.run({**_zhang(0.01, 0.01), "collisions": {"dt": 0.5}}, backend="aer")

@@ -105,7 +105,10 @@ class CollisionModel:
 
     def rounds_to_relax(self, tol: float = 1e-3) -> int:
         """Rounds after which a deviation from the fixed point is below ``tol`` of its start (|lambda_2|^R <= tol)."""
-        return int(math.ceil(math.log(tol) / math.log(self.second_eigenvalue())))
+        second = self.second_eigenvalue()
+        if not second < 1.0 - 1e-12:
+            raise QheatError("this collision model has no unique steady state: some levels are reached by no reservoir")
+        return int(math.ceil(math.log(tol) / math.log(second)))
 
     def currents(self, rho: np.ndarray) -> dict[str, tuple[float, float]]:
         """Per-round currents for a round that starts in ``rho``: bath side (ancillas) and system side."""
@@ -245,6 +248,9 @@ def sample_circuit(circuit: Any, shots: int, seed: int, method: str = "statevect
     return result[0].data.tpm.get_counts()
 
 
+MAX_COLLISIONS_PER_SHOT = 50_000  # each measured collision stores two bits per shot in the records
+
+
 def run_on_aer(spec: ReservoirsSpec, dt: float, *, model: str = "global", rounds: int | None = None,
                measured_rounds: int | None = None, shots: int = 1000, seed: int = 1234,
                relax_tol: float = 1e-3, initial: str | float = "thermal", keep_records: bool = True) -> dict[str, Any]:
@@ -272,6 +278,9 @@ def run_on_aer(spec: ReservoirsSpec, dt: float, *, model: str = "global", rounds
         rounds = relax + measured_rounds
     if shots < 2 or measured_rounds < 1:
         raise QheatError("run_on_aer needs at least 2 shots and 1 measured round")
+    if rounds * len(cm.collisions) > MAX_COLLISIONS_PER_SHOT:
+        raise QheatError(f"collisions.dt = {dt:g} needs {rounds} rounds of {len(cm.collisions)} collisions per shot "
+                         f"(more than {MAX_COLLISIONS_PER_SHOT}); use a larger dt or a shorter window")
     circuit = builders.reservoir_circuit(system, res, dt, rounds, measured_rounds, model=model, initial=initial)
     start = time.perf_counter()
     counts = sample_circuit(circuit, shots, seed)

@@ -26,9 +26,10 @@ import numpy as np
 import qutip as qt
 from scipy.integrate import quad
 
+from ..errors import QheatError
 from ..specs import QubitSystem, Reservoirs
 
-SECULAR_CUTOFF = 1e-6  # relative to the smallest Bohr-frequency difference: only exact resonances survive
+SECULAR_CUTOFF = 1e-6  # QuTiP's rule: relative to the smallest nonzero level spacing; only exact resonances survive
 
 
 def planck(w: float, temperature: float) -> float:
@@ -160,15 +161,15 @@ def eigenoperators(h: np.ndarray, a: np.ndarray, atol: float = 1e-12) -> list[tu
 def lamb_shift_spectrum(res: Reservoirs, j: int) -> Callable[[float], float]:
     """S_j(w) = (1/pi) P.V. int_0^inf J(w') [(n(w') + 1)/(w - w') + n(w')/(w + w')] dw' (seed 004, Eq. 15).
 
-    J is seed 004's spectral density (half the rate function). Needs a decaying J (Ohmic-Drude).
+    J is seed 004's spectral density, half of ``rate_function``. Needs a decaying J (Ohmic-Drude).
     """
     if res.spectral_density == "flat":
         raise ValueError("the Lamb shift of a flat spectral density diverges")
-    half = rate_function(res, j)
+    rate = rate_function(res, j)  # = 2 J
     temperature = res.temperatures[j]
 
     def occupied(x: float) -> float:  # J(x) n(x), finite as x -> 0
-        return 0.5 * half(x) * planck(x, temperature) if x > 0 else 0.5 * 2.0 * res.strengths[j] * temperature
+        return 0.5 * rate(x) * planck(x, temperature) if x > 0 else res.strengths[j] * temperature
 
     def pv(f: Callable[[float], float], pole: float) -> float:
         """P.V. int_0^inf f(x) / (x - pole) dx."""
@@ -179,7 +180,7 @@ def lamb_shift_spectrum(res: Reservoirs, j: int) -> Callable[[float], float]:
             lambda x: f(x) / (x - pole), top, np.inf, limit=400)[0]
 
     def shift(w: float) -> float:
-        emitted = lambda x: 0.5 * half(x) + occupied(x)  # J (n + 1)
+        emitted = lambda x: 0.5 * rate(x) + occupied(x)  # J (n + 1)
         return (-pv(emitted, w) + pv(occupied, -w)) / np.pi
 
     return shift
@@ -209,14 +210,27 @@ def bloch_redfield_generator(h: qt.Qobj, a: qt.Qobj, gamma: Callable[[float], co
     return dissipator, lamb
 
 
+def energy_basis(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Energies (ascending) and eigenvectors as columns, each with its largest entry real positive."""
+    energies, w = np.linalg.eigh(h)
+    for i in range(w.shape[1]):
+        big = w[np.argmax(np.abs(w[:, i])), i]
+        w[:, i] *= abs(big) / big
+    return energies, w
+
+
 @dataclass(frozen=True)
 class SteadyState:
     """A master equation's steady state and the heat current from each reservoir into the system."""
 
     rho: np.ndarray                 # computational basis, qheat order
     energies: np.ndarray            # eigenvalues of H_S, ascending
-    populations: np.ndarray         # <E_i| rho |E_i>, same order
+    rho_energy: np.ndarray          # <E_i| rho |E_k>, same order (eigenvector phases: see energy_basis)
     heat_currents: tuple[float, float]
+
+    @property
+    def populations(self) -> np.ndarray:
+        return np.real(np.diag(self.rho_energy))
 
     @property
     def min_eigenvalue(self) -> float:
@@ -224,15 +238,30 @@ class SteadyState:
 
 
 def steady_state(method: str, system: QubitSystem, res: Reservoirs, lamb_shift: bool = False) -> SteadyState:
-    """Solve one master equation for its steady state and per-reservoir currents."""
+    """Solve one master equation for its steady state and per-reservoir currents.
+
+    Refuses (QheatError) a generator whose steady state is not unique (e.g. a qubit no reservoir
+    reaches) and numbers the solver cannot represent, instead of returning an arbitrary state.
+    """
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            return _steady_state(method, system, res, lamb_shift)
+    except QheatError:
+        raise
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+        raise QheatError(f"the {method} master equation cannot be solved for these numbers ({exc}); "
+                         "keep frequencies, temperatures and couplings within a few orders of magnitude") from None
+
+
+def _steady_state(method: str, system: QubitSystem, res: Reservoirs, lamb_shift: bool) -> SteadyState:
     h = hamiltonian(system)
     if lamb_shift and method != "local":
         dissipators, shifts = [], []
         for j in (0, 1):
-            g_half = power_spectrum(res, j)
+            rate = power_spectrum(res, j)
             s_j = lamb_shift_spectrum(res, j)
             op = _on(SIGMA_X, site(j, system.n), system.n)
-            d, hl = bloch_redfield_generator(h, op, lambda w, g=g_half, s=s_j: 0.5 * g(w) + 1j * s(w),
+            d, hl = bloch_redfield_generator(h, op, lambda w, g=rate, s=s_j: 0.5 * g(w) + 1j * s(w),
                                              secular=(method == "lindblad"))
             dissipators.append(d)
             shifts.append(hl)
@@ -241,14 +270,19 @@ def steady_state(method: str, system: QubitSystem, res: Reservoirs, lamb_shift: 
         dissipators = [bath_dissipator(method, h, system, res, j) for j in (0, 1)]
         energy = h
     generator = qt.liouvillian(energy) + dissipators[0] + dissipators[1]
+    spectrum = np.abs(np.linalg.eigvals(generator.full()))
+    if np.sum(spectrum < 1e-10 * max(spectrum.max(), 1e-300)) != 1:
+        raise QheatError(f"the {method} master equation has no unique steady state: some levels are reached by no "
+                         "reservoir (give both reservoirs a nonzero strength, or couple the qubits)")
     rho = qt.steadystate(generator.to("dense"), method="eigen")
     rho = (rho + rho.dag()) / (2.0 * rho.tr())
+    if not np.all(np.isfinite(rho.full())):
+        raise ValueError("the steady state is not finite")
     currents = tuple(float(np.real((energy * qt.vector_to_operator(d * qt.operator_to_vector(rho))).tr()))
                      for d in dissipators)
-    energies, vectors = np.linalg.eigh(h.full())
+    energies, vectors = energy_basis(h.full())
     matrix = rho.full()
-    populations = np.real(np.einsum("ai,ab,bi->i", vectors.conj(), matrix, vectors))
-    return SteadyState(matrix, energies, populations, (currents[0], currents[1]))
+    return SteadyState(matrix, energies, vectors.conj().T @ matrix @ vectors, (currents[0], currents[1]))
 
 
 def negative_differential_conductance(bias: np.ndarray, current: np.ndarray) -> dict[str, float | bool | None]:

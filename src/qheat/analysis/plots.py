@@ -1,4 +1,4 @@
-"""Figures in the style of seed 001: Fig. 3 panels for trajectories, and sweep summaries (Fig. 13).
+"""Figures: seed 001's Fig. 3 panels and Fig. 13 sweeps; seeds 003/004's steady currents and states.
 
 Functions take result dictionaries (the JSON that ``qheat run`` writes) and return a Figure.
 """
@@ -150,6 +150,10 @@ def reservoirs_figure(result: dict[str, Any]) -> plt.Figure:
     sweep = result["sweep"]
     parameter = sweep["parameter"] if isinstance(sweep["parameter"], str) else sweep["parameter"][0]
     x = np.array([v if np.ndim(v) == 0 else v[0] for v in sweep["values"]], dtype=float)
+    both = ["reservoirs.temperatures.0", "reservoirs.temperatures.1"]
+    if not isinstance(sweep["parameter"], str) and sorted(sweep["parameter"]) == both:
+        parameter = "mean temperature (T_A + T_B)/2"  # seed 003 Figs. 3, 5
+        x = np.array([np.mean(p["spec"]["reservoirs"]["temperatures"]) for p in points])
     fig, (ax_q, ax_p, ax_c) = plt.subplots(1, 3, figsize=(13.5, 3.9))
     for m in methods:
         style = METHOD_STYLES.get(m, "-")
@@ -162,15 +166,15 @@ def reservoirs_figure(result: dict[str, Any]) -> plt.Figure:
         for i in range(pops.shape[1]):
             ax_p.plot(x, pops[:, i], style, color=COLORS[i % len(COLORS)],
                       label=f"level {i + 1} ({m})" if m == methods[0] or i == 0 else None)
-        rho = [np.array(p["methods"][m]["rho"]["real"]) + 1j * np.array(p["methods"][m]["rho"]["imag"]) for p in points]
-        if rho[0].shape[0] == 4:
-            ax_c.plot(x, [r[0, 3].real for r in rho], style, color="C0", label=f"Re rho(00,11) ({m})")
-            ax_c.plot(x, [r[1, 2].real for r in rho], style, color="C1", label=f"Re rho(01,10) ({m})")
+        rho = [np.array(p["methods"][m]["rho_energy_basis"]["real"]) for p in points]
+        if rho[0].shape[0] == 4:  # the secondary diagonal of seed 004's Eq. (18), in the energy basis (Fig. 2)
+            ax_c.plot(x, [r[0, 3] for r in rho], style, color="C0", label=f"Re <E1|rho|E4> ({m})")
+            ax_c.plot(x, [r[1, 2] for r in rho], style, color="C1", label=f"Re <E2|rho|E3> ({m})")
     ax_q.axhline(0.0, color="0.6", lw=0.6)
     ax_p.axhline(0.0, color="0.6", lw=0.6)
     ax_q.set_ylabel("heat current from reservoir A")
     ax_p.set_ylabel("population of each energy level")
-    ax_c.set_ylabel("coherence (computational basis, qubit 1 = low bit)")
+    ax_c.set_ylabel("coherence in the energy basis (E1 < E2 < E3 < E4)")
     for ax in (ax_q, ax_p, ax_c):
         ax.set_xlabel(parameter)
         ax.grid(alpha=0.25)

@@ -98,6 +98,7 @@ import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister, transpile
 from qiskit.circuit.library import DiagonalGate, StatePreparation, UCRXGate, UnitaryGate, XXPlusYYGate
 from scipy.linalg import expm
+from scipy.special import expit
 
 from ..analysis import open_systems
 from ..errors import QheatError
@@ -109,6 +110,7 @@ RESERVOIR_NAMES = ("A", "B")
 SIGMA_MINUS = np.array([[0.0, 1.0], [0.0, 0.0]])              # |0><1|: lowers the energy
 SIGMA_X = np.array([[0.0, 1.0], [1.0, 0.0]])
 ATOL = 1e-12
+MAX_ANGLE = math.pi / 2  # beyond a quarter turn a collision no longer approximates the dissipator
 
 
 # ----------------------------------------------------------------------------- operators
@@ -132,11 +134,7 @@ def hamiltonian(system: QubitSystem) -> np.ndarray:
 
 def eigenbasis(system: QubitSystem) -> tuple[np.ndarray, np.ndarray]:
     """Energies (ascending) and W, whose column i is eigenvector i; each column's largest entry is real positive."""
-    energies, w = np.linalg.eigh(hamiltonian(system))
-    for i in range(w.shape[1]):
-        big = w[np.argmax(np.abs(w[:, i])), i]
-        w[:, i] *= abs(big) / big
-    return energies, w
+    return open_systems.energy_basis(hamiltonian(system))
 
 
 def eigenoperators(system: QubitSystem, operator: np.ndarray) -> list[tuple[float, np.ndarray]]:
@@ -176,7 +174,7 @@ class Collision:
     @property
     def excited_population(self) -> float:
         """p = 1/(1 + e^{w/T}): the ancilla's thermal excited population."""
-        return float(1.0 / (1.0 + math.exp(self.frequency / self.temperature)))
+        return float(expit(-self.frequency / self.temperature))
 
     def describe(self) -> dict[str, Any]:
         return {"reservoir": RESERVOIR_NAMES[self.reservoir], "frequency": self.frequency,
@@ -191,7 +189,11 @@ def collision_angle(res: Reservoirs, j: int, w: float, dt: float) -> float:
     S(-w) = J n of a transition at w in qheat's master equations (J: its ``rate_function``).
     """
     spectrum = open_systems.power_spectrum(res, j)
-    return float(math.sqrt((spectrum(w) + spectrum(-w)) * dt))
+    theta = float(math.sqrt((spectrum(w) + spectrum(-w)) * dt))
+    if not theta <= MAX_ANGLE:
+        raise QheatError(f"collisions.dt = {dt:g} gives a collision angle {theta:.3g} > pi/2 at frequency {w:.4g}: "
+                         "the collision model needs small angles; use a smaller dt")
+    return theta
 
 
 def collisions(system: QubitSystem, res: Reservoirs, dt: float, model: str = "global") -> list[Collision]:
