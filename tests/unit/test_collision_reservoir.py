@@ -181,3 +181,28 @@ def test_sampled_counts_agree_with_exact_within_four_standard_errors(model):
         assert abs(total) < 1e-6
     else:
         assert abs(total) > 4 * out["total_stderr"]
+
+
+def test_collisions_without_the_dressed_structure_fall_back_to_the_exact_unitary():
+    """A collision operator that is no dressed-bit lowering (here a random one) is compiled as its
+    exact unitary, checked against exp(-i theta (V s+ + V^dag s-)) built here from its definition."""
+    import dataclasses
+
+    from qiskit.quantum_info import Operator
+    from scipy.linalg import expm
+
+    from qheat.circuits import reservoir as rc
+    from qheat.specs import QubitSystem, Reservoirs
+
+    system = QubitSystem((1.0, 2.0), "exchange", 0.5)
+    res = Reservoirs((3.0, 1.0), (0.05, 0.05), "flat", None, "rwa")
+    c = rc.collisions(system, res, 0.5)[0]
+    rng = np.random.default_rng(3)
+    v = rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4))
+    odd = dataclasses.replace(c, operator=v)
+    _, w = rc.eigenbasis(system)
+    circuit = rc.global_collision_circuit(odd, w, 2)
+    sp = np.array([[0, 0], [1, 0]])  # |1><0| on the ancilla, the highest qubit
+    v_eig = w.conj().T @ v @ w
+    gen = np.kron(sp, v_eig) + np.kron(sp.T, v_eig.conj().T)
+    assert np.allclose(Operator(circuit).data, expm(-1j * odd.theta * gen), atol=1e-10)

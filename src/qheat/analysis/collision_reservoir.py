@@ -134,14 +134,6 @@ class CollisionModel:
         q = acc / max(measured_rounds, 1)
         return {"heat_current": (float(q[0]), float(q[1])), "final_rho": v.reshape(self.d, self.d)}
 
-    def per_collision_excited(self, rho: np.ndarray) -> list[float]:
-        """P1 of each ancilla right after its collision, for a round that starts in ``rho``."""
-        v = self.free_superop @ rho.reshape(-1)
-        out = []
-        for sop, ex in zip(self.superops, self.excited):
-            out.append(float(np.real(ex @ v)))
-            v = sop @ v
-        return out
 
 
 # ----------------------------------------------------------------------------- master equations

@@ -48,12 +48,9 @@ V = (sum_o c_o |o><o|) (x) sigma_-^k in the eigenframe. The energy-resolved part
 
     c_o all equal:       XXPlusYYGate(2 theta c) on (k, ancilla)                            2 CX
     c_1 = -c_0 (n = 2):  CZ(o, k) . XXPlusYYGate(2 theta c_0) . CZ(o, k)                    4 CX
-    otherwise:           CX(anc -> k) . UCRXGate(2 theta c_o when k = 1) . CX(anc -> k)      6 CX
+    otherwise:           the exact 3-qubit unitary as a UnitaryGate (Qiskit synthesis)
 
-(CZ(o, k) turns sigma_-^k into Z_o sigma_-^k; CX(anc -> k) turns the generator into
-|1><1|_k (x) X_anc, a rotation of the ancilla multiplexed on k and o). Any other structure falls
-back to the exact unitary as a UnitaryGate (Qiskit synthesis). Both papers' systems need only the
-first two kinds: each V_j(w) has amplitudes +-c (e.g. seed 003: 0.924, 0.924 and 0.383, -0.383).
+(CZ(o, k) turns sigma_-^k into Z_o sigma_-^k). Both papers' systems need only the first two kinds: each V_j(w) has amplitudes +-c (e.g. seed 003: 0.924, 0.924 and 0.383, -0.383).
 A literal round is W^dag, the partial SWAPs, W; since only the ancillas are measured, consecutive
 W W^dag cancel, so the circuit prepares its initial state directly in the eigenframe and applies W
 once, at the end, so that the system register ends in the lab frame.
@@ -96,7 +93,7 @@ from typing import Any
 
 import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister, transpile
-from qiskit.circuit.library import DiagonalGate, StatePreparation, UCRXGate, UnitaryGate, XXPlusYYGate
+from qiskit.circuit.library import DiagonalGate, StatePreparation, UnitaryGate, XXPlusYYGate
 from scipy.linalg import expm
 from scipy.special import expit
 
@@ -254,9 +251,7 @@ def global_collision_circuit(c: Collision, w: np.ndarray, n: int) -> QuantumCirc
     v_eig = w.conj().T @ c.operator @ w
     structure = _dressed_structure(v_eig, n)
     if structure is None:
-        u = expm(-1j * c.theta * collision_generator(Collision(c.reservoir, c.frequency, c.temperature, c.theta, v_eig, c.model)))
-        qc.append(UnitaryGate(u, label="collision"), range(n + 1))
-        return qc
+        return _exact_collision(qc, c, v_eig, n)
     k, amps = structure
     if np.allclose(amps, amps[0], atol=ATOL, rtol=0):
         qc.append(XXPlusYYGate(2.0 * c.theta * amps[0]), [k, n])
@@ -268,13 +263,13 @@ def global_collision_circuit(c: Collision, w: np.ndarray, n: int) -> QuantumCirc
         qc.append(XXPlusYYGate(2.0 * c.theta * amps[0]), [k, n])
         qc.cz(others[0], k)
         return qc
-    # after CX(anc -> k) the generator is |1><1|_k (x) X_anc: an RX on the ancilla multiplexed on (k, others)
-    angles = [0.0] * 2 ** n
-    for o, amp in enumerate(amps):
-        angles[1 + 2 * o] = 2.0 * c.theta * float(amp)
-    qc.cx(n, k)
-    qc.append(UCRXGate(angles), [n, k, *others])
-    qc.cx(n, k)
+    return _exact_collision(qc, c, v_eig, n)
+
+
+def _exact_collision(qc: QuantumCircuit, c: Collision, v_eig: np.ndarray, n: int) -> QuantumCircuit:
+    """Any other structure: the exact collision unitary, left to Qiskit's synthesis."""
+    u = expm(-1j * c.theta * collision_generator(Collision(c.reservoir, c.frequency, c.temperature, c.theta, v_eig, c.model)))
+    qc.append(UnitaryGate(u, label="collision"), range(n + 1))
     return qc
 
 
