@@ -14,10 +14,12 @@ from .specs import Spec
 def _cmd_list(args: argparse.Namespace) -> int:
     from .specs import bundled_groups, bundled_names, load_spec
 
-    for name in bundled_names():
-        print(f"{name:20s} {load_spec(name).description}")
-    for group, members in bundled_groups().items():
-        print(f"{group:20s} group: {', '.join(members)}")
+    names, groups = bundled_names(), bundled_groups()
+    width = max(map(len, [*names, *groups]))
+    for name in names:
+        print(f"{name:{width}s}  {load_spec(name).description}")
+    for group, members in groups.items():
+        print(f"{group:{width}s}  group: {', '.join(members)}")
     return 0
 
 
