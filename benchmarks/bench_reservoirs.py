@@ -20,7 +20,7 @@ import numpy as np
 import qutip as qt
 
 import qheat
-from qheat.analysis.open_systems import SIGMA_X, _on, hamiltonian, power_spectrum
+from qheat.analysis.open_systems import SIGMA_X, hamiltonian, on_qubit, power_spectrum
 from qheat.specs import spec_from_dict
 
 TARGET_S = 10.0
@@ -41,8 +41,8 @@ def baseline(spec) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"lindblad": [], "redfield": []}
     for point in qheat.specs.expand(spec):
         h = hamiltonian(point.system)
-        a_ops = [(_on(SIGMA_X, 0, 2), power_spectrum(point.reservoirs, 0)),
-                 (_on(SIGMA_X, 1, 2), power_spectrum(point.reservoirs, 1))]
+        a_ops = [(on_qubit(SIGMA_X, 0, 2), power_spectrum(point.reservoirs, 0)),
+                 (on_qubit(SIGMA_X, 1, 2), power_spectrum(point.reservoirs, 1))]
         for method, cutoff in (("lindblad", 1e-6), ("redfield", -1)):
             rho = qt.steadystate(qt.bloch_redfield_tensor(h, a_ops, sec_cutoff=cutoff, fock_basis=True))
             r_a = qt.bloch_redfield_tensor(h, a_ops[:1], sec_cutoff=cutoff, fock_basis=True)

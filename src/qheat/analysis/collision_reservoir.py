@@ -157,8 +157,8 @@ def master_equation_currents(system: QubitSystem, res: Reservoirs, model: str = 
         for j in (0, 1):
             k = builders.site(j, system.n)
             d = open_systems.bath_dissipator("local", h, system, res, j)
-            local_h = qt.Qobj(0.5 * system.frequencies[k] * builders.on_qubit(np.diag([-1.0, 1.0]), k, system.n), dims=h.dims)
-            bath_list.append(float(np.real((local_h * qt.vector_to_operator(d * qt.operator_to_vector(rho))).tr())))
+            local_h = 0.5 * system.frequencies[k] * open_systems.on_qubit(open_systems.SIGMA_Z, k, system.n)
+            bath_list.append(open_systems.energy_flow(local_h, d, rho))
         bath = (bath_list[0], bath_list[1])
     return {"method": method, "heat_current": tuple(bath), "system_side": tuple(ss.heat_currents), "rho": ss.rho}
 

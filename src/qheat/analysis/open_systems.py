@@ -72,7 +72,7 @@ def power_spectrum(res: Reservoirs, j: int) -> Callable[[float], float]:
     return spectrum
 
 
-def _on(op: qt.Qobj, k: int, n: int) -> qt.Qobj:
+def on_qubit(op: qt.Qobj, k: int, n: int) -> qt.Qobj:
     """``op`` on qubit k of n, with qheat's order (QuTiP's first tensor factor is the highest bit)."""
     return qt.tensor([op if q == k else qt.qeye(2) for q in reversed(range(n))])
 
@@ -86,13 +86,13 @@ SIGMA_X = SIGMA_PLUS + SIGMA_PLUS.dag()
 def hamiltonian(system: QubitSystem) -> qt.Qobj:
     """H_S of seed 003 (Eq. 3.27, 'exchange') or seed 004 (Eq. 1, 'xx')."""
     n = system.n
-    h = sum(0.5 * w * _on(SIGMA_Z, k, n) for k, w in enumerate(system.frequencies))
+    h = sum(0.5 * w * on_qubit(SIGMA_Z, k, n) for k, w in enumerate(system.frequencies))
     if n == 2 and system.strength:
         if system.coupling == "exchange":
-            hop = _on(SIGMA_PLUS, 0, 2) * _on(SIGMA_PLUS.dag(), 1, 2)
+            hop = on_qubit(SIGMA_PLUS, 0, 2) * on_qubit(SIGMA_PLUS.dag(), 1, 2)
             h += system.strength * (hop + hop.dag())
         else:
-            h += system.strength * _on(SIGMA_X, 0, 2) * _on(SIGMA_X, 1, 2)
+            h += system.strength * on_qubit(SIGMA_X, 0, 2) * on_qubit(SIGMA_X, 1, 2)
     return h
 
 
@@ -113,13 +113,13 @@ def bath_dissipator(method: str, h: qt.Qobj, system: QubitSystem, res: Reservoir
     if method == "local":
         w = system.frequencies[q]
         rate_down, rate_up = spectrum(w), spectrum(-w)
-        lower = _on(SIGMA_PLUS.dag(), q, n)
+        lower = on_qubit(SIGMA_PLUS.dag(), q, n)
         return qt.lindblad_dissipator(np.sqrt(rate_down) * lower) + qt.lindblad_dissipator(np.sqrt(rate_up) * lower.dag())
     cutoff = SECULAR_CUTOFF if method == "lindblad" else -1
     if res.coupling == "sigma_x":
-        return qt.brterm(h, _on(SIGMA_X, q, n), spectrum, sec_cutoff=cutoff, fock_basis=True)
+        return qt.brterm(h, on_qubit(SIGMA_X, q, n), spectrum, sec_cutoff=cutoff, fock_basis=True)
     # s+ A + s- A^dagger: only the cross terms of sigma_x = s+ + s- survive, as <A A> = <A^dag A^dag> = 0
-    up = _on(SIGMA_PLUS, q, n)
+    up = on_qubit(SIGMA_PLUS, q, n)
     return (qt.brcrossterm(h, up, up.dag(), spectrum, sec_cutoff=cutoff, fock_basis=True)
             + qt.brcrossterm(h, up.dag(), up, spectrum, sec_cutoff=cutoff, fock_basis=True))
 
@@ -210,6 +210,11 @@ def bloch_redfield_generator(h: qt.Qobj, a: qt.Qobj, gamma: Callable[[float], co
     return dissipator, lamb
 
 
+def energy_flow(energy: qt.Qobj, dissipator: qt.Qobj, rho: qt.Qobj) -> float:
+    """Tr(E D[rho]): the rate at which ``dissipator`` changes the mean of ``energy`` in state rho."""
+    return float(np.real((energy * qt.vector_to_operator(dissipator * qt.operator_to_vector(rho))).tr()))
+
+
 def energy_basis(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Energies (ascending) and eigenvectors as columns, each with its largest entry real positive."""
     energies, w = np.linalg.eigh(h)
@@ -260,7 +265,7 @@ def _steady_state(method: str, system: QubitSystem, res: Reservoirs, lamb_shift:
         for j in (0, 1):
             rate = power_spectrum(res, j)
             s_j = lamb_shift_spectrum(res, j)
-            op = _on(SIGMA_X, site(j, system.n), system.n)
+            op = on_qubit(SIGMA_X, site(j, system.n), system.n)
             d, hl = bloch_redfield_generator(h, op, lambda w, g=rate, s=s_j: 0.5 * g(w) + 1j * s(w),
                                              secular=(method == "lindblad"))
             dissipators.append(d)
@@ -278,8 +283,7 @@ def _steady_state(method: str, system: QubitSystem, res: Reservoirs, lamb_shift:
     rho = (rho + rho.dag()) / (2.0 * rho.tr())
     if not np.all(np.isfinite(rho.full())):
         raise ValueError("the steady state is not finite")
-    currents = tuple(float(np.real((energy * qt.vector_to_operator(d * qt.operator_to_vector(rho))).tr()))
-                     for d in dissipators)
+    currents = tuple(energy_flow(energy, d, rho) for d in dissipators)
     energies, vectors = energy_basis(h.full())
     matrix = rho.full()
     return SteadyState(matrix, energies, vectors.conj().T @ matrix @ vectors, (currents[0], currents[1]))

@@ -99,13 +99,14 @@ from scipy.special import expit
 
 from ..analysis import open_systems
 from ..errors import QheatError
+from ..linalg import tensor_product
 from ..specs import QubitSystem, Reservoirs
 
 MODELS = ("global", "local")
 MASTER_EQUATION = {"global": "lindblad", "local": "local"}   # the qheat method each model approaches
 RESERVOIR_NAMES = ("A", "B")
-SIGMA_MINUS = np.array([[0.0, 1.0], [0.0, 0.0]])              # |0><1|: lowers the energy
-SIGMA_X = np.array([[0.0, 1.0], [1.0, 0.0]])
+SIGMA_MINUS = open_systems.SIGMA_PLUS.dag().full()            # |0><1|: lowers the energy
+SIGMA_X = open_systems.SIGMA_X.full()
 ATOL = 1e-12
 MAX_ANGLE = math.pi / 2  # beyond a quarter turn a collision no longer approximates the dissipator
 
@@ -115,10 +116,7 @@ MAX_ANGLE = math.pi / 2  # beyond a quarter turn a collision no longer approxima
 
 def on_qubit(op: np.ndarray, k: int, n: int) -> np.ndarray:
     """``op`` on qubit k of n in qheat/Qiskit order (basis index bit k is qubit k)."""
-    out = np.eye(1)
-    for q in reversed(range(n)):
-        out = np.kron(out, op if q == k else np.eye(2))
-    return out
+    return tensor_product(*(op if q == k else np.eye(2) for q in range(n)))
 
 
 site = open_systems.site
