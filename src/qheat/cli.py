@@ -79,6 +79,7 @@ def _targets(specs: list[Spec], output: str | None) -> list[Path]:
 def _cmd_run(args: argparse.Namespace) -> int:
     from . import __version__, run
     from .protocols import check_backend
+    from .results import write_json_atomic
     from .specs import load_specs
 
     specs = [s for name in args.spec for s in load_specs(name)]
@@ -99,10 +100,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise QheatError(
                 f"{target} holds a result of another spec, backend or qheat version; "
                 "use --force to overwrite or another --output")
-        result = run(spec, args.backend)
-        result.save(target)
+        data = run(spec, args.backend).to_dict()
+        write_json_atomic(target, data)
         if not args.quiet:
-            print(f"{spec.key()}: {_summary(result.to_dict())} -> {target}")
+            print(f"{spec.key()}: {_summary(data)} -> {target}")
     return 0
 
 

@@ -33,10 +33,9 @@ def _bits(n: int) -> np.ndarray:
     return ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1).astype(float)
 
 
-def subsystem_energies(rho_s: np.ndarray, delta: float = 1.0) -> np.ndarray:
-    """E_k = Tr(rho H_k) = (delta/2)(P_k^1 - P_k^0) (Eq. S17), shape (..., n)."""
-    p = populations(rho_s)
-    return delta / 2.0 * (p[..., 1] - p[..., 0])
+def subsystem_energies(pops: np.ndarray, delta: float = 1.0) -> np.ndarray:
+    """E_k = Tr(rho H_k) = (delta/2)(P_k^1 - P_k^0) (Eq. S17), from ``populations`` (..., n, 2)."""
+    return delta / 2.0 * (pops[..., 1] - pops[..., 0])
 
 
 def qubit_energy(rho: np.ndarray, delta: float = 1.0) -> np.ndarray | float:

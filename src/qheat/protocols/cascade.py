@@ -27,7 +27,7 @@ def run(spec: CascadeSpec, backend: str = "exact") -> Result:
     spec = validated(spec)
     if spec.sweep is not None:
         points = [run(point, backend).to_dict() for point in expand(spec)]
-        data = {"sweep": {"parameter": spec.sweep.parameter, "values": list(spec.sweep.values)}, "points": points}
+        data = {"sweep": spec.to_dict()["sweep"], "points": points}
         return Result(spec, backend, data)
     return analyze(simulate(spec), spec, backend)
 
@@ -72,7 +72,7 @@ def analyze(snapshots: Iterable[Snapshot], spec: CascadeSpec, backend: str = "ex
         s_sys = thermo.von_neumann_entropies(rho_s)
         s_r = thermo.von_neumann_entropies(rho_r)
         e_r = thermo.qubit_energy(rho_r, delta)
-        e_k = thermo.subsystem_energies(rho_s, delta)
+        e_k = thermo.subsystem_energies(pops, delta)
         columns = {
             "pops": pops,
             "c_k": c_k,
