@@ -76,8 +76,38 @@ def _targets(specs: list[Spec], output: str | None) -> list[Path]:
     return [folder / f"{spec.key()}.json" for spec in specs]
 
 
+def _same_run(old: dict[str, Any], spec: Spec, backend: str) -> bool:
+    from . import __version__
+
+    return (old.get("spec"), old.get("backend"), old.get("qheat_version")) == (spec.to_dict(), backend, __version__)
+
+
+def _records_path(target: Path) -> Path:
+    return target.with_name(target.stem + ".records.json")
+
+
+def _read_records(path: Path) -> dict[str, Any]:
+    from .protocols.cascade_circuits import RECORDS_KIND
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise QheatError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise QheatError(f"{path} is a directory, not a records file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise QheatError(f"{path} is not JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("kind") != RECORDS_KIND:
+        raise QheatError(f"{path} is not a qheat records file (no kind = {RECORDS_KIND!r})")
+    missing = next((k for k in ("spec", "backend", "records") if k not in data), None)
+    if missing:
+        raise QheatError(f"{path} is not a complete qheat records file (no {missing!r})")
+    return data
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from . import __version__, run
+    from . import run
+    from .backends import is_circuit_backend
     from .protocols import check_backend
     from .results import write_json_atomic
     from .specs import load_specs
@@ -85,25 +115,101 @@ def _cmd_run(args: argparse.Namespace) -> int:
     specs = [s for name in args.spec for s in load_specs(name)]
     for spec in specs:
         check_backend(spec, args.backend)
+    circuits = is_circuit_backend(args.backend) and all(s.protocol != "reservoirs" for s in specs)
+    for spec in specs:
+        if circuits and spec.sweep is not None:
+            raise QheatError(f"{spec.key()}: circuits run one spec at a time; run the points of the sweep separately")
     for spec, target in zip(specs, _targets(specs, args.output)):
         if target.exists() and not args.force:
             try:
                 old = _read_result(target)
             except QheatError:
                 raise QheatError(f"{target} exists and is not a qheat result; use --force to overwrite or another --output") from None
-            same = (old.get("spec"), old.get("backend"), old.get("qheat_version")) == (
-                spec.to_dict(), args.backend, __version__)
-            if same:
+            if _same_run(old, spec, args.backend):
                 if not args.quiet:
                     print(f"{spec.key()}: up to date in {target} (--force to redo)")
                 continue
             raise QheatError(
                 f"{target} holds a result of another spec, backend or qheat version; "
                 "use --force to overwrite or another --output")
-        data = run(spec, args.backend).to_dict()
+        if circuits:
+            data = _measured(spec, args, target).to_dict()
+        else:
+            data = run(spec, args.backend).to_dict()
         write_json_atomic(target, data)
         if not args.quiet:
             print(f"{spec.key()}: {_summary(data)} -> {target}")
+    return 0
+
+
+def _measured(spec: Spec, args: argparse.Namespace, target: Path):
+    """Records first: reuse the records beside ``target`` if they hold this run, else collect and save them."""
+    from .protocols.cascade_circuits import analyze_records, collect
+    from .results import write_json_atomic
+
+    path = _records_path(target)
+    if path.exists() and not args.force:
+        doc = _read_records(path)
+        if not _same_run(doc, spec, args.backend):
+            raise QheatError(f"{path} holds records of another spec, backend or qheat version; "
+                             "use --force to redo or another --output")
+        if not args.quiet:
+            print(f"{spec.key()}: analysing the records in {path} (--force to measure again)")
+    else:
+        with _Progress(spec.key(), enabled=not args.quiet) as progress:
+            doc = collect(spec, args.backend, progress)
+        write_json_atomic(path, doc, indent=None)
+    return analyze_records(doc)
+
+
+class _Progress:
+    """A progress bar on stderr for runs longer than a few seconds; silent when quiet or not a TTY."""
+
+    DELAY = 3.0
+
+    def __init__(self, label: str, enabled: bool = True) -> None:
+        import time
+
+        self.label, self.started, self.shown = label, time.monotonic(), False
+        self.enabled = enabled and sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        import time
+
+        if not self.enabled or time.monotonic() - self.started < self.DELAY:
+            return
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .protocols.cascade_circuits import analyze_records
+    from .results import write_json_atomic
+
+    source = Path(args.records)
+    doc = _read_records(source)
+    if args.output:
+        target = Path(args.output)
+    elif source.name.endswith(".records.json"):
+        target = source.with_name(source.name[: -len(".records.json")] + ".json")
+    else:
+        target = source.with_name(source.stem + ".result.json")
+    if target.exists() and not args.force:
+        raise QheatError(f"{target} exists; use --force to overwrite it or --output for another file")
+    data = analyze_records(doc).to_dict()
+    write_json_atomic(target, data)
+    if not args.quiet:
+        print(f"{data['spec'].get('name') or 'spec'}: {_summary(data)} -> {target}")
     return 0
 
 
@@ -123,7 +229,11 @@ def _summary(data: dict[str, Any]) -> str:
             f"{m} {v['heat_current']['A']:+.6g}" + (f" +- {v['stderr']['A']:.2g}" if "stderr" in v else "")
             + (" (negative populations)" if v.get("negative_populations") else "")
             for m, v in data["methods"].items())
-    return "heat absorbed " + ", ".join(f"{s['label']} {s['heat_absorbed']:+.5f}" for s in data["subsystems"])
+    return "heat absorbed " + ", ".join(
+        f"{s['label']} {s['heat_absorbed']:+.5f}"
+        + (f" +- {s['heat_absorbed_stderr']:.5f}" if s.get("heat_absorbed_stderr") is not None else "")
+        + (f" (exact {data['exact']['subsystems'][k]['heat_absorbed']:+.5f})" if "exact" in data else "")
+        for k, s in enumerate(data["subsystems"]))
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
@@ -186,11 +296,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_show)
     p = sub.add_parser("run", help="run specs (bundled names, group names or TOML/JSON paths)")
     p.add_argument("spec", nargs="+")
-    p.add_argument("--backend", default="exact", help="backend name (default: exact)")
+    p.add_argument("--backend", default="exact",
+                   help="exact (default), aer, or aer:<config> (e.g. aer:nmr-crotonic); circuit backends save "
+                        "<name>.records.json (raw counts) before the analysis and reuse it on a re-run")
     p.add_argument("--output", help="a .json file for one spec, else a directory (default: results/)")
     p.add_argument("--force", action="store_true", help="redo and overwrite results already on disk")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("analyze", help="analyse a records file (raw counts) offline into a result")
+    p.add_argument("records")
+    p.add_argument("--output", help="result file (default: the records name without .records)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing result")
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(func=_cmd_analyze)
     p = sub.add_parser("plot", help="draw result files: seed 001 trajectories (Fig. 3 panels) or sweeps, "
                                     "seeds 003/004 steady currents")
     p.add_argument("results", nargs="+")

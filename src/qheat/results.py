@@ -45,10 +45,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def write_json_atomic(path: str | Path, data: dict[str, Any]) -> Path:
+def write_json_atomic(path: str | Path, data: dict[str, Any], *, indent: int | None = 1) -> Path:
     """Write JSON next to its final place, then rename: a crash never leaves half a file."""
     path = Path(path)
-    text = json.dumps(jsonable(data), indent=1, allow_nan=False) + "\n"
+    text = json.dumps(jsonable(data), indent=indent, allow_nan=False, separators=None if indent else (",", ":")) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -132,6 +132,40 @@ class _SpecFile:
 
 
 @dataclass(frozen=True)
+class Execution:
+    """How the experiment runs on circuits (backends ``aer``, ``aer:<config>``; the exact engine ignores it).
+
+    mode "reset": one circuit per record, the bath qubit refreshed by a mid-circuit reset every
+    collision; "reprepare": the repeated procedure of SI Fig. 8, each run prepares the state
+    reconstructed by the previous run and performs the collisions up to the next record (constant depth).
+    preparation "temporal": one circuit per eigenvector of rho_S^0 (shots split multinomially, the
+    NMR paper's temporal averaging); "purification": one ancilla per system qubit.
+    engine "snapshots": Aer evolves each prepared branch once, saving the density matrix at every
+    record, and the counts of each measurement circuit are drawn from its (noisy) outcome
+    probabilities; "circuits": every measurement circuit is run by SamplerV2. Same statistics.
+    """
+
+    mode: str = "reset"
+    preparation: str = "temporal"
+    engine: str = "snapshots"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Records and tomography: a record after every ``every`` interactions (default: one collision).
+
+    ``shots`` per Pauli setting (3^n settings, or 3^(n+1) with the bath); ``bootstrap`` resamples
+    of the counts give the ``*_stderr`` of every reported quantity; ``seed`` seeds Aer and the draws.
+    """
+
+    every: int | None = None
+    shots: int = 4000
+    tomography: str = "system"
+    seed: int = 1234
+    bootstrap: int = 100
+
+
+@dataclass(frozen=True)
 class CascadeSpec(_SpecFile):
     """Seed 001's collision model: cascade (Fig. 1) or simultaneous (SI Fig. 11) contact."""
 
@@ -142,6 +176,26 @@ class CascadeSpec(_SpecFile):
     name: str = ""
     description: str = ""
     sweep: Sweep | None = None
+    execution: Execution = Execution()
+    measurement: Measurement = Measurement()
+
+    @property
+    def stage_steps(self) -> int:
+        """Interactions per stage: 1 in a cascade, n in a simultaneous collision."""
+        return self.n if self.protocol == "simultaneous" else 1
+
+    @property
+    def record_every(self) -> int:
+        """Interactions between records (``measurement.every``, default one full collision)."""
+        return self.measurement.every or self.n
+
+    def record_steps(self) -> list[int]:
+        """The steps (interactions completed) at which the state is measured; the last always is."""
+        total = self.n * self.interaction.collisions
+        steps = list(range(0, total + 1, self.record_every))
+        if steps[-1] != total:
+            steps.append(total)
+        return steps
 
     @property
     def n(self) -> int:
@@ -408,8 +462,59 @@ def _cascade_from_dict(top: dict[str, Any], protocol: str, name: str, descriptio
         raise QheatError("interaction.g * interaction.tau (the partial-SWAP angle) must be finite")
     if interaction.collisions > MAX_COLLISIONS:
         raise QheatError(f"interaction.collisions = {interaction.collisions} is more than {MAX_COLLISIONS}; split the run")
+    execution = _execution_from_dict(top.get("execution", {}))
+    measurement = _measurement_from_dict(top.get("measurement", {}), protocol, n, execution)
+    return CascadeSpec(protocol, system, bath, interaction, name, description, sweep, execution, measurement)
 
-    return CascadeSpec(protocol, system, bath, interaction, name, description, sweep)
+
+MODES = ("reset", "reprepare")
+PREPARATIONS = ("temporal", "purification")
+ENGINES = ("snapshots", "circuits")
+TOMOGRAPHY = ("system", "system+bath")
+MAX_SHOTS = 10_000_000
+MAX_BOOTSTRAP = 10_000
+
+
+def _choice(value: Any, where: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise QheatError(f"{where} must be one of {list(choices)}, got {value!r}")
+    return str(value)
+
+
+def _execution_from_dict(data: Any) -> Execution:
+    d = _table(data, "[execution]", {"mode", "preparation", "engine"}, set())
+    default = Execution()
+    return Execution(
+        _choice(d.get("mode", default.mode), "execution.mode", MODES),
+        _choice(d.get("preparation", default.preparation), "execution.preparation", PREPARATIONS),
+        _choice(d.get("engine", default.engine), "execution.engine", ENGINES),
+    )
+
+
+def _measurement_from_dict(data: Any, protocol: str, n: int, execution: Execution) -> Measurement:
+    d = _table(data, "[measurement]", {"every", "shots", "tomography", "seed", "bootstrap"}, set())
+    default = Measurement()
+    every = _integer(d["every"], "measurement.every", minimum=1) if "every" in d else None
+    if every is not None:
+        if protocol == "simultaneous" and every % n:
+            raise QheatError(f"measurement.every = {every}: a simultaneous collision is {n} interactions at once; "
+                             f"use a multiple of {n}")
+        if execution.mode == "reprepare" and every % n:
+            raise QheatError(f"measurement.every = {every}: in mode 'reprepare' every run ends after whole "
+                             f"collisions; use a multiple of {n} (one collision)")
+    shots = _integer(d.get("shots", default.shots), "measurement.shots", minimum=1)
+    if shots > MAX_SHOTS:
+        raise QheatError(f"measurement.shots = {shots} is more than {MAX_SHOTS} per setting")
+    boot = _integer(d.get("bootstrap", default.bootstrap), "measurement.bootstrap", minimum=0)
+    if boot == 1 or boot > MAX_BOOTSTRAP:
+        raise QheatError(f"measurement.bootstrap = {boot}: use 0 (no error bars) or 2..{MAX_BOOTSTRAP} resamples")
+    return Measurement(
+        every,
+        shots,
+        _choice(d.get("tomography", default.tomography), "measurement.tomography", TOMOGRAPHY),
+        _integer(d.get("seed", default.seed), "measurement.seed", minimum=0),
+        boot,
+    )
 
 
 def _reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None) -> ReservoirsSpec:
@@ -485,9 +590,10 @@ def _reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descrip
 
 
 _CASCADE_KEYS = {"system", "bath", "interaction"}
+_CASCADE_OPTIONAL = {"execution", "measurement"}
 _BODIES = {
-    "cascade": (_cascade_from_dict, _CASCADE_KEYS, _CASCADE_KEYS),
-    "simultaneous": (_cascade_from_dict, _CASCADE_KEYS, _CASCADE_KEYS),
+    "cascade": (_cascade_from_dict, _CASCADE_KEYS | _CASCADE_OPTIONAL, _CASCADE_KEYS),
+    "simultaneous": (_cascade_from_dict, _CASCADE_KEYS | _CASCADE_OPTIONAL, _CASCADE_KEYS),
     "reservoirs": (_reservoirs_from_dict, {"system", "reservoirs", "methods", "lamb_shift", "collisions"},
                    {"system", "reservoirs"}),
 }

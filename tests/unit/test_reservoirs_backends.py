@@ -79,8 +79,8 @@ def test_cli_runs_and_plots_both_backends(tmp_path, capsys):
         assert "heat current from A" in capsys.readouterr().out
         assert main(["plot", str(out), "--output", str(tmp_path / f"{backend}.png"), "-q"]) == 0
         assert (tmp_path / f"{backend}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert main(["run", "fig10", "--backend", "aer", "--output", str(tmp_path / "x.json")]) == 2
-    assert "protocol 'cascade'" in capsys.readouterr().err
+    assert main(["run", str(path), "--backend", "aer:nmr-crotonic", "--output", str(tmp_path / "x.json")]) == 2
+    assert "protocol 'reservoirs'" in capsys.readouterr().err
 
 
 def test_a_sweep_result_plots(tmp_path):

@@ -25,6 +25,17 @@ def _title(result: dict[str, Any]) -> str:
     return spec.get("name") or "spec"
 
 
+def _series(ax: plt.Axes, steps: np.ndarray, values: Sequence[Any], err: Sequence[Any] | None, *, measured: bool,
+            color: str, label: str, ls: str = "-", lw: float = 1.5, marker: str | None = None) -> None:
+    """A measured series as points with error bars, an exact one as a line."""
+    y = _values(values)
+    if measured:
+        yerr = None if err is None else _values(err)
+        ax.errorbar(steps, y, yerr=yerr, fmt="o", ms=2.5, lw=0.8, capsize=1.5, color=color, label=label)
+    else:
+        ax.plot(steps, y, color=color, ls=ls, lw=lw, marker=marker, label=label)
+
+
 def trajectory_figure(results: Sequence[dict[str, Any]]) -> plt.Figure:
     """Fig. 3 of seed 001, one column per result.
 
@@ -33,37 +44,56 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> plt.Figure:
     Row 3: apparent temperature of each subsystem, bath temperature dashed (Fig. 3(h)-(j)).
     Row 4: the resources of SI Figs. 10-11: relative entropy of coherence C(rho_S), and mutual
     information of the system and of each subsystem with the current bath particle.
+    A measured result (circuits + tomography) is drawn as points with bootstrap error bars over the
+    exact engine's curves, like the paper's Fig. 3.
     """
     cols = len(results)
     fig, axes = plt.subplots(4, cols, figsize=(4.2 * cols, 11.5), squeeze=False, sharex="col")
     for j, res in enumerate(results):
+        measured = "exact" in res
+        curves = [res["exact"]] if measured else []
         steps = np.asarray(res["steps"])
-        marker = "o" if len(steps) <= 25 else None
+        marker = "o" if len(steps) <= 25 and not measured else None
         ax_e, ax_q, ax_t, ax_i = axes[:, j]
+        for ref in curves:  # exact curves under the measured points
+            x = np.asarray(ref["steps"])
+            for k, sub in enumerate(ref["subsystems"]):
+                e = _values(sub["energy"])
+                ax_e.plot(x, e - e[0], color=COLORS[k % len(COLORS)], lw=1.0, alpha=0.8)
+                ax_t.plot(x, _values(sub["apparent_temperature"]), color=COLORS[k % len(COLORS)], lw=1.0, alpha=0.8)
+            ax_q.plot(x, _values(ref["bath"]["heat_received"]), color="C3", lw=1.0, alpha=0.8)
+            free = _values(ref["system"]["free_energy"])
+            ax_q.plot(x, free - free[0], color="C4", ls="-.", lw=1.0, alpha=0.8)
+            ax_i.plot(x, _values(ref["system"]["coherence"]), color="C4", lw=1.0, alpha=0.8)
         for k, sub in enumerate(res["subsystems"]):
             e = _values(sub["energy"])
-            ax_e.plot(steps, e - e[0], color=COLORS[k % len(COLORS)], marker=marker, label=sub["label"])
+            _series(ax_e, steps, e - e[0], sub.get("energy_stderr"), measured=measured,
+                    color=COLORS[k % len(COLORS)], label=sub["label"], marker=marker)
         ax_e.axhline(0.0, color="0.6", lw=0.6)
-        ax_e.set_title(_title(res), fontsize=10)
-        ax_q.plot(steps, _values(res["bath"]["heat_received"]), color="C3", marker=marker, label="heat to bath $Q_R$")
+        title = _title(res) + (f"  ({res.get('backend')}, {res['measurement']['mode']})" if measured else "")
+        ax_e.set_title(title, fontsize=9)
+        _series(ax_q, steps, res["bath"]["heat_received"], res["bath"].get("heat_received_stderr"),
+                measured=measured, color="C3", label="heat to bath $Q_R$", marker=marker)
         free = _values(res["system"]["free_energy"])
-        ax_q.plot(steps, free - free[0], color="C4", ls="-.", marker=marker, label=r"$\Delta F_S$")
+        _series(ax_q, steps, free - free[0], res["system"].get("free_energy_stderr"), measured=measured,
+                color="C4", label=r"$\Delta F_S$", ls="-.", marker=marker)
         ax_q.axhline(0.0, color="0.6", lw=0.6)
         t_r = res["bath"]["temperature"]
-        finite = []
         for k, sub in enumerate(res["subsystems"]):
-            at = _values(sub["apparent_temperature"])
-            finite.extend(at[np.isfinite(at)])
-            ax_t.plot(steps, at, color=COLORS[k % len(COLORS)], marker=marker, label=f"AT of {sub['label']}")
-            ax_i.plot(steps, _values(sub["mutual_information_with_bath"]), color=COLORS[k % len(COLORS)],
-                      lw=0.8, ls=":", marker=marker, label=f"$I({sub['label']}:R)$")
+            _series(ax_t, steps, sub["apparent_temperature"], sub.get("apparent_temperature_stderr"),
+                    measured=measured, color=COLORS[k % len(COLORS)], label=f"AT of {sub['label']}", marker=marker)
+            if "mutual_information_with_bath" in sub:
+                ax_i.plot(steps, _values(sub["mutual_information_with_bath"]), color=COLORS[k % len(COLORS)],
+                          lw=0.8, ls=":", marker="." if measured else marker, label=f"$I({sub['label']}:R)$")
         ax_t.axhline(t_r, color="k", ls="--", lw=1.0, label="$T_R$")
         temps = [sub.get("temperature", t_r) for sub in res["subsystems"]]
         top = 2.0 * max(temps + [t_r])
         ax_t.set_ylim(0.0, top)
-        ax_i.plot(steps, _values(res["system"]["coherence"]), color="C4", marker=marker, label=r"$C(\rho_S)$")
-        ax_i.plot(steps, _values(res["system"]["mutual_information_with_bath"]), color="k", ls="--",
-                  marker=marker, label="$I(S:R)$")
+        _series(ax_i, steps, res["system"]["coherence"], res["system"].get("coherence_stderr"), measured=measured,
+                color="C4", label=r"$C(\rho_S)$", marker=marker)
+        if "mutual_information_with_bath" in res["system"]:
+            ax_i.plot(steps, _values(res["system"]["mutual_information_with_bath"]), color="k", ls="--",
+                      marker="." if measured else marker, label="$I(S:R)$")
         ax_i.set_xlabel("interaction number")
         if j == 0:
             ax_e.set_ylabel(r"energy absorbed $E_k(t)-E_k(0)$ [$\delta$]")
@@ -75,6 +105,9 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> plt.Figure:
         if j == cols - 1:
             for ax in (ax_e, ax_q, ax_t, ax_i):
                 ax.legend(fontsize=8, loc="best")
+    if any("exact" in r for r in results):
+        fig.text(0.5, 0.02, "points: tomography, bootstrap 1-sigma bars; lines: exact engine",
+                 ha="center", fontsize=8, color="0.4")
     fig.text(0.5, 0.005, "heat_received > 0: system -> bath; AT gaps: Eq. (49) undefined", ha="center", fontsize=8, color="0.4")
     fig.tight_layout(rect=(0, 0.02, 1, 1))
     return fig

@@ -1,4 +1,5 @@
-"""Backends by name. Today: ``exact`` (density-matrix propagation of system + bath particle)."""
+"""Backends by name: ``exact`` (density-matrix propagation of system + bath particle), ``aer`` (ideal
+Aer circuits) and ``aer:<config>`` (Aer with the noise model of ``hardware_configs/<config>.toml``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -14,8 +15,37 @@ Simulator = Callable[["CascadeSpec"], Iterator[exact.Snapshot]]
 BACKENDS: dict[str, Simulator] = {"exact": exact.simulate}
 
 
+def circuit_backends() -> list[str]:
+    """Names of the backends that run circuits: 'aer' and one 'aer:<config>' per hardware config."""
+    from .aer import config_names
+
+    return ["aer", *(f"aer:{c}" for c in config_names())]
+
+
+def names() -> list[str]:
+    return [*BACKENDS, *circuit_backends()]
+
+
+def is_circuit_backend(name: str) -> bool:
+    return name == "aer" or name.startswith("aer:")
+
+
+def check(name: str) -> None:
+    """Refuse an unknown backend name, listing the known ones."""
+    if name in BACKENDS:
+        return
+    if is_circuit_backend(name):
+        if name not in circuit_backends():
+            from .aer import config_names
+
+            raise QheatError(f"unknown hardware config {name[4:]!r} in backend {name!r}; "
+                             f"available: {', '.join(config_names())} (files in qheat/hardware_configs)")
+        return
+    raise QheatError(f"unknown backend {name!r}; available: {', '.join(names())}")
+
+
 def get_backend(name: str) -> Simulator:
-    """The simulate function of a backend name; unknown names are refused with the known ones."""
+    """The simulate function of an exact-engine backend name; unknown names are refused with the known ones."""
     try:
         return BACKENDS[name]
     except KeyError:

@@ -8,12 +8,15 @@ from ..specs import CascadeSpec, ReservoirsSpec, Spec
 
 def check_backend(spec: Spec, backend: str) -> None:
     """Refuse, before any work, a backend the spec's protocol cannot run on."""
-    from ..backends import BACKENDS
+    from .. import backends
     from . import reservoirs
 
-    names = tuple(BACKENDS) if isinstance(spec, CascadeSpec) else reservoirs.BACKENDS
-    if backend not in names:
-        raise QheatError(f"unknown backend {backend!r} for protocol {spec.protocol!r}; available: {', '.join(names)}")
+    if isinstance(spec, CascadeSpec):
+        backends.check(backend)
+        return
+    if backend not in reservoirs.BACKENDS:
+        raise QheatError(f"unknown backend {backend!r} for protocol {spec.protocol!r}; "
+                         f"available: {', '.join(reservoirs.BACKENDS)}")
 
 
 def run(spec: Spec, backend: str = "exact") -> Result:

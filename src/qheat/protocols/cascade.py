@@ -21,15 +21,48 @@ from ..specs import CascadeSpec, expand, validated
 from ..states import gibbs_state
 
 
+def build(spec: CascadeSpec, backend: str = "aer") -> list:
+    """The measurement circuits of ``spec`` in ``reset`` mode, compiled for ``backend``, with metadata
+    (step, setting, branch, weight): what the ``circuits`` engine runs."""
+    from ..backends.aer import AerBackend
+    from ..circuits.cascade import CascadeCircuits
+    from ..circuits.preparation import temporal_branches
+
+    spec = validated(spec)
+    cc = CascadeCircuits(spec, AerBackend(backend).compile)
+    out = []
+    for b, branch in enumerate(temporal_branches(spec.initial_state())):
+        qc, at = cc.start(branch.circuit, snapshot=False), 0
+        for k in spec.record_steps():
+            cc.evolve(qc, at, k, snapshot=False)
+            at = k
+            for setting in cc.settings:
+                circuit = cc.measure(qc, setting)
+                circuit.metadata = {"step": k, "setting": list(setting), "branch": b, "weight": branch.weight,
+                                    "spec_key": spec.key(), "backend": backend}
+                out.append(circuit)
+    return out
+
+
 def run(spec: CascadeSpec, backend: str = "exact") -> Result:
-    """Simulate ``spec`` on ``backend`` and analyse it; a spec with a sweep gives one point per value."""
-    simulate = get_backend(backend)
+    """Simulate ``spec`` on ``backend`` and analyse it; a spec with a sweep gives one point per value.
+
+    On circuit backends (``aer``, ``aer:<config>``) this collects the records and analyses them
+    (``cascade_circuits.collect`` then ``analyze_records``); the CLI saves the records in between.
+    """
+    from ..backends import check, is_circuit_backend
+
+    check(backend)
     spec = validated(spec)
     if spec.sweep is not None:
         points = [run(point, backend).to_dict() for point in expand(spec)]
         data = {"sweep": spec.to_dict()["sweep"], "points": points}
         return Result(spec, backend, data)
-    return analyze(simulate(spec), spec, backend)
+    if is_circuit_backend(backend):
+        from .cascade_circuits import analyze_records, collect
+
+        return analyze_records(collect(spec, backend))
+    return analyze(get_backend(backend)(spec), spec, backend)
 
 
 CHUNK = 64  # snapshots analysed together: batched linear algebra, bounded memory at large n
@@ -46,6 +79,30 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
+def system_columns(rho_s: np.ndarray, spec: CascadeSpec) -> dict[str, np.ndarray]:
+    """Everything that the system's states alone determine, batched over the leading axes of rho_s:
+    populations, one-way coherence C_k (Eq. 47), energies, apparent temperatures (Eqs. 49, 54),
+    entropy, relative entropy of coherence and free energy F = E - T_R S (Eq. S19)."""
+    delta, t_r = spec.system.delta, spec.bath.temperature
+    weights = thermo.coherence_weights(spec.protocol, spec.order)
+    pops = thermo.populations(rho_s)
+    c_k = thermo.one_way_coherence(rho_s, weights)
+    e_k = thermo.subsystem_energies(pops, delta)
+    s_sys = thermo.von_neumann_entropies(rho_s)
+    energy = e_k.sum(axis=-1)
+    return {
+        "pops": pops,
+        "c_k": c_k,
+        "energy_k": e_k,
+        "at_k": thermo.apparent_temperature(pops[..., 0], pops[..., 1], c_k, delta),
+        "energy": energy,
+        "at": thermo.apparent_temperature(pops[..., 0].sum(-1), pops[..., 1].sum(-1), c_k.sum(-1), delta),
+        "entropy": s_sys,
+        "coherence": thermo.relative_entropy_of_coherence(rho_s, s_sys),
+        "free_energy": thermo.free_energy(energy, s_sys, t_r),
+    }
+
+
 def analyze(snapshots: Iterable[Snapshot], spec: CascadeSpec, backend: str = "exact") -> Result:
     """Thermodynamics of a trajectory of snapshots (see ``backends.exact.Snapshot``).
 
@@ -53,7 +110,6 @@ def analyze(snapshots: Iterable[Snapshot], spec: CascadeSpec, backend: str = "ex
     of the collision plus S(rho_R^th), since each collision is a unitary on S (x) R.
     """
     n, delta, t_r = spec.n, spec.system.delta, spec.bath.temperature
-    weights = thermo.coherence_weights(spec.protocol, spec.order)
     bath_th = gibbs_state(t_r, delta)
     s_bath_th = von_neumann_entropy(bath_th)
     e_bath_th = thermo.qubit_energy(bath_th, delta)
@@ -67,24 +123,12 @@ def analyze(snapshots: Iterable[Snapshot], spec: CascadeSpec, backend: str = "ex
     for chunk in _chunks(snapshots, CHUNK):
         rho_s = np.stack([s.rho_s for s in chunk])
         rho_r = np.stack([s.rho_r for s in chunk])
-        pops = thermo.populations(rho_s)                       # (m, n, 2)
-        c_k = thermo.one_way_coherence(rho_s, weights)         # (m, n)
-        s_sys = thermo.von_neumann_entropies(rho_s)
         s_r = thermo.von_neumann_entropies(rho_r)
         e_r = thermo.qubit_energy(rho_r, delta)
-        e_k = thermo.subsystem_energies(pops, delta)
-        columns = {
-            "pops": pops,
-            "c_k": c_k,
-            "energy_k": e_k,
-            "at_k": thermo.apparent_temperature(pops[..., 0], pops[..., 1], c_k, delta),
-            "mi_k": np.maximum(thermo.pair_mutual_information(np.stack([s.rho_kr for s in chunk])), 0.0),
-            "energy": e_k.sum(axis=-1),
-            "at": thermo.apparent_temperature(pops[..., 0].sum(-1), pops[..., 1].sum(-1), c_k.sum(-1), delta),
-            "entropy": s_sys,
-            "coherence": thermo.relative_entropy_of_coherence(rho_s, s_sys),
-            "particle_energy": e_r,
-        }
+        columns = system_columns(rho_s, spec)
+        s_sys = columns["entropy"]
+        columns["mi_k"] = np.maximum(thermo.pair_mutual_information(np.stack([s.rho_kr for s in chunk])), 0.0)
+        columns["particle_energy"] = e_r
         for key, value in columns.items():
             parts.setdefault(key, []).append(np.asarray(value))
         for i, snap in enumerate(chunk):
@@ -126,7 +170,7 @@ def analyze(snapshots: Iterable[Snapshot], spec: CascadeSpec, backend: str = "ex
     system: dict[str, Any] = {
         "energy": col["energy"],
         "heat_absorbed": float(col["energy"][-1] - col["energy"][0]),
-        "free_energy": thermo.free_energy(col["energy"], col["entropy"], t_r),
+        "free_energy": col["free_energy"],
         "coherence": col["coherence"],
         "entropy": col["entropy"],
         "apparent_temperature": col["at"],

@@ -1,0 +1,85 @@
+"""State tomography from Pauli-basis counts with qiskit-experiments' fitters, and bootstrap resampling.
+
+The fit is qiskit-experiments' ``linear_inversion`` (dual basis of ``PauliMeasurementBasis``)
+followed by its ``postprocess_fitter(make_positive=True)``, which rescales the eigenvalues to the
+nearest positive semidefinite state of trace one (Smolin, Gambetta, Smith, PRL 108, 070502), so
+that entropy, free energy and apparent temperature are defined. Linear inversion is linear in the
+frequencies and local in the qubits: we obtain each qubit's dual operators from
+``linear_inversion`` itself and apply their tensor products to whole batches of frequencies at once
+(bootstrap replicas, every record), which equals calling the fitter on each (tested).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+
+@lru_cache(None)
+def _single_qubit_duals() -> np.ndarray:
+    """d[s, o]: the dual operator of setting s (0 = Z, 1 = X, 2 = Y), outcome o, from linear_inversion."""
+    from qiskit_experiments.library.tomography.basis import PauliMeasurementBasis
+    from qiskit_experiments.library.tomography.fitters import linear_inversion
+
+    unit = np.zeros((6, 3, 2), dtype=int)
+    for j in range(6):
+        unit[j, j // 2, j % 2] = 1
+    fits, _ = linear_inversion(unit, np.ones(3, dtype=int), np.arange(3)[:, None], np.zeros((3, 0), dtype=int),
+                               measurement_basis=PauliMeasurementBasis())
+    return np.asarray(fits).reshape(3, 2, 2, 2)
+
+
+@lru_cache(None)
+def inversion_map(num_qubits: int) -> np.ndarray:
+    """M[s, o] with rho = sum_{s,o} f[s, o] M[s, o]; s runs over ``circuits.cascade.settings`` order
+    (entry j of a setting for qubit j) and bit j of outcome o is qubit j (Qiskit order)."""
+    from ..circuits.cascade import settings
+
+    d = _single_qubit_duals()
+    dim = 2**num_qubits
+    out = np.empty((3**num_qubits, dim, dim, dim), dtype=complex)
+    for i, setting in enumerate(settings(num_qubits)):
+        for o in range(dim):
+            op = np.ones((1, 1), dtype=complex)
+            for q in range(num_qubits):  # kron puts the highest qubit first
+                op = np.kron(d[setting[q], (o >> q) & 1], op)
+            out[i, o] = op
+    return out
+
+
+def linear_fit(frequencies: np.ndarray) -> np.ndarray:
+    """Linear-inversion estimates (..., d, d) from outcome frequencies (..., settings, outcomes)."""
+    frequencies = np.asarray(frequencies, dtype=float)
+    num_qubits = int(round(np.log2(frequencies.shape[-1])))
+    return np.einsum("...so,soij->...ij", frequencies, inversion_map(num_qubits))
+
+
+def physical(rho: np.ndarray) -> np.ndarray:
+    """The nearest density matrices (PSD, trace one) by qiskit-experiments' ``postprocess_fitter``."""
+    from qiskit_experiments.library.tomography.fitters import postprocess_fitter
+
+    rho = np.asarray(rho)
+    flat = rho.reshape(-1, *rho.shape[-2:])
+    out = np.empty_like(flat)
+    dim = flat.shape[-1]
+    for i, m in enumerate(flat):
+        states, _ = postprocess_fitter(m, {"output_dims": (dim,)}, make_positive=True, trace=1.0, qpt=False)
+        out[i] = states[0].data
+    return out.reshape(rho.shape)
+
+
+def fit_states(counts: np.ndarray) -> np.ndarray:
+    """Physical states (..., d, d) from counts (..., settings, outcomes)."""
+    counts = np.asarray(counts, dtype=float)
+    return physical(linear_fit(counts / counts.sum(-1, keepdims=True)))
+
+
+def bootstrap_counts(counts: np.ndarray, replicas: int, rng: np.random.Generator) -> np.ndarray:
+    """Nonparametric bootstrap: each setting's counts redrawn (multinomial) from its own frequencies.
+
+    counts (..., settings, outcomes) -> (replicas, ..., settings, outcomes).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    shots = counts.sum(-1)
+    p = counts / np.maximum(shots, 1)[..., None]
+    return rng.multinomial(np.broadcast_to(shots, (replicas, *shots.shape)), np.broadcast_to(p, (replicas, *p.shape)))

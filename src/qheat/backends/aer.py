@@ -1,0 +1,203 @@
+"""Aer backends: ``aer`` (ideal) and ``aer:<config>`` (noise model from ``hardware_configs/<config>.toml``).
+
+Two ways to turn circuits into counts, with the same statistics:
+
+- ``sample``: every circuit run by ``qiskit_aer.primitives.SamplerV2`` in one batched, seeded job;
+- ``evolve`` + ``draw``: Aer's density-matrix method evolves each prepared branch once and saves
+  the state at every record; each Pauli setting's outcome probabilities are then those of its own
+  measurement circuit -- the noisy channel of its compiled basis rotations (Aer's superoperator
+  method, computed once per setting) followed by the readout assignment matrix -- and the counts
+  are multinomial draws from them. Exact probabilities of the same circuits, so the counts are
+  distributed as if each circuit had been run (tested against ``sample``).
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from typing import Any
+
+import numpy as np
+from qiskit import QuantumCircuit, transpile
+
+from ..errors import QheatError
+
+CONFIG_PACKAGE = "qheat.hardware_configs"
+IDEAL_BASIS = ["rz", "sx", "x", "cx"]
+
+
+@dataclass(frozen=True)
+class HardwareConfig:
+    """A processor described by data: size, connectivity, basis, durations (s), relaxation (s), errors."""
+
+    name: str
+    description: str
+    qubits: int
+    coupling: str | tuple[tuple[int, int], ...]
+    basis_gates: tuple[str, ...]
+    single_qubit_time: float
+    two_qubit_time: float
+    t1: float
+    t2: float
+    single_qubit_depolarizing: float
+    two_qubit_depolarizing: float
+    readout: float
+
+
+def config_names() -> list[str]:
+    return sorted(p.name[:-5] for p in resources.files(CONFIG_PACKAGE).iterdir() if p.name.endswith(".toml"))
+
+
+def _positive(d: dict[str, Any], key: str, where: str, *, allow_zero: bool = False) -> float:
+    value = d.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or value < 0 or (value == 0 and not allow_zero):
+        raise QheatError(f"{where}.{key} must be a {'non-negative' if allow_zero else 'positive'} number, got {value!r}")
+    return float(value)
+
+
+def load_config(name: str) -> HardwareConfig:
+    """The hardware config ``name`` (a file of ``qheat/hardware_configs``); unknown names list the known ones."""
+    if name not in config_names():
+        raise QheatError(f"unknown hardware config {name!r}; available: {', '.join(config_names()) or 'none'}")
+    text = resources.files(CONFIG_PACKAGE).joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+        dur, rel, err = data["durations"], data["relaxation"], data["errors"]
+        cfg = HardwareConfig(
+            name=name,
+            description=str(data.get("description", "")),
+            qubits=int(data["qubits"]),
+            coupling=data["coupling"] if isinstance(data["coupling"], str)
+            else tuple(tuple(map(int, pair)) for pair in data["coupling"]),
+            basis_gates=tuple(data["basis_gates"]),
+            single_qubit_time=_positive(dur, "single_qubit", "durations", allow_zero=True),
+            two_qubit_time=_positive(dur, "two_qubit", "durations", allow_zero=True),
+            t1=_positive(rel, "t1", "relaxation"),
+            t2=_positive(rel, "t2", "relaxation"),
+            single_qubit_depolarizing=_positive(err, "single_qubit_depolarizing", "errors", allow_zero=True),
+            two_qubit_depolarizing=_positive(err, "two_qubit_depolarizing", "errors", allow_zero=True),
+            readout=_positive(err, "readout", "errors", allow_zero=True),
+        )
+    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise QheatError(f"hardware config {name!r} is malformed ({type(exc).__name__}: {exc})") from None
+    if cfg.t2 > 2 * cfg.t1:
+        raise QheatError(f"hardware config {name!r}: t2 = {cfg.t2} exceeds 2 t1 = {2 * cfg.t1}, which no qubit can have")
+    return cfg
+
+
+def noise_model(cfg: HardwareConfig):
+    """Aer noise model: depolarizing then thermal relaxation for the gate's duration on every gate,
+    and a symmetric readout error; the same on every qubit."""
+    from qiskit_aer.noise import NoiseModel, ReadoutError, depolarizing_error, thermal_relaxation_error
+
+    one = [g for g in cfg.basis_gates if g not in ("rz", "rzz", "cx", "cz", "ecr")]
+    two = [g for g in cfg.basis_gates if g in ("rzz", "cx", "cz", "ecr")]
+    model = NoiseModel(basis_gates=list(cfg.basis_gates))
+    e1 = depolarizing_error(cfg.single_qubit_depolarizing, 1)
+    if cfg.single_qubit_time > 0:
+        e1 = e1.compose(thermal_relaxation_error(cfg.t1, cfg.t2, cfg.single_qubit_time))
+    model.add_all_qubit_quantum_error(e1, one)
+    e2 = depolarizing_error(cfg.two_qubit_depolarizing, 2)
+    if cfg.two_qubit_time > 0:
+        relax = thermal_relaxation_error(cfg.t1, cfg.t2, cfg.two_qubit_time)
+        e2 = e2.compose(relax.expand(relax))
+    model.add_all_qubit_quantum_error(e2, two)
+    if cfg.readout > 0:
+        r = cfg.readout
+        model.add_all_qubit_readout_error(ReadoutError([[1 - r, r], [r, 1 - r]]))
+    return model
+
+
+class AerBackend:
+    """``aer`` or ``aer:<config>``: compile, sample with SamplerV2, or evolve and draw (see module doc)."""
+
+    sample_method = "density_matrix"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        if name == "aer":
+            self.config: HardwareConfig | None = None
+        elif name.startswith("aer:"):
+            self.config = load_config(name[4:])
+        else:
+            raise QheatError(f"{name!r} is not an Aer backend (use 'aer' or 'aer:<config>')")
+
+    @cached_property
+    def noise(self):
+        return None if self.config is None else noise_model(self.config)
+
+    @cached_property
+    def simulator(self):
+        from qiskit_aer import AerSimulator
+
+        if self.config is None:
+            return AerSimulator(method="density_matrix", basis_gates=IDEAL_BASIS)
+        coupling = None
+        if not isinstance(self.config.coupling, str):
+            coupling = [list(p) for p in self.config.coupling] + [list(reversed(p)) for p in self.config.coupling]
+        return AerSimulator(method="density_matrix", noise_model=self.noise, coupling_map=coupling)
+
+    @property
+    def max_qubits(self) -> int | None:
+        return None if self.config is None else self.config.qubits
+
+    def check_width(self, qubits: int, what: str) -> None:
+        if self.max_qubits is not None and qubits > self.max_qubits:
+            raise QheatError(f"{what} needs {qubits} qubits but {self.name} has {self.max_qubits}")
+
+    def compile(self, qc: QuantumCircuit) -> QuantumCircuit:
+        """Transpile one circuit (a piece: preparation, collision segment, setting) to this backend."""
+        return transpile(qc, self.simulator, optimization_level=1, seed_transpiler=0)
+
+    # ------------------------------------------------------------------ SamplerV2 path
+
+    def sample(self, circuits: list[QuantumCircuit], shots: list[int], seed: int, register: str = "meas") -> list[dict[str, int]]:
+        """Counts of ``register`` for every circuit (already compiled), one batched SamplerV2 job."""
+        from qiskit_aer.primitives import SamplerV2
+
+        options: dict[str, Any] = {"backend_options": {"method": self.sample_method}}
+        if self.noise is not None:
+            options["backend_options"]["noise_model"] = self.noise
+        sampler = SamplerV2(seed=seed, options=options)
+        pubs = [(qc, None, int(s)) for qc, s in zip(circuits, shots) if s > 0]
+        results = iter(sampler.run(pubs).result()) if pubs else iter(())
+        out = []
+        for s in shots:
+            out.append(getattr(next(results).data, register).get_counts() if s > 0 else {})
+        return out
+
+    # ------------------------------------------------------------------ snapshot path
+
+    def evolve(self, circuits: list[QuantumCircuit], seed: int) -> list[dict[str, np.ndarray]]:
+        """The density matrices saved in each (compiled) circuit, by label; one Aer run."""
+        if self.noise is not None and "reset" in self.noise.noise_instructions:
+            raise QheatError(f"{self.name}: quantum errors on reset cannot be replaced by a channel; use engine = 'circuits'")
+        result = self.simulator.run(circuits, shots=1, seed_simulator=seed).result()
+        return [{k: np.asarray(v) for k, v in result.data(i).items()} for i in range(len(circuits))]
+
+    def setting_channel(self, rotations: QuantumCircuit) -> np.ndarray:
+        """Rows of the noisy superoperator of the compiled basis rotations that give the outcome
+        probabilities: P[o, :] . vec(rho) = <o| Phi(rho) |o> (column-stacked vec, as Qiskit's SuperOp)."""
+        from qiskit_aer import AerSimulator
+
+        qc = rotations.copy()
+        qc.save_superop()
+        sim = AerSimulator(method="superop", noise_model=self.noise) if self.noise is not None \
+            else AerSimulator(method="superop")
+        superop = np.asarray(sim.run(qc, shots=1).result().data(0)["superop"])
+        dim = 2**qc.num_qubits
+        return superop[np.arange(dim) * (dim + 1)]
+
+    def assignment(self, num_qubits: int) -> np.ndarray | None:
+        """Readout assignment matrix A[measured, true] on ``num_qubits`` qubits (None if ideal)."""
+        if self.config is None or self.config.readout == 0:
+            return None
+        r = self.config.readout
+        a1 = np.array([[1 - r, r], [r, 1 - r]])
+        a = np.ones((1, 1))
+        for _ in range(num_qubits):
+            a = np.kron(a1, a)
+        return a

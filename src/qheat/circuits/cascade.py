@@ -1,0 +1,142 @@
+"""Seed 001's experiment as gate-model circuits: preparation, collisions with a refreshed bath, tomography.
+
+Qubits: S_1..S_n on 0..n-1, the bath particle R on n, purification ancillas (if any) on n+1..2n.
+Classical registers: ``bath`` (the dephasing measurement of R) and ``meas`` (tomography).
+
+The bath particle is refreshed before every collision by a mid-circuit ``reset``, a rotation
+RY(theta) with sin^2(theta/2) = p_1(T_R), and a measurement of R whose outcome is discarded.
+The measurement dephases R into the Gibbs mixture diag(p_0, p_1) -- the gate-model form of the
+NMR paper's z-gradient pulse that "eliminates residual coherence" (seed 001, stage (i)). We chose
+it over a purifying ancilla because it needs no fifth qubit (the NMR processor has four) and one
+gate fewer per collision. Without the dephasing, R's coherence would meet the system's coherence
+between excitation sectors in later collisions and change the heat. In the density-matrix
+``snapshot`` circuits the discarded measurement is replaced by its channel, the Kraus map
+{|0><0|, |1><1|}, which Aer applies deterministically (a measurement would make Aer sample).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
+from qiskit.quantum_info import Kraus
+from qiskit_experiments.library.tomography.basis import PauliMeasurementBasis
+
+from ..specs import CascadeSpec
+from ..states import gibbs_state
+from .collisions import collision_stages
+
+MEASUREMENT_BASIS = PauliMeasurementBasis()
+DEPHASING = Kraus([np.diag([1.0, 0.0]), np.diag([0.0, 1.0])])
+
+
+def bath_angle(t_r: float, delta: float = 1.0) -> float:
+    """theta with RY(theta)|0> having excited population p_1(T_R) = sin^2(theta / 2)."""
+    p1 = float(np.real(gibbs_state(t_r, delta)[1, 1]))
+    return 2.0 * float(np.arcsin(np.sqrt(p1)))
+
+
+Compiler = Callable[[QuantumCircuit], QuantumCircuit]
+
+
+def _identity(qc: QuantumCircuit) -> QuantumCircuit:
+    return qc
+
+
+def measured_qubits(spec: CascadeSpec) -> list[int]:
+    """The qubits that tomography measures: the system, and R with ``tomography = "system+bath"``."""
+    return list(range(spec.n + (spec.measurement.tomography == "system+bath")))
+
+
+def settings(num_qubits: int) -> list[tuple[int, ...]]:
+    """Pauli settings (0 = Z, 1 = X, 2 = Y; entry j for measured qubit j), qiskit-experiments' indices."""
+    from itertools import product
+
+    return [tuple(reversed(t)) for t in product(range(3), repeat=num_qubits)]
+
+
+class CascadeCircuits:
+    """The circuits of one spec, built from pieces compiled once each (``compile``: e.g. a transpiler
+    bound to a backend): the bath refresh, the segments of a collision, the measurement settings.
+
+    Composing compiled pieces keeps every circuit in the backend's basis without transpiling it
+    again: the cost of building 10^4 circuits is the cost of copying them.
+    """
+
+    def __init__(self, spec: CascadeSpec, compile: Compiler = _identity) -> None:
+        self.spec = spec
+        self.compile = compile
+        n = spec.n
+        theta = bath_angle(spec.bath.temperature, spec.system.delta)
+        stages = collision_stages(spec.protocol, n, spec.interaction.g, spec.interaction.tau, spec.order)
+        self.segments: dict[int, tuple[QuantumCircuit, int]] = {}
+        position = 0
+        for stage in stages:
+            qc = QuantumCircuit(n + 1)
+            qc.append(stage.gate, list(stage.qubits))
+            self.segments[position] = (compile(qc), len(stage.subsystems))
+            position += len(stage.subsystems)
+        self.refresh = {}
+        for snapshot in (True, False):
+            qc = QuantumCircuit(n + 1, 0 if snapshot else 1)
+            qc.reset(n)
+            qc.ry(theta, n)
+            if snapshot:
+                qc.append(DEPHASING, [n])
+            else:
+                qc.measure(n, 0)
+            self.refresh[snapshot] = compile(qc)
+        self.measured = measured_qubits(spec)
+        self.settings = settings(len(self.measured))
+        self._settings: dict[tuple[int, ...], QuantumCircuit] = {}
+
+    def start(self, prep: QuantumCircuit, *, snapshot: bool) -> QuantumCircuit:
+        """A circuit with system, R (and ancillas), the ``bath`` register (unless ``snapshot``) and ``prep``
+        (compiled) on the system and ancillas."""
+        n = self.spec.n
+        ancillas = prep.num_qubits - n
+        regs = [QuantumRegister(n, "s"), QuantumRegister(1, "r")]
+        if ancillas:
+            regs.append(QuantumRegister(ancillas, "a"))
+        qc = QuantumCircuit(*regs)
+        if not snapshot:
+            qc.add_register(ClassicalRegister(1, "bath"))
+        qubits = list(range(n)) + list(range(n + 1, n + 1 + ancillas))
+        qc.compose(self.compile(prep), qubits=qubits, inplace=True)
+        return qc
+
+    def evolve(self, qc: QuantumCircuit, start: int, stop: int, *, snapshot: bool,
+               records: Iterable[int] = (), save_qubits: list[int] | None = None) -> QuantumCircuit:
+        """Append the interactions start+1..stop to ``qc`` (in place), refreshing the bath at every
+        collision start; in ``snapshot`` circuits save the density matrix of ``save_qubits`` after each
+        step of ``records`` (label ``step<k>``)."""
+        n = self.spec.n
+        records = set(records)
+        width = list(range(n + 1))
+        if snapshot and start in records:
+            qc.save_density_matrix(save_qubits, label=f"step{start}")
+        step = start
+        while step < stop:
+            if step % n == 0:
+                qc.compose(self.refresh[snapshot], qubits=width, clbits=[] if snapshot else [qc.cregs[0][0]],
+                           inplace=True)
+            segment, size = self.segments[step % n]
+            qc.compose(segment, qubits=width, inplace=True)
+            step += size
+            if snapshot and step in records:
+                qc.save_density_matrix(save_qubits, label=f"step{step}")
+        return qc
+
+    def setting_circuit(self, setting: tuple[int, ...]) -> QuantumCircuit:
+        """The compiled basis rotations and measurements of one Pauli setting on the measured qubits."""
+        if setting not in self._settings:
+            self._settings[setting] = self.compile(MEASUREMENT_BASIS.circuit(setting).decompose())
+        return self._settings[setting]
+
+    def measure(self, qc: QuantumCircuit, setting: tuple[int, ...]) -> QuantumCircuit:
+        """``qc`` followed by the Pauli measurement ``setting`` into a ``meas`` register."""
+        out = qc.copy()
+        creg = ClassicalRegister(len(self.measured), "meas")
+        out.add_register(creg)
+        out.compose(self.setting_circuit(setting), qubits=self.measured, clbits=list(creg), inplace=True)
+        return out

@@ -1,0 +1,146 @@
+"""Circuits that prepare a mixed system state rho_S (Eq. S4 or a state reconstructed by tomography).
+
+Two methods, both exact:
+
+- *temporal averaging* (the NMR paper's method): rho = sum_i p_i |v_i><v_i|; one circuit per
+  eigenvector with p_i > 0, the shots of every measurement setting split among them by a
+  multinomial draw with weights p_i, so the merged counts are exact samples of rho. rho_S^0
+  conserves the excitation number, so each |v_i> lies in one excitation sector and is prepared
+  with excitation-preserving gates: X on one qubit, then a chain of Givens rotations
+  ``XXPlusYYGate(theta)`` that hands the excitation on, then phase gates (sector n - 1 is the
+  same with every qubit flipped). Other vectors (any sector of n >= 4 with 2 <= k <= n - 2, or
+  a reconstructed state that mixes sectors) fall back to Qiskit's generic ``StatePreparation``.
+- *purification*: one ancilla per system qubit; the 2n-qubit vector sum_i sqrt(p_i) |v_i>|i>
+  is prepared by ``StatePreparation`` and the system's reduced state is rho.
+
+Two-qubit gates for n = 3 after transpiling to {cx, rz, sx, x} at optimisation level 1
+(``circuit_cost``), for rho_S^0 of Fig. 3 (c = -0.5): temporal averaging, each branch at most
+4 CX (2 Givens rotations); purification, one 6-qubit circuit of 57 CX. The generic
+``StatePreparation`` of one 3-qubit vector costs 4 CX (measured by ``tests/unit/test_circuits``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from qiskit import QuantumCircuit
+from qiskit.circuit.library import StatePreparation, XXPlusYYGate
+
+from ..errors import QheatError
+
+WEIGHT_TOL = 1e-12   # eigenvalues below this carry no shots (a prepared state is PSD only up to rounding)
+SECTOR_TOL = 1e-10   # a vector is in one excitation sector if its weight outside is below this
+
+
+@dataclass(frozen=True, eq=False)
+class Branch:
+    """One preparation circuit of temporal averaging: ``circuit`` prepares ``vector`` with weight ``weight``."""
+
+    weight: float
+    vector: np.ndarray
+    circuit: QuantumCircuit
+
+
+def excitations(n: int) -> np.ndarray:
+    """Number of excited qubits of each basis index (Qiskit order: qubit j is bit j)."""
+    idx = np.arange(2**n)
+    return np.array([bin(i).count("1") for i in idx])
+
+
+def eigen_branches(rho: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """rho = sum_i p_i |v_i><v_i| with p_i > WEIGHT_TOL; eigenvectors taken inside excitation sectors
+    when rho conserves the excitation number (so degenerate eigenvalues cannot mix sectors)."""
+    rho = np.asarray(rho, dtype=complex)
+    n = int(np.log2(rho.shape[0]))
+    exc = excitations(n)
+    blocks = [np.flatnonzero(exc == k) for k in range(n + 1)]
+    off = rho.copy()
+    for b in blocks:
+        off[np.ix_(b, b)] = 0
+    groups = blocks if np.abs(off).max(initial=0.0) < SECTOR_TOL else [np.arange(2**n)]
+    out = []
+    for idx in groups:
+        w, v = np.linalg.eigh(rho[np.ix_(idx, idx)])
+        for p, vec in zip(w, v.T):
+            if p > WEIGHT_TOL:
+                full = np.zeros(2**n, dtype=complex)
+                full[idx] = vec
+                out.append((float(p), full))
+    total = sum(p for p, _ in out)
+    if not out or abs(total - 1) > 1e-6:
+        raise QheatError(f"cannot prepare a state of trace {total:.6g}; it must be a density matrix")
+    return [(p / total, v) for p, v in out]
+
+
+def _single_excitation(amplitudes: np.ndarray, n: int) -> QuantumCircuit:
+    """sum_j a_j |e_j> (e_j: qubit j excited) from |0..0>: X, a Givens chain, phase gates."""
+    qc = QuantumCircuit(n)
+    support = [j for j in range(n) if abs(amplitudes[j]) > SECTOR_TOL]
+    first = support[0]
+    qc.x(first)
+    remaining = float(np.linalg.norm(amplitudes[support]))
+    for a, b in zip(support, support[1:]):
+        # XXPlusYY(theta) on (a, b): |1_a 0_b> -> cos(theta/2)|1_a 0_b> - i sin(theta/2)|0_a 1_b>
+        keep = min(abs(amplitudes[a]) / remaining, 1.0) if remaining > 0 else 1.0
+        theta = 2.0 * np.arccos(keep)
+        qc.append(XXPlusYYGate(theta), [a, b])
+        remaining = np.sqrt(max(remaining**2 - abs(amplitudes[a]) ** 2, 0.0))
+    # amplitudes now |a_j| (-i)^(position in chain); fix each phase with a P gate on its qubit
+    for pos, j in enumerate(support):
+        phase = np.angle(amplitudes[j]) - np.angle((-1j) ** pos)
+        if abs(np.angle(np.exp(1j * phase))) > 1e-14:
+            qc.p(phase, j)
+    return qc
+
+
+def vector_circuit(vector: np.ndarray) -> QuantumCircuit:
+    """A circuit taking |0...0> to ``vector`` (Qiskit order), excitation-preserving when it can."""
+    vector = np.asarray(vector, dtype=complex)
+    n = int(np.log2(vector.size))
+    exc = excitations(n)
+    weight = np.abs(vector) ** 2
+    sectors = {int(exc[i]) for i in np.flatnonzero(weight > SECTOR_TOL**2)}
+    if len(sectors) == 1:
+        k = sectors.pop()
+        if k == 0:
+            return QuantumCircuit(n)
+        if k == n:
+            qc = QuantumCircuit(n)
+            qc.x(range(n))
+            return qc
+        ones = [1 << j for j in range(n)]
+        if k == 1:
+            return _single_excitation(vector[ones], n)
+        if k == n - 1:
+            full = 2**n - 1
+            qc = _single_excitation(vector[[full ^ o for o in ones]], n)
+            qc.x(range(n))
+            return qc
+    qc = QuantumCircuit(n)
+    qc.append(StatePreparation(vector / np.linalg.norm(vector)), range(n))
+    return qc
+
+
+def temporal_branches(rho: np.ndarray) -> list[Branch]:
+    """Temporal averaging: one preparation circuit per eigenvector of rho with positive weight."""
+    return [Branch(p, v, vector_circuit(v)) for p, v in eigen_branches(rho)]
+
+
+def purification_circuit(rho: np.ndarray) -> QuantumCircuit:
+    """2n qubits (system 0..n-1, ancillas n..2n-1) whose system reduced state is rho."""
+    branches = eigen_branches(rho)
+    n = int(np.log2(np.asarray(rho).shape[0]))
+    psi = np.zeros(4**n, dtype=complex)
+    for i, (p, v) in enumerate(branches):
+        psi[i * 2**n: (i + 1) * 2**n] += np.sqrt(p) * v  # ancilla register holds i (high bits)
+    qc = QuantumCircuit(2 * n)
+    qc.append(StatePreparation(psi / np.linalg.norm(psi)), range(2 * n))
+    return qc
+
+
+def circuit_cost(qc: QuantumCircuit) -> int:
+    """Two-qubit gates of ``qc`` transpiled to {cx, rz, sx, x} (optimisation level 1)."""
+    from qiskit import transpile
+
+    tq = transpile(qc, basis_gates=["cx", "rz", "sx", "x"], optimization_level=1)
+    return int(sum(1 for inst in tq.data if inst.operation.num_qubits == 2))

@@ -1,0 +1,419 @@
+"""Seed 001 measured the way a laboratory measures it: circuits on Aer, counts first, then tomography.
+
+``collect(spec, backend)`` runs the experiment and returns a *records* document: the raw counts of
+every measurement circuit with its metadata (step, Pauli setting, preparation branch, run).
+``analyze_records(doc)`` reads only that document (and the spec inside it) and reconstructs the
+system state at every record by tomography, then the same quantities as the exact engine, each
+with a bootstrap standard error ``<key>_stderr``.
+
+Modes (``[execution] mode``):
+- ``reset``: the record at step k comes from circuits that prepare rho_S^0 and perform k
+  interactions, the bath qubit refreshed by mid-circuit reset every collision (depth grows with k);
+- ``reprepare``: the repeated procedure of seed 001, SI Fig. 8: run j prepares the state
+  reconstructed by run j - 1 (run 1: rho_S^0), performs the collisions up to the next record and
+  measures; the depth is that of one run whatever the number of collisions.
+
+Error bars. In ``reset`` mode every record is an independent experiment and the bootstrap
+resamples each record's counts. In ``reprepare`` mode a record's state also carries the
+reconstruction errors of every earlier run, propagated by the collisions: with eps_j the bootstrap
+deviation of run j's linear-inversion estimate and Phi the (ideal) channel of one run,
+delta_j = Phi(delta_{j-1}) + eps_j, so each replica is a whole resampled chain.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..analysis import thermo
+from ..analysis.tomography import bootstrap_counts, linear_fit, physical
+from ..backends.aer import AerBackend
+from ..circuits.cascade import CascadeCircuits
+from ..circuits.preparation import purification_circuit, temporal_branches
+from ..errors import QheatError
+from ..linalg import apply_unitary, reduced_state, tensor_product
+from ..results import CONVENTIONS, Result
+from ..specs import CascadeSpec, spec_from_dict, validated
+from ..states import gibbs_state
+
+RECORDS_KIND = "qheat-records"
+Progress = Callable[[int, int], None]
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def _branches(spec: CascadeSpec, rho: np.ndarray) -> list[tuple[float, Any]]:
+    """(weight, preparation circuit) pairs: eigenvectors (temporal averaging) or one purification."""
+    if spec.execution.preparation == "purification":
+        return [(1.0, purification_circuit(rho))]
+    return [(b.weight, b.circuit) for b in temporal_branches(rho)]
+
+
+def _split_shots(rng: np.random.Generator, shots: int, weights: np.ndarray, size: int) -> np.ndarray:
+    """Shots of each branch for ``size`` settings: multinomial draws with the branch weights (S, B)."""
+    return rng.multinomial(shots, weights / weights.sum(), size=size)
+
+
+class _Runner:
+    """Executes the circuits of one spec on one Aer backend, with either engine."""
+
+    def __init__(self, spec: CascadeSpec, backend: AerBackend, rng: np.random.Generator) -> None:
+        self.spec, self.backend, self.rng = spec, backend, rng
+        self.circuits = CascadeCircuits(spec, backend.compile)
+        self.snapshot = spec.execution.engine == "snapshots"
+        self.measured = self.circuits.measured
+        self.settings = self.circuits.settings
+        self.dim = 2 ** len(self.measured)
+        self.jobs = 0
+        if self.snapshot:
+            from qiskit import QuantumCircuit
+
+            rows = []
+            for setting in self.settings:
+                rot = QuantumCircuit(len(self.measured))
+                rot.compose(self.circuits.setting_circuit(setting).remove_final_measurements(inplace=False),
+                            inplace=True)
+                rows.append(backend.setting_channel(rot))
+            self.channels = np.stack(rows)                       # (S, D, D^2)
+            self.assignment = backend.assignment(len(self.measured))
+
+    def probabilities(self, rho: np.ndarray) -> np.ndarray:
+        """Outcome probabilities (..., S, D) of every setting for states rho (..., D, D)."""
+        vec = np.swapaxes(rho, -1, -2).reshape(*rho.shape[:-2], -1)      # column-stacked
+        p = np.real(np.einsum("sok,...k->...so", self.channels, vec))
+        if self.assignment is not None:
+            p = np.einsum("ot,...st->...so", self.assignment, p)
+        p = np.clip(p, 0.0, None)
+        return p / p.sum(-1, keepdims=True)
+
+    def measure(self, preps: list[tuple[float, Any]], start: int, stop: int, records: list[int]) -> list[dict]:
+        """Prepare each branch at ``start``, evolve to ``stop``; counts of every setting at each step of
+        ``records`` (within [start, stop]), shots split among branches by weight."""
+        spec = self.spec
+        weights = np.array([w for w, _ in preps])
+        shots = spec.measurement.shots
+        split = {k: _split_shots(self.rng, shots, weights, len(self.settings)) for k in records}   # (S, B)
+        out: list[dict] = []
+        if self.snapshot:
+            circuits = []
+            for _, prep in preps:
+                qc = self.circuits.start(prep, snapshot=True)
+                circuits.append(self.circuits.evolve(qc, start, stop, snapshot=True, records=records,
+                                                     save_qubits=self.measured))
+            states = self.backend.evolve(circuits, seed=int(self.rng.integers(2**31)))
+            self.jobs += 1
+            for k in records:
+                rho = np.stack([s[f"step{k}"] for s in states])                  # (B, D, D)
+                p = self.probabilities(rho)                                       # (B, S, D)
+                counts = self.rng.multinomial(split[k].T, p)                      # (B, S, D)
+                for b in range(len(preps)):
+                    for i, setting in enumerate(self.settings):
+                        out.append(_record(k, setting, b, weights[b], counts[b, i]))
+            return out
+        # every measurement circuit through SamplerV2, one batched job
+        circuits, shot_list, meta = [], [], []
+        for b, (_, prep) in enumerate(preps):
+            qc = self.circuits.start(prep, snapshot=False)
+            at = start
+            for k in records:
+                self.circuits.evolve(qc, at, k, snapshot=False)
+                at = k
+                for i, setting in enumerate(self.settings):
+                    circuits.append(self.circuits.measure(qc, setting))
+                    shot_list.append(int(split[k][i, b]))
+                    meta.append((k, setting, b))
+        results = self.backend.sample(circuits, shot_list, seed=int(self.rng.integers(2**31)))
+        self.jobs += 1
+        for (k, setting, b), counts in zip(meta, results):
+            vec = np.zeros(self.dim, dtype=np.int64)
+            for bits, c in counts.items():
+                vec[int(bits, 2)] += c
+            out.append(_record(k, setting, b, weights[b], vec))
+        return out
+
+
+def _record(step: int, setting: tuple[int, ...], branch: int, weight: float, counts: np.ndarray) -> dict:
+    width = int(round(math.log2(len(counts))))
+    return {
+        "counts": {format(o, f"0{width}b"): int(c) for o, c in enumerate(counts) if c},
+        "metadata": {"step": int(step), "setting": list(setting), "branch": int(branch), "weight": float(weight)},
+    }
+
+
+def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -> dict[str, Any]:
+    """Run ``spec`` on an Aer backend; the records document (counts first, nothing analysed)."""
+    spec = validated(spec)
+    if spec.sweep is not None:
+        raise QheatError("circuits run one spec at a time; run the points of the sweep separately")
+    be = AerBackend(backend)
+    n = spec.n
+    width = n + 1 + (n if spec.execution.preparation == "purification" else 0)
+    be.check_width(width, f"spec {spec.key()!r} ({n} subsystems, bath"
+                   + (", purification ancillas)" if width > n + 1 else ")"))
+    rng = np.random.default_rng(spec.measurement.seed)
+    runner = _Runner(spec, be, rng)
+    steps = spec.record_steps()
+    rho0 = spec.initial_state()
+    started = time.time()
+    records: list[dict] = []
+    runs: list[dict] = []
+    if spec.execution.mode == "reset":
+        records = runner.measure(_branches(spec, rho0), 0, steps[-1], steps)
+        if progress:
+            progress(len(steps), len(steps))
+    else:
+        records = runner.measure(_branches(spec, rho0), 0, 0, [0])
+        prepared = rho0
+        for j, (start, stop) in enumerate(zip(steps, steps[1:]), start=1):
+            new = runner.measure(_branches(spec, prepared), start, stop, [stop])
+            for r in new:
+                r["metadata"]["run"] = j
+            records += new
+            runs.append({"run": j, "start": start, "stop": stop, "prepared": _matrix(prepared)})
+            prepared = _system_part(spec, _fit(spec, new, runner.settings))
+            if progress:
+                progress(j + 1, len(steps))
+    return {
+        "kind": RECORDS_KIND,
+        "qheat_version": __version__,
+        "spec": spec.to_dict(),
+        "backend": backend,
+        "metadata": {
+            "spec_key": spec.key(),
+            "backend": backend,
+            "seed": spec.measurement.seed,
+            "mode": spec.execution.mode,
+            "engine": spec.execution.engine,
+            "preparation": spec.execution.preparation,
+            "measured_qubits": runner.measured,
+            "settings": "Pauli index per measured qubit (0 = Z, 1 = X, 2 = Y), entry j for qubit j; "
+                        "bitstrings with qubit 0 rightmost",
+            "shots_per_setting": spec.measurement.shots,
+            "jobs": runner.jobs,
+            "seconds": round(time.time() - started, 3),
+        },
+        "runs": runs,
+        "records": records,
+    }
+
+
+def _matrix(rho: np.ndarray) -> dict[str, list]:
+    return {"real": np.real(rho).tolist(), "imag": np.imag(rho).tolist()}
+
+
+def _system_part(spec: CascadeSpec, rho: np.ndarray) -> np.ndarray:
+    """rho_S from a state of the measured qubits (the system, or system + R with R the highest qubit)."""
+    if rho.shape[-1] == 2**spec.n:
+        return rho
+    return reduced_state(rho, range(spec.n))
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+def _counts_by_step(doc: dict[str, Any], settings: list[tuple[int, ...]], dim: int) -> tuple[list[int], np.ndarray]:
+    """Counts merged over preparation branches: (steps, array (K, S, D))."""
+    index = {s: i for i, s in enumerate(settings)}
+    by_step: dict[int, np.ndarray] = {}
+    for rec in doc["records"]:
+        meta = rec["metadata"]
+        arr = by_step.setdefault(int(meta["step"]), np.zeros((len(settings), dim), dtype=np.int64))
+        row = arr[index[tuple(meta["setting"])]]
+        for bits, c in rec["counts"].items():
+            row[int(bits, 2)] += int(c)
+    steps = sorted(by_step)
+    return steps, np.stack([by_step[k] for k in steps])
+
+
+def _fit(spec: CascadeSpec, records: list[dict], settings: list[tuple[int, ...]]) -> np.ndarray:
+    dim = 2 ** len(settings[0])
+    _, counts = _counts_by_step({"records": records}, settings, dim)
+    return physical(linear_fit(counts / counts.sum(-1, keepdims=True)))[0]
+
+
+def run_channel(spec: CascadeSpec, start: int, stop: int, measured: int) -> np.ndarray:
+    """The ideal map of one reprepare run on system operators, as a matrix on row-major vec:
+    X_S -> (state of the measured qubits after interactions start+1..stop, each collision with a fresh
+    thermal bath particle). Linear, so it propagates deviations as well as states."""
+    from ..circuits import collision_stages
+    from qiskit.quantum_info import Operator
+
+    n, d = spec.n, 2**spec.n
+    bath = gibbs_state(spec.bath.temperature, spec.system.delta)
+    stages = collision_stages(spec.protocol, n, spec.interaction.g, spec.interaction.tau, spec.order)
+    mats = [(Operator(s.gate).data, s.qubits, len(s.subsystems)) for s in stages]
+    cols = []
+    for a in range(d):
+        for b in range(d):
+            x = np.zeros((d, d), dtype=complex)
+            x[a, b] = 1.0
+            step, joint = start, None
+            while step < stop:
+                pos = step % n
+                if pos == 0:
+                    xs = x if joint is None else reduced_state(joint, range(n))
+                    joint = tensor_product(xs, bath)
+                offset = 0
+                for u, qubits, size in mats:
+                    if offset == pos:
+                        joint = apply_unitary(joint, u, qubits)
+                        step += size
+                        break
+                    offset += size
+            out = x if joint is None else reduced_state(joint, range(measured))
+            cols.append(out.reshape(-1))
+    return np.array(cols).T
+
+
+def analyze_records(doc: dict[str, Any]) -> Result:
+    """Tomography and thermodynamics of a records document (see module doc); reads nothing else."""
+    from . import cascade
+
+    if not isinstance(doc, dict) or doc.get("kind") != RECORDS_KIND:
+        raise QheatError("not a qheat records file (no kind = 'qheat-records')")
+    spec = spec_from_dict(doc["spec"])
+    if not isinstance(spec, CascadeSpec):
+        raise QheatError("records of this protocol cannot be analysed by the cascade analysis")
+    from ..circuits.cascade import measured_qubits, settings as all_settings
+
+    measured = len(measured_qubits(spec))
+    settings = all_settings(measured)
+    steps, counts = _counts_by_step(doc, settings, 2**measured)
+    freqs = counts / counts.sum(-1, keepdims=True)
+    lin = linear_fit(freqs)                                             # (K, D, D)
+    states = physical(lin)
+    replicas = spec.measurement.bootstrap
+    rng = np.random.default_rng([spec.measurement.seed, 7])
+    rep_states = None
+    if replicas:
+        eps = linear_fit(bootstrap_counts(counts, replicas, rng) / counts.sum(-1, keepdims=True)) - lin
+        if spec.execution.mode == "reprepare":
+            eps = _propagate(spec, steps, eps, measured)
+        rep_states = physical(lin + eps)                                 # (B, K, D, D)
+    return _result(spec, doc, steps, states, rep_states, cascade.system_columns)
+
+
+def _propagate(spec: CascadeSpec, steps: list[int], eps: np.ndarray, measured: int) -> np.ndarray:
+    """Chain the bootstrap deviations of reprepare runs: delta_j = Phi_j(delta_{j-1}|_S) + eps_j (run 1
+    prepared the exact rho_S^0, so delta_1 = eps_1; step 0 is measured on its own)."""
+    out = eps.copy()
+    n = spec.n
+    cache: dict[int, np.ndarray] = {}
+    for j in range(2, len(steps)):
+        length = steps[j] - steps[j - 1]
+        if length not in cache:
+            cache[length] = run_channel(spec, steps[j - 1], steps[j], measured)
+        prev = out[:, j - 1]
+        prev_s = prev if measured == n else np.stack([reduced_state(p, range(n)) for p in prev])
+        d_m = 2**measured
+        out[:, j] += (prev_s.reshape(len(prev_s), -1) @ cache[length].T).reshape(-1, d_m, d_m)
+    return out
+
+
+def _stderr(replicas: np.ndarray) -> np.ndarray:
+    """Standard deviation over bootstrap replicas (axis 0), ignoring replicas where a quantity is
+    undefined (an apparent temperature without a solution); NaN where fewer than two remain."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanstd(replicas, axis=0, ddof=1)
+
+
+def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np.ndarray,
+            rep_states: np.ndarray | None, columns_of: Callable) -> Result:
+    n, delta, t_r = spec.n, spec.system.delta, spec.bath.temperature
+    with_bath = states.shape[-1] == 2 ** (n + 1)
+    rho_s = np.stack([_system_part(spec, r) for r in states])
+    col = columns_of(rho_s, spec)
+    rep = None
+    if rep_states is not None:
+        b, k = rep_states.shape[:2]
+        flat = rep_states.reshape(b * k, *rep_states.shape[2:])
+        rep_s = np.stack([_system_part(spec, r) for r in flat])
+        rep = {key: v.reshape(b, k, *v.shape[1:]) for key, v in columns_of(rep_s, spec).items()}
+
+    def entry(key: str, value: np.ndarray, rep_value: np.ndarray | None) -> dict[str, Any]:
+        out = {key: value}
+        if rep_value is not None:
+            out[f"{key}_stderr"] = _stderr(rep_value)
+        return out
+
+    def pick(key: str, f: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        return f(col[key]), (None if rep is None else f(rep[key]))
+
+    from ..backends.exact import simulate
+    from .cascade import analyze
+
+    exact = analyze(simulate(spec), spec).data
+    pops0, c0 = col["pops"][0], col["c_k"][0]
+    subsystems = []
+    for k in range(n):
+        t_k = spec.system.temperatures[k]
+        sub: dict[str, Any] = {"label": f"S{k + 1}", "temperature": t_k}
+        sub.update(entry("energy", *pick("energy_k", lambda a: a[..., k])))
+        sub.update(entry("heat_absorbed", *pick("energy_k", lambda a: a[..., -1, k] - a[..., 0, k])))
+        sub.update(entry("apparent_temperature", *pick("at_k", lambda a: a[..., k])))
+        sub.update(entry("one_way_coherence", *pick("c_k", lambda a: a[..., k])))
+        sub["reversal_threshold"] = thermo.reversal_threshold(t_k, t_r, delta)
+        sub["reversal_predicted"] = thermo.reversal_predicted(float(c0[k]), t_k, t_r, delta)
+        sub["initial_heat_current"] = thermo.heat_current(
+            pops0[k, 0], pops0[k, 1], float(c0[k]), t_r, spec.interaction.g, spec.interaction.tau, delta)
+        subsystems.append(sub)
+    system: dict[str, Any] = {}
+    system.update(entry("energy", *pick("energy", lambda a: a)))
+    system.update(entry("heat_absorbed", *pick("energy", lambda a: a[..., -1] - a[..., 0])))
+    for key in ("free_energy", "coherence", "entropy"):
+        system.update(entry(key, *pick(key, lambda a: a)))
+    system.update(entry("apparent_temperature", *pick("at", lambda a: a)))
+    heat = -(col["energy"] - col["energy"][0])
+    bath: dict[str, Any] = {"temperature": t_r, "heat_received": heat,
+                            "heat_received_note": "inferred from the measured system energy: the collisions "
+                                                  "conserve H_S + H_R, so Q_R = -(E_S(t) - E_S(0))"}
+    if rep is not None:
+        bath["heat_received_stderr"] = _stderr(-(rep["energy"] - rep["energy"][:, :1]))
+    if with_bath:
+        rho_r = np.stack([reduced_state(r, [n]) for r in states])
+        bath["particle_energy"] = thermo.qubit_energy(rho_r, delta)
+        mi = [[max(thermo.pair_mutual_information(reduced_state(r, [k, n])[None])[0], 0.0) for k in range(n)]
+              for r in states]
+        for k in range(n):
+            subsystems[k]["mutual_information_with_bath"] = [m[k] for m in mi]
+        s_sr = thermo.von_neumann_entropies(states)
+        system["mutual_information_with_bath"] = np.maximum(
+            col["entropy"] + thermo.von_neumann_entropies(rho_r) - s_sr, 0.0)
+    meta = doc.get("metadata", {})
+    data = {
+        "steps": steps,
+        "collision": [math.ceil(s / n) for s in steps],
+        "subsystems": subsystems,
+        "system": system,
+        "bath": bath,
+        "measurement": {
+            "mode": spec.execution.mode,
+            "engine": spec.execution.engine,
+            "preparation": spec.execution.preparation,
+            "tomography": spec.measurement.tomography,
+            "shots_per_setting": spec.measurement.shots,
+            "fit": "qiskit-experiments linear_inversion + postprocess_fitter(make_positive=True)",
+            "stderr": (f"standard deviation over {spec.measurement.bootstrap} bootstrap resamples of the counts"
+                       + ("; reprepare chains: each run's deviation propagated through the later runs"
+                          if spec.execution.mode == "reprepare" else "")) if spec.measurement.bootstrap else "none",
+            "records_seconds": meta.get("seconds"),
+        },
+        "exact": {
+            "note": "the exact engine on the same spec, at every step, for comparison",
+            "steps": exact["steps"],
+            "subsystems": [{key: sub[key] for key in ("label", "energy", "heat_absorbed", "apparent_temperature")}
+                           for sub in exact["subsystems"]],
+            "system": {key: exact["system"][key] for key in ("energy", "heat_absorbed", "free_energy", "coherence")},
+            "bath": {"heat_received": exact["bath"]["heat_received"]},
+        },
+        "conventions": CONVENTIONS,
+    }
+    return Result(spec, doc["backend"], data)
