@@ -20,7 +20,7 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-from qiskit import QuantumCircuit, transpile
+from qiskit import QuantumCircuit
 
 from ..errors import QheatError
 
@@ -148,9 +148,16 @@ class AerBackend:
         if self.max_qubits is not None and qubits > self.max_qubits:
             raise QheatError(f"{what} needs {qubits} qubits but {self.name} has {self.max_qubits}")
 
+    @cached_property
+    def pass_manager(self):
+        """One preset pass manager for the simulator's target (building it per call costs ~60 ms)."""
+        from qiskit.transpiler import generate_preset_pass_manager
+
+        return generate_preset_pass_manager(optimization_level=1, target=self.simulator.target, seed_transpiler=0)
+
     def compile(self, qc: QuantumCircuit) -> QuantumCircuit:
         """Transpile one circuit (a piece: preparation, collision segment, setting) to this backend."""
-        return transpile(qc, self.simulator, optimization_level=1, seed_transpiler=0)
+        return self.pass_manager.run(qc)
 
     # ------------------------------------------------------------------ SamplerV2 path
 
@@ -181,15 +188,17 @@ class AerBackend:
     def setting_channel(self, rotations: QuantumCircuit) -> np.ndarray:
         """Rows of the noisy superoperator of the compiled basis rotations that give the outcome
         probabilities: P[o, :] . vec(rho) = <o| Phi(rho) |o> (column-stacked vec, as Qiskit's SuperOp)."""
-        from qiskit_aer import AerSimulator
-
         qc = rotations.copy()
         qc.save_superop()
-        sim = AerSimulator(method="superop", noise_model=self.noise) if self.noise is not None \
-            else AerSimulator(method="superop")
-        superop = np.asarray(sim.run(qc, shots=1).result().data(0)["superop"])
+        superop = np.asarray(self._superop_simulator.run(qc, shots=1).result().data(0)["superop"])
         dim = 2**qc.num_qubits
         return superop[np.arange(dim) * (dim + 1)]
+
+    @cached_property
+    def _superop_simulator(self):
+        from qiskit_aer import AerSimulator
+
+        return AerSimulator(method="superop", **({} if self.noise is None else {"noise_model": self.noise}))
 
     def assignment(self, num_qubits: int) -> np.ndarray | None:
         """Readout assignment matrix A[measured, true] on ``num_qubits`` qubits (None if ideal)."""
