@@ -2,7 +2,7 @@
 
 Two ways to turn circuits into counts, with the same statistics:
 
-- ``sample``: every circuit run by ``qiskit_aer.primitives.SamplerV2`` in one batched, seeded job;
+- ``sample``: every circuit run by ``qiskit_aer.primitives.SamplerV2``, each with its own seed;
 - ``evolve`` + ``draw``: Aer's density-matrix method evolves each prepared branch once and saves
   the state at every record; each Pauli setting's outcome probabilities are then those of its own
   measurement circuit -- the noisy channel of its compiled basis rotations (Aer's superoperator
@@ -162,18 +162,26 @@ class AerBackend:
     # ------------------------------------------------------------------ SamplerV2 path
 
     def sample(self, circuits: list[QuantumCircuit], shots: list[int], seed: int, register: str = "meas") -> list[dict[str, int]]:
-        """Counts of ``register`` for every circuit (already compiled), one batched SamplerV2 job."""
+        """Counts of ``register`` for every circuit (already compiled) from ``qiskit_aer.primitives.SamplerV2``.
+
+        Each circuit gets its own seed, spaced by more than its shots. One SamplerV2 job with one seed
+        runs all pubs of equal shots in one Aer call, and circuits sharing a prefix then draw
+        correlated mid-circuit outcomes and noise: measured, the chi-square per record of the
+        settings' counts spread from 0.34 to 4.4 times its degrees of freedom instead of 1 +- 0.27.
+        """
         from qiskit_aer.primitives import SamplerV2
 
         options: dict[str, Any] = {"backend_options": {"method": self.sample_method}}
         if self.noise is not None:
             options["backend_options"]["noise_model"] = self.noise
-        sampler = SamplerV2(seed=seed, options=options)
-        pubs = [(qc, None, int(s)) for qc, s in zip(circuits, shots) if s > 0]
-        results = iter(sampler.run(pubs).result()) if pubs else iter(())
+        stride = max([*shots, 1]) + 1
         out = []
-        for s in shots:
-            out.append(getattr(next(results).data, register).get_counts() if s > 0 else {})
+        for i, (qc, s) in enumerate(zip(circuits, shots)):
+            if s <= 0:
+                out.append({})
+                continue
+            sampler = SamplerV2(seed=(seed + i * stride) % 2**62, options=options)
+            out.append(getattr(sampler.run([(qc, None, int(s))]).result()[0].data, register).get_counts())
         return out
 
     # ------------------------------------------------------------------ snapshot path

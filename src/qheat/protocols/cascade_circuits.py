@@ -115,7 +115,7 @@ class _Runner:
                     for i, setting in enumerate(self.settings):
                         out.append(_record(k, setting, b, weights[b], counts[b, i]))
             return out
-        # every measurement circuit through SamplerV2, one batched job
+        # every measurement circuit through SamplerV2
         circuits, shot_list, meta = [], [], []
         for b, (_, prep) in enumerate(preps):
             qc = self.circuits.start(prep, snapshot=False)
