@@ -109,6 +109,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _summary(data: dict[str, Any]) -> str:
     """One line saying what a result found."""
+    if "headline" in data:
+        return data["headline"]
+    if "points" in data and data["points"] and "headline" in data["points"][0]:
+        return f"{len(data['points'])} sweep points: " + "; ".join(p["headline"] for p in data["points"])
     if "points" in data:
         ndtc = data.get("summary", {}).get("ndtc", {})
         extra = "".join(f"; NDTC ({m}): current peaks at T_A - T_B = {v['peak_at']:g}"
