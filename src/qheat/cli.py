@@ -33,6 +33,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 TRAJECTORY_KEYS = ("spec", "steps", "subsystems", "system", "bath")
 STEADY_KEYS = ("spec", "methods")
+HEAT_KEYS = {"heat-transfer": ("spec", "conventions"), "correlated-pair": ("spec", "times", "sed"),
+             "heat-pump": ("spec", "times", "heat", "performance")}  # seeds 000/002
 MAX_DPI = 2400
 
 
@@ -45,7 +47,7 @@ def _missing_key(data: Any) -> str | None:
         if not isinstance(points, list) or not points:
             return "points"
         return next((m for m in map(_missing_key, points) if m), None)
-    keys = STEADY_KEYS if data.get("protocol") == "reservoirs" else TRAJECTORY_KEYS
+    keys = STEADY_KEYS if data.get("protocol") == "reservoirs" else HEAT_KEYS.get(data.get("protocol"), TRAJECTORY_KEYS)
     return next((key for key in keys if key not in data), None)
 
 
@@ -136,6 +138,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     from .analysis import plots
 
     results = [_read_result(Path(p)) for p in args.results]
+    heat = [r for r in results if r.get("protocol") in HEAT_KEYS]
+    if heat and len(results) > 1:
+        raise QheatError(f"plot a {heat[0]['protocol']} result on its own (one file)")
     sweeps = [r for r in results if "sweep" in r]
     steady = [r for r in results if r.get("protocol") == "reservoirs"]
     if (sweeps or steady) and len(results) > 1:
@@ -149,7 +154,11 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if not 1 <= args.dpi <= MAX_DPI:
         raise QheatError(f"--dpi must be between 1 and {MAX_DPI}, got {args.dpi}")
     try:
-        if steady:
+        if heat:
+            from .analysis import heat_plots
+
+            fig = heat_plots.figure(heat[0])
+        elif steady:
             fig = plots.reservoirs_figure(steady[0])
         elif sweeps:
             fig = plots.sweep_figure(sweeps[0])
