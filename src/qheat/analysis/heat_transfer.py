@@ -6,7 +6,7 @@ state (energy -omega/2), as everywhere in qheat. The ladder operators follow the
 (Eqs. S16, S29 and Fig. 1(c)): sigma^+ = |1><0| raises the energy, sigma^- = |0><1| lowers it.
 The paper's written definition sigma^+- = (sigma^x +- i sigma^y)/2 would, with sigma^z|0> = +|0>,
 make sigma^+ = |0><1| the *lowering* operator; with that reading S16 and S29 change sign and Fig.
-1(c) breaks the heat-transfer condition by ||[H_I, H_A + H_B]|| = 0.02 omega_0 (see
+1(c) breaks the heat-transfer condition by ||[H_I, H_A + H_B]|| = 0.04 omega_0 (see
 ``FIG1C_CONVENTION``). With sigma^+ = |1><0| = (X - iY)/2 every printed formula holds.
 
 Seed 002 (Holdsworth & Kawai, "Heat pump driven entirely by quantum correlation"): H_A = H_B =
@@ -30,7 +30,7 @@ from ..linalg import entropy_of_probabilities, reduced_state, tensor_product, vo
 FIG1C_CONVENTION = (
     "Fig. 1(c) of seed 000 satisfies [H_I, H_A + H_B] = 0 only with sigma^+ = |e><g| (raising the energy; "
     "= (sigma^x - i sigma^y)/2 when sigma^z|g> = +|g>, as H = -(omega/2) sigma^z requires). With the written "
-    "definition sigma^+ = (sigma^x + i sigma^y)/2 (lowering) the commutator has norm 0.02 omega_0; flipping "
+    "definition sigma^+ = (sigma^x + i sigma^y)/2 (lowering) the commutator has operator norm 0.04 omega_0; flipping "
     "sigma^y (or the sign of H_AI, r_2 = -1/2 in Eq. S28) restores it. Eqs. S16 and S29 use the same raising "
     "convention, which qheat adopts for the ops '+' and '-'."
 )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister, transpile
 from qiskit.circuit.library import PauliEvolutionGate, StatePreparation
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.synthesis import LieTrotter, MatrixExponential
+from scipy.sparse import SparseEfficiencyWarning
 
 BASIS_GATES = ["cx", "rz", "sx", "x"]
 EXACT_MAX_QUBITS = 4
@@ -66,8 +68,13 @@ def hamiltonian_operator(n: int, frequencies: Sequence[float],
     return h0, v.simplify(atol=1e-14)
 
 
-def _commutes(p: SparsePauliOp, q: SparsePauliOp) -> bool:
-    return bool(p.paulis[0].commutes(q.paulis[0]))
+def evolution_parts(h0: SparsePauliOp, v: SparsePauliOp, atol: float = 1e-12) -> tuple[SparsePauliOp, SparsePauliOp]:
+    """(H_0, V) if they commute (e^{-iHt} = e^{-iVt} e^{-iH_0 t} exactly), else (0, H_0 + V)."""
+    h0m, vm = h0.to_matrix(), v.to_matrix()
+    if np.abs(h0m @ vm - vm @ h0m).max() <= atol:
+        return h0, v
+    n = v.num_qubits
+    return SparsePauliOp("I" * n, 0.0), (h0 + v).simplify(atol=1e-14)
 
 
 def trotter_commutator_sum(v: SparsePauliOp) -> float:
@@ -112,7 +119,9 @@ def evolution_circuit(h0: SparsePauliOp, v: SparsePauliOp, t: float, synthesis: 
             qc.rz(2.0 * float(np.real(coeff)) * t, int(z[0]))      # e^{-i c t Z} = RZ(2ct)
     if synthesis.method == "exact":
         # synthesised here: Qiskit 2.6's transpiler fails on a PauliEvolutionGate carrying MatrixExponential
-        qc.compose(MatrixExponential().synthesize(PauliEvolutionGate(v, t)), range(n), inplace=True)
+        with warnings.catch_warnings():   # scipy's sparse expm inside MatrixExponential warns about formats
+            warnings.simplefilter("ignore", category=SparseEfficiencyWarning)
+            qc.compose(MatrixExponential().synthesize(PauliEvolutionGate(v, t)), range(n), inplace=True)
     else:
         qc.append(PauliEvolutionGate(v, t, synthesis=LieTrotter(reps=synthesis.reps)), range(n))
     return qc

@@ -300,9 +300,8 @@ def measure(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
         raise QheatError("H_B has terms that are not diagonal (X or Y inside B): backend 'aer' measures H_B in "
                          "the Z basis only; use backend 'exact'")
     h0, v = three_body.hamiltonian_operator(n, spec.frequencies, model.terms)
-    split = np.abs(ht.commutator(h0.to_matrix(), v.to_matrix())).max() <= 1e-12
-    if not split:   # keep the local part inside the exponential
-        v, h0 = (v + h0).simplify(), three_body.SparsePauliOp("I" * n, 0.0)
+    h0, v = three_body.evolution_parts(h0, v)   # the local part stays inside the exponential unless it commutes
+    split = bool(np.any(h0.coeffs))
     times = np.linspace(0.0, spec.evolution.t_max, settings.points)
     prep = three_body.purification_circuit(model.rho0)
     # two-point measurement when every qubit of B is a diagonal factor of rho_0: its purifying ancilla (n + q)
