@@ -372,14 +372,6 @@ class Baths:
 
 
 @dataclass(frozen=True)
-class PumpCircuits:
-    """Circuits of one cycle on Aer: ``shots`` per measured time, seeded."""
-
-    shots: int = 4000
-    seed: int = 1234
-
-
-@dataclass(frozen=True)
 class HeatPumpSpec(_SpecFile):
     """Seed 002 Sec. V: thermalise, inject chi, couple for tau, decouple, rethermalise; ``cycles`` times.
 
@@ -393,7 +385,6 @@ class HeatPumpSpec(_SpecFile):
     baths: Baths
     cycles: int = 2
     coupling_time: float | None = None
-    circuits: PumpCircuits | None = None
     name: str = ""
     description: str = ""
     sweep: Sweep | None = None
@@ -461,12 +452,7 @@ def _heat_pump_from_dict(top: dict[str, Any], protocol: str, name: str, descript
                              "exceeds pi/2; use a smaller dt")
     tau = None if "coupling_time" not in top else _number(top["coupling_time"], "coupling_time", positive=True)
     cycles = _integer(top.get("cycles", 2), "cycles", minimum=1)
-    circuits = None
-    if "circuits" in top:
-        cd = _table(top["circuits"], "[circuits]", {"shots", "seed"}, set())
-        circuits = PumpCircuits(_integer(cd.get("shots", 4000), "circuits.shots", minimum=2),
-                                _integer(cd.get("seed", 1234), "circuits.seed", minimum=0))
-    return HeatPumpSpec(protocol, qubits, correlation, coupling, baths, cycles, tau, circuits, name, description, sweep)
+    return HeatPumpSpec(protocol, qubits, correlation, coupling, baths, cycles, tau, name, description, sweep)
 
 
 BODIES = {
@@ -475,7 +461,7 @@ BODIES = {
                        "omega0_ghz", "phase_diagram"}, set()),
     "correlated-pair": (_correlated_pair_from_dict, {"qubits", "correlation", "coupling", "evolution", "circuits"},
                         {"qubits", "coupling", "evolution"}),
-    "heat-pump": (_heat_pump_from_dict, {"qubits", "correlation", "coupling", "baths", "cycles", "coupling_time",
-                                         "circuits"}, {"qubits", "coupling", "baths"}),
+    "heat-pump": (_heat_pump_from_dict, {"qubits", "correlation", "coupling", "baths", "cycles", "coupling_time"},
+                  {"qubits", "coupling", "baths"}),
 }
 SPEC_TYPES = (HeatTransferSpec, HeatTransferPhaseSpec, CorrelatedPairSpec, HeatPumpSpec)

@@ -190,10 +190,6 @@ def heat_pump_figure(result: dict[str, Any]) -> plt.Figure:
         n = result["normal"]
         ax_q.plot(t, _a(n["heat"]["A"]), color="C3", ls="--", lw=0.8, label=r"$Q_A$ without $\chi$")
         ax_q.plot(t, _a(n["heat"]["B"]), color="C0", ls="--", lw=0.8, label=r"$Q_B$ without $\chi$")
-    c = result.get("circuits")
-    if c:
-        ax_q.errorbar([c["cycle_end"]] * 2, [c["heat_per_cycle"]["A"], c["heat_per_cycle"]["B"]],
-                      yerr=[c["stderr"]["A"], c["stderr"]["B"]], fmt="ks", ms=4, capsize=2, label="Aer, one cycle")
     for start in result["coupling_windows"]:
         for ax in axes.flat:
             ax.axvspan(start[0], start[1], color="0.85", lw=0)

@@ -189,7 +189,9 @@ def purification_circuit(rho: np.ndarray) -> QuantumCircuit:
 
 def two_qubit_gate_count(qc: QuantumCircuit, seed: int = 0) -> int:
     """CX gates after transpiling to ['cx', 'rz', 'sx', 'x'] at optimization level 1."""
-    compiled = transpile(qc, basis_gates=BASIS_GATES, optimization_level=1, seed_transpiler=seed)
+    with warnings.catch_warnings():   # scipy sparse-format notices from Qiskit's synthesis
+        warnings.simplefilter("ignore", category=SparseEfficiencyWarning)
+        compiled = transpile(qc, basis_gates=BASIS_GATES, optimization_level=1, seed_transpiler=seed)
     return int(compiled.count_ops().get("cx", 0))
 
 
@@ -226,7 +228,9 @@ def sample(circuits: Sequence[QuantumCircuit], shots: int, seed: int,
     from qiskit_aer.primitives import SamplerV2
 
     sim = AerSimulator(method="statevector")
-    compiled = transpile(list(circuits), sim, optimization_level=1, seed_transpiler=seed)
+    with warnings.catch_warnings():   # scipy sparse-format notices from Qiskit's synthesis
+        warnings.simplefilter("ignore", category=SparseEfficiencyWarning)
+        compiled = transpile(list(circuits), sim, optimization_level=1, seed_transpiler=seed)
     result = SamplerV2(seed=seed).run(compiled, shots=shots).result()
     return [{reg: outcomes(getattr(r.data, reg)) for reg in registers} for r in result]
 
