@@ -166,8 +166,8 @@ def measure(spec: CorrelatedPairSpec) -> dict[str, Any]:
         "fidelity": fidelity,
         "rho": {"real": np.real(states), "imag": np.imag(states)},
         "two_qubit_gates": {"preparation": three_body.two_qubit_gate_count(prep),
-                            "evolution": three_body.two_qubit_gate_count(
-                                three_body.evolution_circuit(h0, vop, float(times[-1]), three_body.Synthesis("exact", 1, 0.0)))},
+                            "evolution": max(three_body.two_qubit_gate_count(three_body.evolution_circuit(
+                                h0, vop, float(t), three_body.Synthesis("exact", 1, 0.0))) for t in times)},
         "shots": settings.shots,
         "seed": settings.seed,
         "seconds": seconds,
