@@ -33,6 +33,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 TRAJECTORY_KEYS = ("spec", "steps", "subsystems", "system", "bath")
 STEADY_KEYS = ("spec", "methods")
+HEAT_KEYS = {"heat-transfer": ("spec", "conventions"), "correlated-pair": ("spec", "times", "sed"),
+             "heat-pump": ("spec", "times", "heat", "performance")}  # seeds 000/002
 MAX_DPI = 2400
 
 
@@ -45,7 +47,7 @@ def _missing_key(data: Any) -> str | None:
         if not isinstance(points, list) or not points:
             return "points"
         return next((m for m in map(_missing_key, points) if m), None)
-    keys = STEADY_KEYS if data.get("protocol") == "reservoirs" else TRAJECTORY_KEYS
+    keys = STEADY_KEYS if data.get("protocol") == "reservoirs" else HEAT_KEYS.get(data.get("protocol"), TRAJECTORY_KEYS)
     return next((key for key in keys if key not in data), None)
 
 
@@ -110,14 +112,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .backends import is_circuit_backend
     from .protocols import check_backend
     from .results import write_json_atomic
-    from .specs import load_specs
+    from .specs import CascadeSpec, load_specs
 
     specs = [s for name in args.spec for s in load_specs(name)]
     for spec in specs:
         check_backend(spec, args.backend)
-    circuits = is_circuit_backend(args.backend) and all(s.protocol != "reservoirs" for s in specs)
+    def measured(spec: Spec) -> bool:  # the cascade on circuits: records first
+        return is_circuit_backend(args.backend) and isinstance(spec, CascadeSpec)
+
     for spec in specs:
-        if circuits and spec.sweep is not None:
+        if measured(spec) and spec.sweep is not None:
             raise QheatError(f"{spec.key()}: circuits run one spec at a time; run the points of the sweep separately")
     for spec, target in zip(specs, _targets(specs, args.output)):
         if target.exists() and not args.force:
@@ -132,7 +136,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise QheatError(
                 f"{target} holds a result of another spec, backend or qheat version; "
                 "use --force to overwrite or another --output")
-        if circuits:
+        if measured(spec):
             data = _measured(spec, args, target).to_dict()
         else:
             data = run(spec, args.backend).to_dict()
@@ -215,6 +219,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 def _summary(data: dict[str, Any]) -> str:
     """One line saying what a result found."""
+    if "headline" in data:
+        return data["headline"]
+    if "points" in data and data["points"] and "headline" in data["points"][0]:
+        return f"{len(data['points'])} sweep points: " + "; ".join(p["headline"] for p in data["points"])
     if "points" in data:
         ndtc = data.get("summary", {}).get("ndtc", {})
         extra = "".join(f"; NDTC ({m}): current peaks at T_A - T_B = {v['peak_at']:g}"
@@ -242,6 +250,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     from .analysis import plots
 
     results = [_read_result(Path(p)) for p in args.results]
+    heat = [r for r in results if r.get("protocol") in HEAT_KEYS]
+    if heat and len(results) > 1:
+        raise QheatError(f"plot a {heat[0]['protocol']} result on its own (one file)")
     sweeps = [r for r in results if "sweep" in r]
     steady = [r for r in results if r.get("protocol") == "reservoirs"]
     if (sweeps or steady) and len(results) > 1:
@@ -255,7 +266,11 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if not 1 <= args.dpi <= MAX_DPI:
         raise QheatError(f"--dpi must be between 1 and {MAX_DPI}, got {args.dpi}")
     try:
-        if steady:
+        if heat:
+            from .analysis import heat_plots
+
+            fig = heat_plots.figure(heat[0])
+        elif steady:
             fig = plots.reservoirs_figure(steady[0])
         elif sweeps:
             fig = plots.sweep_figure(sweeps[0])

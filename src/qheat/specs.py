@@ -297,7 +297,7 @@ METHODS = ("lindblad", "redfield", "local")
 
 def validated(spec: Spec) -> Spec:
     """The same spec, checked as if read from a file (a spec built in Python skips ``spec_from_dict``)."""
-    if not isinstance(spec, CascadeSpec | ReservoirsSpec):
+    if not isinstance(spec, _SpecFile):
         raise QheatError(f"expected a spec, a bundled name or a path, got {type(spec).__name__}")
     return spec_from_dict(spec.to_dict())
 
@@ -597,6 +597,12 @@ _BODIES = {
     "reservoirs": (_reservoirs_from_dict, {"system", "reservoirs", "methods", "lamb_shift", "collisions"},
                    {"system", "reservoirs"}),
 }
+
+# Seeds 000 and 002 (protocols heat-transfer, correlated-pair, heat-pump): defined in qheat.heat_specs.
+from .heat_specs import BODIES as _HEAT_BODIES  # noqa: E402
+
+_BODIES.update(_HEAT_BODIES)
+PROTOCOLS = PROTOCOLS + tuple(_HEAT_BODIES)
 
 
 def expand(spec: Spec) -> list[Spec]:

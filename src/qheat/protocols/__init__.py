@@ -6,11 +6,23 @@ from ..results import Result
 from ..specs import CascadeSpec, ReservoirsSpec, Spec
 
 
+SEED_000_002 = {"heat-transfer": "heat_transfer", "correlated-pair": "correlated_pair", "heat-pump": "heat_pump"}
+
+
+def _module(spec: Spec):
+    """The protocol module of seeds 000/002 (heat-transfer, correlated-pair, heat-pump)."""
+    import importlib
+
+    return importlib.import_module(f"{__name__}.{SEED_000_002[spec.protocol]}")
+
+
 def check_backend(spec: Spec, backend: str) -> None:
     """Refuse, before any work, a backend the spec's protocol cannot run on."""
     from .. import backends
     from . import reservoirs
 
+    if spec.protocol in SEED_000_002:
+        return _module(spec).check_backend(spec, backend)
     if isinstance(spec, CascadeSpec):
         backends.check(backend)
         return
@@ -27,4 +39,6 @@ def run(spec: Spec, backend: str = "exact") -> Result:
         return cascade.run(spec, backend)
     if isinstance(spec, ReservoirsSpec):
         return reservoirs.run(spec, backend)
+    if getattr(spec, "protocol", None) in SEED_000_002:
+        return _module(spec).run(spec, backend)
     raise QheatError(f"expected a spec, a bundled name or a path, got {type(spec).__name__}")

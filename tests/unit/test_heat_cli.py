@@ -1,0 +1,60 @@
+"""`qheat run` / `qheat plot` for the bundled specs of seeds 000 and 002; bad input gives one line, exit 2."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qheat.cli import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+NAMES = ["ma-fig1b", "ma-fig1c", "ma-fig1d", "ma-fig2a", "ma-fig2b", "holdsworth-fig1", "holdsworth-fig2",
+         "holdsworth-pump"]
+
+
+def _cli(capsys, *args):
+    capsys.readouterr()
+    code = main(list(args))
+    return code, *capsys.readouterr()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_run_and_plot_each_bundled_spec(tmp_path, capsys, name):
+    out = tmp_path / f"{name}.json"
+    code, stdout, err = _cli(capsys, "run", name, "--output", str(out))
+    assert code == 0 and err == "" and name in stdout
+    data = json.loads(out.read_text())
+    assert data["protocol"] in ("heat-transfer", "correlated-pair", "heat-pump") and "conventions" in data
+    png = tmp_path / f"{name}.png"
+    code, _, err = _cli(capsys, "plot", str(out), "--output", str(png))
+    assert code == 0 and err == ""
+    assert png.read_bytes()[:8] == PNG_MAGIC
+    code, stdout, _ = _cli(capsys, "run", name, "--output", str(out))
+    assert code == 0 and "up to date" in stdout
+
+
+def test_run_on_aer_and_plot(tmp_path, capsys):
+    out = tmp_path / "aer.json"
+    code, stdout, err = _cli(capsys, "run", "ma-fig1b", "--backend", "aer", "--output", str(out))
+    assert code == 0 and "aer:" in stdout
+    data = json.loads(out.read_text())
+    assert data["backend"] == "aer" and len(data["circuits"]["heat"]) == data["spec"]["circuits"]["points"]
+    code, _, err = _cli(capsys, "plot", str(out), "--output", str(tmp_path / "aer.png"))
+    assert code == 0 and err == ""
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["run", "holdsworth-pump", "--backend", "aer"], "exact"),
+    (["run", "ma-fig2a", "--backend", "aer"], "exact"),
+    (["run", "holdsworth-fig1", "--backend", "nope"], "nope"),
+])
+def test_bad_backends_give_one_line(capsys, tmp_path, args, needle):
+    code, out, err = _cli(capsys, *args, "--output", str(tmp_path))
+    assert code == 2 and out == "" and err.count("\n") == 1 and needle in err and err.startswith("qheat: error:")
+
+
+def test_plot_refuses_two_heat_results(tmp_path, capsys):
+    out = tmp_path / "a.json"
+    assert _cli(capsys, "run", "ma-fig2a", "--output", str(out))[0] == 0
+    code, _, err = _cli(capsys, "plot", str(out), str(out), "--output", str(tmp_path / "x.png"))
+    assert code == 2 and "on its own" in err

@@ -1,0 +1,338 @@
+"""Seed 000 (Ma et al.): heat-transfer condition, Eq. (2) derivatives, Eq. (5), closed forms, circuits.
+
+Independent answers: the paper's closed forms (Eq. 10, S29, S30) against the nested commutators;
+finite differences of the exact Q(t) against Eq. (2); the identity lhs = rhs of Eq. (5) (energies on
+one side, entropies on the other) and energy conservation; the sign convention of Fig. 1(c) from
+explicit 2x2 matrices; circuits (Statevector and Aer samples) against the exact engine.
+"""
+from __future__ import annotations
+
+import copy
+
+import math
+import tomllib
+from importlib import resources
+
+import numpy as np
+import pytest
+from scipy.constants import h as PLANCK, k as BOLTZMANN
+
+import qheat
+from qheat import QheatError
+from qheat.analysis import heat_transfer as ht
+from qheat.circuits import three_body
+from qheat.protocols import heat_transfer as proto
+from qheat.specs import spec_from_dict
+
+LIBRARY = resources.files("qheat") / "spec_library"
+FIG1 = ["ma-fig1b", "ma-fig1c", "ma-fig1d"]
+
+
+def raw(name: str) -> dict:
+    return tomllib.loads((LIBRARY / f"{name}.toml").read_text())
+
+
+@pytest.fixture(scope="module")
+def fig1():
+    return {name: qheat.run(name).to_dict() for name in FIG1}
+
+
+# ----------------------------------------------------------------------------- sign convention of Fig. 1(c)
+
+
+def _fig1c_commutator(sigma_plus: np.ndarray) -> float:
+    """||[H_I, H_A + H_B]|| of Fig. 1(c) as printed, built from explicit matrices with a given sigma^+."""
+    x = np.array([[0, 1], [1, 0]], complex)
+    y = np.array([[0, -1j], [1j, 0]])
+    z = np.diag([1.0, -1.0]).astype(complex)   # H = -(w/2) z: |0> ground
+    i2 = np.eye(2)
+    sp, sm = sigma_plus, sigma_plus.conj().T
+
+    def op(a, b, c):  # A1 (x) A2 (x) B
+        return np.kron(np.kron(a, b), c)
+
+    h_ai = 0.5 * (op(sm, sp, i2) + op(sp, sm, i2))
+    t = 2j * op(sm, sp, y)
+    h_i = 0.005 * (t + t.conj().T + op(i2, z, x) - op(z, i2, x))
+    h_ab = -0.5 * (op(z, i2, i2) + op(i2, z, i2) + op(i2, i2, z)) + h_ai
+    return float(np.linalg.norm(h_i @ h_ab - h_ab @ h_i, 2))
+
+
+def test_fig1c_conserves_only_when_sigma_plus_raises_the_energy():
+    raising = np.array([[0, 0], [1, 0]], complex)         # |1><0| = (X - iY)/2
+    lowering = np.array([[0, 1], [0, 0]], complex)        # |0><1| = (X + iY)/2, the written definition
+    assert _fig1c_commutator(raising) < 1e-15
+    assert _fig1c_commutator(lowering) == pytest.approx(0.04, rel=1e-12)   # operator norm (largest element 0.02)
+    # qheat's '+' is the raising one: the bundled spec is conserving ...
+    model = proto.build_model(qheat.load_spec("ma-fig1c"))
+    assert model.conserving
+    # ... and the same spec read with the other convention ('+' <-> '-') is refused
+    data = copy.deepcopy(raw("ma-fig1c"))
+    for term in data["interaction"]:
+        term["ops"] = {k: {"+": "-", "-": "+"}.get(v, v) for k, v in term["ops"].items()}
+    with pytest.raises(QheatError, match="heat-transfer condition"):
+        spec_from_dict(data)
+    data["allow_nonconserving"] = True
+    assert not proto.build_model(spec_from_dict(data)).conserving
+
+
+def test_ladder_operators_in_pauli_form_match_their_matrices():
+    for letter in "+-XYZ":
+        op = three_body.term_operator(1, {0: letter}, 1.0, False)
+        assert np.allclose(op.to_matrix(), ht.OPERATORS[letter])
+    assert np.allclose(ht.OPERATORS["+"] @ np.array([1, 0]), [0, 1])   # |0> (ground) -> |1> (excited)
+
+
+# ----------------------------------------------------------------------------- closed forms vs Eq. (2)
+
+
+def _random_eq9(rng):
+    a = rng.uniform(0.2, 3.0)
+    w_b = rng.uniform(0.5, 2.0)
+    betas = rng.uniform(0.05, 3.0, 3)
+    c = rng.uniform(0.05, 1.0) * np.exp(1j * rng.uniform(0, 2 * np.pi))
+    return (1 + a) * w_b, a * w_b, w_b, betas, c
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_eq10_and_s30_equal_the_nested_commutators(seed):
+    rng = np.random.default_rng(seed)
+    w1, w2, wb, (b1, b2, bb), c = _random_eq9(rng)
+    for j in (0.0, rng.uniform(0.05, 0.6)):
+        h, h_b = ht.three_body_model(w1, w2, wb, c, j)
+        rho = ht.product_gibbs([w1, w2, wb], [b1, b2, bb])
+        d1, d2 = ht.heat_derivatives(rho, h, h_b, 2)
+        assert abs(d1) < 1e-15          # no initial rate from a coherence-free state (below Eq. 10)
+        assert d2 == pytest.approx(ht.convexity_s30(b1, b2, bb, w1, w2, wb, c, j), rel=1e-10, abs=1e-15)
+        if j == 0.0:
+            assert d2 == pytest.approx(ht.convexity_eq10(b1, b2, bb, w1, w2, wb, c), rel=1e-10, abs=1e-15)
+
+
+def test_eq10_boundary_is_the_line_of_the_paper():
+    # (1 + a) beta_A1 / beta_B = 1 + a beta_A2 / beta_B  <=>  d2Q/dt2 = 0
+    for a in (0.1, 1.0, 4.0):
+        x = np.linspace(0.1, 3, 7)
+        y = (1 + a * x) / (1 + a)
+        assert np.allclose(ht.convexity_eq10(y, x, 1.0, 1 + a, a, 1.0), 0.0, atol=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_s29_holds_for_any_state(seed):
+    rng = np.random.default_rng(10 + seed)
+    w1, w2, wb, _, c = _random_eq9(rng)
+    g = rng.normal(size=(8, 8)) + 1j * rng.normal(size=(8, 8))
+    rho = g @ g.conj().T
+    rho /= np.trace(rho)
+    h, h_b = ht.three_body_model(w1, w2, wb, c)
+    d1, d2 = ht.heat_derivatives(rho, h, h_b, 2)
+    lad = ht.term_matrix(3, {0: "+", 1: "-", 2: "-"})
+    s29_1 = np.real(1j * wb * np.trace(rho @ (c * lad - np.conj(c) * lad.conj().T)))
+    z = [ht.term_matrix(3, {k: "Z"}) for k in range(3)]
+    s29_2 = -0.5 * wb * abs(c) ** 2 * np.real(np.trace(rho @ (z[0] - z[1] - z[2] + z[0] @ z[1] @ z[2])))
+    assert d1 == pytest.approx(s29_1, rel=1e-10, abs=1e-14)
+    assert d2 == pytest.approx(s29_2, rel=1e-10, abs=1e-14)
+
+
+def test_derivatives_match_finite_differences_of_the_exact_heat():
+    # a correlated initial state makes the odd derivatives nonzero
+    spec = qheat.load_spec("ma-fig1c")
+    model = proto.build_model(spec)
+    rng = np.random.default_rng(3)
+    g = rng.normal(size=(8, 8)) + 1j * rng.normal(size=(8, 8))
+    rho0 = g @ g.conj().T
+    rho0 /= np.trace(rho0)
+    h = model.h / np.linalg.norm(model.h, 2)
+    derivs = ht.heat_derivatives(rho0, h, model.h_b, 4)
+    t = np.linspace(-1.0, 1.0, 81)
+    q = ht.expectation(ht.evolve(rho0, h, t), model.h_b)
+    coef = np.polynomial.polynomial.polyfit(t, q, 16)
+    fd = [coef[n] * math.factorial(n) for n in range(1, 5)]
+    assert np.allclose(derivs, fd, rtol=1e-4, atol=0)   # 4th order: ~1e-5 from the fit
+    # with the heat-transfer condition, [H, H_B]_n = [H_I, H_B]_n (Eq. 2)
+    for c_h, c_i in zip(ht.nested_commutators(model.h, model.h_b, 4), ht.nested_commutators(model.h_i, model.h_b, 4)):
+        assert np.allclose(c_h, c_i, atol=1e-14)
+
+
+def test_bundled_fig1b_reports_eq10_and_s29(fig1):
+    forms = fig1["ma-fig1b"]["derivatives"]["closed_form"]
+    d = fig1["ma-fig1b"]["derivatives"]["commutator"]
+    assert forms["eq10_second"] == pytest.approx(d[1], rel=1e-10)
+    assert forms["S29"]["second"] == pytest.approx(d[1], rel=1e-10)
+    assert fig1["ma-fig1c"]["derivatives"]["closed_form"] == {}     # not the Eq. (9) model
+
+
+# ----------------------------------------------------------------------------- Eq. (5) and the paper's claims
+
+
+@pytest.mark.parametrize("name", FIG1)
+def test_heat_transfer_equation_sums_and_energy_is_conserved(fig1, name):
+    r = fig1[name]
+    eq = r["heat_transfer_equation"]
+    q = np.array(r["heat"])
+    assert np.allclose(eq["lhs"], eq["rhs"], atol=1e-12)
+    assert np.allclose(eq["lhs"], (r["beta_B"] - r["beta_A"]) * q, atol=1e-14)
+    assert np.allclose(np.array(r["energies"]["H_A"]) - r["energies"]["H_A"][0], -q, atol=1e-14)
+    assert np.allclose(eq["delta_I_AB"], np.add(eq["delta_I_A"], eq["delta_I_A_B"]), atol=1e-14)
+    rel = np.array(list(eq["relative_entropy_A"].values()) + [eq["relative_entropy_B"]])
+    assert rel.min() > -1e-13
+
+
+def test_each_figure_shows_its_mechanism(fig1):
+    """Fig. 1(b)-(d): heat flows into the hot B (AHT), driven by Delta T_A, Delta J_A and Delta I_A respectively."""
+    for name in FIG1:
+        r = fig1[name]
+        assert r["beta_A"] > r["beta_B"] and r["conserving"]
+        q = np.array(r["heat"])
+        assert q[1:].min() > 0 and r["anomalous"]["fraction_of_times"] > 0.99
+    b, c, d = (fig1[n]["heat_transfer_equation"] for n in FIG1)
+    assert np.allclose(b["delta_J_A"], 0) and np.min(b["delta_I_AB"]) > -1e-14 and np.min(b["delta_T_A"][1:]) < 0
+    assert np.allclose(c["delta_T_A"], 0) and np.min(c["delta_I_AB"]) > -1e-14 and np.min(c["delta_J_A"]) < 0
+    assert np.allclose(d["delta_T_A"], 0) and np.allclose(d["delta_J_A"], 0)
+    assert np.min(d["delta_I_A_B"]) > -1e-14 and np.min(d["delta_I_A"]) < 0
+
+
+def test_nonconserving_spec_keeps_the_general_identity():
+    data = copy.deepcopy(raw("ma-fig1b"))
+    data["interaction"].append({"ops": {"A1": "X", "B": "X"}, "coefficient": 0.003})   # omega_A1 != omega_B
+    with pytest.raises(QheatError, match="allow_nonconserving"):
+        spec_from_dict(data)
+    data["allow_nonconserving"] = True
+    data["evolution"]["points"] = 41
+    r = qheat.run(spec_from_dict(data)).to_dict()
+    eq = r["heat_transfer_equation"]
+    assert not r["conserving"] and "not conserve" in r["heat_label"]
+    assert np.allclose(eq["lhs"], eq["rhs"], atol=1e-12)
+    assert not np.allclose(eq["lhs"], eq["beta_B_minus_beta_A_times_Q"], atol=1e-8)
+
+
+def test_kelvin_conversion_gives_the_papers_correlation_bound():
+    # at 1 K and omega_0/2pi = 4 GHz the |01>,|10> populations are p_g p_e: chi_A = 0.24 fits, 0.25 does not
+    x = PLANCK * 4e9 / (BOLTZMANN * 1.0)
+    bound = 1 / (1 + math.exp(x)) * (1 - 1 / (1 + math.exp(x)))
+    assert 0.24 < bound < 0.25
+    spec = qheat.load_spec("ma-fig1d")
+    assert spec.temperatures()[0] == pytest.approx(1 / x, rel=1e-12)
+    data = copy.deepcopy(raw("ma-fig1d"))
+    data["correlation"][0]["coefficient"] = 0.25
+    with pytest.raises(QheatError, match=r"at most 0\.99"):
+        spec_from_dict(data)
+
+
+# ----------------------------------------------------------------------------- phase diagrams
+
+
+def test_phase_diagram_checks_and_aht_region():
+    r = qheat.run("ma-fig2b").to_dict()
+    assert r["max_relative_check_error"] < 1e-10
+    fractions = [m["aht_fraction"] for m in r["maps"]]
+    assert fractions[0] > 0 and all(x >= y for x, y in zip(fractions, fractions[1:]))   # J shrinks the region
+    m0 = r["maps"][0]
+    ratios = np.array(r["ratios"])
+    aht = np.array(m0["aht"], bool)
+    i, k = np.nonzero(aht)
+    y, x = ratios[i], ratios[k]
+    assert np.all(y > 1) and np.all(x > 1) and np.all(y < (1 + m0["a"] * x) / (1 + m0["a"]) + 1e-12)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def _refused(data: dict, needle: str) -> None:
+    with pytest.raises(QheatError) as info:
+        spec_from_dict(data)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("edit, needle", [
+    (lambda d: d["qubits"][0].update(temperature=-1.0), "qubits[0].temperature"),
+    (lambda d: d["interaction"][0]["ops"].update(C="+"), "'C'"),
+    (lambda d: d["interaction"][0]["ops"].update(A1="Q"), "expected one of"),
+    (lambda d: d["interaction"][0].update(hermitian_conjugate=False), "not Hermitian"),
+    (lambda d: d["qubits"].append({"label": "B2", "system": "B", "frequency": 1.0, "temperature": 1.0}), "one temperature"),
+    (lambda d: d["qubits"][1].update(label="A1"), "distinct"),
+    (lambda d: d["qubits"][2].update(system="C"), "system"),
+    (lambda d: d.update(extra=1), "unknown key"),
+    (lambda d: d["evolution"].update(t_max=float("inf")), "finite"),
+    (lambda d: d.update(correlation=[{"ops": {"A1": "+"}, "coefficient": 0.1, "hermitian_conjugate": True}]),
+     "reduced state of A1"),
+])
+def test_bad_heat_transfer_specs_are_refused(edit, needle):
+    data = copy.deepcopy(raw("ma-fig1b"))
+    edit(data)
+    _refused(data, needle)
+
+
+def test_phase_diagram_with_j_needs_the_flag():
+    data = copy.deepcopy(raw("ma-fig2b"))
+    data.pop("allow_nonconserving")
+    _refused(data, "allow_nonconserving")
+
+
+def test_specs_roundtrip():
+    for name in FIG1 + ["ma-fig2a", "ma-fig2b"]:
+        spec = qheat.load_spec(name)
+        assert spec_from_dict(spec.to_dict()) == spec
+
+
+# ----------------------------------------------------------------------------- circuits
+
+
+def _small(name: str, **circuits) -> object:
+    data = copy.deepcopy(raw(name))
+    data["circuits"] = {"points": 4, "shots": 20000, "seed": 7, **circuits}
+    data["evolution"]["points"] = 21
+    return spec_from_dict(data)
+
+
+@pytest.mark.parametrize("name", FIG1)
+def test_circuits_reproduce_the_exact_heat(name):
+    r = qheat.run(_small(name), backend="aer").to_dict()
+    c = r["circuits"]
+    assert np.allclose(c["circuit_heat_shot_free"], c["exact_heat"], atol=1e-10)     # exact synthesis
+    z = np.abs(np.subtract(c["heat"], c["exact_heat"]))[1:] / np.array(c["stderr"])[1:]
+    assert z.max() < 4.5
+    assert c["estimator"] == "two-point"
+    if name == "ma-fig1b":
+        assert set(c["synthesis"][1:]) == {"commuting"} and c["two_qubit_gates"]["evolution_max"] <= 16
+
+
+def test_trotter_error_stays_below_its_bound():
+    spec = qheat.load_spec("ma-fig1c")
+    model = proto.build_model(spec)
+    h0, v = three_body.evolution_parts(*three_body.hamiltonian_operator(model.n, spec.frequencies, model.terms))
+    assert not np.any(h0.coeffs)   # Fig. 1(c): H_0 does not commute with H_I + H_AI term by term
+    from qiskit.quantum_info import Operator
+    from scipy.linalg import expm
+
+    for t in (50.0, 300.0):
+        s = three_body.choose_synthesis(v, t, "trotter", 1e-2)
+        assert s.method == "trotter" and s.error_bound <= 1e-2
+        u = Operator(three_body.evolution_circuit(h0, v, t, s)).data
+        exact = expm(-1j * model.h * t)
+        assert np.linalg.norm(u - exact, 2) <= s.error_bound + 1e-12
+
+
+def test_phase_diagram_is_refused_on_aer():
+    with pytest.raises(QheatError, match="exact"):
+        qheat.run("ma-fig2a", backend="aer")
+
+
+def test_pauli_form_of_every_bundled_hamiltonian_matches_the_matrices():
+    for name in FIG1:
+        spec = qheat.load_spec(name)
+        model = proto.build_model(spec)
+        h0, v = three_body.hamiltonian_operator(model.n, spec.frequencies, model.terms)
+        assert np.allclose((h0 + v).to_matrix(), model.h, atol=1e-14)
+
+
+def test_purification_leaves_the_system_in_rho0():
+    from qiskit.quantum_info import DensityMatrix, partial_trace
+
+    for name in FIG1:
+        model = proto.build_model(qheat.load_spec(name))
+        qc = three_body.purification_circuit(model.rho0)
+        rho = partial_trace(DensityMatrix(qc), list(range(model.n, 2 * model.n))).data
+        assert np.allclose(rho, model.rho0, atol=1e-10)
+
+
+
