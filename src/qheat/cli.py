@@ -51,15 +51,20 @@ def _missing_key(data: Any) -> str | None:
     return next((key for key in keys if key not in data), None)
 
 
-def _read_result(path: Path) -> dict[str, Any]:
+def _read_json(path: Path, what: str) -> Any:
+    """The JSON content of ``path``; a missing, unreadable or malformed file is one clear error."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise QheatError(f"no such file: {path}") from None
     except IsADirectoryError:
-        raise QheatError(f"{path} is a directory, not a result file") from None
+        raise QheatError(f"{path} is a directory, not a {what}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise QheatError(f"{path} is not JSON: {exc}") from None
+
+
+def _read_result(path: Path) -> dict[str, Any]:
+    data = _read_json(path, "result file")
     missing = _missing_key(data)
     if missing:
         raise QheatError(f"{path} is not a complete qheat result (no {missing!r})")
@@ -91,14 +96,7 @@ def _records_path(target: Path) -> Path:
 def _read_records(path: Path) -> dict[str, Any]:
     from .protocols.cascade_circuits import RECORDS_KIND
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise QheatError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise QheatError(f"{path} is a directory, not a records file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise QheatError(f"{path} is not JSON: {exc}") from None
+    data = _read_json(path, "records file")
     if not isinstance(data, dict) or data.get("kind") != RECORDS_KIND:
         raise QheatError(f"{path} is not a qheat records file (no kind = {RECORDS_KIND!r})")
     missing = next((k for k in ("spec", "backend", "records") if k not in data), None)

@@ -13,6 +13,7 @@ from qiskit.quantum_info import DensityMatrix, Statevector, partial_trace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import reference as ref  # noqa: E402
+from specs_helper import changed_spec  # noqa: E402
 
 from qheat.backends.aer import AerBackend  # noqa: E402
 from qheat.circuits.cascade import CascadeCircuits, bath_angle, settings  # noqa: E402
@@ -110,12 +111,7 @@ def test_bath_refresh_gives_the_gibbs_state():
     assert np.abs(rho_r - ref.gibbs(spec.bath.temperature)).max() < 1e-12
 
 
-def _spec(name, **changes):
-    data = load_spec(name).to_dict()
-    for path, value in changes.items():
-        table, key = path.split(".")
-        data.setdefault(table, {})[key] = value
-    return spec_from_dict(data)
+_spec = changed_spec
 
 
 @pytest.mark.parametrize("name,every", [("fig4c-reverse", 1), ("fig12-simultaneous", 4), ("fig3-enhanced", 3)])

@@ -3,6 +3,9 @@ known states, the exact engine, the statistics of really running the circuits wi
 the spread of repeated experiments (for the bootstrap error bars)."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from qiskit.quantum_info import DensityMatrix, random_density_matrix
@@ -14,15 +17,13 @@ from qheat.circuits.cascade import settings
 from qheat.protocols.cascade import system_columns
 from qheat.protocols.cascade_circuits import (
     _counts_by_step, _Runner, _branches, analyze_records, collect, run_channel)
-from qheat.specs import load_spec, spec_from_dict
+from qheat.specs import load_spec
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from specs_helper import changed_spec  # noqa: E402
 
 
-def _spec(name, **changes):
-    data = load_spec(name).to_dict()
-    for path, value in changes.items():
-        table, key = path.split(".")
-        data.setdefault(table, {})[key] = value
-    return spec_from_dict(data)
+_spec = changed_spec
 
 
 def _exact_probabilities(rho: np.ndarray) -> np.ndarray:
