@@ -160,3 +160,34 @@ def test_records_of_another_spec_are_not_reused(tmp_path, capsys):
     spec = _write_spec(tmp_path, seed=99)
     assert main(["run", str(spec), "--backend", "aer", "--output", str(out)]) == 2
     assert "holds records of another spec" in capsys.readouterr().err
+
+
+def test_progress_bar_only_on_a_terminal_and_not_quiet(monkeypatch):
+    import io
+
+    from qheat import cli
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    for tty, quiet, shown in ((True, False, True), (True, True, False), (False, False, False)):
+        stream = Tty() if tty else io.StringIO()
+        monkeypatch.setattr(cli.sys, "stderr", stream)
+        monkeypatch.setattr(cli._Progress, "DELAY", 0.0)
+        with cli._Progress("fig3-zero", enabled=not quiet) as bar:
+            bar(1, 4)
+            bar(4, 4)
+        text = stream.getvalue()
+        assert ("fig3-zero [" in text and "4/4" in text) == shown, (tty, quiet, text)
+
+
+def test_collect_reports_progress():
+    from qheat.protocols.cascade_circuits import collect
+
+    seen = []
+    data = load_spec("fig3-reversed").to_dict()
+    data["interaction"]["collisions"] = 2
+    data["measurement"] = {"shots": 100, "bootstrap": 0}
+    collect(spec_from_dict(data), "aer", lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1][0] == seen[-1][1] and all(d <= t for d, t in seen)

@@ -62,8 +62,10 @@ def _split_shots(rng: np.random.Generator, shots: int, weights: np.ndarray, size
 class _Runner:
     """Executes the circuits of one spec on one Aer backend, with either engine."""
 
-    def __init__(self, spec: CascadeSpec, backend: AerBackend, rng: np.random.Generator) -> None:
+    def __init__(self, spec: CascadeSpec, backend: AerBackend, rng: np.random.Generator,
+                 progress: Callable[[], None] | None = None) -> None:
         self.spec, self.backend, self.rng = spec, backend, rng
+        self.tick = progress or (lambda: None)
         self.circuits = CascadeCircuits(spec, backend.compile)
         self.snapshot = spec.execution.engine == "snapshots"
         self.measured = self.circuits.measured
@@ -100,13 +102,13 @@ class _Runner:
         split = {k: _split_shots(self.rng, shots, weights, len(self.settings)) for k in records}   # (S, B)
         out: list[dict] = []
         if self.snapshot:
-            circuits = []
-            for _, prep in preps:
+            states = []
+            for _, prep in preps:  # one Aer run per branch: a progress tick each
                 qc = self.circuits.start(prep, snapshot=True)
-                circuits.append(self.circuits.evolve(qc, start, stop, snapshot=True, records=records,
-                                                     save_qubits=self.measured))
-            states = self.backend.evolve(circuits, seed=int(self.rng.integers(2**31)))
-            self.jobs += 1
+                qc = self.circuits.evolve(qc, start, stop, snapshot=True, records=records, save_qubits=self.measured)
+                states += self.backend.evolve([qc], seed=int(self.rng.integers(2**31)))
+                self.jobs += 1
+                self.tick()
             for k in records:
                 rho = np.stack([s[f"step{k}"] for s in states])                  # (B, D, D)
                 p = self.probabilities(rho)                                       # (B, S, D)
@@ -128,7 +130,8 @@ class _Runner:
                     shot_list.append(int(split[k][i, b]))
                     meta.append((k, setting, b))
         results = self.backend.sample(circuits, shot_list, seed=int(self.rng.integers(2**31)))
-        self.jobs += 1
+        self.jobs += len(circuits)
+        self.tick()
         for (k, setting, b), counts in zip(meta, results):
             vec = np.zeros(self.dim, dtype=np.int64)
             for bits, c in counts.items():
@@ -156,16 +159,25 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
     be.check_width(width, f"spec {spec.key()!r} ({n} subsystems, bath"
                    + (", purification ancillas)" if width > n + 1 else ")"))
     rng = np.random.default_rng(_seed_sequence(spec))
-    runner = _Runner(spec, be, rng)
     steps = spec.record_steps()
     rho0 = spec.initial_state()
+    done = [0]
+    # units of work: branches (snapshots) or jobs (circuits), per run; reprepare runs prepare up to 2^n branches
+    branches = len(_branches(spec, rho0)) if spec.execution.engine == "snapshots" else 1
+    total = branches if spec.execution.mode == "reset" else branches + (len(steps) - 1) * (
+        2**n if spec.execution.engine == "snapshots" and spec.execution.preparation == "temporal" else 1)
+
+    def tick() -> None:
+        done[0] += 1
+        if progress:
+            progress(min(done[0], total), total)
+
+    runner = _Runner(spec, be, rng, tick)
     started = time.time()
     records: list[dict] = []
     runs: list[dict] = []
     if spec.execution.mode == "reset":
         records = runner.measure(_branches(spec, rho0), 0, steps[-1], steps)
-        if progress:
-            progress(len(steps), len(steps))
     else:
         records = runner.measure(_branches(spec, rho0), 0, 0, [0])
         prepared = rho0
@@ -176,8 +188,6 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
             records += new
             runs.append({"run": j, "start": start, "stop": stop, "prepared": _matrix(prepared)})
             prepared = _system_part(spec, _fit(spec, new, runner.settings))
-            if progress:
-                progress(j + 1, len(steps))
     return {
         "kind": RECORDS_KIND,
         "qheat_version": __version__,
@@ -194,7 +204,7 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
             "settings": "Pauli index per measured qubit (0 = Z, 1 = X, 2 = Y), entry j for qubit j; "
                         "bitstrings with qubit 0 rightmost",
             "shots_per_setting": spec.measurement.shots,
-            "jobs": runner.jobs,
+            "aer_runs": runner.jobs,
             "seconds": round(time.time() - started, 3),
         },
         "runs": runs,
