@@ -473,6 +473,7 @@ ENGINES = ("snapshots", "circuits")
 TOMOGRAPHY = ("system", "system+bath")
 MAX_SHOTS = 10_000_000
 MAX_BOOTSTRAP = 10_000
+MIN_BOOTSTRAP_SHOTS = 30
 
 
 def _choice(value: Any, where: str, choices: tuple[str, ...]) -> str:
@@ -508,6 +509,9 @@ def _measurement_from_dict(data: Any, protocol: str, n: int, execution: Executio
     boot = _integer(d.get("bootstrap", default.bootstrap), "measurement.bootstrap", minimum=0)
     if boot == 1 or boot > MAX_BOOTSTRAP:
         raise QheatError(f"measurement.bootstrap = {boot}: use 0 (no error bars) or 2..{MAX_BOOTSTRAP} resamples")
+    if boot and shots < MIN_BOOTSTRAP_SHOTS:
+        raise QheatError(f"measurement.shots = {shots} is too few for bootstrap error bars (resampling a few "
+                         f"shots understates the error); use >= {MIN_BOOTSTRAP_SHOTS} or bootstrap = 0")
     return Measurement(
         every,
         shots,

@@ -163,3 +163,40 @@ def test_records_reanalyse_to_the_same_result():
     assert a == b
     assert len(a["subsystems"][0]["mutual_information_with_bath"]) == len(a["steps"])
     assert "particle_energy" in a["bath"]
+
+
+def test_shot_free_reference_is_the_exact_state_on_ideal_aer_and_the_noise_on_the_stand_in():
+    """Ideal Aer: the states the snapshot engine sampled equal the exact engine's (independent path).
+    Noisy stand-in: the measured heats lie within 3 standard errors of the shot-free noisy values."""
+    spec = _spec("fig4a", **{"interaction.collisions": 5, "measurement.shots": 4000})
+    res = analyze_records(collect(spec, "aer")).data
+    exact = [s.rho_s for s in simulate(spec)]
+    ex = system_columns(np.stack([exact[k] for k in res["steps"]]), spec)["energy_k"]
+    for k, sub in enumerate(res["shot_free"]["subsystems"]):
+        assert np.abs(np.asarray(sub["energy"]) - ex[:, k]).max() < 1e-10
+    noisy = analyze_records(collect(spec, "aer:nmr-crotonic")).data
+    for sub, ref in zip(noisy["subsystems"], noisy["shot_free"]["subsystems"]):
+        assert abs(sub["heat_absorbed"] - ref["heat_absorbed"]) < 3 * sub["heat_absorbed_stderr"]
+
+
+def test_records_that_are_not_this_specs_are_refused():
+    from qheat.errors import QheatError
+
+    spec = _spec("fig3-reversed", **{"interaction.collisions": 1, "measurement.shots": 100})
+    doc = collect(spec, "aer")
+    import copy
+
+    cases = {
+        "no step 0": lambda d: d.update(records=[r for r in d["records"] if r["metadata"]["step"] != 0]),
+        "short bits": lambda d: d["records"][0].update(counts={"10": 5}),
+        "negative": lambda d: d["records"][0].update(counts={"000": -1}),
+        "bad setting": lambda d: d["records"][0]["metadata"].update(setting=[0, 0]),
+        "no records": lambda d: d.update(records=[]),
+        "missing setting": lambda d: d.update(records=[r for r in d["records"] if r["metadata"]["step"] != 0
+                                                       or r["metadata"]["setting"] != [0, 0, 0]]),
+    }
+    for name, spoil in cases.items():
+        bad = copy.deepcopy(doc)
+        spoil(bad)
+        with pytest.raises(QheatError):
+            analyze_records(bad)

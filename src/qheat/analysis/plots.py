@@ -65,9 +65,16 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> plt.Figure:
             free = _values(ref["system"]["free_energy"])
             ax_q.plot(x, free - free[0], color="C4", ls="-.", lw=1.0, alpha=0.8)
             ax_i.plot(x, _values(ref["system"]["coherence"]), color="C4", lw=1.0, alpha=0.8)
+        noisy = measured and ":" in str(res.get("backend", "")) and "shot_free" in res
+        if noisy:  # what this noisy backend gives without shot noise, dotted
+            for k, sub in enumerate(res["shot_free"]["subsystems"]):
+                e = _values(sub["energy"])
+                ax_e.plot(steps, e - e[0], color=COLORS[k % len(COLORS)], ls=":", lw=1.2)
+            free = _values(res["shot_free"]["system"]["free_energy"])
+            ax_q.plot(steps, free - free[0], color="C4", ls=":", lw=1.2)
         for k, sub in enumerate(res["subsystems"]):
             e = _values(sub["energy"])
-            _series(ax_e, steps, e - e[0], sub.get("energy_stderr"), measured=measured,
+            _series(ax_e, steps, e - e[0], sub.get("energy_change_stderr"), measured=measured,
                     color=COLORS[k % len(COLORS)], label=sub["label"], marker=marker)
         ax_e.axhline(0.0, color="0.6", lw=0.6)
         title = _title(res) + (f"  ({res.get('backend')}, {res['measurement']['mode']})" if measured else "")
@@ -75,7 +82,7 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> plt.Figure:
         _series(ax_q, steps, res["bath"]["heat_received"], res["bath"].get("heat_received_stderr"),
                 measured=measured, color="C3", label="heat to bath $Q_R$", marker=marker)
         free = _values(res["system"]["free_energy"])
-        _series(ax_q, steps, free - free[0], res["system"].get("free_energy_stderr"), measured=measured,
+        _series(ax_q, steps, free - free[0], res["system"].get("free_energy_change_stderr"), measured=measured,
                 color="C4", label=r"$\Delta F_S$", ls="-.", marker=marker)
         ax_q.axhline(0.0, color="0.6", lw=0.6)
         t_r = res["bath"]["temperature"]
@@ -106,7 +113,8 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> plt.Figure:
             for ax in (ax_e, ax_q, ax_t, ax_i):
                 ax.legend(fontsize=8, loc="best")
     if any("exact" in r for r in results):
-        fig.text(0.5, 0.02, "points: tomography, bootstrap 1-sigma bars; lines: exact engine",
+        fig.text(0.5, 0.02, "points: tomography, bootstrap 1-sigma bars; lines: exact engine; dotted: noisy backend "
+                 "without shot noise",
                  ha="center", fontsize=8, color="0.4")
     fig.text(0.5, 0.005, "heat_received > 0: system -> bath; AT gaps: Eq. (49) undefined", ha="center", fontsize=8, color="0.4")
     fig.tight_layout(rect=(0, 0.02, 1, 1))

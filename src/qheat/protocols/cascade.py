@@ -21,29 +21,6 @@ from ..specs import CascadeSpec, expand, validated
 from ..states import gibbs_state
 
 
-def build(spec: CascadeSpec, backend: str = "aer") -> list:
-    """The measurement circuits of ``spec`` in ``reset`` mode, compiled for ``backend``, with metadata
-    (step, setting, branch, weight): what the ``circuits`` engine runs."""
-    from ..backends.aer import AerBackend
-    from ..circuits.cascade import CascadeCircuits
-    from ..circuits.preparation import temporal_branches
-
-    spec = validated(spec)
-    cc = CascadeCircuits(spec, AerBackend(backend).compile)
-    out = []
-    for b, branch in enumerate(temporal_branches(spec.initial_state())):
-        qc, at = cc.start(branch.circuit, snapshot=False), 0
-        for k in spec.record_steps():
-            cc.evolve(qc, at, k, snapshot=False)
-            at = k
-            for setting in cc.settings:
-                circuit = cc.measure(qc, setting)
-                circuit.metadata = {"step": k, "setting": list(setting), "branch": b, "weight": branch.weight,
-                                    "spec_key": spec.key(), "backend": backend}
-                out.append(circuit)
-    return out
-
-
 def run(spec: CascadeSpec, backend: str = "exact") -> Result:
     """Simulate ``spec`` on ``backend`` and analyse it; a spec with a sweep gives one point per value.
 

@@ -72,6 +72,7 @@ class _Runner:
         self.settings = self.circuits.settings
         self.dim = 2 ** len(self.measured)
         self.jobs = 0
+        self.reference: dict[int, np.ndarray] = {}  # snapshots: the state each record samples (all branches)
         if self.snapshot:
             from qiskit import QuantumCircuit
 
@@ -111,6 +112,7 @@ class _Runner:
                 self.tick()
             for k in records:
                 rho = np.stack([s[f"step{k}"] for s in states])                  # (B, D, D)
+                self.reference[k] = np.einsum("b,bij->ij", weights, rho)
                 p = self.probabilities(rho)                                       # (B, S, D)
                 counts = self.rng.multinomial(split[k].T, p)                      # (B, S, D)
                 for b in range(len(preps)):
@@ -208,6 +210,7 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
             "seconds": round(time.time() - started, 3),
         },
         "runs": runs,
+        "reference_states": {str(k): _matrix(v) for k, v in sorted(runner.reference.items())},
         "records": records,
     }
 
@@ -300,6 +303,7 @@ def analyze_records(doc: dict[str, Any]) -> Result:
 
     measured = len(measured_qubits(spec))
     settings = all_settings(measured)
+    _check_records(doc, spec, settings)
     steps, counts = _counts_by_step(doc, settings, 2**measured)
     freqs = counts / counts.sum(-1, keepdims=True)
     lin = linear_fit(freqs)                                             # (K, D, D)
@@ -308,27 +312,68 @@ def analyze_records(doc: dict[str, Any]) -> Result:
     rng = np.random.default_rng(_seed_sequence(spec, 7))
     rep_states = None
     if replicas:
-        eps = linear_fit(bootstrap_counts(counts, replicas, rng) / counts.sum(-1, keepdims=True)) - lin
+        rep_lin = linear_fit(bootstrap_counts(counts, replicas, rng) / counts.sum(-1, keepdims=True))
         if spec.execution.mode == "reprepare":
-            eps = _propagate(spec, steps, eps, measured)
-        rep_states = physical(lin + eps)                                 # (B, K, D, D)
+            rep_lin = _chain(spec, steps, lin, rep_lin, measured)
+        rep_states = physical(rep_lin)                                  # (B, K, D, D)
     return _result(spec, doc, steps, states, rep_states, cascade.system_columns)
 
 
-def _propagate(spec: CascadeSpec, steps: list[int], eps: np.ndarray, measured: int) -> np.ndarray:
-    """Chain the bootstrap deviations of reprepare runs: delta_j = Phi_j(delta_{j-1}|_S) + eps_j (run 1
-    prepared the exact rho_S^0, so delta_1 = eps_1; step 0 is measured on its own)."""
-    out = eps.copy()
+def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[int, ...]]) -> None:
+    """Refuse records that cannot be this spec's: every record step, every setting, well-formed counts."""
+    records = doc.get("records")
+    if not isinstance(records, list) or not records:
+        raise QheatError("the records file holds no records")
+    width = len(settings[0])
+    known = set(settings)
+    seen: dict[int, set] = {}
+    for i, rec in enumerate(records):
+        meta = rec.get("metadata") if isinstance(rec, dict) else None
+        counts = rec.get("counts") if isinstance(rec, dict) else None
+        if not isinstance(meta, dict) or not isinstance(counts, dict):
+            raise QheatError(f"record {i} has no counts or metadata")
+        step, setting = meta.get("step"), meta.get("setting")
+        if not isinstance(step, int) or not isinstance(setting, list) or tuple(setting) not in known:
+            raise QheatError(f"record {i}: step {step!r} / setting {setting!r} is not one of this spec's "
+                             f"({width}-qubit Pauli settings)")
+        for bits, c in counts.items():
+            if len(bits) != width or set(bits) - {"0", "1"} or isinstance(c, bool) or not isinstance(c, int) or c < 0:
+                raise QheatError(f"record {i}: bad count {bits!r}: {c!r} ({width}-bit strings, counts >= 0)")
+        seen.setdefault(step, set()).add(tuple(setting))
+    expected = spec.record_steps()
+    if sorted(seen) != expected:
+        missing = sorted(set(expected) - set(seen)) or sorted(set(seen) - set(expected))
+        raise QheatError(f"the records do not match the spec's record steps (e.g. step {missing[0]}); "
+                         "were they made with another spec?")
+    for step, have in seen.items():
+        if have != known:
+            raise QheatError(f"step {step}: {len(known) - len(have)} of {len(known)} Pauli settings have no records")
+
+
+def _chain(spec: CascadeSpec, steps: list[int], lin: np.ndarray, rep_lin: np.ndarray, measured: int) -> np.ndarray:
+    """Bootstrap replicas of a reprepare chain, each re-run through the whole chain.
+
+    Run j prepared the positive fit of run j - 1, sigma_{j-1} = physical(lin_{j-1})|_S (run 1: the
+    exact rho_S^0). A replica that reconstructed physical(lin^b_{j-1})|_S instead would have
+    prepared that, so its run j differs by Phi_j(sigma^b_{j-1} - sigma_{j-1}) on top of its own
+    resampling deviation: lin^b_j += Phi_j(physical(lin^b_{j-1})|_S - sigma_{j-1}). The projection
+    inside the chain lets the replicas carry the bias that preparing projected states builds up.
+    """
+    out = rep_lin.copy()
     n = spec.n
+    d_m = 2**measured
     cache: dict[int, np.ndarray] = {}
+
+    def system(rho: np.ndarray) -> np.ndarray:
+        return rho if measured == n else np.stack([reduced_state(r, range(n)) for r in rho])
+
     for j in range(2, len(steps)):
         length = steps[j] - steps[j - 1]
         if length not in cache:
             cache[length] = run_channel(spec, steps[j - 1], steps[j], measured)
-        prev = out[:, j - 1]
-        prev_s = prev if measured == n else np.stack([reduced_state(p, range(n)) for p in prev])
-        d_m = 2**measured
-        out[:, j] += (prev_s.reshape(len(prev_s), -1) @ cache[length].T).reshape(-1, d_m, d_m)
+        prepared = system(physical(lin[j - 1][None]))[0]
+        shift = system(physical(out[:, j - 1])) - prepared
+        out[:, j] += (shift.reshape(len(shift), -1) @ cache[length].T).reshape(-1, d_m, d_m)
     return out
 
 
@@ -374,7 +419,11 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
         t_k = spec.system.temperatures[k]
         sub: dict[str, Any] = {"label": f"S{k + 1}", "temperature": t_k}
         sub.update(entry("energy", *pick("energy_k", lambda a: a[..., k])))
+        sub.update(entry("energy_change", *pick("energy_k", lambda a: a[..., k] - a[..., :1, k])))
         sub.update(entry("heat_absorbed", *pick("energy_k", lambda a: a[..., -1, k] - a[..., 0, k])))
+        if rep is not None:  # bootstrap bias estimate: replica mean minus estimate
+            sub["heat_absorbed_bootstrap_bias"] = float(np.mean(rep["energy_k"][:, -1, k] - rep["energy_k"][:, 0, k])
+                                                        - sub["heat_absorbed"])
         sub.update(entry("apparent_temperature", *pick("at_k", lambda a: a[..., k])))
         sub.update(entry("one_way_coherence", *pick("c_k", lambda a: a[..., k])))
         sub["reversal_threshold"] = thermo.reversal_threshold(t_k, t_r, delta)
@@ -387,11 +436,14 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
     system.update(entry("heat_absorbed", *pick("energy", lambda a: a[..., -1] - a[..., 0])))
     for key in ("free_energy", "coherence", "entropy"):
         system.update(entry(key, *pick(key, lambda a: a)))
+    system.update(entry("free_energy_change", *pick("free_energy", lambda a: a - a[..., :1])))
     system.update(entry("apparent_temperature", *pick("at", lambda a: a)))
     heat = -(col["energy"] - col["energy"][0])
-    bath: dict[str, Any] = {"temperature": t_r, "heat_received": heat,
-                            "heat_received_note": "inferred from the measured system energy: the collisions "
-                                                  "conserve H_S + H_R, so Q_R = -(E_S(t) - E_S(0))"}
+    note = ("inferred from the measured system energy: the collisions conserve H_S + H_R, so "
+            "Q_R = -(E_S(t) - E_S(0))")
+    if ":" in doc["backend"]:
+        note += "; on a noisy backend this also counts the energy that the noise adds to or takes from the system"
+    bath: dict[str, Any] = {"temperature": t_r, "heat_received": heat, "heat_received_note": note}
     if rep is not None:
         bath["heat_received_stderr"] = _stderr(-(rep["energy"] - rep["energy"][:, :1]))
     if with_bath:
@@ -405,6 +457,21 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
         system["mutual_information_with_bath"] = np.maximum(
             col["entropy"] + thermo.von_neumann_entropies(rho_r) - s_sr, 0.0)
     meta = doc.get("metadata", {})
+    reference = doc.get("reference_states") or {}
+    shot_free = None
+    if reference and all(str(k) in reference for k in steps):
+        ref_states = np.stack([np.array(reference[str(k)]["real"]) + 1j * np.array(reference[str(k)]["imag"])
+                               for k in steps])
+        ref_col = columns_of(np.stack([_system_part(spec, r) for r in ref_states]), spec)
+        shot_free = {
+            "note": "the simulator's own states at each record before any shot was drawn (snapshots engine): "
+                    "what infinitely many shots would give on this backend; beside 'exact' it shows the noise",
+            "subsystems": [{"energy": ref_col["energy_k"][:, k],
+                            "heat_absorbed": float(ref_col["energy_k"][-1, k] - ref_col["energy_k"][0, k])}
+                           for k in range(n)],
+            "system": {"energy": ref_col["energy"], "free_energy": ref_col["free_energy"],
+                       "coherence": ref_col["coherence"]},
+        }
     data = {
         "steps": steps,
         "collision": [math.ceil(s / n) for s in steps],
@@ -433,4 +500,6 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
         },
         "conventions": CONVENTIONS,
     }
+    if shot_free is not None:
+        data["shot_free"] = shot_free
     return Result(spec, doc["backend"], data)
