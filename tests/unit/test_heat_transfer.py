@@ -336,3 +336,23 @@ def test_purification_leaves_the_system_in_rho0():
 
 
 
+
+
+# ----------------------------------------------------------------------------- review fixes
+
+
+def _zz_spec(**extra) -> dict:
+    """A1 and B coupled by Z Z: H_I commutes with H_B, so no heat flows and every derivative vanishes."""
+    return {"protocol": "heat-transfer",
+            "qubits": [{"label": "A1", "system": "A", "frequency": 1.0, "temperature": 1.0},
+                       {"label": "B", "system": "B", "frequency": 1.0, "temperature": 2.0}],
+            "interaction": [{"ops": {"A1": "Z", "B": "Z"}, "coefficient": 0.1, "hermitian_conjugate": True}],
+            "evolution": {"t_max": 10.0, "points": 11}, **extra}
+
+
+def test_vanishing_derivatives_give_a_headline_not_a_crash():
+    r = qheat.run(spec_from_dict(_zz_spec())).to_dict()
+    # [Z Z, H_B] = 0: <H_B> is constant, so Q(t) = 0 and all d^nQ/dt^n(0) = 0
+    assert np.allclose(r["heat"], 0.0, atol=1e-15)
+    assert np.allclose(r["derivatives"]["commutator"], 0.0, atol=1e-15)
+    assert "= 0 for n <= 4" in r["headline"]

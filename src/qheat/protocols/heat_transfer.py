@@ -252,7 +252,8 @@ def trajectory(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
     headline = (f"Q(t_max) = {q[-1]:+.4g}; "
                 + (f"anomalous (AHT) at {aht.mean():.0%} of the times" if beta_a > beta_b else
                    "A is not the colder system (beta_A <= beta_B)")
-                + f"; d{leading}Q/dt{leading}(0) = {derivs[leading - 1]:+.4g}" * (leading is not None)
+                + (f"; d{leading}Q/dt{leading}(0) = {derivs[leading - 1]:+.4g}" if leading is not None
+                   else f"; dnQ/dtn(0) = 0 for n <= {DERIVATIVE_ORDERS}")
                 + f"; Eq. (5) residual {residual:.1g}")
     return {
         "times": times,
