@@ -401,10 +401,6 @@ class HeatPumpSpec(_SpecFile):
                              "take more than 2000000 collision rounds; use a larger dt or fewer cycles")
 
 
-def _planck(w: float, t: float) -> float:
-    return 1.0 / math.expm1(w / t)
-
-
 def _check_strength(strength: float) -> None:
     if strength > 1.0 + POSITIVITY_TOLERANCE:
         raise QheatError(f"correlation.strength = {strength!r} makes rho_A (x) rho_B + chi non-positive: "
@@ -445,8 +441,10 @@ def _heat_pump_from_dict(top: dict[str, Any], protocol: str, name: str, descript
         raise QheatError(f"baths.kappa needs two entries (kappa_A, kappa_B), got {len(kappa)}")
     baths = Baths((kappa[0], kappa[1]), _number(bd.get("dt", 0.1), "baths.dt", positive=True),
                   _number(bd.get("relax_time", 500.0), "baths.relax_time", positive=True))
+    from .analysis.open_systems import planck   # here: it brings QuTiP
+
     for k, t in zip(kappa, qubits.temperatures):
-        theta2 = k * baths.dt * (1.0 + 2.0 * _planck(qubits.frequency, t))
+        theta2 = k * baths.dt * (1.0 + 2.0 * planck(qubits.frequency, t))
         if theta2 > (math.pi / 2) ** 2:
             raise QheatError(f"baths.dt = {baths.dt:g}: the collision angle sqrt(kappa (1 + 2n) dt) = {math.sqrt(theta2):.3g} "
                              "exceeds pi/2; use a smaller dt")

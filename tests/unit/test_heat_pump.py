@@ -141,3 +141,21 @@ def test_bad_pump_specs_are_refused(edit, needle):
 def test_pump_on_aer_is_refused_with_one_line():
     with pytest.raises(QheatError, match="exact"):
         qheat.run("holdsworth-pump", backend="aer")
+
+
+def test_a_very_cold_bath_runs_without_overflow():
+    data = copy.deepcopy(raw())
+    data.update(cycles=1)
+    data["qubits"]["temperatures"] = [1e-3, 2.0]        # omega/T = 1000: e^{omega/T} overflows a float
+    data["baths"].update(relax_time=20.0)
+    # no correlation survives at T_A -> 0 (lambda_4 = 0), so Eq. (13) gives tau = 0: refused in one line
+    with pytest.raises(QheatError, match="give coupling_time") as info:
+        qheat.run(spec_from_dict(data))
+    assert "\n" not in str(info.value)
+    data["coupling_time"] = 5.0
+    r = qheat.run(spec_from_dict(data)).to_dict()
+    # n(omega, T -> 0) = 0: the collision angle of bath A is sqrt(kappa_A dt), and A ends in its ground state
+    assert r["collision_angles"]["A"] == pytest.approx(math.sqrt(data["baths"]["kappa"][0] * data["baths"]["dt"]), rel=1e-12)
+    assert r["collision_angles"]["B"] == pytest.approx(
+        math.sqrt(data["baths"]["kappa"][1] * data["baths"]["dt"] * (1 + 2 / math.expm1(1 / 2.0))), rel=1e-12)
+    assert np.isfinite(r["performance"]["eq17_entropy_production"])

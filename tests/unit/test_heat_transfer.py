@@ -356,3 +356,14 @@ def test_vanishing_derivatives_give_a_headline_not_a_crash():
     assert np.allclose(r["heat"], 0.0, atol=1e-15)
     assert np.allclose(r["derivatives"]["commutator"], 0.0, atol=1e-15)
     assert "= 0 for n <= 4" in r["headline"]
+
+
+def test_a_nearly_pure_reference_state_is_refused_in_one_line():
+    data = _zz_spec()
+    data["interaction"] = [{"ops": {"A1": "+", "B": "-"}, "coefficient": 0.1, "hermitian_conjugate": True}]
+    data["qubits"][0]["temperature"] = 1e-9          # e^{-omega/T} underflows: rho_A1 = |0><0|
+    _refused(copy.deepcopy(data), "A1 at temperature 1e-09 is too cold")
+    # at omega/T = 20 (population 2e-9) Eq. (5) still sums: lhs (energies) = rhs (entropies)
+    data["qubits"][0]["temperature"] = 0.05
+    eq = qheat.run(spec_from_dict(data)).to_dict()["heat_transfer_equation"]
+    assert np.allclose(eq["lhs"], eq["rhs"], atol=1e-8)

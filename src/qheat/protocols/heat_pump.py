@@ -31,8 +31,10 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+from scipy.special import expit
 
 from ..analysis import heat_transfer as ht
+from ..analysis.open_systems import planck
 from ..errors import QheatError
 from ..heat_specs import HeatPumpSpec
 from ..linalg import von_neumann_entropies
@@ -59,10 +61,6 @@ def check_backend(spec: HeatPumpSpec, backend: str) -> None:
     if backend not in BACKENDS:
         raise QheatError(f"protocol 'heat-pump' runs on backend 'exact' only (its circuits are not built yet), "
                          f"not {backend!r}")
-
-
-def occupation(omega: float, temperature: float) -> float:
-    return 1.0 / math.expm1(omega / temperature)
 
 
 def collision_superoperator(k: int, theta: float, p_excited: float) -> np.ndarray:
@@ -115,8 +113,8 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
                          "give coupling_time")
     dt = b.dt
     n_couple, n_relax = max(1, round(tau / dt)), max(1, round(b.relax_time / dt))
-    thetas = [math.sqrt(k * (1.0 + 2.0 * occupation(w, t)) * dt) for k, t in zip(b.kappa, q.temperatures)]
-    p_exc = [1.0 / (1.0 + math.exp(w / t)) for t in q.temperatures]
+    thetas = [math.sqrt(k * (1.0 + 2.0 * planck(w, t)) * dt) for k, t in zip(b.kappa, q.temperatures)]
+    p_exc = [float(expit(-w / t)) for t in q.temperatures]     # 1 / (1 + e^{w/T}), no overflow
     coll = [collision_superoperator(k, thetas[k], p_exc[k]) for k in range(2)]
     free = {False: unitary_superoperator(h_a + h_b, dt), True: unitary_superoperator(h_a + h_b + v, dt)}
     chi = ht.correlation_matrix(t_a, t_b, spec.correlation.phase, spec.correlation.strength, w)

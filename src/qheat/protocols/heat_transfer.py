@@ -32,6 +32,7 @@ from ..specs import expand, validated
 
 BACKENDS = ("exact", "aer")
 DERIVATIVE_ORDERS = 4
+MIN_POPULATION = 1e-10   # smallest eigenvalue of a reference marginal: below it S(rho'||rho) drowns in rounding
 
 CONVENTIONS = {
     "units": "hbar = k_B = 1; energies and frequencies in units of omega_0, times in 1/omega_0, temperatures in "
@@ -45,6 +46,8 @@ CONVENTIONS = {
     "heat_transfer_equation": "lhs = beta_B Delta<H_B> + beta_A Delta<H_A> (= (beta_B - beta_A) Q when [H_I, H_A + H_B] "
                               "= 0); rhs = sum_k S(rho'_{A_k}||rho_{A_k}) + S(rho'_B||rho_B) + Delta I_AB + Delta T_A + "
                               "Delta J_A (Eq. 5); Delta I_AB = Delta I_A + Delta I_{A:B}; entropies in nats",
+    "temperatures": f"every A_k and B must keep a population >= {MIN_POPULATION:g} in each level at t = 0 (the "
+                    "references of the relative entropies in Eq. (5) must be full rank)",
     "derivatives": "d^nQ/dt^n = i^n Tr(rho [H, H_B]_n) at t = 0 (Eq. 2; H_I may replace H when the condition holds)",
 }
 
@@ -132,6 +135,12 @@ def build_model(spec: HeatTransferSpec) -> Model:
     # local equilibrium (Eq. 3): each A_k Gibbs of H_{A_k}, B Gibbs of H_B; they commute, so one exponential
     generator = sum(betas[k] * h for k, h in zip(a, h_ak)) + betas[b[0]] * h_b
     rho_prod = ht.gibbs(generator, 1.0)
+    for part, name in [((k,), labels[k]) for k in a] + [(b, "B")]:
+        low = float(np.linalg.eigvalsh(ht.reduced_state(rho_prod, list(part))).min())
+        if low < MIN_POPULATION:
+            raise QheatError(f"{name} at temperature {temps[part[0]]:.3g} is too cold: its initial state is nearly pure "
+                             f"(smallest population {low:.2g} < {MIN_POPULATION:g}), so the relative entropies of Eq. (5) "
+                             "against it are lost in rounding (infinite as T -> 0); raise its temperature")
     chi = np.zeros((d, d), complex)
     for i, term in enumerate(spec.correlation):
         # chi_S (x) rho_rest: the term on its qubits S, the other qubits in their initial (Gibbs) state
