@@ -133,3 +133,16 @@ def test_tomography_on_aer_matches_the_exact_states():
     assert np.abs(np.subtract(c["mutual_information"], c["exact_mutual_information"])).max() < 0.12
     assert min(c["fidelity"]) > 0.98
     assert 1 <= c["two_qubit_gates"]["evolution"] <= 3         # a two-qubit unitary needs at most 3 CX
+
+
+@pytest.mark.parametrize("phi_v", [-np.pi / 2, np.pi / 2, 1.1])
+def test_equal_temperatures_have_no_gradient_and_theta_is_the_limit_of_eq13(phi_v):
+    r = qheat.run(spec_for(1.5, 1.5, phi_v, 0.8)).to_dict()
+    assert r["anomalous"] is None and "no gradient" in r["headline"] and "anomalous" not in r["headline"]
+    # Eq. (12) as Delta_0 -> 0+: Delta_0 sqrt(1 + x^2/Delta_0^2) -> |x|, x = omega C_0 sin(delta), so the exact SED
+    # (evolved matrices) is |x| cos(2 Omega t + theta) only with theta = sign(x) pi/2
+    x = r["concurrence_eq11"] * np.sin(r["delta"])
+    assert abs(r["theta"]) == pytest.approx(np.pi / 2)
+    assert np.allclose(r["sed"], abs(x) * np.cos(0.2 * np.array(r["times"]) + r["theta"]), atol=1e-12)
+    assert ht.theta_eq13(0.0, 0.0, 0.3) == 0.0 and ht.theta_eq13(0.0, 0.5, 0.0) == 0.0
+    assert ht.theta_eq13(0.0, 0.5, 1.0) == pytest.approx(ht.theta_eq13(1e-12, 0.5, 1.0), abs=1e-9)

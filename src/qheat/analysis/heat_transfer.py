@@ -314,9 +314,11 @@ def sed_closed_form(t: np.ndarray, delta0: float, c0: float, delta: float, omega
 
 
 def theta_eq13(delta0: float, c0: float, delta: float, omega: float = 1.0) -> float:
-    """theta of Eq. (13); |theta| < pi/2. The heat pump decouples at tau = |theta| / (2 Omega)."""
+    """theta = atan(omega C_0 sin(delta) / Delta_0) of Eq. (13), |theta| <= pi/2. The heat pump decouples at
+    tau = |theta| / (2 Omega). At Delta_0 = 0 (equal temperatures) Eq. (13) is the limit Delta_0 -> 0+,
+    sign(C_0 sin delta) pi/2 (0 when C_0 sin delta = 0); tau = pi / (4 Omega) either way."""
     if delta0 == 0.0:
-        return -np.sign(np.sin(delta)) * np.pi / 2 if c0 * np.sin(delta) != 0 else 0.0
+        return float(np.sign(c0 * np.sin(delta)) * np.pi / 2)
     return float(np.arctan(omega * c0 * np.sin(delta) / delta0))
 
 

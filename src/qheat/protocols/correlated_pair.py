@@ -33,7 +33,10 @@ CONVENTIONS = {
     "sed": "Delta_AB(t) = E_A(t) - E_B(t) (Eq. 4); sed_closed_form is Eq. (12) with delta = phi_V - phi_chi, "
            "C_0 = 2 |chi_23| = 2 strength sqrt(lambda_4)",
     "entropy": "mutual information I(A:B) = S_A + S_B - S_AB in nats",
-    "theta": "Eq. (13); tau = |theta| / (2 Omega) is the first extremum of the SED (the heat pump's coupling time)",
+    "anomalous": "true when the SED moves beyond Delta_0 (energy flows from the cold to the hot qubit); null with "
+                 "equal temperatures (Delta_0 = 0: no gradient)",
+    "theta": "Eq. (13) (the limit Delta_0 -> 0+ at equal temperatures); tau = |theta| / (2 Omega) is the first "
+             "extremum of the SED (the heat pump's coupling time)",
 }
 
 
@@ -80,7 +83,8 @@ def trajectory(spec: CorrelatedPairSpec) -> dict[str, Any]:
     sed = ht.expectation(rhos, h_a) - ht.expectation(rhos, h_b)
     lam = ht.pair_lambdas(q.temperatures[0], q.temperatures[1], q.frequency)
     c0 = 2.0 * spec.correlation.strength * np.sqrt(lam[3])
-    delta0 = float(sed[0])
+    gradient = q.temperatures[0] != q.temperatures[1]
+    delta0 = float(sed[0]) if gradient else 0.0      # equal temperatures: Delta_0 = 0 exactly, not rounding
     closed = ht.sed_closed_form(times, delta0, c0, spec.delta, spec.coupling.strength, q.frequency)
     theta = ht.theta_eq13(delta0, c0, spec.delta, q.frequency)
     chi = ht.correlation_matrix(q.temperatures[0], q.temperatures[1], spec.correlation.phase,
@@ -88,9 +92,12 @@ def trajectory(spec: CorrelatedPairSpec) -> dict[str, Any]:
     slope_eq4 = float(np.real(-1j * np.trace((h_a - h_b) @ ht.commutator(v, chi))))
     conc = ht.concurrence(rhos)
     mi = ht.mutual_information(rhos, [0], [1])
-    anomalous = bool(sed.max() > delta0 + 1e-12) if delta0 >= 0 else bool(sed.min() < delta0 - 1e-12)
+    # anomalous: the SED grows against the gradient; with equal temperatures there is no gradient to go against
+    anomalous = (None if not gradient else bool(sed.max() > delta0 + 1e-12) if delta0 > 0
+                 else bool(sed.min() < delta0 - 1e-12))
+    kind = "no gradient" if anomalous is None else "anomalous" if anomalous else "normal"
     headline = (f"delta = {spec.delta:+.4g}: SED {delta0:+.4f} -> extremum {sed[np.argmax(np.abs(sed))]:+.4f} "
-                f"({'anomalous' if anomalous else 'normal'}); C_0 = {conc[0]:.4f}; "
+                f"({kind}); C_0 = {conc[0]:.4f}; "
                 f"max |SED - Eq. (12)| = {np.abs(sed - closed).max():.1g}")
     return {
         "times": times,
