@@ -42,7 +42,7 @@ from scipy.constants import h as PLANCK_H
 from scipy.constants import k as BOLTZMANN_K
 
 from .errors import QheatError
-from .specs import Sweep, _integer, _list, _number, _SpecFile, _table
+from .specs import MAX_SHOTS, Sweep, _bool, _choice, _integer, _list, _number, _SpecFile, _table
 
 KELVIN_PER_GHZ = PLANCK_H * 1e9 / BOLTZMANN_K   # h * 1 GHz / k_B = 0.04799 K
 SYSTEMS = ("A", "B")
@@ -50,14 +50,9 @@ LETTERS = ("I", "X", "Y", "Z", "+", "-")
 SYNTHESES = ("auto", "exact", "trotter")
 MAX_QUBITS = 8
 MAX_POINTS = 100_000
+MAX_CIRCUIT_POINTS = 1000
 CONSERVATION_TOLERANCE = 1e-10   # relative to ||H_I|| ||H_A + H_B||
 POSITIVITY_TOLERANCE = 1e-12
-
-
-def _bool(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise QheatError(f"{where} must be true or false, got {value!r}")
-    return value
 
 
 # ----------------------------------------------------------------------------- shared tables
@@ -99,16 +94,13 @@ def _evolution(data: Any) -> Evolution:
 
 def _circuits(data: Any) -> CircuitSettings:
     d = _table(data, "[circuits]", {"points", "shots", "seed", "synthesis", "max_trotter_error"}, set())
-    synthesis = d.get("synthesis", "auto")
-    if synthesis not in SYNTHESES:
-        raise QheatError(f"unknown circuits.synthesis {synthesis!r}; expected one of {list(SYNTHESES)}")
     out = CircuitSettings(_integer(d.get("points", 11), "circuits.points", minimum=2),
                           _integer(d.get("shots", 4000), "circuits.shots", minimum=2),
                           _integer(d.get("seed", 1234), "circuits.seed", minimum=0),
-                          synthesis,
+                          _choice(d.get("synthesis", "auto"), "circuits.synthesis", SYNTHESES),
                           _number(d.get("max_trotter_error", 1e-3), "circuits.max_trotter_error", positive=True))
-    if out.points > 1000 or out.shots > 10_000_000:
-        raise QheatError("circuits.points must be <= 1000 and circuits.shots <= 10000000")
+    if out.points > MAX_CIRCUIT_POINTS or out.shots > MAX_SHOTS:
+        raise QheatError(f"circuits.points must be <= {MAX_CIRCUIT_POINTS} and circuits.shots <= {MAX_SHOTS}")
     return out
 
 
@@ -242,9 +234,7 @@ def _term(data: Any, where: str, labels: tuple[str, ...]) -> Term:
     for label, letter in ops.items():
         if label not in labels:
             raise QheatError(f"{where}.ops names qubit {label!r}, which is not among the qubits {list(labels)}")
-        if letter not in LETTERS:
-            raise QheatError(f"{where}.ops[{label!r}] = {letter!r}; expected one of {list(LETTERS)}")
-        pairs.append((label, letter))
+        pairs.append((label, _choice(letter, f"{where}.ops[{label!r}]", LETTERS)))
     pairs.sort(key=lambda p: labels.index(p[0]))
     return Term(tuple(pairs), _number(d["coefficient"], f"{where}.coefficient"),
                 _number(d.get("coefficient_imag", 0.0), f"{where}.coefficient_imag"),
@@ -283,9 +273,7 @@ def _heat_transfer_from_dict(top: dict[str, Any], protocol: str, name: str, desc
         label = qd["label"]
         if not isinstance(label, str) or not label or not label.replace("_", "").isalnum():
             raise QheatError(f"{where}.label must be a short name of letters and digits, got {label!r}")
-        if qd["system"] not in SYSTEMS:
-            raise QheatError(f"{where}.system must be \"A\" or \"B\", got {qd['system']!r}")
-        qubits.append(HTQubit(label, qd["system"], _number(qd["frequency"], f"{where}.frequency", nonnegative=True),
+        qubits.append(HTQubit(label, _choice(qd["system"], f"{where}.system", SYSTEMS), _number(qd["frequency"], f"{where}.frequency", nonnegative=True),
                               _number(qd["temperature"], f"{where}.temperature", positive=True)))
     labels = tuple(q.label for q in qubits)
     if len(set(labels)) != len(labels):

@@ -365,6 +365,12 @@ def _list(value: Any, where: str) -> list[Any]:
     return list(value)
 
 
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise QheatError(f"{where} must be true or false, got {value!r}")
+    return value
+
+
 _COMMON_KEYS = {"protocol", "name", "description", "sweep"}
 
 

@@ -246,7 +246,7 @@ def _refused(data: dict, needle: str) -> None:
 @pytest.mark.parametrize("edit, needle", [
     (lambda d: d["qubits"][0].update(temperature=-1.0), "qubits[0].temperature"),
     (lambda d: d["interaction"][0]["ops"].update(C="+"), "'C'"),
-    (lambda d: d["interaction"][0]["ops"].update(A1="Q"), "expected one of"),
+    (lambda d: d["interaction"][0]["ops"].update(A1="Q"), "must be one of"),
     (lambda d: d["interaction"][0].update(hermitian_conjugate=False), "not Hermitian"),
     (lambda d: d["qubits"].append({"label": "B2", "system": "B", "frequency": 1.0, "temperature": 1.0}), "one temperature"),
     (lambda d: d["qubits"][1].update(label="A1"), "distinct"),
