@@ -24,10 +24,13 @@ Heat transfer (seed 000, Ma et al.) in TOML::
     points = 201
     [circuits]                     # backend 'aer'
     points = 11
-    shots = 4000
-    seed = 1234
+    shots = 4000                   # per circuit, at least 30 (the error bars are the spread over shots)
+    seed = 1234                    # with the spec's key (each sweep point its own): every circuit its own stream
     synthesis = "auto"             # "exact" | "trotter" | "auto" (exact up to 4 qubits)
     max_trotter_error = 1e-3       # operator-norm bound of the product formula (first order)
+
+The correlated pair's ``[circuits]`` also takes ``bootstrap = 40`` (10..10000 nonparametric resamples of the
+tomography counts for its error bars).
 
 A ``[phase_diagram]`` table instead of qubits gives the convexity maps of Fig. 2 (the Eq. 9 model).
 """
@@ -42,7 +45,7 @@ from scipy.constants import h as PLANCK_H
 from scipy.constants import k as BOLTZMANN_K
 
 from .errors import QheatError
-from .specs import MAX_SHOTS, Sweep, _bool, _choice, _integer, _list, _number, _SpecFile, _table
+from .specs import MAX_BOOTSTRAP, MAX_SHOTS, Sweep, _bool, _choice, _integer, _list, _number, _SpecFile, _table
 
 KELVIN_PER_GHZ = PLANCK_H * 1e9 / BOLTZMANN_K   # h * 1 GHz / k_B = 0.04799 K
 SYSTEMS = ("A", "B")
@@ -51,6 +54,8 @@ SYNTHESES = ("auto", "exact", "trotter")
 MAX_QUBITS = 8
 MAX_POINTS = 100_000
 MAX_CIRCUIT_POINTS = 1000
+MIN_SHOTS = 30        # below it the standard errors (spread over shots, bootstrap) are meaningless
+MIN_BOOTSTRAP = 10
 CONSERVATION_TOLERANCE = 1e-10   # relative to ||H_I|| ||H_A + H_B||
 POSITIVITY_TOLERANCE = 1e-12
 
@@ -84,6 +89,7 @@ class CircuitSettings:
     seed: int = 1234
     synthesis: str = "auto"
     max_trotter_error: float = 1e-3
+    bootstrap: int | None = None    # correlated-pair: nonparametric bootstrap resamples of the tomography (40)
 
 
 def _evolution(data: Any) -> Evolution:
@@ -92,15 +98,23 @@ def _evolution(data: Any) -> Evolution:
                      _integer(d.get("points", 201), "evolution.points", minimum=2))
 
 
-def _circuits(data: Any) -> CircuitSettings:
-    d = _table(data, "[circuits]", {"points", "shots", "seed", "synthesis", "max_trotter_error"}, set())
+def _circuits(data: Any, *, bootstrap: bool = False) -> CircuitSettings:
+    """The [circuits] table; ``bootstrap``: the protocol fits tomography and takes a ``bootstrap`` count."""
+    keys = {"points", "shots", "seed", "synthesis", "max_trotter_error"} | ({"bootstrap"} if bootstrap else set())
+    d = _table(data, "[circuits]", keys, set())
     out = CircuitSettings(_integer(d.get("points", 11), "circuits.points", minimum=2),
-                          _integer(d.get("shots", 4000), "circuits.shots", minimum=2),
+                          _integer(d.get("shots", 4000), "circuits.shots", minimum=1),
                           _integer(d.get("seed", 1234), "circuits.seed", minimum=0),
                           _choice(d.get("synthesis", "auto"), "circuits.synthesis", SYNTHESES),
-                          _number(d.get("max_trotter_error", 1e-3), "circuits.max_trotter_error", positive=True))
+                          _number(d.get("max_trotter_error", 1e-3), "circuits.max_trotter_error", positive=True),
+                          _integer(d.get("bootstrap", 40), "circuits.bootstrap", minimum=1) if bootstrap else None)
     if out.points > MAX_CIRCUIT_POINTS or out.shots > MAX_SHOTS:
         raise QheatError(f"circuits.points must be <= {MAX_CIRCUIT_POINTS} and circuits.shots <= {MAX_SHOTS}")
+    if out.shots < MIN_SHOTS:
+        raise QheatError(f"circuits.shots = {out.shots}: the error bars need at least {MIN_SHOTS} shots per circuit")
+    if bootstrap and not MIN_BOOTSTRAP <= out.bootstrap <= MAX_BOOTSTRAP:
+        raise QheatError(f"circuits.bootstrap = {out.bootstrap}: the error bars need {MIN_BOOTSTRAP}..{MAX_BOOTSTRAP} "
+                         "resamples")
     return out
 
 
@@ -416,7 +430,7 @@ def _correlated_pair_from_dict(top: dict[str, Any], protocol: str, name: str, de
     qubits, correlation, coupling = _pair_common(top)
     evolution = _evolution(top["evolution"])
     _check_points(evolution)
-    circuits = _circuits(top["circuits"]) if "circuits" in top else None
+    circuits = _circuits(top["circuits"], bootstrap=True) if "circuits" in top else None
     return CorrelatedPairSpec(protocol, qubits, correlation, coupling, evolution, circuits, name, description, sweep)
 
 

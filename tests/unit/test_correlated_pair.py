@@ -113,6 +113,8 @@ def test_bundled_figures_run_and_roundtrip():
     (lambda d: d["correlation"].update(strength=1.5), "strength <= 1"),
     (lambda d: d["correlation"].update(extra=1), "unknown key"),
     (lambda d: d["evolution"].update(points=1), "evolution.points"),
+    (lambda d: d.update(circuits={"shots": 2}), "at least 30 shots"),
+    (lambda d: d.update(circuits={"bootstrap": 3}), "circuits.bootstrap = 3"),
 ])
 def test_bad_pair_specs_are_refused(edit, needle):
     data = copy.deepcopy(raw("holdsworth-fig1"))

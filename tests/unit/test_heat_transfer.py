@@ -367,3 +367,14 @@ def test_a_nearly_pure_reference_state_is_refused_in_one_line():
     data["qubits"][0]["temperature"] = 0.05
     eq = qheat.run(spec_from_dict(data)).to_dict()["heat_transfer_equation"]
     assert np.allclose(eq["lhs"], eq["rhs"], atol=1e-8)
+
+
+def test_too_few_shots_are_refused_and_zero_errors_give_no_sigma():
+    for shots in (2, 29):
+        _refused(_zz_spec(circuits={"shots": shots}), "at least 30 shots")
+    spec_from_dict(_zz_spec(circuits={"shots": 30}))
+    _refused(_zz_spec(circuits={"bootstrap": 50}), "unknown key 'bootstrap'")      # heat transfer fits no states
+    # two points 0.1 and 0.2 off with standard errors 0.05 and 0.1: both 2 sigma; a zero error has no sigma
+    assert ht.deviation_in_sigma([0.1, 0.2], [0.0, 0.0], [0.05, 0.1]) == "2.0 sigma"
+    assert ht.deviation_in_sigma([0.0, 0.3], [0.0, 0.0], [0.0, 0.1]) == "3.0 sigma"
+    assert "undefined" in ht.deviation_in_sigma([0.1, 0.2], [0.0, 0.0], [0.0, 0.0])

@@ -340,5 +340,14 @@ def mutual_information(rhos: np.ndarray, a: Sequence[int], b: Sequence[int]) -> 
             - von_neumann_entropies(rhos))
 
 
+def deviation_in_sigma(estimate: Sequence[float], exact: Sequence[float], stderr: Sequence[float]) -> str:
+    """The largest |estimate - exact| / stderr as "z.z sigma" over the points with a standard error; points
+    whose standard error is 0 (every shot alike, e.g. Q(0) = 0) have none; "sigma undefined" if no point has one."""
+    err = np.abs(np.subtract(estimate, exact))
+    se = np.asarray(stderr, dtype=float)
+    ok = se > 0
+    return f"{(err[ok] / se[ok]).max():.1f} sigma" if ok.any() else "sigma undefined (standard errors 0)"
+
+
 def shannon(p: np.ndarray) -> float:
     return float(entropy_of_probabilities(p))

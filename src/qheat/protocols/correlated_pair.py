@@ -68,9 +68,9 @@ def run(spec: CorrelatedPairSpec, backend: str = "exact") -> Result:
             raise QheatError("backend 'aer' needs a [circuits] table (points, shots, seed)")
         data["circuits"] = measure(spec)
         c = data["circuits"]
-        z = max(float(np.max(np.abs(np.subtract(c[k], c["exact_" + k])) / np.maximum(c["stderr_" + k], 1e-300)))
-                for k in ("sed", "concurrence"))
-        data["headline"] += f"; aer tomography: max deviation {z:.1f} sigma (SED, concurrence)"
+        data["headline"] += "; aer tomography: max deviation " + ", ".join(
+            f"{name} {ht.deviation_in_sigma(c[k], c['exact_' + k], c['stderr_' + k])}"
+            for k, name in (("sed", "SED"), ("concurrence", "concurrence")))
     return Result(spec, backend, data)
 
 

@@ -238,9 +238,10 @@ def run(spec: HeatTransferSpec | HeatTransferPhaseSpec, backend: str = "exact") 
         if spec.circuits is None:
             raise QheatError("backend 'aer' needs a [circuits] table (points, shots, seed)")
         data["circuits"] = measure(spec, model)
-        err = np.abs(np.array(data["circuits"]["heat"]) - np.array(data["circuits"]["exact_heat"]))
-        z = err / np.maximum(np.array(data["circuits"]["stderr"]), 1e-300)
-        data["headline"] += (f"; aer: max |Q_aer - Q_exact| = {err.max():.2g} ({z.max():.1f} sigma), "
+        c = data["circuits"]
+        err = np.abs(np.subtract(c["heat"], c["exact_heat"]))
+        data["headline"] += (f"; aer: max |Q_aer - Q_exact| = {err.max():.2g} "
+                             f"({ht.deviation_in_sigma(c['heat'], c['exact_heat'], c['stderr'])}), "
                              f"{data['circuits']['two_qubit_gates']['evolution_max']} CX per evolution")
     return Result(spec, backend, data)
 
