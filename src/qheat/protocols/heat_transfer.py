@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 
 from ..analysis import heat_transfer as ht
+from ..backends.aer import AerBackend
 from ..circuits import three_body
+from ..circuits.preparation import circuit_cost, purification_circuit
 from ..errors import QheatError
 from ..heat_specs import CONSERVATION_TOLERANCE, POSITIVITY_TOLERANCE, HeatTransferPhaseSpec, HeatTransferSpec
 from ..results import Result
@@ -314,7 +316,7 @@ def measure(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
     h0, v = three_body.evolution_parts(h0, v)   # the local part stays inside the exponential unless it commutes
     split = bool(np.any(h0.coeffs))
     times = np.linspace(0.0, spec.evolution.t_max, settings.points)
-    prep = three_body.purification_circuit(model.rho0)
+    prep = purification_circuit(model.rho0, thermofield=True)
     # two-point measurement when every qubit of B is a diagonal factor of rho_0: its purifying ancilla (n + q)
     # holds B's initial Z, measured at the end (deferred measurement), beside B's final Z
     tpm = set(b) <= set(prep.metadata["thermofield_qubits"])
@@ -327,18 +329,23 @@ def measure(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
         circuits.append(three_body.measured_circuit(
             prep, evo, measured,
             metadata={"time": float(t), "synthesis": s.method, "reps": s.reps, "measured_qubits": measured}))
+    sampler_seed = int(np.random.default_rng(spec.seed_sequence(settings.seed)).integers(2**62))
     start = time.perf_counter()
-    shots = three_body.sample(circuits, settings.shots, settings.seed)
+    counts = AerBackend("aer").sample(three_body.compiled(circuits), [settings.shots] * len(circuits), sampler_seed,
+                                      method="statevector")
     seconds = time.perf_counter() - start
     # energies of B's measured bit strings (H_B diagonal): bit i of an outcome is qubit b[i]
     e_b = _diagonal_on(model.h_b, b, n)
     mask = 2 ** len(b) - 1
     means, errs, records = [], [], []
-    for qc, out in zip(circuits, shots):
-        x = e_b[out["meas"] & mask] - (e_b[out["meas"] >> len(b)] if tpm else 0.0)
-        means.append(float(x.mean()))
-        errs.append(float(x.std(ddof=1) / np.sqrt(x.size)))
-        records.append({"counts": three_body.counts_of(out["meas"], len(measured)), "metadata": qc.metadata})
+    for qc, c in zip(circuits, counts):
+        outcome = np.array([int(k, 2) for k in c])
+        freq = np.array(list(c.values()), dtype=float)
+        x = e_b[outcome & mask] - (e_b[outcome >> len(b)] if tpm else 0.0)
+        mean = float(freq @ x / freq.sum())
+        means.append(mean)
+        errs.append(float(np.sqrt(freq @ (x - mean) ** 2 / (freq.sum() - 1) / freq.sum())))
+        records.append({"counts": dict(sorted(c.items())), "metadata": qc.metadata})
     means, errs = np.array(means), np.array(errs)
     if tpm:
         heat, stderr = means, errs
@@ -349,7 +356,7 @@ def measure(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
     exact = ht.expectation(ht.evolve(model.rho0, model.h, times), model.h_b)
     exact_heat = exact - exact[0]
     shot_free = _shot_free(circuits, b, e_b)
-    gates_evo = [three_body.two_qubit_gate_count(three_body.evolution_circuit(h0, v, float(t), s)) for t, s in zip(times, synth)]
+    gates_evo = [circuit_cost(three_body.evolution_circuit(h0, v, float(t), s)) for t, s in zip(times, synth)]
     return {
         "times": times,
         "heat": heat,
@@ -361,17 +368,20 @@ def measure(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
         "trotter_reps": [s.reps for s in synth],
         "trotter_error_bound": [s.error_bound for s in synth],
         "split_local_part": split,
-        "two_qubit_gates": {"preparation": three_body.two_qubit_gate_count(prep), "evolution": gates_evo,
+        "two_qubit_gates": {"preparation": circuit_cost(prep), "evolution": gates_evo,
                             "evolution_max": int(max(gates_evo))},
         "shots": settings.shots,
         "seed": settings.seed,
+        "sampler_seed": sampler_seed,
         "seconds": seconds,
         "estimator": "two-point" if tpm else "end-point",
         "records": records,
         "conventions": {"heat": "two-point: Q(t) = mean over shots of E_B(t) - E_B(0), E_B(0) read from the ancillas "
                                 "purifying B (Z-correlated with B's initial state; used when B is a diagonal factor of "
-                                "rho_0); end-point: <H_B>(t) - <H_B>(0) from separate circuits. SamplerV2 on Aer, all "
-                                "measurements terminal; stderr from the spread over shots",
+                                "rho_0); end-point: <H_B>(t) - <H_B>(0) from separate circuits. SamplerV2 on Aer "
+                                "(AerBackend.sample: circuit i seeded sampler_seed + i (shots + 1), sampler_seed drawn "
+                                "from the spec's seed and key, so sweep points differ), all measurements terminal; "
+                                "stderr from the spread over shots",
                         "records": "counts per time over metadata.measured_qubits (bit i = i-th of them): B's qubits, "
                                    "then (two-point) their ancillas",
                         "circuit_heat_shot_free": "the same circuits' exact expectation (Statevector): differs from "
