@@ -339,8 +339,20 @@ class PairCoupling:
     phase: float = 0.0
 
 
+class _PairSpec(_SpecFile):
+    """What the pair specs share: delta of Eq. (12) and the positivity bound of chi (Appendix A)."""
+
+    @property
+    def delta(self) -> float:
+        """delta = phi_V - phi_chi (Eq. 12)."""
+        return self.coupling.phase - self.correlation.phase
+
+    def check(self) -> None:
+        _check_strength(self.correlation.strength)
+
+
 @dataclass(frozen=True)
-class CorrelatedPairSpec(_SpecFile):
+class CorrelatedPairSpec(_PairSpec):
     """Seed 002 Sec. III: two qubits, locally thermal, correlated by chi, coupled by V_AB (Figs. 1, 2)."""
 
     protocol: str
@@ -353,13 +365,6 @@ class CorrelatedPairSpec(_SpecFile):
     description: str = ""
     sweep: Sweep | None = None
 
-    @property
-    def delta(self) -> float:
-        """delta = phi_V - phi_chi (Eq. 12)."""
-        return self.coupling.phase - self.correlation.phase
-
-    def check(self) -> None:
-        _check_strength(self.correlation.strength)
 
 
 @dataclass(frozen=True)
@@ -374,7 +379,7 @@ class Baths:
 
 
 @dataclass(frozen=True)
-class HeatPumpSpec(_SpecFile):
+class HeatPumpSpec(_PairSpec):
     """Seed 002 Sec. V: thermalise, inject chi, couple for tau, decouple, rethermalise; ``cycles`` times.
 
     coupling_time: tau (default |theta|/(2 Omega), Eq. 13); the baths stay on throughout, as in the paper.
@@ -391,12 +396,8 @@ class HeatPumpSpec(_SpecFile):
     description: str = ""
     sweep: Sweep | None = None
 
-    @property
-    def delta(self) -> float:
-        return self.coupling.phase - self.correlation.phase
-
     def check(self) -> None:
-        _check_strength(self.correlation.strength)
+        super().check()
         steps = (self.cycles * (self.baths.relax_time + (self.coupling_time or 0.0) + 100.0)) / self.baths.dt
         if steps > 2_000_000:
             raise QheatError(f"{self.cycles} cycles of relax_time {self.baths.relax_time:g} at dt = {self.baths.dt:g} "
