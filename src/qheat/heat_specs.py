@@ -24,10 +24,13 @@ Heat transfer (seed 000, Ma et al.) in TOML::
     points = 201
     [circuits]                     # backend 'aer'
     points = 11
-    shots = 4000
-    seed = 1234
+    shots = 4000                   # per circuit, at least 30 (the error bars are the spread over shots)
+    seed = 1234                    # with the spec's key (each sweep point its own): every circuit its own stream
     synthesis = "auto"             # "exact" | "trotter" | "auto" (exact up to 4 qubits)
     max_trotter_error = 1e-3       # operator-norm bound of the product formula (first order)
+
+The correlated pair's ``[circuits]`` also takes ``bootstrap = 40`` (10..10000 nonparametric resamples of the
+tomography counts for its error bars).
 
 A ``[phase_diagram]`` table instead of qubits gives the convexity maps of Fig. 2 (the Eq. 9 model).
 """
@@ -42,7 +45,7 @@ from scipy.constants import h as PLANCK_H
 from scipy.constants import k as BOLTZMANN_K
 
 from .errors import QheatError
-from .specs import Sweep, _integer, _list, _number, _SpecFile, _table
+from .specs import MAX_BOOTSTRAP, MAX_SHOTS, Sweep, _bool, _choice, _integer, _list, _number, _SpecFile, _table
 
 KELVIN_PER_GHZ = PLANCK_H * 1e9 / BOLTZMANN_K   # h * 1 GHz / k_B = 0.04799 K
 SYSTEMS = ("A", "B")
@@ -50,14 +53,11 @@ LETTERS = ("I", "X", "Y", "Z", "+", "-")
 SYNTHESES = ("auto", "exact", "trotter")
 MAX_QUBITS = 8
 MAX_POINTS = 100_000
+MAX_CIRCUIT_POINTS = 1000
+MIN_SHOTS = 30        # below it the standard errors (spread over shots, bootstrap) are meaningless
+MIN_BOOTSTRAP = 10
 CONSERVATION_TOLERANCE = 1e-10   # relative to ||H_I|| ||H_A + H_B||
 POSITIVITY_TOLERANCE = 1e-12
-
-
-def _bool(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise QheatError(f"{where} must be true or false, got {value!r}")
-    return value
 
 
 # ----------------------------------------------------------------------------- shared tables
@@ -89,6 +89,7 @@ class CircuitSettings:
     seed: int = 1234
     synthesis: str = "auto"
     max_trotter_error: float = 1e-3
+    bootstrap: int | None = None    # correlated-pair: nonparametric bootstrap resamples of the tomography (40)
 
 
 def _evolution(data: Any) -> Evolution:
@@ -97,18 +98,23 @@ def _evolution(data: Any) -> Evolution:
                      _integer(d.get("points", 201), "evolution.points", minimum=2))
 
 
-def _circuits(data: Any) -> CircuitSettings:
-    d = _table(data, "[circuits]", {"points", "shots", "seed", "synthesis", "max_trotter_error"}, set())
-    synthesis = d.get("synthesis", "auto")
-    if synthesis not in SYNTHESES:
-        raise QheatError(f"unknown circuits.synthesis {synthesis!r}; expected one of {list(SYNTHESES)}")
+def _circuits(data: Any, *, bootstrap: bool = False) -> CircuitSettings:
+    """The [circuits] table; ``bootstrap``: the protocol fits tomography and takes a ``bootstrap`` count."""
+    keys = {"points", "shots", "seed", "synthesis", "max_trotter_error"} | ({"bootstrap"} if bootstrap else set())
+    d = _table(data, "[circuits]", keys, set())
     out = CircuitSettings(_integer(d.get("points", 11), "circuits.points", minimum=2),
-                          _integer(d.get("shots", 4000), "circuits.shots", minimum=2),
+                          _integer(d.get("shots", 4000), "circuits.shots", minimum=1),
                           _integer(d.get("seed", 1234), "circuits.seed", minimum=0),
-                          synthesis,
-                          _number(d.get("max_trotter_error", 1e-3), "circuits.max_trotter_error", positive=True))
-    if out.points > 1000 or out.shots > 10_000_000:
-        raise QheatError("circuits.points must be <= 1000 and circuits.shots <= 10000000")
+                          _choice(d.get("synthesis", "auto"), "circuits.synthesis", SYNTHESES),
+                          _number(d.get("max_trotter_error", 1e-3), "circuits.max_trotter_error", positive=True),
+                          _integer(d.get("bootstrap", 40), "circuits.bootstrap", minimum=1) if bootstrap else None)
+    if out.points > MAX_CIRCUIT_POINTS or out.shots > MAX_SHOTS:
+        raise QheatError(f"circuits.points must be <= {MAX_CIRCUIT_POINTS} and circuits.shots <= {MAX_SHOTS}")
+    if out.shots < MIN_SHOTS:
+        raise QheatError(f"circuits.shots = {out.shots}: the error bars need at least {MIN_SHOTS} shots per circuit")
+    if bootstrap and not MIN_BOOTSTRAP <= out.bootstrap <= MAX_BOOTSTRAP:
+        raise QheatError(f"circuits.bootstrap = {out.bootstrap}: the error bars need {MIN_BOOTSTRAP}..{MAX_BOOTSTRAP} "
+                         "resamples")
     return out
 
 
@@ -242,9 +248,7 @@ def _term(data: Any, where: str, labels: tuple[str, ...]) -> Term:
     for label, letter in ops.items():
         if label not in labels:
             raise QheatError(f"{where}.ops names qubit {label!r}, which is not among the qubits {list(labels)}")
-        if letter not in LETTERS:
-            raise QheatError(f"{where}.ops[{label!r}] = {letter!r}; expected one of {list(LETTERS)}")
-        pairs.append((label, letter))
+        pairs.append((label, _choice(letter, f"{where}.ops[{label!r}]", LETTERS)))
     pairs.sort(key=lambda p: labels.index(p[0]))
     return Term(tuple(pairs), _number(d["coefficient"], f"{where}.coefficient"),
                 _number(d.get("coefficient_imag", 0.0), f"{where}.coefficient_imag"),
@@ -283,9 +287,7 @@ def _heat_transfer_from_dict(top: dict[str, Any], protocol: str, name: str, desc
         label = qd["label"]
         if not isinstance(label, str) or not label or not label.replace("_", "").isalnum():
             raise QheatError(f"{where}.label must be a short name of letters and digits, got {label!r}")
-        if qd["system"] not in SYSTEMS:
-            raise QheatError(f"{where}.system must be \"A\" or \"B\", got {qd['system']!r}")
-        qubits.append(HTQubit(label, qd["system"], _number(qd["frequency"], f"{where}.frequency", nonnegative=True),
+        qubits.append(HTQubit(label, _choice(qd["system"], f"{where}.system", SYSTEMS), _number(qd["frequency"], f"{where}.frequency", nonnegative=True),
                               _number(qd["temperature"], f"{where}.temperature", positive=True)))
     labels = tuple(q.label for q in qubits)
     if len(set(labels)) != len(labels):
@@ -337,8 +339,20 @@ class PairCoupling:
     phase: float = 0.0
 
 
+class _PairSpec(_SpecFile):
+    """What the pair specs share: delta of Eq. (12) and the positivity bound of chi (Appendix A)."""
+
+    @property
+    def delta(self) -> float:
+        """delta = phi_V - phi_chi (Eq. 12)."""
+        return self.coupling.phase - self.correlation.phase
+
+    def check(self) -> None:
+        _check_strength(self.correlation.strength)
+
+
 @dataclass(frozen=True)
-class CorrelatedPairSpec(_SpecFile):
+class CorrelatedPairSpec(_PairSpec):
     """Seed 002 Sec. III: two qubits, locally thermal, correlated by chi, coupled by V_AB (Figs. 1, 2)."""
 
     protocol: str
@@ -351,13 +365,6 @@ class CorrelatedPairSpec(_SpecFile):
     description: str = ""
     sweep: Sweep | None = None
 
-    @property
-    def delta(self) -> float:
-        """delta = phi_V - phi_chi (Eq. 12)."""
-        return self.coupling.phase - self.correlation.phase
-
-    def check(self) -> None:
-        _check_strength(self.correlation.strength)
 
 
 @dataclass(frozen=True)
@@ -372,7 +379,7 @@ class Baths:
 
 
 @dataclass(frozen=True)
-class HeatPumpSpec(_SpecFile):
+class HeatPumpSpec(_PairSpec):
     """Seed 002 Sec. V: thermalise, inject chi, couple for tau, decouple, rethermalise; ``cycles`` times.
 
     coupling_time: tau (default |theta|/(2 Omega), Eq. 13); the baths stay on throughout, as in the paper.
@@ -389,20 +396,12 @@ class HeatPumpSpec(_SpecFile):
     description: str = ""
     sweep: Sweep | None = None
 
-    @property
-    def delta(self) -> float:
-        return self.coupling.phase - self.correlation.phase
-
     def check(self) -> None:
-        _check_strength(self.correlation.strength)
+        super().check()
         steps = (self.cycles * (self.baths.relax_time + (self.coupling_time or 0.0) + 100.0)) / self.baths.dt
         if steps > 2_000_000:
             raise QheatError(f"{self.cycles} cycles of relax_time {self.baths.relax_time:g} at dt = {self.baths.dt:g} "
                              "take more than 2000000 collision rounds; use a larger dt or fewer cycles")
-
-
-def _planck(w: float, t: float) -> float:
-    return 1.0 / math.expm1(w / t)
 
 
 def _check_strength(strength: float) -> None:
@@ -432,7 +431,7 @@ def _correlated_pair_from_dict(top: dict[str, Any], protocol: str, name: str, de
     qubits, correlation, coupling = _pair_common(top)
     evolution = _evolution(top["evolution"])
     _check_points(evolution)
-    circuits = _circuits(top["circuits"]) if "circuits" in top else None
+    circuits = _circuits(top["circuits"], bootstrap=True) if "circuits" in top else None
     return CorrelatedPairSpec(protocol, qubits, correlation, coupling, evolution, circuits, name, description, sweep)
 
 
@@ -445,8 +444,10 @@ def _heat_pump_from_dict(top: dict[str, Any], protocol: str, name: str, descript
         raise QheatError(f"baths.kappa needs two entries (kappa_A, kappa_B), got {len(kappa)}")
     baths = Baths((kappa[0], kappa[1]), _number(bd.get("dt", 0.1), "baths.dt", positive=True),
                   _number(bd.get("relax_time", 500.0), "baths.relax_time", positive=True))
+    from .analysis.open_systems import planck   # here: it brings QuTiP
+
     for k, t in zip(kappa, qubits.temperatures):
-        theta2 = k * baths.dt * (1.0 + 2.0 * _planck(qubits.frequency, t))
+        theta2 = k * baths.dt * (1.0 + 2.0 * planck(qubits.frequency, t))
         if theta2 > (math.pi / 2) ** 2:
             raise QheatError(f"baths.dt = {baths.dt:g}: the collision angle sqrt(kappa (1 + 2n) dt) = {math.sqrt(theta2):.3g} "
                              "exceeds pi/2; use a smaller dt")

@@ -27,6 +27,7 @@ import hashlib
 import json
 import math
 import tomllib
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -129,6 +130,11 @@ class _SpecFile:
             return self.name
         text = json.dumps(self.to_dict(), sort_keys=True)
         return "spec-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+
+    def seed_sequence(self, seed: int, *extra: int) -> list[int]:
+        """Entropy for ``np.random.default_rng``: the spec's seed and a hash of its key (and ``extra``), so
+        specs and sweep points sharing a seed draw independent random numbers."""
+        return [seed, zlib.crc32(self.key().encode()), *extra]
 
 
 @dataclass(frozen=True)
@@ -363,6 +369,12 @@ def _list(value: Any, where: str) -> list[Any]:
     if not isinstance(value, list | tuple):
         raise QheatError(f"{where} must be a list, got {value!r}")
     return list(value)
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise QheatError(f"{where} must be true or false, got {value!r}")
+    return value
 
 
 _COMMON_KEYS = {"protocol", "name", "description", "sweep"}

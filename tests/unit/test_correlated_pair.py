@@ -113,6 +113,8 @@ def test_bundled_figures_run_and_roundtrip():
     (lambda d: d["correlation"].update(strength=1.5), "strength <= 1"),
     (lambda d: d["correlation"].update(extra=1), "unknown key"),
     (lambda d: d["evolution"].update(points=1), "evolution.points"),
+    (lambda d: d.update(circuits={"shots": 2}), "at least 30 shots"),
+    (lambda d: d.update(circuits={"bootstrap": 3}), "circuits.bootstrap = 3"),
 ])
 def test_bad_pair_specs_are_refused(edit, needle):
     data = copy.deepcopy(raw("holdsworth-fig1"))
@@ -133,3 +135,61 @@ def test_tomography_on_aer_matches_the_exact_states():
     assert np.abs(np.subtract(c["mutual_information"], c["exact_mutual_information"])).max() < 0.12
     assert min(c["fidelity"]) > 0.98
     assert 1 <= c["two_qubit_gates"]["evolution"] <= 3         # a two-qubit unitary needs at most 3 CX
+
+
+@pytest.mark.parametrize("phi_v", [-np.pi / 2, np.pi / 2, 1.1])
+def test_equal_temperatures_have_no_gradient_and_theta_is_the_limit_of_eq13(phi_v):
+    r = qheat.run(spec_for(1.5, 1.5, phi_v, 0.8)).to_dict()
+    assert r["anomalous"] is None and "no gradient" in r["headline"] and "anomalous" not in r["headline"]
+    # Eq. (12) as Delta_0 -> 0+: Delta_0 sqrt(1 + x^2/Delta_0^2) -> |x|, x = omega C_0 sin(delta), so the exact SED
+    # (evolved matrices) is |x| cos(2 Omega t + theta) only with theta = sign(x) pi/2
+    x = r["concurrence_eq11"] * np.sin(r["delta"])
+    assert abs(r["theta"]) == pytest.approx(np.pi / 2)
+    assert np.allclose(r["sed"], abs(x) * np.cos(0.2 * np.array(r["times"]) + r["theta"]), atol=1e-12)
+    assert ht.theta_eq13(0.0, 0.0, 0.3) == 0.0 and ht.theta_eq13(0.0, 0.5, 0.0) == 0.0
+    assert ht.theta_eq13(0.0, 0.5, 1.0) == pytest.approx(ht.theta_eq13(1e-12, 0.5, 1.0), abs=1e-9)
+
+
+def test_tomography_settings_and_bit_order_against_known_states():
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import StatePreparation
+
+    from qheat.protocols import correlated_pair as cp
+
+    # |+> on qubit 0, |1> on qubit 1: X on qubit 0 always gives 0, Z on qubit 1 always 1 -> bit string "10"
+    prep = QuantumCircuit(2)
+    prep.h(0)
+    prep.x(1)
+    tomo = cp.tomography(prep, [QuantumCircuit(2)], [{}], 200, np.random.default_rng(0), 10)
+    by_setting = {tuple(r["metadata"]["m_idx"]): r["counts"] for r in tomo["records"]}
+    assert by_setting[(1, 0)] == {"10": 200}            # m_idx entry 0 is qubit 0; bit 0 (rightmost) is qubit 0
+    assert set(by_setting[(1, 2)]) == {"00", "10"}      # X on |+>: 0; Y on |1>: random
+    assert set(by_setting[(0, 0)]) == {"10", "11"}      # Z on |+>: random; Z on |1>: 1
+    # an entangled state without symmetry: the fit returns it, not its transpose or its qubit-swapped copy
+    psi = np.array([0.5, 0.5j, -0.3 + 0.4j, 0.2 - 0.3j])
+    psi /= np.linalg.norm(psi)
+    prep = QuantumCircuit(2)
+    prep.append(StatePreparation(psi), [0, 1])
+    tomo = cp.tomography(prep, [QuantumCircuit(2)], [{}], 20000, np.random.default_rng(1), 10)
+    rho = tomo["states"][0]
+    target = np.outer(psi, psi.conj())
+    swapped = ht.place(target, [1, 0])
+    fid = lambda s: float(np.real(psi.conj() @ s @ psi))
+    assert fid(rho) > 0.98
+    assert fid(target.conj()) < 0.8 and fid(swapped) < 0.8         # the test would see either mistake
+    assert np.abs(rho - target).max() < 0.03
+    assert tomo["replicas"].shape == (10, 1, 4, 4)
+
+
+def test_sweep_points_draw_independent_shot_noise():
+    # two sweep points with the same circuits (only the exact engine's grid differs): the same seed used to
+    # give identical counts; each point now seeds from the spec seed and its own key
+    spec = spec_for(2.0, 1.0, -np.pi / 2, 1.0, circuits={"points": 2, "shots": 500, "seed": 5, "bootstrap": 10},
+                    sweep={"parameter": "evolution.points", "values": [161, 162]})
+    a, b = (p["circuits"] for p in qheat.run(spec, backend="aer").to_dict()["points"])
+    assert a["seed"] == b["seed"] == 5 and a["sampler_seed"] != b["sampler_seed"]
+    same = [ra["counts"] == rb["counts"] for ra, rb in zip(a["records"], b["records"])]
+    assert not any(same)           # 18 circuits of 500 shots: equal counts by chance are vanishingly rare
+    # the same spec run again is reproducible
+    again = qheat.run(spec, backend="aer").to_dict()["points"][0]["circuits"]
+    assert [r["counts"] for r in again["records"]] == [r["counts"] for r in a["records"]]

@@ -58,3 +58,22 @@ def test_plot_refuses_two_heat_results(tmp_path, capsys):
     assert _cli(capsys, "run", "ma-fig2a", "--output", str(out))[0] == 0
     code, _, err = _cli(capsys, "plot", str(out), str(out), "--output", str(tmp_path / "x.png"))
     assert code == 2 and "on its own" in err
+
+
+def test_heat_figures_keep_their_style_local():
+    import subprocess
+    import sys
+
+    # importing the module leaves matplotlib's settings alone but for the Agg backend (a fresh interpreter)
+    code = ("import matplotlib as m; before = dict(m.rcParams); import qheat.analysis.heat_plots; "
+            "print(sum(before[k] != v for k, v in m.rcParams.items() if not k.startswith('backend')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"
+    import matplotlib
+    import qheat
+    from qheat.analysis import heat_plots
+
+    default = matplotlib.rcParams["axes.labelsize"]
+    fig = heat_plots.figure(qheat.run("ma-fig2a").to_dict())
+    assert fig.axes[0].xaxis.label.get_fontsize() == 9                      # drawn in the figures' style ...
+    assert matplotlib.rcParams["axes.labelsize"] == default                 # ... which does not outlive it

@@ -100,11 +100,14 @@ def test_cycle_obeys_energy_conservation_and_eq17_eq18(pump):
 def test_tau_is_eq13_unless_given(pump):
     lam = ht.pair_lambdas(2.0, 1.0)
     d0 = 0.5 * (math.tanh(0.5 / 1.0) - math.tanh(0.5 / 2.0))
-    assert pump["tau"] == pytest.approx(abs(math.atan(2 * math.sqrt(lam[3]) / d0)) / 0.2)
+    eq13 = abs(math.atan(2 * math.sqrt(lam[3]) / d0)) / 0.2
+    assert pump["tau_requested"] == pytest.approx(eq13)
+    assert pump["tau"] == pytest.approx(round(eq13 / 0.1) * 0.1, rel=1e-12)     # whole rounds of dt = 0.1
+    assert "rounded" not in pump["headline"]                                     # 7.0 vs 7.01: below 1%
     data = copy.deepcopy(raw())
     data.update(coupling_time=6.1, cycles=1)
     data["baths"]["relax_time"] = 50.0
-    assert qheat.run(spec_from_dict(data)).to_dict()["tau"] == 6.1
+    assert qheat.run(spec_from_dict(data)).to_dict()["tau"] == pytest.approx(6.1, rel=1e-12)   # 61 rounds of 0.1
 
 
 def test_uncoupled_baths_keep_the_gibbs_state():
@@ -141,3 +144,37 @@ def test_bad_pump_specs_are_refused(edit, needle):
 def test_pump_on_aer_is_refused_with_one_line():
     with pytest.raises(QheatError, match="exact"):
         qheat.run("holdsworth-pump", backend="aer")
+
+
+def test_a_very_cold_bath_runs_without_overflow():
+    data = copy.deepcopy(raw())
+    data.update(cycles=1)
+    data["qubits"]["temperatures"] = [1e-3, 2.0]        # omega/T = 1000: e^{omega/T} overflows a float
+    data["baths"].update(relax_time=20.0)
+    # no correlation survives at T_A -> 0 (lambda_4 = 0), so Eq. (13) gives tau = 0: refused in one line
+    with pytest.raises(QheatError, match="give coupling_time") as info:
+        qheat.run(spec_from_dict(data))
+    assert "\n" not in str(info.value)
+    data["coupling_time"] = 5.0
+    r = qheat.run(spec_from_dict(data)).to_dict()
+    # n(omega, T -> 0) = 0: the collision angle of bath A is sqrt(kappa_A dt), and A ends in its ground state
+    assert r["collision_angles"]["A"] == pytest.approx(math.sqrt(data["baths"]["kappa"][0] * data["baths"]["dt"]), rel=1e-12)
+    assert r["collision_angles"]["B"] == pytest.approx(
+        math.sqrt(data["baths"]["kappa"][1] * data["baths"]["dt"] * (1 + 2 / math.expm1(1 / 2.0))), rel=1e-12)
+    assert np.isfinite(r["performance"]["eq17_entropy_production"])
+
+
+def test_the_coupling_time_reported_is_the_one_the_rounds_take():
+    data = copy.deepcopy(raw())
+    data.update(coupling_time=0.33, cycles=1)            # dt = 0.1: 3 rounds, 0.3
+    data["baths"]["relax_time"] = 20.0
+    r = qheat.run(spec_from_dict(data)).to_dict()
+    start, stop = r["coupling_windows"][0]
+    assert stop - start == pytest.approx(0.3, rel=1e-12)                 # the window the simulation used ...
+    assert r["tau"] == pytest.approx(0.3, rel=1e-12) and r["tau_requested"] == 0.33   # ... is the one reported
+    assert "tau rounded to 3 rounds of dt: 0.3 instead of 0.33" in r["headline"]
+    assert r["relax_time"] == pytest.approx(20.0) and "relax_time rounded" not in r["headline"]
+    data["coupling_time"] = 0.05                          # less than one round
+    with pytest.raises(QheatError, match="shorter than one collision round") as info:
+        qheat.run(spec_from_dict(data))
+    assert "\n" not in str(info.value)

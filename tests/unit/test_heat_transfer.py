@@ -21,6 +21,7 @@ import qheat
 from qheat import QheatError
 from qheat.analysis import heat_transfer as ht
 from qheat.circuits import three_body
+from qheat.circuits.preparation import purification_circuit
 from qheat.protocols import heat_transfer as proto
 from qheat.specs import spec_from_dict
 
@@ -246,7 +247,7 @@ def _refused(data: dict, needle: str) -> None:
 @pytest.mark.parametrize("edit, needle", [
     (lambda d: d["qubits"][0].update(temperature=-1.0), "qubits[0].temperature"),
     (lambda d: d["interaction"][0]["ops"].update(C="+"), "'C'"),
-    (lambda d: d["interaction"][0]["ops"].update(A1="Q"), "expected one of"),
+    (lambda d: d["interaction"][0]["ops"].update(A1="Q"), "must be one of"),
     (lambda d: d["interaction"][0].update(hermitian_conjugate=False), "not Hermitian"),
     (lambda d: d["qubits"].append({"label": "B2", "system": "B", "frequency": 1.0, "temperature": 1.0}), "one temperature"),
     (lambda d: d["qubits"][1].update(label="A1"), "distinct"),
@@ -330,9 +331,81 @@ def test_purification_leaves_the_system_in_rho0():
 
     for name in FIG1:
         model = proto.build_model(qheat.load_spec(name))
-        qc = three_body.purification_circuit(model.rho0)
+        qc = purification_circuit(model.rho0, thermofield=True)
         rho = partial_trace(DensityMatrix(qc), list(range(model.n, 2 * model.n))).data
         assert np.allclose(rho, model.rho0, atol=1e-10)
 
 
 
+
+
+# ----------------------------------------------------------------------------- review fixes
+
+
+def _zz_spec(**extra) -> dict:
+    """A1 and B coupled by Z Z: H_I commutes with H_B, so no heat flows and every derivative vanishes."""
+    return {"protocol": "heat-transfer",
+            "qubits": [{"label": "A1", "system": "A", "frequency": 1.0, "temperature": 1.0},
+                       {"label": "B", "system": "B", "frequency": 1.0, "temperature": 2.0}],
+            "interaction": [{"ops": {"A1": "Z", "B": "Z"}, "coefficient": 0.1, "hermitian_conjugate": True}],
+            "evolution": {"t_max": 10.0, "points": 11}, **extra}
+
+
+def test_vanishing_derivatives_give_a_headline_not_a_crash():
+    r = qheat.run(spec_from_dict(_zz_spec())).to_dict()
+    # [Z Z, H_B] = 0: <H_B> is constant, so Q(t) = 0 and all d^nQ/dt^n(0) = 0
+    assert np.allclose(r["heat"], 0.0, atol=1e-15)
+    assert np.allclose(r["derivatives"]["commutator"], 0.0, atol=1e-15)
+    assert "= 0 for n <= 4" in r["headline"]
+
+
+def test_a_nearly_pure_reference_state_is_refused_in_one_line():
+    data = _zz_spec()
+    data["interaction"] = [{"ops": {"A1": "+", "B": "-"}, "coefficient": 0.1, "hermitian_conjugate": True}]
+    data["qubits"][0]["temperature"] = 1e-9          # e^{-omega/T} underflows: rho_A1 = |0><0|
+    _refused(copy.deepcopy(data), "A1 at temperature 1e-09 is too cold")
+    # at omega/T = 20 (population 2e-9) Eq. (5) still sums: lhs (energies) = rhs (entropies)
+    data["qubits"][0]["temperature"] = 0.05
+    eq = qheat.run(spec_from_dict(data)).to_dict()["heat_transfer_equation"]
+    assert np.allclose(eq["lhs"], eq["rhs"], atol=1e-8)
+
+
+def test_too_few_shots_are_refused_and_zero_errors_give_no_sigma():
+    for shots in (2, 29):
+        _refused(_zz_spec(circuits={"shots": shots}), "at least 30 shots")
+    spec_from_dict(_zz_spec(circuits={"shots": 30}))
+    _refused(_zz_spec(circuits={"bootstrap": 50}), "unknown key 'bootstrap'")      # heat transfer fits no states
+    # two points 0.1 and 0.2 off with standard errors 0.05 and 0.1: both 2 sigma; a zero error has no sigma
+    assert ht.deviation_in_sigma([0.1, 0.2], [0.0, 0.0], [0.05, 0.1]) == "2.0 sigma"
+    assert ht.deviation_in_sigma([0.0, 0.3], [0.0, 0.0], [0.0, 0.1]) == "3.0 sigma"
+    assert "undefined" in ht.deviation_in_sigma([0.1, 0.2], [0.0, 0.0], [0.0, 0.0])
+
+
+def test_sweep_points_on_aer_get_their_own_streams():
+    data = copy.deepcopy(raw("ma-fig1b"))
+    data["circuits"] = {"points": 3, "shots": 300, "seed": 7}
+    data["evolution"]["points"] = 21
+    data["sweep"] = {"parameter": "evolution.points", "values": [21, 22]}   # same circuits at both points
+    a, b = (p["circuits"] for p in qheat.run(spec_from_dict(data), backend="aer").to_dict()["points"])
+    assert a["sampler_seed"] != b["sampler_seed"]
+    assert [r["counts"] for r in a["records"][1:]] != [r["counts"] for r in b["records"][1:]]
+    # each is still unbiased: both within 4.5 standard errors of the exact heat
+    for c in (a, b):
+        z = np.abs(np.subtract(c["heat"], c["exact_heat"]))[1:] / np.array(c["stderr"])[1:]
+        assert z.max() < 4.5
+
+
+def test_thermofield_purification_copies_each_diagonal_qubit_onto_its_ancilla():
+    from qiskit.quantum_info import Statevector
+
+    model = proto.build_model(qheat.load_spec("ma-fig1b"))       # product of qubit Gibbs states
+    n = model.n
+    for thermofield in (True, False):
+        qc = purification_circuit(model.rho0, thermofield=thermofield)
+        probs = Statevector(qc).probabilities()                    # index bit j = qubit j
+        idx = np.arange(4**n)
+        for k in range(n):
+            differ = ((idx >> k) & 1) != ((idx >> (n + k)) & 1)
+            if thermofield:   # the two-point measurement reads qubit k's initial Z from ancilla n + k
+                assert probs[differ].sum() < 1e-12
+        assert qc.metadata["thermofield_qubits"] == (list(range(n)) if thermofield else [])

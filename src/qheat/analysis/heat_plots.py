@@ -16,7 +16,10 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "legend.fontsize": 7.5, "axes.labelsize": 9})
+from .plots import _series, _values  # noqa: E402
+
+# the style of these figures, set while each is drawn (plt.rc_context), never globally
+STYLE = {"font.size": 9, "axes.titlesize": 9, "legend.fontsize": 7.5, "axes.labelsize": 9}
 
 
 def figure(result: dict[str, Any]) -> plt.Figure:
@@ -30,19 +33,16 @@ def figure(result: dict[str, Any]) -> plt.Figure:
     raise ValueError(f"no figure for protocol {protocol!r}")
 
 
-def _a(x: Any) -> np.ndarray:
-    return np.array([np.nan if v is None else v for v in x], dtype=float)
-
-
+@plt.rc_context(STYLE)
 def heat_transfer_figure(result: dict[str, Any]) -> plt.Figure:
     """(a) Q(t) = Delta<H_B>, exact and on circuits; (b) the terms of Eq. (5) and (beta_B - beta_A) Q."""
-    t = _a(result["times"])
+    t = _values(result["times"])
     fig, (ax_q, ax_e) = plt.subplots(1, 2, figsize=(9.0, 3.6))
-    ax_q.plot(t, 1e3 * _a(result["heat"]), color="C3", lw=1.6, label="exact")
+    ax_q.plot(t, 1e3 * _values(result["heat"]), color="C3", lw=1.6, label="exact")
     c = result.get("circuits")
     if c:
-        ax_q.errorbar(_a(c["times"]), 1e3 * _a(c["heat"]), yerr=1e3 * _a(c["stderr"]), fmt="o", ms=3.5, color="k",
-                      capsize=2, lw=0.8, label=f"Aer, {c['shots']} shots ({c['estimator']})")
+        _series(ax_q, _values(c["times"]), 1e3 * _values(c["heat"]), 1e3 * _values(c["stderr"]), measured=True,
+                color="k", label=f"Aer, {c['shots']} shots ({c['estimator']})")
     ax_q.axhline(0.0, color="0.6", lw=0.6)
     ax_q.set_xlabel(r"$\omega_0 t$")
     ax_q.set_ylabel(r"$\mathcal{Q} = \Delta\langle H_B\rangle$  [$10^{-3}\,\hbar\omega_0$]")
@@ -50,13 +50,13 @@ def heat_transfer_figure(result: dict[str, Any]) -> plt.Figure:
     ax_q.set_title(f"{result['spec'].get('name', '')}: {label}")
     ax_q.legend(loc="best")
     eq = result["heat_transfer_equation"]
-    ax_e.plot(t, _a(eq["beta_B_minus_beta_A_times_Q"]), color="k", lw=2.2, label=r"$(\beta_B-\beta_A)\mathcal{Q}$")
-    rel = sum(_a(v) for v in eq["relative_entropy_A"].values()) + _a(eq["relative_entropy_B"])
+    ax_e.plot(t, _values(eq["beta_B_minus_beta_A_times_Q"]), color="k", lw=2.2, label=r"$(\beta_B-\beta_A)\mathcal{Q}$")
+    rel = sum(_values(v) for v in eq["relative_entropy_A"].values()) + _values(eq["relative_entropy_B"])
     ax_e.plot(t, rel, color="C0", label=r"$\sum_k S(\rho'_{A_k}\|\rho_{A_k}) + S(\rho'_B\|\rho_B)$")
-    ax_e.plot(t, _a(eq["delta_I_AB"]), color="C2", label=r"$\Delta\mathcal{I}_{AB}$")
-    ax_e.plot(t, _a(eq["delta_T_A"]), color="C1", label=r"$\Delta\mathcal{T}_A$")
-    ax_e.plot(t, _a(eq["delta_J_A"]), color="C4", label=r"$\Delta\mathcal{J}_A$")
-    ax_e.plot(t, _a(eq["rhs"]), color="w", lw=0.8, ls="--", label=f"sum (residual {eq['max_residual']:.0e})")
+    ax_e.plot(t, _values(eq["delta_I_AB"]), color="C2", label=r"$\Delta\mathcal{I}_{AB}$")
+    ax_e.plot(t, _values(eq["delta_T_A"]), color="C1", label=r"$\Delta\mathcal{T}_A$")
+    ax_e.plot(t, _values(eq["delta_J_A"]), color="C4", label=r"$\Delta\mathcal{J}_A$")
+    ax_e.plot(t, _values(eq["rhs"]), color="w", lw=0.8, ls="--", label=f"sum (residual {eq['max_residual']:.0e})")
     ax_e.axhline(0.0, color="0.6", lw=0.6)
     ax_e.set_xlabel(r"$\omega_0 t$")
     ax_e.set_ylabel("entropy flux [nats]")
@@ -70,9 +70,10 @@ def heat_transfer_figure(result: dict[str, Any]) -> plt.Figure:
     return fig
 
 
+@plt.rc_context(STYLE)
 def phase_figure(result: dict[str, Any]) -> plt.Figure:
     """Fig. 2(a): d^2Q/dt^2 maps with the AHT region, one panel per a; Fig. 2(b): AHT regions for each J/c."""
-    r = _a(result["ratios"])
+    r = _values(result["ratios"])
     maps = result["maps"]
     js = sorted({m["j_over_c"] for m in maps})
     if len(js) > 1:   # Fig. 2(b): one panel per a, regions for each J/c
@@ -129,6 +130,7 @@ def _pair_style(point: dict[str, Any], i: int) -> tuple[str, str, str]:
     return color, ls, rf"$\delta$ = {point['delta'] / np.pi:+.2g}$\pi$, $T_A$ = {t_a:g}, $T_B$ = {t_b:g}"
 
 
+@plt.rc_context(STYLE)
 def correlated_pair_figure(result: dict[str, Any]) -> plt.Figure:
     """Seed 002 Fig. 1 (SED, concurrence, mutual information vs Omega t) for every point of a sweep;
     a sweep over temperatures draws the SED in one panel per delta (Fig. 2)."""
@@ -144,20 +146,20 @@ def correlated_pair_figure(result: dict[str, Any]) -> plt.Figure:
     colors = {(1.5, 1.5): ("k", ":"), (2.0, 1.0): ("C3", "-"), (1.0, 2.0): ("C0", "--")}
     for i, p in enumerate(points):
         omega = p["spec"]["coupling"]["strength"]
-        x = omega * _a(p["times"])
+        x = omega * _values(p["times"])
         color, ls, label = _pair_style(p, i)
         if fig2:
             t = tuple(p["spec"]["qubits"]["temperatures"])
             color, ls = colors.get(t, (f"C{i}", "-"))
             ax = axes[deltas.index(round(p["delta"], 6))]
-            ax.plot(x, _a(p["sed"]), color=color, ls=ls, label=f"$T_A$ = {t[0]:g}, $T_B$ = {t[1]:g}")
+            ax.plot(x, _values(p["sed"]), color=color, ls=ls, label=f"$T_A$ = {t[0]:g}, $T_B$ = {t[1]:g}")
             _circuit_points(ax, p, "sed", omega, color)
             ax.set_title(rf"$\delta$ = {p['delta'] / np.pi:+.2g}$\pi$")
             continue
         for ax, key in zip(axes, ("sed", "concurrence", "mutual_information")):
-            ax.plot(x, _a(p[key]), color=color, ls=ls, label=label)
+            ax.plot(x, _values(p[key]), color=color, ls=ls, label=label)
             _circuit_points(ax, p, key, omega, color)
-        axes[0].plot(x, _a(p["sed_closed_form"]), color="0.5", lw=0.5, ls="-", zorder=0)
+        axes[0].plot(x, _values(p["sed_closed_form"]), color="0.5", lw=0.5, ls="-", zorder=0)
     labels = ["subspace energy difference $\\Delta_{AB}$", "concurrence", "mutual information [nats]"]
     for ax, ylabel in zip(axes, labels if not fig2 else [labels[0]] * len(axes)):
         ax.set_xlabel(r"$\Omega t$")
@@ -174,36 +176,36 @@ def correlated_pair_figure(result: dict[str, Any]) -> plt.Figure:
 def _circuit_points(ax: plt.Axes, p: dict[str, Any], key: str, omega: float, color: str) -> None:
     c = p.get("circuits")
     if c:
-        ax.errorbar(omega * _a(c["times"]), _a(c[key]), yerr=_a(c["stderr_" + key]), fmt="o", ms=3, color=color,
-                    mfc="white", capsize=1.5, lw=0.7)
+        _series(ax, omega * _values(c["times"]), c[key], c["stderr_" + key], measured=True, color=color, label="_nolegend_")
 
 
+@plt.rc_context(STYLE)
 def heat_pump_figure(result: dict[str, Any]) -> plt.Figure:
     """Seed 002 Figs. 4-6: heat drawn from each bath, SED, entropy production and mutual information."""
-    t = _a(result["times"])
+    t = _values(result["times"])
     fig, axes = plt.subplots(2, 2, figsize=(9.5, 6.4))
     (ax_q, ax_s), (ax_sed, ax_i) = axes
     q = result["heat"]
-    ax_q.plot(t, _a(q["A"]), color="C3", label=r"$Q_A$ (from hot bath A)")
-    ax_q.plot(t, _a(q["B"]), color="C0", label=r"$Q_B$ (from cold bath B)")
+    ax_q.plot(t, _values(q["A"]), color="C3", label=r"$Q_A$ (from hot bath A)")
+    ax_q.plot(t, _values(q["B"]), color="C0", label=r"$Q_B$ (from cold bath B)")
     if "normal" in result:
         n = result["normal"]
-        ax_q.plot(t, _a(n["heat"]["A"]), color="C3", ls="--", lw=0.8, label=r"$Q_A$ without $\chi$")
-        ax_q.plot(t, _a(n["heat"]["B"]), color="C0", ls="--", lw=0.8, label=r"$Q_B$ without $\chi$")
+        ax_q.plot(t, _values(n["heat"]["A"]), color="C3", ls="--", lw=0.8, label=r"$Q_A$ without $\chi$")
+        ax_q.plot(t, _values(n["heat"]["B"]), color="C0", ls="--", lw=0.8, label=r"$Q_B$ without $\chi$")
     for start in result["coupling_windows"]:
         for ax in axes.flat:
             ax.axvspan(start[0], start[1], color="0.85", lw=0)
     ax_q.set_ylabel("heat drawn from the bath")
     ax_q.legend(loc="best")
-    ax_s.plot(t, _a(result["entropy_production"]["sigma"]), color="C3", label=r"$\Sigma$ (Eq. 15)")
-    ax_s.plot(t, _a(result["entropy_production"]["sigma_0"]), color="C0", ls="--", label=r"$\Sigma_0$ (Eq. 14)")
-    ax_s.plot(t, _a(result["entropy_production"]["delta_I"]), color="k", ls="-.", label=r"$\Delta I_{AB}$")
+    ax_s.plot(t, _values(result["entropy_production"]["sigma"]), color="C3", label=r"$\Sigma$ (Eq. 15)")
+    ax_s.plot(t, _values(result["entropy_production"]["sigma_0"]), color="C0", ls="--", label=r"$\Sigma_0$ (Eq. 14)")
+    ax_s.plot(t, _values(result["entropy_production"]["delta_I"]), color="k", ls="-.", label=r"$\Delta I_{AB}$")
     ax_s.set_ylabel("entropy [nats]")
     ax_s.legend(loc="best")
-    ax_sed.plot(t, _a(result["sed"]), color="C2")
+    ax_sed.plot(t, _values(result["sed"]), color="C2")
     ax_sed.set_ylabel(r"SED $\Delta_{AB}$")
-    ax_i.plot(t, _a(result["concurrence"]), color="C4", label="concurrence")
-    ax_i.plot(t, _a(result["mutual_information"]), color="k", label="mutual information")
+    ax_i.plot(t, _values(result["concurrence"]), color="C4", label="concurrence")
+    ax_i.plot(t, _values(result["mutual_information"]), color="k", label="mutual information")
     ax_i.legend(loc="best")
     for ax in axes.flat:
         ax.set_xlabel(r"$\omega t$")

@@ -314,9 +314,11 @@ def sed_closed_form(t: np.ndarray, delta0: float, c0: float, delta: float, omega
 
 
 def theta_eq13(delta0: float, c0: float, delta: float, omega: float = 1.0) -> float:
-    """theta of Eq. (13); |theta| < pi/2. The heat pump decouples at tau = |theta| / (2 Omega)."""
+    """theta = atan(omega C_0 sin(delta) / Delta_0) of Eq. (13), |theta| <= pi/2. The heat pump decouples at
+    tau = |theta| / (2 Omega). At Delta_0 = 0 (equal temperatures) Eq. (13) is the limit Delta_0 -> 0+,
+    sign(C_0 sin delta) pi/2 (0 when C_0 sin delta = 0); tau = pi / (4 Omega) either way."""
     if delta0 == 0.0:
-        return -np.sign(np.sin(delta)) * np.pi / 2 if c0 * np.sin(delta) != 0 else 0.0
+        return float(np.sign(c0 * np.sin(delta)) * np.pi / 2)
     return float(np.arctan(omega * c0 * np.sin(delta) / delta0))
 
 
@@ -336,6 +338,15 @@ def mutual_information(rhos: np.ndarray, a: Sequence[int], b: Sequence[int]) -> 
     rhos = np.asarray(rhos)
     return (von_neumann_entropies(marginals(rhos, a)) + von_neumann_entropies(marginals(rhos, b))
             - von_neumann_entropies(rhos))
+
+
+def deviation_in_sigma(estimate: Sequence[float], exact: Sequence[float], stderr: Sequence[float]) -> str:
+    """The largest |estimate - exact| / stderr as "z.z sigma" over the points with a standard error; points
+    whose standard error is 0 (every shot alike, e.g. Q(0) = 0) have none; "sigma undefined" if no point has one."""
+    err = np.abs(np.subtract(estimate, exact))
+    se = np.asarray(stderr, dtype=float)
+    ok = se > 0
+    return f"{(err[ok] / se[ok]).max():.1f} sigma" if ok.any() else "sigma undefined (standard errors 0)"
 
 
 def shannon(p: np.ndarray) -> float:

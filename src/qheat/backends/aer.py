@@ -161,8 +161,12 @@ class AerBackend:
 
     # ------------------------------------------------------------------ SamplerV2 path
 
-    def sample(self, circuits: list[QuantumCircuit], shots: list[int], seed: int, register: str = "meas") -> list[dict[str, int]]:
+    def sample(self, circuits: list[QuantumCircuit], shots: list[int], seed: int, register: str = "meas",
+               method: str | None = None) -> list[dict[str, int]]:
         """Counts of ``register`` for every circuit (already compiled) from ``qiskit_aer.primitives.SamplerV2``.
+
+        ``method``: Aer's simulation method (default ``sample_method``); "statevector" for pure-state
+        circuits too wide for density matrices (ideal ``aer`` only).
 
         Each circuit gets its own seed, spaced by more than its shots. Aer's SamplerV2 runs the pubs
         of each shot count as one Aer job with the primitive's one seed, and Aer seeds the i-th circuit
@@ -172,7 +176,7 @@ class AerBackend:
         """
         from qiskit_aer.primitives import SamplerV2
 
-        options: dict[str, Any] = {"backend_options": {"method": self.sample_method}}
+        options: dict[str, Any] = {"backend_options": {"method": method or self.sample_method}}
         if self.noise is not None:
             options["backend_options"]["noise_model"] = self.noise
         stride = max([*shots, 1]) + 1

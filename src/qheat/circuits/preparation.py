@@ -11,7 +11,8 @@ Two methods, both exact:
   same with every qubit flipped). Other vectors (any sector of n >= 4 with 2 <= k <= n - 2, or
   a reconstructed state that mixes sectors) fall back to Qiskit's generic ``StatePreparation``.
 - *purification*: one ancilla per system qubit; the 2n-qubit vector sum_i sqrt(p_i) |v_i>|i>
-  is prepared by ``StatePreparation`` and the system's reduced state is rho.
+  is prepared by ``StatePreparation`` and the system's reduced state is rho (with ``thermofield``,
+  qubits in a diagonal product factor get a thermofield double with their own ancilla instead).
 
 Two-qubit gates for n = 3 after transpiling to {cx, rz, sx, x} at optimisation level 1
 (``circuit_cost``), for rho_S^0 of Fig. 3 (c = -0.5): temporal averaging, each branch at most
@@ -126,15 +127,52 @@ def temporal_branches(rho: np.ndarray) -> list[Branch]:
     return [Branch(p, v, vector_circuit(v)) for p, v in eigen_branches(rho)]
 
 
-def purification_circuit(rho: np.ndarray) -> QuantumCircuit:
-    """2n qubits (system 0..n-1, ancillas n..2n-1) whose system reduced state is rho."""
-    branches = eigen_branches(rho)
-    n = int(np.log2(np.asarray(rho).shape[0]))
-    psi = np.zeros(4**n, dtype=complex)
-    for i, (p, v) in enumerate(branches):
-        psi[i * 2**n: (i + 1) * 2**n] += np.sqrt(p) * v  # ancilla register holds i (high bits)
-    qc = QuantumCircuit(2 * n)
-    qc.append(StatePreparation(psi / np.linalg.norm(psi)), range(2 * n))
+def diagonal_factors(rho: np.ndarray, atol: float = 1e-12) -> dict[int, float]:
+    """Qubits k with rho = rho_k (x) rho_rest and rho_k diagonal: {k: excited population of k}."""
+    from ..analysis.heat_transfer import place
+    from ..linalg import reduced_state
+
+    n = int(rho.shape[0]).bit_length() - 1
+    out: dict[int, float] = {}
+    for k in range(n):
+        rho_k = reduced_state(rho, [k])
+        if abs(rho_k[0, 1]) > atol:
+            continue
+        rest = [q for q in range(n) if q != k]
+        if not rest or np.abs(place(np.kron(rho_k, reduced_state(rho, rest)), rest + [k]) - rho).max() <= atol:
+            out[k] = float(np.real(rho_k[1, 1]))
+    return out
+
+
+def purification_circuit(rho: np.ndarray, *, thermofield: bool = False) -> QuantumCircuit:
+    """2n qubits (system 0..n-1, ancillas n..2n-1) whose system reduced state is rho.
+
+    Default: one ``StatePreparation`` of sum_i sqrt(p_i) |v_i>|i> (the ancilla register holds the branch i).
+    ``thermofield``: every qubit k that factors out of rho in a diagonal state gets RY + CX with its own
+    ancilla n + k (a thermofield double: the ancilla's Z equals the qubit's initial Z, so measuring it at the
+    end is a deferred first measurement of k -- the two-point measurement of heat needs this), and the other
+    qubits are purified together as above on themselves and their ancillas. ``metadata["thermofield_qubits"]``
+    lists the qubits so prepared (empty by default).
+    """
+    from ..linalg import reduced_state
+
+    rho = np.asarray(rho, dtype=complex)
+    n = int(np.log2(rho.shape[0]))
+    qc = QuantumCircuit(2 * n, name="prepare")
+    factors = diagonal_factors(rho) if thermofield else {}
+    for k, p in factors.items():
+        p = float(min(max(p, 0.0), 1.0))
+        if p > 0.0:
+            qc.ry(2.0 * np.arcsin(np.sqrt(p)), n + k)
+            qc.cx(n + k, k)
+    rest = [q for q in range(n) if q not in factors]
+    if rest:
+        m = len(rest)
+        psi = np.zeros(4**m, dtype=complex)
+        for i, (p, v) in enumerate(eigen_branches(reduced_state(rho, rest) if m < n else rho)):
+            psi[i * 2**m: (i + 1) * 2**m] += np.sqrt(p) * v  # ancilla register holds i (high bits)
+        qc.append(StatePreparation(psi / np.linalg.norm(psi)), rest + [n + q for q in rest])
+    qc.metadata = {"thermofield_qubits": sorted(factors)}
     return qc
 
 

@@ -13,10 +13,10 @@ exactly: H_0 is a layer of RZ, V goes through ``PauliEvolutionGate``:
 - ``trotter``: first-order Lie-Trotter with r steps, error ||U - U_r|| <= (t^2 / 2r) sum_{j<k} ||[H_j, H_k]||;
 - terms that all commute need one step and are exact (reported as such).
 
-Mixed initial states are prepared as purifications on n ancillas (qubits n..2n-1): a product of
-diagonal qubit states by RY + CX per qubit, anything else by ``StatePreparation`` of
-sum_i sqrt(p_i) |psi_i>|i> from the eigen-decomposition rho = sum_i p_i |psi_i><psi_i|.
-Every circuit carries metadata (time, synthesis, measured qubits, tomography setting).
+Mixed initial states are prepared by ``circuits.preparation.purification_circuit`` (on n ancillas,
+qubits n..2n-1; ``thermofield=True`` for the two-point measurement of heat). Circuits are sampled by
+``backends.aer.AerBackend.sample``. Every circuit carries metadata (time, synthesis, measured qubits,
+tomography setting).
 """
 from __future__ import annotations
 
@@ -28,12 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister, transpile
-from qiskit.circuit.library import PauliEvolutionGate, StatePreparation
+from qiskit.circuit.library import PauliEvolutionGate
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.synthesis import LieTrotter, MatrixExponential
 from scipy.sparse import SparseEfficiencyWarning
 
-BASIS_GATES = ["cx", "rz", "sx", "x"]
 EXACT_MAX_QUBITS = 4
 LADDER_PAULIS = {
     "I": (("I", 1.0),),
@@ -127,115 +126,33 @@ def evolution_circuit(h0: SparsePauliOp, v: SparsePauliOp, t: float, synthesis: 
     return qc
 
 
-def diagonal_factors(rho: np.ndarray, atol: float = 1e-12) -> dict[int, float]:
-    """Qubits k with rho = rho_k (x) rho_rest and rho_k diagonal: {k: excited population of k}."""
-    from ..linalg import reduced_state
-
-    n = int(rho.shape[0]).bit_length() - 1
-    out: dict[int, float] = {}
-    for k in range(n):
-        rho_k = reduced_state(rho, [k])
-        if abs(rho_k[0, 1]) > atol:
-            continue
-        rest = [q for q in range(n) if q != k]
-        if not rest:
-            out[k] = float(np.real(rho_k[1, 1]))
-            continue
-        product = _place(np.kron(rho_k, reduced_state(rho, rest)), rest + [k])
-        if np.abs(product - rho).max() <= atol:
-            out[k] = float(np.real(rho_k[1, 1]))
-    return out
-
-
-def _place(m: np.ndarray, order: Sequence[int]) -> np.ndarray:
-    n = len(order)
-    inv = {q: i for i, q in enumerate(order)}
-    axes = [n - 1 - inv[n - 1 - k] for k in range(n)]
-    return m.reshape((2,) * (2 * n)).transpose(axes + [n + a for a in axes]).reshape(2**n, 2**n)
-
-
-def purification_circuit(rho: np.ndarray) -> QuantumCircuit:
-    """A circuit on 2n qubits that leaves qubits 0..n-1 in rho; ancilla n + k purifies qubit k.
-
-    Qubits that factor out in a diagonal state get RY + CX with their ancilla (thermofield double:
-    the ancilla's Z then equals the qubit's initial Z, so measuring it at the end is a deferred first
-    measurement of that qubit). The others are prepared together by ``StatePreparation`` of
-    sum_i sqrt(p_i) |psi_i>|i> (eigen-decomposition of their reduced state) on themselves and their ancillas.
-    """
-    from ..linalg import reduced_state
-
-    n = int(rho.shape[0]).bit_length() - 1
-    qc = QuantumCircuit(2 * n, name="prepare")
-    factors = diagonal_factors(rho)
-    for k, p in factors.items():
-        p = float(min(max(p, 0.0), 1.0))
-        if p > 0.0:
-            qc.ry(2.0 * math.asin(math.sqrt(p)), n + k)
-            qc.cx(n + k, k)
-    rest = [q for q in range(n) if q not in factors]
-    if rest:
-        r = reduced_state(rho, rest) if len(rest) < n else rho
-        m = len(rest)
-        evals, evecs = np.linalg.eigh((r + r.conj().T) / 2)
-        evals = np.clip(evals, 0.0, None)
-        evals /= evals.sum()
-        vec = np.zeros(4**m, dtype=complex)
-        for i in range(2**m):
-            vec[i * 2**m:(i + 1) * 2**m] = math.sqrt(evals[i]) * evecs[:, i]   # ancilla index i on the high bits
-        qc.append(StatePreparation(vec / np.linalg.norm(vec)), rest + [n + q for q in rest])
-    qc.metadata = {"thermofield_qubits": sorted(factors)}
-    return qc
-
-
-def two_qubit_gate_count(qc: QuantumCircuit, seed: int = 0) -> int:
-    """CX gates after transpiling to ['cx', 'rz', 'sx', 'x'] at optimization level 1."""
-    with warnings.catch_warnings():   # scipy sparse-format notices from Qiskit's synthesis
-        warnings.simplefilter("ignore", category=SparseEfficiencyWarning)
-        compiled = transpile(qc, basis_gates=BASIS_GATES, optimization_level=1, seed_transpiler=seed)
-    return int(compiled.count_ops().get("cx", 0))
-
-
 def measured_circuit(prep: QuantumCircuit, evolution: QuantumCircuit, measure: Sequence[int],
-                     basis: Sequence[QuantumCircuit | None] | None = None, metadata: dict | None = None,
+                     setting: Sequence[int] | None = None, metadata: dict | None = None,
                      register: str = "meas") -> QuantumCircuit:
-    """prep, then evolution on the system qubits, then (optional) basis rotations and Z measurement of
-    ``measure`` (which may include ancillas: all measurements are terminal)."""
+    """prep, then evolution on the system qubits, then the measurement of ``measure`` (which may include
+    ancillas: all measurements are terminal) into ``register``, bit i = measure[i]: in Z, or in the Pauli
+    ``setting`` (``circuits.cascade.MEASUREMENT_BASIS``: entry i for measure[i], 0 = Z, 1 = X, 2 = Y)."""
+    from .cascade import MEASUREMENT_BASIS
+
     width = prep.num_qubits
     qr = QuantumRegister(width, "q")
     cr = ClassicalRegister(len(measure), register)
     qc = QuantumCircuit(qr, cr, metadata=dict(metadata or {}))
     qc.compose(prep, qubits=range(width), inplace=True)
     qc.compose(evolution, qubits=range(evolution.num_qubits), inplace=True)
-    for i, q in enumerate(measure):
-        if basis is not None and basis[i] is not None:
-            qc.compose(basis[i], qubits=[q], inplace=True)
-    qc.measure(list(measure), cr)
+    if setting is None:
+        qc.measure(list(measure), cr)
+    else:
+        qc.compose(MEASUREMENT_BASIS.circuit(tuple(setting)).decompose(), qubits=list(measure), clbits=list(cr),
+                   inplace=True)
     return qc
 
 
-def outcomes(bit_array) -> np.ndarray:
-    """The outcome of every shot of a SamplerV2 BitArray as an integer (bit i = i-th measured qubit)."""
-    arr = np.asarray(bit_array.array, dtype=np.int64)          # (shots, bytes), big-endian bytes
-    weights = 256 ** np.arange(arr.shape[-1] - 1, -1, -1, dtype=np.int64)
-    return arr @ weights
+def compiled(circuits: Sequence[QuantumCircuit]) -> list[QuantumCircuit]:
+    """The circuits transpiled to Aer's ideal basis (``backends.aer.IDEAL_BASIS``) at optimisation level 1, for
+    ``AerBackend.sample``; no target, so wider than the density-matrix simulator's 15 qubits is fine."""
+    from ..backends.aer import IDEAL_BASIS
 
-
-def sample(circuits: Sequence[QuantumCircuit], shots: int, seed: int,
-           registers: Sequence[str] = ("meas",)) -> list[dict[str, np.ndarray]]:
-    """Per-shot integer outcomes of ``registers`` for every circuit, from qiskit_aer.primitives.SamplerV2
-    (one seeded job; each circuit gets its own random stream)."""
-    from qiskit_aer import AerSimulator
-    from qiskit_aer.primitives import SamplerV2
-
-    sim = AerSimulator(method="statevector")
     with warnings.catch_warnings():   # scipy sparse-format notices from Qiskit's synthesis
         warnings.simplefilter("ignore", category=SparseEfficiencyWarning)
-        compiled = transpile(list(circuits), sim, optimization_level=1, seed_transpiler=seed)
-    result = SamplerV2(seed=seed).run(compiled, shots=shots).result()
-    return [{reg: outcomes(getattr(r.data, reg)) for reg in registers} for r in result]
-
-
-def counts_of(values: np.ndarray, width: int) -> dict[str, int]:
-    """Counts dictionary (bit strings of ``width`` bits, Qiskit order) of integer outcomes."""
-    keys, freq = np.unique(values, return_counts=True)
-    return {format(int(k), f"0{width}b"): int(f) for k, f in zip(keys, freq)}
+        return transpile(list(circuits), basis_gates=IDEAL_BASIS, optimization_level=1, seed_transpiler=0)

@@ -217,9 +217,7 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
 
 def _seed_sequence(spec: CascadeSpec, *extra: int) -> list[int]:
     """Random streams of a run: the spec's seed and its key, so specs sharing a seed draw independently."""
-    import zlib
-
-    return [spec.measurement.seed, zlib.crc32(spec.key().encode()), *extra]
+    return spec.seed_sequence(spec.measurement.seed, *extra)
 
 
 def _matrix(rho: np.ndarray) -> dict[str, list]:

@@ -6,9 +6,10 @@ its closed form (Eq. 12), the concurrence and the mutual information (Figs. 1, 2
 and the time tau = |theta|/(2 Omega) of the first SED extremum.
 
 ``run(spec, "aer")`` adds circuits: rho_AB^0 prepared as a purification on two ancillas, the exact
-two-qubit evolution, and two-qubit state tomography (9 Pauli settings, SamplerV2 on Aer, fitted with
-qiskit-experiments' linear inversion made positive) at ``circuits.points`` times; SED, concurrence
-and mutual information from the fitted states with bootstrap standard errors.
+two-qubit evolution, and two-qubit state tomography (9 Pauli settings, SamplerV2 on Aer, fitted by
+``analysis.tomography``: qiskit-experiments' linear inversion made positive) at ``circuits.points``
+times; SED, concurrence and mutual information from the fitted states with nonparametric bootstrap
+standard errors (``circuits.bootstrap`` resamples).
 """
 from __future__ import annotations
 
@@ -17,9 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from qiskit import QuantumCircuit
+
 from ..analysis import heat_transfer as ht
-from ..analysis import pair_tomography
+from ..analysis.tomography import bootstrap_counts, fit_states
+from ..backends.aer import AerBackend
 from ..circuits import three_body
+from ..circuits.cascade import settings as pauli_settings
+from ..circuits.preparation import circuit_cost, purification_circuit
 from ..errors import QheatError
 from ..heat_specs import CorrelatedPairSpec
 from ..results import Result
@@ -33,7 +39,10 @@ CONVENTIONS = {
     "sed": "Delta_AB(t) = E_A(t) - E_B(t) (Eq. 4); sed_closed_form is Eq. (12) with delta = phi_V - phi_chi, "
            "C_0 = 2 |chi_23| = 2 strength sqrt(lambda_4)",
     "entropy": "mutual information I(A:B) = S_A + S_B - S_AB in nats",
-    "theta": "Eq. (13); tau = |theta| / (2 Omega) is the first extremum of the SED (the heat pump's coupling time)",
+    "anomalous": "true when the SED moves beyond Delta_0 (energy flows from the cold to the hot qubit); null with "
+                 "equal temperatures (Delta_0 = 0: no gradient)",
+    "theta": "Eq. (13) (the limit Delta_0 -> 0+ at equal temperatures); tau = |theta| / (2 Omega) is the first "
+             "extremum of the SED (the heat pump's coupling time)",
 }
 
 
@@ -65,9 +74,9 @@ def run(spec: CorrelatedPairSpec, backend: str = "exact") -> Result:
             raise QheatError("backend 'aer' needs a [circuits] table (points, shots, seed)")
         data["circuits"] = measure(spec)
         c = data["circuits"]
-        z = max(float(np.max(np.abs(np.subtract(c[k], c["exact_" + k])) / np.maximum(c["stderr_" + k], 1e-300)))
-                for k in ("sed", "concurrence"))
-        data["headline"] += f"; aer tomography: max deviation {z:.1f} sigma (SED, concurrence)"
+        data["headline"] += "; aer tomography: max deviation " + ", ".join(
+            f"{name} {ht.deviation_in_sigma(c[k], c['exact_' + k], c['stderr_' + k])}"
+            for k, name in (("sed", "SED"), ("concurrence", "concurrence")))
     return Result(spec, backend, data)
 
 
@@ -80,7 +89,8 @@ def trajectory(spec: CorrelatedPairSpec) -> dict[str, Any]:
     sed = ht.expectation(rhos, h_a) - ht.expectation(rhos, h_b)
     lam = ht.pair_lambdas(q.temperatures[0], q.temperatures[1], q.frequency)
     c0 = 2.0 * spec.correlation.strength * np.sqrt(lam[3])
-    delta0 = float(sed[0])
+    gradient = q.temperatures[0] != q.temperatures[1]
+    delta0 = float(sed[0]) if gradient else 0.0      # equal temperatures: Delta_0 = 0 exactly, not rounding
     closed = ht.sed_closed_form(times, delta0, c0, spec.delta, spec.coupling.strength, q.frequency)
     theta = ht.theta_eq13(delta0, c0, spec.delta, q.frequency)
     chi = ht.correlation_matrix(q.temperatures[0], q.temperatures[1], spec.correlation.phase,
@@ -88,9 +98,12 @@ def trajectory(spec: CorrelatedPairSpec) -> dict[str, Any]:
     slope_eq4 = float(np.real(-1j * np.trace((h_a - h_b) @ ht.commutator(v, chi))))
     conc = ht.concurrence(rhos)
     mi = ht.mutual_information(rhos, [0], [1])
-    anomalous = bool(sed.max() > delta0 + 1e-12) if delta0 >= 0 else bool(sed.min() < delta0 - 1e-12)
+    # anomalous: the SED grows against the gradient; with equal temperatures there is no gradient to go against
+    anomalous = (None if not gradient else bool(sed.max() > delta0 + 1e-12) if delta0 > 0
+                 else bool(sed.min() < delta0 - 1e-12))
+    kind = "no gradient" if anomalous is None else "anomalous" if anomalous else "normal"
     headline = (f"delta = {spec.delta:+.4g}: SED {delta0:+.4f} -> extremum {sed[np.argmax(np.abs(sed))]:+.4f} "
-                f"({'anomalous' if anomalous else 'normal'}); C_0 = {conc[0]:.4f}; "
+                f"({kind}); C_0 = {conc[0]:.4f}; "
                 f"max |SED - Eq. (12)| = {np.abs(sed - closed).max():.1g}")
     return {
         "times": times,
@@ -126,35 +139,22 @@ def measure(spec: CorrelatedPairSpec) -> dict[str, Any]:
     if np.abs((h0 + vop).to_matrix() - (h_a + h_b + v)).max() > 1e-12:
         raise AssertionError("Pauli form of H_A + H_B + V_AB disagrees with its matrix")
     times = np.linspace(0.0, spec.evolution.t_max, settings.points)
-    prep = three_body.purification_circuit(rho0)
-    circuits = []
-    for t in times:
-        evo = three_body.evolution_circuit(h0, vop, float(t), three_body.Synthesis("exact", 1, 0.0))
-        for setting in pair_tomography.SETTINGS:
-            circuits.append(three_body.measured_circuit(
-                prep, evo, [0, 1], basis=pair_tomography.basis_rotations(setting),
-                metadata={"time": float(t), "m_idx": list(setting), "measured_qubits": [0, 1]}))
+    prep = purification_circuit(rho0)
+    evolutions = [three_body.evolution_circuit(h0, vop, float(t), three_body.Synthesis("exact", 1, 0.0)) for t in times]
+    rng = np.random.default_rng(spec.seed_sequence(settings.seed))
     start = time.perf_counter()
-    shots = three_body.sample(circuits, settings.shots, settings.seed)
+    tomo = tomography(prep, evolutions, [{"time": float(t)} for t in times], settings.shots, rng, settings.bootstrap)
     seconds = time.perf_counter() - start
     functions = {
         "sed": lambda r: float(np.real(np.trace(r @ (h_a - h_b)))),
         "concurrence": lambda r: float(ht.concurrence(r)),
         "mutual_information": lambda r: float(ht.mutual_information(r[None], [0], [1])[0]),
     }
-    out: dict[str, list] = {k: [] for k in functions} | {"stderr_" + k: [] for k in functions}
-    states, records = [], []
-    k = len(pair_tomography.SETTINGS)
-    for i in range(len(times)):
-        block = shots[i * k:(i + 1) * k]
-        freqs = np.array([np.bincount(b["meas"], minlength=4) for b in block], dtype=float)
-        rho, values, errors = pair_tomography.fit_with_errors(freqs, functions, seed=settings.seed + i)
-        states.append(rho)
-        for name in functions:
-            out[name].append(values[name])
-            out["stderr_" + name].append(errors[name])
-        records.extend({"counts": three_body.counts_of(b["meas"], 2), "metadata": qc.metadata}
-                       for b, qc in zip(block, circuits[i * k:(i + 1) * k]))
+    states, replicas = tomo["states"], tomo["replicas"]
+    out: dict[str, list] = {}
+    for name, f in functions.items():
+        out[name] = [f(r) for r in states]
+        out["stderr_" + name] = [float(np.std([f(r) for r in column], ddof=1)) for column in replicas.swapaxes(0, 1)]
     exact = ht.evolve(rho0, h_a + h_b + v, times)
     fidelity = [float(np.real(np.trace(_sqrtm(_sqrtm(e) @ s @ _sqrtm(e))) ** 2)) for e, s in zip(exact, states)]
     return {
@@ -165,19 +165,47 @@ def measure(spec: CorrelatedPairSpec) -> dict[str, Any]:
         "exact_mutual_information": ht.mutual_information(exact, [0], [1]),
         "fidelity": fidelity,
         "rho": {"real": np.real(states), "imag": np.imag(states)},
-        "two_qubit_gates": {"preparation": three_body.two_qubit_gate_count(prep),
-                            "evolution": max(three_body.two_qubit_gate_count(three_body.evolution_circuit(
-                                h0, vop, float(t), three_body.Synthesis("exact", 1, 0.0))) for t in times)},
+        "two_qubit_gates": {"preparation": circuit_cost(prep), "evolution": max(circuit_cost(e) for e in evolutions)},
         "shots": settings.shots,
         "seed": settings.seed,
+        "sampler_seed": tomo["sampler_seed"],
+        "bootstrap": settings.bootstrap,
         "seconds": seconds,
-        "records": records,
-        "conventions": {"tomography": "9 Pauli settings x shots per time; linear inversion (qiskit-experiments) rescaled "
-                                      "to a PSD trace-1 state; stderr: std over 40 parametric-bootstrap refits",
+        "records": tomo["records"],
+        "conventions": {"tomography": "9 Pauli settings x shots per time (SamplerV2 on Aer through AerBackend.sample, "
+                                      "every circuit its own seed, sampler_seed drawn from the spec's seed and key); "
+                                      "linear inversion (qiskit-experiments, qheat.analysis.tomography) rescaled to a "
+                                      "PSD trace-1 state; stderr: std over `bootstrap` nonparametric bootstrap refits "
+                                      "(each setting's counts redrawn from its observed frequencies)",
                         "records": "counts per setting, bit i = qubit i (A = 0, B = 1) after the rotation of "
-                                   "metadata.m_idx (PauliMeasurementBasis: 0 Z, 1 X, 2 Y)",
+                                   "metadata.m_idx (entry i for qubit i; PauliMeasurementBasis: 0 Z, 1 X, 2 Y)",
                         "fidelity": "Uhlmann fidelity of the fitted state with the exact one"},
     }
+
+
+def tomography(prep: QuantumCircuit, evolutions: list[QuantumCircuit], metadata: list[dict[str, Any]], shots: int,
+               rng: np.random.Generator, bootstrap: int) -> dict[str, Any]:
+    """Two-qubit state tomography of qubits 0, 1 after ``prep`` and each evolution, on Aer.
+
+    The settings are ``circuits.cascade.settings(2)`` (entry j for qubit j), the outcome index has bit j =
+    qubit j, as ``analysis.tomography`` expects. Returns the fitted states (T, 4, 4), the states of
+    ``bootstrap`` nonparametric resamples (bootstrap, T, 4, 4), the records and the sampler's seed.
+    """
+    order = pauli_settings(2)
+    circuits = [three_body.measured_circuit(prep, evo, [0, 1], setting=s,
+                                            metadata={**meta, "m_idx": list(s), "measured_qubits": [0, 1]})
+                for evo, meta in zip(evolutions, metadata) for s in order]
+    sampler_seed = int(rng.integers(2**62))
+    counts = AerBackend("aer").sample(three_body.compiled(circuits), [shots] * len(circuits), sampler_seed,
+                                      method="statevector")
+    table = np.zeros((len(circuits), 4), dtype=np.int64)
+    for row, c in zip(table, counts):
+        for key, k in c.items():
+            row[int(key, 2)] = k
+    table = table.reshape(len(evolutions), len(order), 4)
+    return {"states": fit_states(table), "replicas": fit_states(bootstrap_counts(table, bootstrap, rng)),
+            "sampler_seed": sampler_seed,
+            "records": [{"counts": dict(sorted(c.items())), "metadata": qc.metadata} for c, qc in zip(counts, circuits)]}
 
 
 def _sqrtm(m: np.ndarray) -> np.ndarray:

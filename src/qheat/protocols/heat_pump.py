@@ -31,8 +31,10 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+from scipy.special import expit
 
 from ..analysis import heat_transfer as ht
+from ..analysis.open_systems import planck
 from ..errors import QheatError
 from ..heat_specs import HeatPumpSpec
 from ..linalg import von_neumann_entropies
@@ -50,6 +52,8 @@ CONVENTIONS = {
                           "Delta S_A + Delta S_B - Q_A/T_A - Q_B/T_B (Eq. 14, same sign); the entropy drop of each "
                           "injection (-I_0) is not part of them (it is the fuel); delta_I = sigma_0 - sigma",
     "performance": "per cycle: Q_B/(T_A I_0) against T_B/(T_A - T_B) (Eq. 18); I_0 the mutual information injected",
+    "times": "tau and relax_time are the times the collision rounds take (whole multiples of dt); tau_requested "
+             "is Eq. (13)'s or the spec's; the headline says when rounding moved either by more than 1%",
     "baths": "collision model: fresh thermal ancilla per qubit per round, partial SWAP theta^2 = kappa (1 + 2n) dt; "
              "dt -> 0: local Lindblad with rates kappa (1 + n), kappa n",
 }
@@ -59,10 +63,6 @@ def check_backend(spec: HeatPumpSpec, backend: str) -> None:
     if backend not in BACKENDS:
         raise QheatError(f"protocol 'heat-pump' runs on backend 'exact' only (its circuits are not built yet), "
                          f"not {backend!r}")
-
-
-def occupation(omega: float, temperature: float) -> float:
-    return 1.0 / math.expm1(omega / temperature)
 
 
 def collision_superoperator(k: int, theta: float, p_excited: float) -> np.ndarray:
@@ -109,14 +109,22 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
     c0 = 2.0 * spec.correlation.strength * math.sqrt(lam[3])
     delta0 = float(np.real(np.trace(ht.to_qheat_order(np.diag(lam)) @ (h_a - h_b))))
     theta = ht.theta_eq13(delta0, c0, spec.delta, w)
-    tau = spec.coupling_time if spec.coupling_time is not None else abs(theta) / (2.0 * spec.coupling.strength)
-    if tau == 0.0:
+    requested = spec.coupling_time if spec.coupling_time is not None else abs(theta) / (2.0 * spec.coupling.strength)
+    if requested == 0.0:
         raise QheatError("the coupling time tau = |theta| / (2 Omega) is 0 (no correlation or delta = 0); "
                          "give coupling_time")
     dt = b.dt
-    n_couple, n_relax = max(1, round(tau / dt)), max(1, round(b.relax_time / dt))
-    thetas = [math.sqrt(k * (1.0 + 2.0 * occupation(w, t)) * dt) for k, t in zip(b.kappa, q.temperatures)]
-    p_exc = [1.0 / (1.0 + math.exp(w / t)) for t in q.temperatures]
+    if requested < dt:
+        raise QheatError(f"the coupling time tau = {requested:.4g} is shorter than one collision round "
+                         f"(baths.dt = {dt:g}); use a smaller dt")
+    n_couple, n_relax = max(1, round(requested / dt)), max(1, round(b.relax_time / dt))
+    tau, relax = n_couple * dt, n_relax * dt           # the times the rounds actually take
+    rounding = "; ".join(f"{what} rounded to {n} rounds of dt: {used:.4g} instead of {asked:.4g}"
+                         for what, n, used, asked in (("tau", n_couple, tau, requested),
+                                                      ("relax_time", n_relax, relax, b.relax_time))
+                         if abs(used - asked) > 0.01 * asked)
+    thetas = [math.sqrt(k * (1.0 + 2.0 * planck(w, t)) * dt) for k, t in zip(b.kappa, q.temperatures)]
+    p_exc = [float(expit(-w / t)) for t in q.temperatures]     # 1 / (1 + e^{w/T}), no overflow
     coll = [collision_superoperator(k, thetas[k], p_exc[k]) for k in range(2)]
     free = {False: unitary_superoperator(h_a + h_b, dt), True: unitary_superoperator(h_a + h_b + v, dt)}
     chi = ht.correlation_matrix(t_a, t_b, spec.correlation.phase, spec.correlation.strength, w)
@@ -197,10 +205,13 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
                         "pumping_against_the_gradient": pumping},
         "theta": theta,
         "tau": tau,
+        "tau_requested": requested,
+        "relax_time": relax,
         "rounds": {"dt": dt, "coupling": n_couple, "relax": n_relax, "recorded_every": keep},
         "collision_angles": {"A": thetas[0], "B": thetas[1]},
         "conventions": CONVENTIONS,
         "headline": (f"per cycle Q_A = {last['Q_A']:+.4g}, Q_B = {last['Q_B']:+.4g} "
                      f"({'pumps cold -> hot' if pumping else 'no pumping'}); COP Q_B/(T_A I_0) = {cop:.3f} "
-                     f"<= Carnot {carnot:.3f}; Eq. (17) {eq17:.3g} >= 0; tau = {tau:.3g}"),
+                     f"<= Carnot {carnot:.3f}; Eq. (17) {eq17:.3g} >= 0; tau = {tau:.4g}"
+                     + (f" ({rounding})" if rounding else "")),
     }

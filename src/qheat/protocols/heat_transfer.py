@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 
 from ..analysis import heat_transfer as ht
+from ..backends.aer import AerBackend
 from ..circuits import three_body
+from ..circuits.preparation import circuit_cost, purification_circuit
 from ..errors import QheatError
 from ..heat_specs import CONSERVATION_TOLERANCE, POSITIVITY_TOLERANCE, HeatTransferPhaseSpec, HeatTransferSpec
 from ..results import Result
@@ -32,6 +34,7 @@ from ..specs import expand, validated
 
 BACKENDS = ("exact", "aer")
 DERIVATIVE_ORDERS = 4
+MIN_POPULATION = 1e-10   # smallest eigenvalue of a reference marginal: below it S(rho'||rho) drowns in rounding
 
 CONVENTIONS = {
     "units": "hbar = k_B = 1; energies and frequencies in units of omega_0, times in 1/omega_0, temperatures in "
@@ -45,6 +48,8 @@ CONVENTIONS = {
     "heat_transfer_equation": "lhs = beta_B Delta<H_B> + beta_A Delta<H_A> (= (beta_B - beta_A) Q when [H_I, H_A + H_B] "
                               "= 0); rhs = sum_k S(rho'_{A_k}||rho_{A_k}) + S(rho'_B||rho_B) + Delta I_AB + Delta T_A + "
                               "Delta J_A (Eq. 5); Delta I_AB = Delta I_A + Delta I_{A:B}; entropies in nats",
+    "temperatures": f"every A_k and B must keep a population >= {MIN_POPULATION:g} in each level at t = 0 (the "
+                    "references of the relative entropies in Eq. (5) must be full rank)",
     "derivatives": "d^nQ/dt^n = i^n Tr(rho [H, H_B]_n) at t = 0 (Eq. 2; H_I may replace H when the condition holds)",
 }
 
@@ -132,6 +137,12 @@ def build_model(spec: HeatTransferSpec) -> Model:
     # local equilibrium (Eq. 3): each A_k Gibbs of H_{A_k}, B Gibbs of H_B; they commute, so one exponential
     generator = sum(betas[k] * h for k, h in zip(a, h_ak)) + betas[b[0]] * h_b
     rho_prod = ht.gibbs(generator, 1.0)
+    for part, name in [((k,), labels[k]) for k in a] + [(b, "B")]:
+        low = float(np.linalg.eigvalsh(ht.reduced_state(rho_prod, list(part))).min())
+        if low < MIN_POPULATION:
+            raise QheatError(f"{name} at temperature {temps[part[0]]:.3g} is too cold: its initial state is nearly pure "
+                             f"(smallest population {low:.2g} < {MIN_POPULATION:g}), so the relative entropies of Eq. (5) "
+                             "against it are lost in rounding (infinite as T -> 0); raise its temperature")
     chi = np.zeros((d, d), complex)
     for i, term in enumerate(spec.correlation):
         # chi_S (x) rho_rest: the term on its qubits S, the other qubits in their initial (Gibbs) state
@@ -229,9 +240,10 @@ def run(spec: HeatTransferSpec | HeatTransferPhaseSpec, backend: str = "exact") 
         if spec.circuits is None:
             raise QheatError("backend 'aer' needs a [circuits] table (points, shots, seed)")
         data["circuits"] = measure(spec, model)
-        err = np.abs(np.array(data["circuits"]["heat"]) - np.array(data["circuits"]["exact_heat"]))
-        z = err / np.maximum(np.array(data["circuits"]["stderr"]), 1e-300)
-        data["headline"] += (f"; aer: max |Q_aer - Q_exact| = {err.max():.2g} ({z.max():.1f} sigma), "
+        c = data["circuits"]
+        err = np.abs(np.subtract(c["heat"], c["exact_heat"]))
+        data["headline"] += (f"; aer: max |Q_aer - Q_exact| = {err.max():.2g} "
+                             f"({ht.deviation_in_sigma(c['heat'], c['exact_heat'], c['stderr'])}), "
                              f"{data['circuits']['two_qubit_gates']['evolution_max']} CX per evolution")
     return Result(spec, backend, data)
 
@@ -252,7 +264,8 @@ def trajectory(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
     headline = (f"Q(t_max) = {q[-1]:+.4g}; "
                 + (f"anomalous (AHT) at {aht.mean():.0%} of the times" if beta_a > beta_b else
                    "A is not the colder system (beta_A <= beta_B)")
-                + f"; d{leading}Q/dt{leading}(0) = {derivs[leading - 1]:+.4g}" * (leading is not None)
+                + (f"; d{leading}Q/dt{leading}(0) = {derivs[leading - 1]:+.4g}" if leading is not None
+                   else f"; dnQ/dtn(0) = 0 for n <= {DERIVATIVE_ORDERS}")
                 + f"; Eq. (5) residual {residual:.1g}")
     return {
         "times": times,
@@ -303,7 +316,7 @@ def measure(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
     h0, v = three_body.evolution_parts(h0, v)   # the local part stays inside the exponential unless it commutes
     split = bool(np.any(h0.coeffs))
     times = np.linspace(0.0, spec.evolution.t_max, settings.points)
-    prep = three_body.purification_circuit(model.rho0)
+    prep = purification_circuit(model.rho0, thermofield=True)
     # two-point measurement when every qubit of B is a diagonal factor of rho_0: its purifying ancilla (n + q)
     # holds B's initial Z, measured at the end (deferred measurement), beside B's final Z
     tpm = set(b) <= set(prep.metadata["thermofield_qubits"])
@@ -316,18 +329,23 @@ def measure(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
         circuits.append(three_body.measured_circuit(
             prep, evo, measured,
             metadata={"time": float(t), "synthesis": s.method, "reps": s.reps, "measured_qubits": measured}))
+    sampler_seed = int(np.random.default_rng(spec.seed_sequence(settings.seed)).integers(2**62))
     start = time.perf_counter()
-    shots = three_body.sample(circuits, settings.shots, settings.seed)
+    counts = AerBackend("aer").sample(three_body.compiled(circuits), [settings.shots] * len(circuits), sampler_seed,
+                                      method="statevector")
     seconds = time.perf_counter() - start
     # energies of B's measured bit strings (H_B diagonal): bit i of an outcome is qubit b[i]
     e_b = _diagonal_on(model.h_b, b, n)
     mask = 2 ** len(b) - 1
     means, errs, records = [], [], []
-    for qc, out in zip(circuits, shots):
-        x = e_b[out["meas"] & mask] - (e_b[out["meas"] >> len(b)] if tpm else 0.0)
-        means.append(float(x.mean()))
-        errs.append(float(x.std(ddof=1) / np.sqrt(x.size)))
-        records.append({"counts": three_body.counts_of(out["meas"], len(measured)), "metadata": qc.metadata})
+    for qc, c in zip(circuits, counts):
+        outcome = np.array([int(k, 2) for k in c])
+        freq = np.array(list(c.values()), dtype=float)
+        x = e_b[outcome & mask] - (e_b[outcome >> len(b)] if tpm else 0.0)
+        mean = float(freq @ x / freq.sum())
+        means.append(mean)
+        errs.append(float(np.sqrt(freq @ (x - mean) ** 2 / (freq.sum() - 1) / freq.sum())))
+        records.append({"counts": dict(sorted(c.items())), "metadata": qc.metadata})
     means, errs = np.array(means), np.array(errs)
     if tpm:
         heat, stderr = means, errs
@@ -338,7 +356,7 @@ def measure(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
     exact = ht.expectation(ht.evolve(model.rho0, model.h, times), model.h_b)
     exact_heat = exact - exact[0]
     shot_free = _shot_free(circuits, b, e_b)
-    gates_evo = [three_body.two_qubit_gate_count(three_body.evolution_circuit(h0, v, float(t), s)) for t, s in zip(times, synth)]
+    gates_evo = [circuit_cost(three_body.evolution_circuit(h0, v, float(t), s)) for t, s in zip(times, synth)]
     return {
         "times": times,
         "heat": heat,
@@ -350,17 +368,20 @@ def measure(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
         "trotter_reps": [s.reps for s in synth],
         "trotter_error_bound": [s.error_bound for s in synth],
         "split_local_part": split,
-        "two_qubit_gates": {"preparation": three_body.two_qubit_gate_count(prep), "evolution": gates_evo,
+        "two_qubit_gates": {"preparation": circuit_cost(prep), "evolution": gates_evo,
                             "evolution_max": int(max(gates_evo))},
         "shots": settings.shots,
         "seed": settings.seed,
+        "sampler_seed": sampler_seed,
         "seconds": seconds,
         "estimator": "two-point" if tpm else "end-point",
         "records": records,
         "conventions": {"heat": "two-point: Q(t) = mean over shots of E_B(t) - E_B(0), E_B(0) read from the ancillas "
                                 "purifying B (Z-correlated with B's initial state; used when B is a diagonal factor of "
-                                "rho_0); end-point: <H_B>(t) - <H_B>(0) from separate circuits. SamplerV2 on Aer, all "
-                                "measurements terminal; stderr from the spread over shots",
+                                "rho_0); end-point: <H_B>(t) - <H_B>(0) from separate circuits. SamplerV2 on Aer "
+                                "(AerBackend.sample: circuit i seeded sampler_seed + i (shots + 1), sampler_seed drawn "
+                                "from the spec's seed and key, so sweep points differ), all measurements terminal; "
+                                "stderr from the spread over shots",
                         "records": "counts per time over metadata.measured_qubits (bit i = i-th of them): B's qubits, "
                                    "then (two-point) their ancillas",
                         "circuit_heat_shot_free": "the same circuits' exact expectation (Statevector): differs from "
