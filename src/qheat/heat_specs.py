@@ -383,6 +383,7 @@ class HeatPumpSpec(_PairSpec):
     """Seed 002 Sec. V: thermalise, inject chi, couple for tau, decouple, rethermalise; ``cycles`` times.
 
     coupling_time: tau (default |theta|/(2 Omega), Eq. 13); the baths stay on throughout, as in the paper.
+    circuits: shots and seed of backend ``aer`` (``points``, ``synthesis`` and ``max_trotter_error`` unused).
     """
 
     protocol: str
@@ -395,6 +396,7 @@ class HeatPumpSpec(_PairSpec):
     name: str = ""
     description: str = ""
     sweep: Sweep | None = None
+    circuits: CircuitSettings | None = None
 
     def check(self) -> None:
         super().check()
@@ -453,7 +455,8 @@ def _heat_pump_from_dict(top: dict[str, Any], protocol: str, name: str, descript
                              "exceeds pi/2; use a smaller dt")
     tau = None if "coupling_time" not in top else _number(top["coupling_time"], "coupling_time", positive=True)
     cycles = _integer(top.get("cycles", 2), "cycles", minimum=1)
-    return HeatPumpSpec(protocol, qubits, correlation, coupling, baths, cycles, tau, name, description, sweep)
+    circuits = _circuits(top["circuits"]) if "circuits" in top else None
+    return HeatPumpSpec(protocol, qubits, correlation, coupling, baths, cycles, tau, name, description, sweep, circuits)
 
 
 BODIES = {
@@ -462,7 +465,8 @@ BODIES = {
                        "omega0_ghz", "phase_diagram"}, set()),
     "correlated-pair": (_correlated_pair_from_dict, {"qubits", "correlation", "coupling", "evolution", "circuits"},
                         {"qubits", "coupling", "evolution"}),
-    "heat-pump": (_heat_pump_from_dict, {"qubits", "correlation", "coupling", "baths", "cycles", "coupling_time"},
+    "heat-pump": (_heat_pump_from_dict, {"qubits", "correlation", "coupling", "baths", "cycles", "coupling_time",
+                                         "circuits"},
                   {"qubits", "coupling", "baths"}),
 }
 SPEC_TYPES = (HeatTransferSpec, HeatTransferPhaseSpec, CorrelatedPairSpec, HeatPumpSpec)

@@ -41,7 +41,7 @@ from ..linalg import von_neumann_entropies
 from ..results import Result
 from ..specs import expand, validated
 
-BACKENDS = ("exact",)
+BACKENDS = ("exact", "aer")
 MAX_SAMPLES = 4000
 
 CONVENTIONS = {
@@ -61,8 +61,9 @@ CONVENTIONS = {
 
 def check_backend(spec: HeatPumpSpec, backend: str) -> None:
     if backend not in BACKENDS:
-        raise QheatError(f"protocol 'heat-pump' runs on backend 'exact' only (its circuits are not built yet), "
-                         f"not {backend!r}")
+        raise QheatError(f"unknown backend {backend!r} for protocol 'heat-pump'; available: {', '.join(BACKENDS)}")
+    if backend == "aer" and spec.circuits is None:
+        raise QheatError("backend 'aer' needs a [circuits] table (shots, seed)")
 
 
 def collision_superoperator(k: int, theta: float, p_excited: float) -> np.ndarray:
@@ -94,9 +95,74 @@ def run(spec: HeatPumpSpec, backend: str = "exact") -> Result:
         points = [run(p, backend).to_dict() for p in expand(spec)]
         return Result(spec, backend, {"sweep": spec.to_dict()["sweep"], "points": points, "conventions": CONVENTIONS})
     data = simulate(spec)
+    injected = data.pop("_injected")
     normal = simulate(replace(spec, correlation=replace(spec.correlation, strength=0.0), coupling_time=data["tau"]))
+    normal.pop("_injected")
     data["normal"] = {"heat": normal["heat"], "per_cycle": normal["per_cycle"]}
+    if backend == "aer":
+        data["circuits"] = run_circuits(spec, data, injected)
+        c = data["circuits"]
+        last = c["per_cycle"][-1]
+        data["headline"] += (f"; aer ({c['shots']} shots per circuit): Q_A = {last['Q_A']:+.4f} +- {last['Q_A_stderr']:.4f}, "
+                             f"Q_B = {last['Q_B']:+.4f} +- {last['Q_B_stderr']:.4f}, COP {c['cop']:.3f} +- "
+                             f"{c['cop_stderr']:.3f}")
     return Result(spec, backend, data)
+
+
+def circuit_pieces(spec: HeatPumpSpec, compile=None):
+    """``circuits.heat_pump.PumpCircuits`` of ``spec`` (pieces compiled by ``compile``, default none)."""
+    from ..circuits.heat_pump import PumpCircuits, coupling_phase
+
+    q, b = spec.qubits, spec.baths
+    w = q.frequency
+    thetas = tuple(math.sqrt(k * (1.0 + 2.0 * planck(w, t)) * b.dt) for k, t in zip(b.kappa, q.temperatures))
+    p_exc = tuple(float(expit(-w / t)) for t in q.temperatures)
+    beta = coupling_phase(ht.exchange_coupling(spec.coupling.strength, spec.coupling.phase))
+    kwargs = {} if compile is None else {"compile": compile}
+    return PumpCircuits(w, b.dt, spec.coupling.strength, beta, thetas, p_exc, **kwargs)
+
+
+def run_circuits(spec: HeatPumpSpec, data: dict[str, Any], injected: list[np.ndarray]) -> dict[str, Any]:
+    """Per-cycle heats from the circuits of ``circuits.heat_pump`` (sampled and shot-free) beside the exact ones."""
+    import time
+
+    from ..backends.aer import AerBackend
+    from ..circuits import heat_pump as hp
+
+    start = time.perf_counter()
+    settings, w = spec.circuits, spec.qubits.frequency
+    n_couple, n_relax = data["rounds"]["coupling"], data["rounds"]["relax"]
+    aer = AerBackend("aer")
+    pieces = circuit_pieces(spec, aer.compile)
+    rng = np.random.default_rng(spec.seed_sequence(settings.seed))
+    seeds = [int(rng.integers(2**62)) for _ in range(3)]
+    decouple = [pieces.decouple(rho, n_couple) for rho in injected]
+    cycle = [pieces.cycle(rho, n_couple, n_relax) for rho in injected]
+    snaps = [pieces.cycle(rho, n_couple, n_relax, snapshot=True) for rho in injected]
+    shots = [settings.shots] * len(injected)
+    dec_counts = aer.sample(decouple, shots, seeds[0], method="statevector")   # pure: mid-circuit measurements
+    cyc_counts = aer.sample(cycle, shots, seeds[1])                            # density matrix, sampled once
+    saved = aer.evolve(snaps, seeds[2])
+    per_cycle = []
+    for c, exact in enumerate(data["per_cycle"]):
+        m = hp.sampled_heats(dec_counts[c], cyc_counts[c], n_couple, w)
+        free = hp.shot_free_heats(saved[c], n_couple, w)
+        per_cycle.append({"Q_A": m["A"]["Q"], "Q_A_stderr": m["A"]["stderr"], "Q_B": m["B"]["Q"],
+                          "Q_B_stderr": m["B"]["stderr"], "Q_A_shot_free": free[0], "Q_B_shot_free": free[1],
+                          "Q_A_exact": exact["Q_A"], "Q_B_exact": exact["Q_B"], "I_0": exact["I_0"]})
+    last, t_a = per_cycle[-1], spec.qubits.temperatures[0]
+    cop = last["Q_B"] / (t_a * last["I_0"]) if last["I_0"] > 0 else 0.0
+    cop_se = last["Q_B_stderr"] / (t_a * last["I_0"]) if last["I_0"] > 0 else 0.0
+    return {"shots": settings.shots, "seed": settings.seed, "sampler_seeds": seeds, "per_cycle": per_cycle,
+            "cop": cop, "cop_stderr": cop_se, "seconds": time.perf_counter() - start,
+            "conventions": {"circuits": "per cycle: the exact engine's post-injection state re-prepared by purification "
+                                        "(replaces the injection), collision rounds as RZ + XXPlusYYGate, bath "
+                                        "ancillas refreshed by reset + RY + measurement (see qheat.circuits.heat_pump)",
+                            "heat": "Q_k = sum of bath-k ancilla energy losses in the coupling window (two-point Z "
+                                    "measurements) + E_k(end of cycle) - E_k(decoupling); stderr from the shots of "
+                                    "the two circuits; shot_free: the same estimator from Aer's density matrix",
+                            "cop": "Q_B / (T_A I_0) of the last cycle with the measured Q_B; I_0 of the prepared "
+                                   "state (exact)"}}
 
 
 def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
@@ -134,7 +200,7 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
     keep = max(1, math.ceil((rounds + 1) / MAX_SAMPLES))
     states, times, heat_a, heat_b, coupled_flags = [rho.copy()], [0.0], [0.0], [0.0], [False]
     qa = qb = 0.0
-    per_cycle, windows, injections = [], [], []
+    per_cycle, windows, injections, injected = [], [], [], []
     s_jump = 0.0   # entropy removed by injections (kept out of Sigma)
     s_series = [float(von_neumann_entropies(rho))]
     t = 0.0
@@ -146,6 +212,7 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
         if low < -1e-9:
             raise QheatError(f"cycle {cycle + 1}: rho + chi is not positive (smallest eigenvalue {low:.2g}); the "
                              "qubits did not rethermalise: lengthen baths.relax_time")
+        injected.append(rho.copy())
         i0 = float(ht.mutual_information(rho[None], [0], [1])[0])
         s_jump += float(von_neumann_entropies(rho)) - s_before
         injections.append({"time": t, "mutual_information": i0, "min_eigenvalue": low})
@@ -210,6 +277,7 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
         "rounds": {"dt": dt, "coupling": n_couple, "relax": n_relax, "recorded_every": keep},
         "collision_angles": {"A": thetas[0], "B": thetas[1]},
         "conventions": CONVENTIONS,
+        "_injected": injected,
         "headline": (f"per cycle Q_A = {last['Q_A']:+.4g}, Q_B = {last['Q_B']:+.4g} "
                      f"({'pumps cold -> hot' if pumping else 'no pumping'}); COP Q_B/(T_A I_0) = {cop:.3f} "
                      f"<= Carnot {carnot:.3f}; Eq. (17) {eq17:.3g} >= 0; tau = {tau:.4g}"
