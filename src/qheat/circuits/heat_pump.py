@@ -1,6 +1,6 @@
 """Seed 002's heat-pump cycle as gate-model circuits (backend ``aer``).
 
-Qubits: A on 0, B on 1, the bath ancillas a_A on 2 and a_B on 3, two purification ancillas on 4, 5.
+Qubits: A on 0, B on 1, the bath ancillas a_A on 2 and a_B on 3 (also the purification's ancillas: see below).
 One collision round of length dt (the exact engine's order): RZ(-omega dt) on A and B (exp(-i (H_A + H_B) dt),
 H_k = -(omega/2) Z_k), in the coupling window also exp(-i V_AB dt) = ``XXPlusYYGate(2 Omega dt, beta)`` on
 (A, B) with beta = phi_V ([V_AB, H_A + H_B] = 0, so the split is exact); then for k = A, B: refresh a_k
@@ -9,8 +9,10 @@ Gibbs mixture, as ``circuits.cascade`` refreshes seed 001's bath) and the partia
 ``XXPlusYYGate(2 theta_k)`` on (k, a_k), theta_k^2 = kappa_k (1 + 2 n_k) dt.
 
 Each cycle starts at its injection: the purification (``preparation.purification_circuit``, one
-``StatePreparation`` of A, B and the two ancillas, exact) prepares the state the exact engine reaches
-right after injecting chi. This *replaces* the injection (a non-unitary rho -> rho + chi) by a
+``StatePreparation`` of A, B and two ancillas, exact) prepares the state the exact engine reaches
+right after injecting chi. Its ancillas are the bath ancillas: their first refresh resets them, which
+traces the purification out and leaves A, B in exactly that state (4 qubits instead of 6: Aer's density
+matrices are 16 times smaller). This *replaces* the injection (a non-unitary rho -> rho + chi) by a
 re-preparation; the thermalisation before it is not run on the circuit (the re-preparation would erase it).
 
 Two circuits per cycle ("a circuit per measured quantity"):
@@ -50,7 +52,7 @@ from .cascade import DEPHASING
 from .preparation import purification_circuit
 
 Compiler = Callable[[QuantumCircuit], QuantumCircuit]
-WIDTH = 6
+WIDTH = 4
 ANCILLA = (2, 3)
 Z = Pauli("Z")
 
@@ -96,7 +98,7 @@ class PumpCircuits:
         qc = QuantumCircuit(WIDTH)
         if clbits:
             qc.add_register(ClassicalRegister(clbits, "meas"))
-        qc.compose(self.compile(purification_circuit(rho)), qubits=[0, 1, 4, 5], inplace=True)
+        qc.compose(self.compile(purification_circuit(rho)), qubits=[0, 1, 2, 3], inplace=True)
         return qc
 
     def decouple(self, rho: np.ndarray, n_couple: int) -> QuantumCircuit:
