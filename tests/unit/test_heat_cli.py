@@ -44,7 +44,7 @@ def test_run_on_aer_and_plot(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["run", "holdsworth-pump", "--backend", "aer"], "exact"),
+    (["run", "holdsworth-pump", "--backend", "aer:nope"], "aer:nope"),
     (["run", "ma-fig2a", "--backend", "aer"], "exact"),
     (["run", "holdsworth-fig1", "--backend", "nope"], "nope"),
 ])

@@ -141,9 +141,102 @@ def test_bad_pump_specs_are_refused(edit, needle):
     assert needle in str(info.value) and "\n" not in str(info.value)
 
 
-def test_pump_on_aer_is_refused_with_one_line():
-    with pytest.raises(QheatError, match="exact"):
-        qheat.run("holdsworth-pump", backend="aer")
+def short_cycle(shots: int = 2000) -> dict:
+    """Two short cycles (5 coupled + 150 relaxing rounds) with strong baths: the circuits run in seconds.
+    relax_time 15, not 10: after 100 rounds the exact engine's rho + chi of cycle 2 has an eigenvalue
+    -4e-10, which no circuit prepares (the purification prepares its positive part)."""
+    data = copy.deepcopy(raw())
+    data.update(cycles=2, coupling_time=0.5, name="pump-short")
+    data["baths"].update(kappa=[0.5, 0.8], dt=0.1, relax_time=15.0)
+    data["circuits"] = {"shots": shots, "seed": 11}
+    return data
+
+
+@pytest.fixture(scope="module")
+def pump_aer():
+    return qheat.run(spec_from_dict(short_cycle()), backend="aer").to_dict()
+
+
+def test_coupling_gate_is_exp_minus_i_v_dt():
+    from qiskit.circuit.library import XXPlusYYGate
+    from qiskit.quantum_info import Operator
+
+    from qheat.circuits.heat_pump import coupling_phase
+
+    for phase in (-math.pi / 2, 0.3, 2.0):
+        v = ht.exchange_coupling(0.1, phase)
+        gate = Operator(XXPlusYYGate(2 * 0.1 * 0.7, coupling_phase(v))).data
+        assert np.abs(gate - scipy_expm(-1j * 0.7 * v)).max() < 1e-12
+
+
+def scipy_expm(m):
+    import scipy.linalg
+
+    return scipy.linalg.expm(m)
+
+
+def test_circuits_shot_free_heats_equal_the_exact_engine(pump_aer):
+    # the same circuits with measurements replaced by their channels, Aer's density matrix, the same estimator
+    for c in pump_aer["circuits"]["per_cycle"]:
+        for name in "AB":
+            assert abs(c[f"Q_{name}_shot_free"] - c[f"Q_{name}_exact"]) < 1e-10
+    exact = [c["Q_A"] for c in pump_aer["per_cycle"]]
+    assert [c["Q_A_exact"] for c in pump_aer["circuits"]["per_cycle"]] == exact
+
+
+def test_sampled_heats_lie_within_four_sigma_of_exact(pump_aer):
+    c = pump_aer["circuits"]
+    assert c["shots"] == 2000 and len(c["per_cycle"]) == 2
+    for cyc in c["per_cycle"]:
+        for name in "AB":
+            se = cyc[f"Q_{name}_stderr"]
+            assert 0 < se < 0.05 and abs(cyc[f"Q_{name}"] - cyc[f"Q_{name}_exact"]) < 4 * se
+    last = c["per_cycle"][-1]
+    assert c["cop"] == pytest.approx(last["Q_B"] / (2.0 * last["I_0"]))
+    assert "aer (2000 shots per circuit)" in pump_aer["headline"]
+
+
+def test_sampled_heats_read_the_bit_layout():
+    from qheat.circuits.heat_pump import sampled_heats
+
+    # one round: clbits 0..3 = a_A in, a_A out, a_B in, a_B out; 4, 5 = Z_A, Z_B at the decoupling
+    m = sampled_heats({"000001": 2}, {"01": 2}, 1, 1.0)     # a_A gave its excitation to A; A ends excited
+    assert m["A"] == {"Q": 2.0, "stderr": 0.0}              # 1 (ancilla loss) + 0.5 - (-0.5)
+    assert m["B"] == {"Q": 0.0, "stderr": 0.0}
+
+
+def test_pump_on_aer_needs_a_circuits_table_and_says_so_in_one_line():
+    data = short_cycle()
+    del data["circuits"]
+    with pytest.raises(QheatError, match=r"\[circuits\]") as info:
+        qheat.run(spec_from_dict(data), backend="aer")
+    assert "\n" not in str(info.value)
+    with pytest.raises(QheatError, match="available: exact, aer"):
+        qheat.run(spec_from_dict(short_cycle()), backend="aer:nope")
+
+
+def test_cli_runs_and_plots_the_pump_on_aer(tmp_path, capsys):
+    import json
+
+    from qheat.cli import main
+
+    spec = tmp_path / "pump-short.toml"
+    text = (LIBRARY / "holdsworth-pump.toml").read_text()
+    text = text.replace("cycles = 2 ", 'cycles = 2\ncoupling_time = 0.5\nname = "pump-short" ')
+    text = text.replace("kappa = [0.01, 0.023]", "kappa = [0.5, 0.8]").replace("relax_time = 500.0", "relax_time = 15.0")
+    text = text.replace("shots = 4000", "shots = 200")
+    spec.write_text(text)
+    assert tomllib.loads(text)["baths"]["kappa"] == [0.5, 0.8] and tomllib.loads(text)["coupling_time"] == 0.5
+    out = tmp_path / "pump.json"
+    assert main(["run", str(spec), "--backend", "aer", "--output", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["backend"] == "aer" and len(result["circuits"]["per_cycle"]) == 2
+    assert main(["plot", str(out), "--output", str(tmp_path / "pump.png")]) == 0
+    assert (tmp_path / "pump.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    capsys.readouterr()
+    assert main(["run", str(spec), "--backend", "nope", "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("qheat: error:")
 
 
 def test_a_very_cold_bath_runs_without_overflow():

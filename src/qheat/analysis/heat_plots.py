@@ -192,6 +192,15 @@ def heat_pump_figure(result: dict[str, Any]) -> plt.Figure:
         n = result["normal"]
         ax_q.plot(t, _values(n["heat"]["A"]), color="C3", ls="--", lw=0.8, label=r"$Q_A$ without $\chi$")
         ax_q.plot(t, _values(n["heat"]["B"]), color="C0", ls="--", lw=0.8, label=r"$Q_B$ without $\chi$")
+    if "circuits" in result:                 # backend aer: measured heats, cumulative at each cycle's end
+        per = result["circuits"]["per_cycle"]
+        length = result["tau"] + result["relax_time"]
+        ends = [w[0] + length for w in result["coupling_windows"]]
+        for name, color in (("A", "C3"), ("B", "C0")):
+            q_c = np.cumsum([c[f"Q_{name}"] for c in per])
+            se_c = np.sqrt(np.cumsum([c[f"Q_{name}_stderr"] ** 2 for c in per]))
+            ax_q.errorbar(ends, q_c, yerr=se_c, fmt="o", ms=4, color=color, capsize=3,
+                          label=f"$Q_{name}$ aer ({result['circuits']['shots']} shots)")
     for start in result["coupling_windows"]:
         for ax in axes.flat:
             ax.axvspan(start[0], start[1], color="0.85", lw=0)

@@ -47,6 +47,7 @@ import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit
 from qiskit.circuit.library import XXPlusYYGate
 from qiskit.quantum_info import Pauli
+from qiskit_aer.library import SaveExpectationValue  # noqa: F401  (registers QuantumCircuit.save_*)
 
 from .cascade import DEPHASING
 from .preparation import purification_circuit
