@@ -16,6 +16,17 @@ sign of Appendix C: Sigma = Delta S_AB - Q_A/T_A - Q_B/T_B for Q drawn from the 
 Eqs. 14-15 have +Q/T, which contradicts Eq. C4 and Eq. 17), and the COP Q_B/(T_A I_0) against the
 Carnot bound T_B/(T_A - T_B) (Eq. 18).
 
+Backend ``aer`` (needs ``[circuits]``: shots, seed): every cycle as circuits (``qheat.circuits.heat_pump``,
+whose docstring gives the details). The cycle starts at the injection, where a purification prepares the
+state the exact engine reaches after rho -> rho + chi (a re-preparation replaces the injection; an exact
+state with eigenvalues below 0 -- incomplete rethermalisation -- is prepared as its positive part). Q_A, Q_B
+per cycle = the bath ancillas' energy losses in the coupling window (two-point Z measurements of each
+ancilla: its refresh measurement and one after its collision) + the qubit's energy change from decoupling
+to the end of the cycle (exact for collision baths: outside the window only the collisions change E_k;
+inside it V_AB moves energy between the qubits, which only the ancillas see). Standard errors from the
+shots of the two circuits; ``shot_free`` is the same estimator from Aer's density matrix (equal to the
+exact engine to ~1e-10). COP on aer = measured Q_B / (T_A I_0), I_0 of the prepared state.
+
 Where the collision baths differ from the paper's HEOM baths: they are Markovian and memoryless
 (no bath correlation time, no system-bath entanglement carried over, no Lamb shift, no
 renormalisation of the qubit frequency), kappa is a Lindblad rate, not the Drude-Lorentz coupling
