@@ -412,8 +412,9 @@ def analyze_records(doc: dict[str, Any]) -> Result:
     settings = all_settings(measured)
     if not doc.get("records"):
         raise QheatError("the records document holds no counts (every job failed or none was fetched)")
+    lost = set(doc.get("metadata", {}).get("incomplete_steps") or [])   # circuits of failed or cancelled jobs
     steps, counts = _counts_by_step(doc, settings, 2**measured)
-    complete = (counts.sum(-1) > 0).all(-1)                              # every setting measured
+    complete = (counts.sum(-1) > 0).all(-1) & np.array([k not in lost for k in steps])
     missing = [k for k, ok in zip(steps, complete) if not ok]
     if missing:
         steps = [k for k, ok in zip(steps, complete) if ok]
@@ -604,7 +605,9 @@ def submission_circuits(spec: CascadeSpec, be: Any) -> tuple[list, list[int], li
                 circuits.append(cc.measure(qc, setting))
                 shots.append(int(split[k][i, b]))
                 meta.append({"step": int(k), "setting": list(setting), "branch": b, "weight": float(w)})
-    return circuits, shots, meta, cc
+    # step-major: a job that fails takes few records with it (a record needs every branch of every setting)
+    order = sorted(range(len(meta)), key=lambda i: (meta[i]["step"], meta[i]["branch"]))
+    return [circuits[i] for i in order], [shots[i] for i in order], [meta[i] for i in order], cc
 
 
 def records_from_jobs(manifest: dict[str, Any], job_counts: dict[int, list[dict[str, int]]],
@@ -631,6 +634,8 @@ def records_from_jobs(manifest: dict[str, Any], job_counts: dict[int, list[dict[
             for k, v in c.items():
                 acc[k] = acc.get(k, 0) + int(v)
     records = [{"counts": merged[i], "metadata": meta_of[i]} for i in sorted(merged)]
+    lost = sorted({pub["metadata"]["step"] for job in manifest["jobs"] if job["index"] not in job_counts
+                   for pub in job["pubs"] if "metadata" in pub})
     spec = spec_from_dict(manifest["spec"])
     return {
         "kind": RECORDS_KIND,
@@ -649,6 +654,7 @@ def records_from_jobs(manifest: dict[str, Any], job_counts: dict[int, list[dict[
             "shots_per_setting": spec.measurement.shots,
             "jobs": len(manifest["jobs"]),
             "jobs_report": report,
+            "incomplete_steps": lost,
             "manifest": manifest["id"],
             "device": manifest.get("device"),
             "layout": manifest.get("layout"),
