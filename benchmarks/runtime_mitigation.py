@@ -20,6 +20,7 @@ from pathlib import Path
 import qheat
 from qheat.protocols.cascade_circuits import analyze_records, collect
 
+BOOTSTRAP = 50   # resampled chains: the statistical error of each heat (0 in the first rows measured)
 SETTINGS = {"none": {}, "readout": {"readout": True},
             "readout+dd": {"readout": True, "dynamical_decoupling": True},
             "readout+twirling": {"readout": True, "twirling": True}}
@@ -29,7 +30,7 @@ def one(backend: str, name: str, setting: str, collisions: int, every: int, shot
     data = qheat.load_spec(name).to_dict()
     data["interaction"]["collisions"] = collisions
     data["execution"] = {"mode": "reprepare"}
-    data["measurement"] = {"shots": shots, "every": every, "bootstrap": 0, "seed": 1234}
+    data["measurement"] = {"shots": shots, "every": every, "bootstrap": BOOTSTRAP, "seed": 1234}
     if SETTINGS[setting]:
         data["mitigation"] = SETTINGS[setting]
     spec = qheat.spec_from_dict(data)
@@ -38,8 +39,9 @@ def one(backend: str, name: str, setting: str, collisions: int, every: int, shot
     res = analyze_records(doc).to_dict()
     heat = [s["heat_absorbed"] for s in res["subsystems"]]
     exact = [s["heat_absorbed"] for s in res["exact"]["subsystems"]]
+    stderr = [s.get("heat_absorbed_stderr") for s in res["subsystems"]]
     return {"backend": backend, "spec": name, "mitigation": setting, "collisions": collisions, "every": every,
-            "shots": shots, "heat": heat, "exact": exact, "abs_error": [abs(a - b) for a, b in zip(heat, exact)],
+            "shots": shots, "heat": heat, "heat_stderr": stderr, "exact": exact, "abs_error": [abs(a - b) for a, b in zip(heat, exact)],
             "seconds": round(time.time() - started, 1), "layout": doc["metadata"]["layout"]["assignment"],
             "costs": {k: v for k, v in doc["metadata"]["costs"].items() if k != "note"}}
 

@@ -260,10 +260,11 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     if not args.backend or not is_runtime_backend(args.backend):
         raise QheatError(f"submit needs --backend fake:<name> or ibm:<name>, got {args.backend!r}")
     check_name(args.backend)
-    if args.backend.startswith("ibm:"):  # fail fast: credentials before any work
-        from .backends.runtime import credentials
+    if args.backend.startswith("ibm:"):  # fail fast: credentials and the network before any work
+        from .backends.runtime import credentials, reachable
 
         credentials(args.instance)
+        reachable()
     spec = load_spec(args.spec)
     if not isinstance(spec, CascadeSpec):
         raise QheatError(f"submit runs seed 001's cascade specs; {spec.key()} is protocol {spec.protocol!r}")

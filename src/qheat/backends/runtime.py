@@ -162,8 +162,15 @@ def _with_deadline(fn, seconds: float, what: str):
     return box.get("value")
 
 
-def _reachable(host: str | None = None, port: int = 443, seconds: float = 4.0) -> None:
+_REACHED: set[str] = set()
+
+
+def reachable(host: str | None = None, port: int = 443, seconds: float = 3.0) -> None:
+    """A TCP connection to the service within ``seconds`` (name lookup included), else a QheatError; once
+    per process. Called before anything slow, so that no network means one line within seconds."""
     host = host or IBM_HOST
+    if host in _REACHED:
+        return
 
     def probe() -> None:
         with socket.create_connection((host, port), timeout=seconds):
@@ -174,6 +181,7 @@ def _reachable(host: str | None = None, port: int = 443, seconds: float = 4.0) -
     except OSError as exc:
         raise QheatError(f"cannot reach {host} ({type(exc).__name__}); no network? "
                          "ibm: backends need it -- fake:<name> runs offline") from None
+    _REACHED.add(host)
 
 
 def service(instance: str | None = None):
@@ -181,8 +189,7 @@ def service(instance: str | None = None):
     Errors are reported by type only: a message could quote the token."""
     creds = credentials(instance)
     started = time.monotonic()
-    if not os.environ.get("QHEAT_SKIP_NETWORK_PROBE"):
-        _reachable(seconds=min(4.0, NETWORK_DEADLINE))
+    reachable()
 
     def connect():
         from qiskit_ibm_runtime import QiskitRuntimeService
