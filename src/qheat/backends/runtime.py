@@ -683,7 +683,7 @@ class RuntimeBackend:
 
             pm = PassManager([ALAPScheduleAnalysis(target=target),
                               PadDynamicalDecoupling(target=target, dd_sequence=[XGate(), XGate()])])
-            out = [pm.run(qc) for qc in out]
+            out = [pm.run(_physical(qc)) for qc in out]
         if self.mitigation.get("twirling"):
             from qiskit.circuit import pauli_twirl_2q_gates
 
@@ -734,6 +734,17 @@ class RuntimeBackend:
 
 
 TWIRLS = 4
+
+
+def _physical(qc):
+    """The same circuit on one register ``q`` (what the scheduling passes take for a physical circuit)."""
+    from qiskit import QuantumCircuit
+
+    out = QuantumCircuit(qc.num_qubits, metadata=qc.metadata)
+    for creg in qc.cregs:
+        out.add_register(creg)
+    out.compose(qc, qubits=range(qc.num_qubits), clbits=range(qc.num_clbits), inplace=True)
+    return out
 
 
 def versions() -> dict[str, str]:
