@@ -215,6 +215,129 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backends(args: argparse.Namespace) -> int:
+    from .backends import circuit_backends
+    from .backends.runtime import fake_names
+
+    print("exact        the exact engine (density matrices, no shots)")
+    for name in circuit_backends():
+        print(f"{name:12s} Aer (circuits, tomography)")
+    fakes = fake_names()
+    print(f"fake:<name>  Qiskit Runtime local mode with a fake device's noise model, offline ({len(fakes)}):")
+    for i in range(0, len(fakes), 6):
+        print("  " + "  ".join(fakes[i: i + 6]))
+    print("ibm:<name>   an IBM Quantum device through QiskitRuntimeService (needs an account and the network; "
+          "QISKIT_IBM_TOKEN / QISKIT_IBM_INSTANCE or a saved account)")
+    return 0
+
+
+def _spec_with_shots(spec: Spec, shots: int | None) -> Spec:
+    from .specs import spec_from_dict
+
+    if shots is None:
+        return spec
+    data = spec.to_dict()
+    data.setdefault("measurement", {})["shots"] = shots
+    return spec_from_dict(data)
+
+
+def _cmd_submit(args: argparse.Namespace) -> int:
+    from .backends import is_runtime_backend
+    from .backends.runtime import check_name, manifest_paths, submit_pending
+    from .specs import CascadeSpec, load_spec
+
+    echo = (lambda *a: None) if args.quiet else print
+    if args.resume:
+        if args.spec:
+            raise QheatError("give either a spec or --resume MANIFEST, not both")
+        submit_pending(Path(args.resume), instance=args.instance, echo=echo)
+        echo(f"manifest -> {args.resume} (qheat status / qheat fetch {args.resume})")
+        return 0
+    if not args.spec:
+        raise QheatError("submit needs a spec (or --resume MANIFEST)")
+    if not args.backend or not is_runtime_backend(args.backend):
+        raise QheatError(f"submit needs --backend fake:<name> or ibm:<name>, got {args.backend!r}")
+    check_name(args.backend)
+    if args.backend.startswith("ibm:"):  # fail fast: credentials and the network before any work
+        from .backends.runtime import credentials, reachable
+
+        credentials(args.instance)
+        reachable()
+    spec = load_spec(args.spec)
+    if not isinstance(spec, CascadeSpec):
+        raise QheatError(f"submit runs seed 001's cascade specs; {spec.key()} is protocol {spec.protocol!r}")
+    spec = _spec_with_shots(spec, args.shots)
+    if args.max_circuits is not None and args.max_circuits < 1:
+        raise QheatError(f"--max-circuits must be >= 1, got {args.max_circuits}")
+    folder = Path(args.output or "results")
+    if folder.suffix.lower() == ".json":
+        raise QheatError("--output names a directory for submit (the manifest is <dir>/<name>.manifest.json)")
+    path = folder / f"{spec.key()}.manifest.json"
+    if path.exists() and not args.force:
+        raise QheatError(f"{path} exists; continue it with 'qheat submit --resume {path}', or --force to start anew")
+    if args.force:
+        import shutil
+
+        files = manifest_paths(path)
+        for key in ("local", "fetched"):
+            if files[key].is_dir():
+                shutil.rmtree(files[key])
+    from .protocols.cascade_circuits import plan_submission
+
+    manifest = plan_submission(spec, args.backend, path, instance=args.instance, max_circuits=args.max_circuits)
+    layout = manifest["layout"]["assignment"]
+    echo(f"{spec.key()}: {manifest['circuits']} circuits in {len(manifest['jobs'])} jobs on {manifest['device']}, "
+         f"layout {layout}; manifest -> {path}")
+    submit_pending(path, instance=args.instance, echo=echo)
+    echo(f"submitted; 'qheat status {path}' shows the jobs, 'qheat fetch {path}' downloads and analyses them")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from .backends.runtime import job_states, read_manifest
+
+    path = Path(args.manifest)
+    manifest = read_manifest(path)
+    states = job_states(path, manifest, instance=args.instance)
+    print(f"{manifest['spec'].get('name') or 'spec'} on {manifest['backend']} (manifest {manifest['id']}, "
+          f"{len(states)} jobs)")
+    for st in states:
+        print(f"  job {st['index']:3d}  {st['job_id'] or '-':38s}  {st['state']}"
+              + ("  (fetched)" if st.get("fetched") else "") + f"  {st['circuits']} circuits")
+    return 0
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from .backends.runtime import FINAL_STATES, fetch, manifest_paths
+    from .protocols.cascade_circuits import analyze_records, records_from_jobs
+    from .results import write_json_atomic
+
+    path = Path(args.manifest)
+    echo = (lambda *a: None) if args.quiet else print
+    manifest, report, counts = fetch(path, instance=args.instance, echo=echo)
+    waiting = [r for r in report if r["state"] not in FINAL_STATES]
+    for r in report:
+        if r["state"] != "DONE":
+            print(f"job {r['index']} ({r['job_id'] or 'never submitted'}): {r['state']}", file=sys.stderr)
+    if waiting:
+        unsubmitted = [r for r in waiting if r["state"] == "NOT SUBMITTED"]
+        hint = f"; submit them with 'qheat submit --resume {path}'" if unsubmitted else "; run fetch again later"
+        echo(f"{len(report) - len(waiting)} of {len(report)} jobs finished, {len(waiting)} not yet{hint}")
+        return 0
+    if not counts:
+        raise QheatError(f"no job of {path} finished successfully: nothing to analyse")
+    files = manifest_paths(path)
+    doc = records_from_jobs(manifest, counts, report)
+    write_json_atomic(files["records"], doc, indent=None)
+    data = analyze_records(doc).to_dict()
+    target = Path(args.output) if args.output else files["result"]
+    write_json_atomic(target, data)
+    failed = [r for r in report if r["state"] != "DONE"]
+    echo(f"{data['spec'].get('name') or 'spec'}: {_summary(data)} -> {target}"
+         + (f" ({len(failed)} jobs failed or cancelled; analysed the rest)" if failed else ""))
+    return 0
+
+
 def _summary(data: dict[str, Any]) -> str:
     """One line saying what a result found."""
     if "headline" in data:
@@ -310,12 +433,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run specs (bundled names, group names or TOML/JSON paths)")
     p.add_argument("spec", nargs="+")
     p.add_argument("--backend", default="exact",
-                   help="exact (default), aer, or aer:<config> (e.g. aer:nmr-crotonic); circuit backends save "
+                   help="exact (default), aer, aer:<config> (e.g. aer:nmr-crotonic), fake:<name> (Runtime local mode) "
+                        "or ibm:<name>; circuit backends save "
                         "<name>.records.json (raw counts) before the analysis and reuse it on a re-run")
     p.add_argument("--output", help="a .json file for one spec, else a directory (default: results/)")
     p.add_argument("--force", action="store_true", help="redo and overwrite results already on disk")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("backends", help="list the backends available offline (and how to reach ibm:<name>)")
+    p.set_defaults(func=_cmd_backends)
+    p = sub.add_parser("submit", help="build ISA circuits, write a manifest, submit SamplerV2 jobs (fake:/ibm:)")
+    p.add_argument("spec", nargs="?")
+    p.add_argument("--backend", help="fake:<name> (local mode, offline) or ibm:<name>")
+    p.add_argument("--instance", help="IBM Quantum instance (else QISKIT_IBM_INSTANCE or the saved account's)")
+    p.add_argument("--shots", type=int, help="shots per Pauli setting (overrides the spec's measurement.shots)")
+    p.add_argument("--output", help="directory for <name>.manifest.json and its files (default: results/)")
+    p.add_argument("--max-circuits", type=int, help="circuits per job (default: the device's limit, else 300)")
+    p.add_argument("--resume", metavar="MANIFEST", help="submit the jobs of MANIFEST that were not submitted")
+    p.add_argument("--force", action="store_true", help="start anew over an existing manifest")
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(func=_cmd_submit)
+    p = sub.add_parser("status", help="show the state of each job of a manifest")
+    p.add_argument("manifest")
+    p.add_argument("--instance")
+    p.set_defaults(func=_cmd_status)
+    p = sub.add_parser("fetch", help="download finished jobs of a manifest (resuming), then analyse them")
+    p.add_argument("manifest")
+    p.add_argument("--instance")
+    p.add_argument("--output", help="result file (default: <name>.json beside the manifest)")
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(func=_cmd_fetch)
     p = sub.add_parser("analyze", help="analyse a records file (raw counts) offline into a result")
     p.add_argument("records")
     p.add_argument("--output", help="result file (default: the records name without .records)")

@@ -172,6 +172,21 @@ class Measurement:
 
 
 @dataclass(frozen=True)
+class Mitigation:
+    """Error mitigation on Runtime backends (``fake:<name>``, ``ibm:<name>``; refused elsewhere).
+
+    ``readout``: two calibration circuits (all |0>, all |1>, as qiskit-experiments' LocalReadoutError)
+    in every job; the tomography fit applies the inverse of each measured qubit's assignment matrix to
+    the frequencies. ``dynamical_decoupling`` and ``twirling`` (of two-qubit gates): Runtime's options
+    on ``ibm:``; on ``fake:`` the same techniques applied by qheat (local mode ignores them).
+    """
+
+    readout: bool = False
+    dynamical_decoupling: bool = False
+    twirling: bool = False
+
+
+@dataclass(frozen=True)
 class CascadeSpec(_SpecFile):
     """Seed 001's collision model: cascade (Fig. 1) or simultaneous (SI Fig. 11) contact."""
 
@@ -184,6 +199,7 @@ class CascadeSpec(_SpecFile):
     sweep: Sweep | None = None
     execution: Execution = Execution()
     measurement: Measurement = Measurement()
+    mitigation: Mitigation | None = None
 
     @property
     def stage_steps(self) -> int:
@@ -476,7 +492,17 @@ def _cascade_from_dict(top: dict[str, Any], protocol: str, name: str, descriptio
         raise QheatError(f"interaction.collisions = {interaction.collisions} is more than {MAX_COLLISIONS}; split the run")
     execution = _execution_from_dict(top.get("execution", {}))
     measurement = _measurement_from_dict(top.get("measurement", {}), protocol, n, execution)
-    return CascadeSpec(protocol, system, bath, interaction, name, description, sweep, execution, measurement)
+    mitigation = _mitigation_from_dict(top["mitigation"]) if "mitigation" in top else None
+    return CascadeSpec(protocol, system, bath, interaction, name, description, sweep, execution, measurement,
+                       mitigation)
+
+
+def _mitigation_from_dict(data: Any) -> Mitigation:
+    d = _table(data, "[mitigation]", {"readout", "dynamical_decoupling", "twirling"}, set())
+    for key, value in d.items():
+        if not isinstance(value, bool):
+            raise QheatError(f"mitigation.{key} must be true or false, got {value!r}")
+    return Mitigation(**d)
 
 
 MODES = ("reset", "reprepare")
@@ -606,7 +632,7 @@ def _reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descrip
 
 
 _CASCADE_KEYS = {"system", "bath", "interaction"}
-_CASCADE_OPTIONAL = {"execution", "measurement"}
+_CASCADE_OPTIONAL = {"execution", "measurement", "mitigation"}
 _BODIES = {
     "cascade": (_cascade_from_dict, _CASCADE_KEYS | _CASCADE_OPTIONAL, _CASCADE_KEYS),
     "simultaneous": (_cascade_from_dict, _CASCADE_KEYS | _CASCADE_OPTIONAL, _CASCADE_KEYS),

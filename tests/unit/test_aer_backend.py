@@ -62,9 +62,14 @@ def test_readout_assignment_matches_the_noise_model():
 
 @pytest.mark.parametrize("name,message", [
     ("aer:nope", "unknown hardware config 'nope'"),
-    ("ibm:nothing", "unknown backend 'ibm:nothing'"),
+    ("fake:nothing", "unknown fake backend 'fake:nothing'"),
+    ("ibm:", "ibm: needs a device name"),
+    ("ibm:nothing", "no IBM Quantum account"),     # a device name is checked against the account, which is missing
+    ("nowhere", "unknown backend 'nowhere'"),
 ])
-def test_unknown_backends_are_refused(name, message, capsys):
+def test_unknown_backends_are_refused(name, message, capsys, monkeypatch):
+    monkeypatch.delenv("QISKIT_IBM_TOKEN", raising=False)
+    monkeypatch.setenv("QISKIT_IBM_ACCOUNT_FILE", "/nonexistent/qiskit-ibm.json")
     assert main(["run", "fig3-zero", "--backend", name, "--output", "/tmp/qheat-never"]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -83,3 +83,41 @@ def bootstrap_counts(counts: np.ndarray, replicas: int, rng: np.random.Generator
     shots = counts.sum(-1)
     p = counts / np.maximum(shots, 1)[..., None]
     return rng.multinomial(np.broadcast_to(shots, (replicas, *shots.shape)), np.broadcast_to(p, (replicas, *p.shape)))
+
+
+# ----------------------------------------------------------------------------- readout mitigation
+#
+# One mechanism: the inverse of the tensor product of each measured qubit's 2x2 assignment matrix
+# (qiskit-experiments' ``LocalReadoutMitigator``, as qiskit-experiments' ``LocalReadoutError`` builds it) applied
+# to every setting's outcome frequencies before ``linear_fit``. Linear inversion is linear, so this
+# equals linear inversion with the mitigated POVMs; ``physical`` then makes the result a state.
+
+
+def assignment_matrices(all_zero: dict[str, int], all_one: dict[str, int], num_qubits: int) -> list[np.ndarray]:
+    """A_q[measured, prepared] of each qubit q (bit q of the outcome, Qiskit order) from the counts of two
+    calibration circuits that prepare all |0> and all |1> (qiskit-experiments' LocalReadoutError)."""
+    mats = []
+    for q in range(num_qubits):
+        col = []
+        for counts in (all_zero, all_one):
+            total = sum(counts.values())
+            if total <= 0:
+                raise ValueError("a readout calibration circuit has no counts")
+            ones = sum(c for bits, c in counts.items() if bits[::-1][q] == "1")
+            col.append([1 - ones / total, ones / total])
+        mats.append(np.array(col).T)
+    return mats
+
+
+def mitigation_matrix(matrices: list[np.ndarray]) -> np.ndarray:
+    """The inverse assignment matrix on all measured qubits, from qiskit-experiments' ``LocalReadoutMitigator``."""
+    from qiskit_experiments.data_processing import LocalReadoutMitigator
+
+    return np.asarray(LocalReadoutMitigator(assignment_matrices=[np.asarray(m) for m in matrices]).mitigation_matrix())
+
+
+def mitigate(frequencies: np.ndarray, inverse: np.ndarray | None) -> np.ndarray:
+    """Frequencies (..., settings, outcomes) with the readout inverse applied (no-op if ``inverse`` is None)."""
+    if inverse is None:
+        return np.asarray(frequencies, dtype=float)
+    return np.einsum("ot,...t->...o", inverse, np.asarray(frequencies, dtype=float))

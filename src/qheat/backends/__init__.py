@@ -22,17 +22,32 @@ def circuit_backends() -> list[str]:
     return ["aer", *(f"aer:{c}" for c in config_names())]
 
 
-def names() -> list[str]:
-    return [*BACKENDS, *circuit_backends()]
+def names(*, fake: bool = False) -> list[str]:
+    """Backend names usable offline: exact, aer, aer:<config>, then the patterns ``fake:<name>`` and
+    ``ibm:<name>`` (``fake=True``: every fake device instead of the pattern)."""
+    from .runtime import fake_names
+
+    return [*BACKENDS, *circuit_backends(), *(fake_names() if fake else ["fake:<name>"]), "ibm:<name>"]
+
+
+def is_runtime_backend(name: str) -> bool:
+    """``fake:<name>`` or ``ibm:<name>``: circuits through Qiskit Runtime (``backends.runtime``)."""
+    return name.startswith("fake:") or name.startswith("ibm:")
 
 
 def is_circuit_backend(name: str) -> bool:
-    return name == "aer" or name.startswith("aer:")
+    return name == "aer" or name.startswith("aer:") or is_runtime_backend(name)
 
 
 def check(name: str) -> None:
-    """Refuse an unknown backend name, listing the known ones."""
+    """Refuse an unknown backend name, listing the known ones (no network: ``ibm:`` names are checked
+    for shape here, and against the account when used)."""
     if name in BACKENDS:
+        return
+    if is_runtime_backend(name):
+        from .runtime import check_name
+
+        check_name(name)
         return
     if is_circuit_backend(name):
         if name not in circuit_backends():

@@ -92,16 +92,18 @@ class CascadeCircuits:
 
     def start(self, prep: QuantumCircuit, *, snapshot: bool) -> QuantumCircuit:
         """A circuit with system, R (and ancillas), the ``bath`` register (unless ``snapshot``) and ``prep``
-        (compiled) on the system and ancillas."""
+        (compiled) on the system and ancillas, or on system and R if its metadata says
+        ``{"qubits": "system+bath"}`` (``preparation.star_vector_circuit``: R must end in |0>)."""
         n = self.spec.n
-        ancillas = prep.num_qubits - n
+        with_bath = (prep.metadata or {}).get("qubits") == "system+bath"  # a star preparation through R
+        ancillas = 0 if with_bath else prep.num_qubits - n
         regs = [QuantumRegister(n, "s"), QuantumRegister(1, "r")]
         if ancillas:
             regs.append(QuantumRegister(ancillas, "a"))
         qc = QuantumCircuit(*regs)
         if not snapshot:
             qc.add_register(ClassicalRegister(1, "bath"))
-        qubits = list(range(n)) + list(range(n + 1, n + 1 + ancillas))
+        qubits = list(range(n + 1)) if with_bath else list(range(n)) + list(range(n + 1, n + 1 + ancillas))
         qc.compose(self.compile(prep), qubits=qubits, inplace=True)
         return qc
 

@@ -122,6 +122,64 @@ def vector_circuit(vector: np.ndarray) -> QuantumCircuit:
     return qc
 
 
+def star_single_excitation(amplitudes: np.ndarray, n: int) -> QuantumCircuit:
+    """sum_j a_j |e_j> on the system qubits 0..n-1, built through the bath qubit n as a hub (n + 1 qubits,
+    the hub starts and ends in |0>): X on the hub, then ``XXPlusYYGate`` from the hub to each S_j in
+    turn hands it its share of the excitation (the last takes the rest), then phase gates. Every
+    two-qubit gate touches the hub: native on a layout with R at the centre of a star, no SWAPs."""
+    qc = QuantumCircuit(n + 1)
+    support = [j for j in range(n) if abs(amplitudes[j]) > SECTOR_TOL]
+    qc.x(n)
+    remaining = float(np.linalg.norm(amplitudes[support]))
+    for i, j in enumerate(support):
+        share = 1.0 if i == len(support) - 1 else min(abs(amplitudes[j]) / remaining, 1.0) if remaining > 0 else 0.0
+        # XXPlusYY(theta) on (hub, S_j): |1_hub 0_j> -> cos(theta/2)|1_hub 0_j> - i sin(theta/2)|0_hub 1_j>
+        qc.append(XXPlusYYGate(2.0 * np.arcsin(share)), [n, j])
+        remaining = np.sqrt(max(remaining**2 - abs(amplitudes[j]) ** 2, 0.0))
+    for j in support:  # every S_j holds |a_j| (-i): a common phase; set the relative ones
+        phase = np.angle(amplitudes[j]) - np.angle(-1j)
+        if abs(np.angle(np.exp(1j * phase))) > 1e-14:
+            qc.p(phase, j)
+    return qc
+
+
+def star_vector_circuit(vector: np.ndarray) -> QuantumCircuit:
+    """A circuit on the system and the bath qubit (n + 1 qubits; metadata ``{"qubits": "system+bath"}``)
+    taking |0...0>|0>_R to ``vector`` (x) |0>_R with every two-qubit gate between R and a system qubit
+    (for a device whose bath qubit neighbours every S_k). Vectors outside the sectors it builds (0, 1,
+    n - 1, n excitations) fall back to ``vector_circuit`` on the system qubits, which the compiler routes."""
+    vector = np.asarray(vector, dtype=complex)
+    n = int(np.log2(vector.size))
+    exc = excitations(n)
+    sectors = {int(exc[i]) for i in np.flatnonzero(np.abs(vector) ** 2 > SECTOR_TOL**2)}
+    qc = QuantumCircuit(n + 1, metadata={"qubits": "system+bath"})
+    if len(sectors) == 1 and (k := next(iter(sectors))) in (1, n - 1) and 0 < k < n:
+        ones = [1 << j for j in range(n)]
+        if k == 1:
+            qc.compose(star_single_excitation(vector[ones], n), inplace=True)
+        else:
+            full = 2**n - 1
+            qc.compose(star_single_excitation(vector[[full ^ o for o in ones]], n), inplace=True)
+            qc.x(range(n))
+        return qc
+    qc.compose(vector_circuit(vector), qubits=range(n), inplace=True)
+    return qc
+
+
+def sector_projection(rho: np.ndarray) -> np.ndarray:
+    """rho with the coherences between different excitation numbers removed (the blocks that
+    excitation-conserving collisions with a diagonal bath keep; off-block elements are noise)."""
+    rho = np.asarray(rho, dtype=complex)
+    exc = excitations(int(np.log2(rho.shape[0])))
+    return np.where(exc[:, None] == exc[None, :], rho, 0.0)
+
+
+def star_branches(rho: np.ndarray) -> list[Branch]:
+    """Temporal averaging for a star layout: rho projected onto excitation blocks
+    (``sector_projection``), one ``star_vector_circuit`` per eigenvector."""
+    return [Branch(p, v, star_vector_circuit(v)) for p, v in eigen_branches(sector_projection(rho))]
+
+
 def temporal_branches(rho: np.ndarray) -> list[Branch]:
     """Temporal averaging: one preparation circuit per eigenvector of rho with positive weight."""
     return [Branch(p, v, vector_circuit(v)) for p, v in eigen_branches(rho)]

@@ -30,10 +30,11 @@ import numpy as np
 
 from .. import __version__
 from ..analysis import thermo
-from ..analysis.tomography import bootstrap_counts, linear_fit, physical
+from ..analysis.tomography import (assignment_matrices, bootstrap_counts, linear_fit, mitigate, mitigation_matrix,
+                                   physical)
 from ..backends.aer import AerBackend
 from ..circuits.cascade import CascadeCircuits
-from ..circuits.preparation import purification_circuit, temporal_branches
+from ..circuits.preparation import purification_circuit, star_branches, temporal_branches
 from ..errors import QheatError
 from ..linalg import apply_unitary, reduced_state, tensor_product
 from ..results import CONVENTIONS, Result
@@ -47,10 +48,14 @@ Progress = Callable[[int, int], None]
 # ----------------------------------------------------------------------------- running
 
 
-def _branches(spec: CascadeSpec, rho: np.ndarray) -> list[tuple[float, Any]]:
-    """(weight, preparation circuit) pairs: eigenvectors (temporal averaging) or one purification."""
+def _branches(spec: CascadeSpec, rho: np.ndarray, star: bool = False) -> list[tuple[float, Any]]:
+    """(weight, preparation circuit) pairs: eigenvectors (temporal averaging) or one purification.
+    ``star``: a device layout with R at the centre (Runtime backends): star circuits through R, the
+    state projected onto the excitation blocks (``preparation.star_branches``)."""
     if spec.execution.preparation == "purification":
         return [(1.0, purification_circuit(rho))]
+    if star:
+        return [(b.weight, b.circuit) for b in star_branches(rho)]
     return [(b.weight, b.circuit) for b in temporal_branches(rho)]
 
 
@@ -62,12 +67,15 @@ def _split_shots(rng: np.random.Generator, shots: int, weights: np.ndarray, size
 class _Runner:
     """Executes the circuits of one spec on one Aer backend, with either engine."""
 
-    def __init__(self, spec: CascadeSpec, backend: AerBackend, rng: np.random.Generator,
+    def __init__(self, spec: CascadeSpec, backend: Any, rng: np.random.Generator,
                  progress: Callable[[], None] | None = None) -> None:
         self.spec, self.backend, self.rng = spec, backend, rng
         self.tick = progress or (lambda: None)
         self.circuits = CascadeCircuits(spec, backend.compile)
-        self.snapshot = spec.execution.engine == "snapshots"
+        self.runtime = not isinstance(backend, AerBackend)          # fake:/ibm: every circuit through SamplerV2
+        self.snapshot = spec.execution.engine == "snapshots" and not self.runtime
+        self.readout = bool(self.runtime and spec.mitigation is not None and spec.mitigation.readout)
+        self.calibration: list[dict] = []
         self.measured = self.circuits.measured
         self.settings = self.circuits.settings
         self.dim = 2 ** len(self.measured)
@@ -131,15 +139,66 @@ class _Runner:
                     circuits.append(self.circuits.measure(qc, setting))
                     shot_list.append(int(split[k][i, b]))
                     meta.append((k, setting, b))
+        if self.readout:
+            for label, qc in calibration_circuits(self.circuits).items():
+                circuits.append(qc)
+                shot_list.append(int(spec.measurement.shots))
+                meta.append(("calibration", label, None))
         results = self.backend.sample(circuits, shot_list, seed=int(self.rng.integers(2**31)))
         self.jobs += len(circuits)
         self.tick()
+        self.last_calibration = []
         for (k, setting, b), counts in zip(meta, results):
+            if k == "calibration":
+                self.last_calibration.append({"counts": dict(counts), "metadata": {"calibration": setting}})
+                continue
             vec = np.zeros(self.dim, dtype=np.int64)
             for bits, c in counts.items():
                 vec[int(bits, 2)] += c
             out.append(_record(k, setting, b, weights[b], vec))
         return out
+
+
+def calibration_circuits(cc: CascadeCircuits) -> dict[str, Any]:
+    """qiskit-experiments' LocalReadoutError circuits on the measured qubits -- all |0>, all |1>, measured
+    into ``meas`` -- compiled like every other piece."""
+    from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
+
+    m = len(cc.measured)
+    out = {}
+    for label in ("0" * m, "1" * m):
+        qc = QuantumCircuit(m)
+        if label[0] == "1":
+            qc.x(range(m))
+        compiled = cc.compile(qc)
+        full = QuantumCircuit(QuantumRegister(cc.spec.n, "s"), QuantumRegister(1, "r"))
+        creg = ClassicalRegister(m, "meas")
+        full.add_register(creg)
+        full.compose(compiled, qubits=cc.measured, inplace=True)
+        full.measure(cc.measured, list(creg))
+        full.metadata = {"calibration": label}
+        out[label] = full
+    return out
+
+
+def readout_inverse(calibration: list[dict], num_qubits: int) -> np.ndarray | None:
+    """The inverse assignment matrix from calibration records (pooled over runs), or None if there are none."""
+    zero = [r["counts"] for r in calibration if r["metadata"].get("calibration") == "0" * num_qubits]
+    one = [r["counts"] for r in calibration if r["metadata"].get("calibration") == "1" * num_qubits]
+    if not zero or not one:
+        return None
+
+    def pool(items: list[dict]) -> dict[str, int]:
+        acc: dict[str, int] = {}
+        for c in items:
+            for k, v in c.items():
+                acc[k] = acc.get(k, 0) + int(v)
+        return acc
+
+    try:
+        return mitigation_matrix(assignment_matrices(pool(zero), pool(one), num_qubits))
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise QheatError(f"the readout calibration cannot be inverted ({exc})") from None
 
 
 def _record(step: int, setting: tuple[int, ...], branch: int, weight: float, counts: np.ndarray) -> dict:
@@ -155,11 +214,19 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
     spec = validated(spec)
     if spec.sweep is not None:
         raise QheatError("circuits run one spec at a time; run the points of the sweep separately")
-    be = AerBackend(backend)
+    from ..backends import is_runtime_backend
+
     n = spec.n
-    width = n + 1 + (n if spec.execution.preparation == "purification" else 0)
-    be.check_width(width, f"spec {spec.key()!r} ({n} subsystems, bath"
-                   + (", purification ancillas)" if width > n + 1 else ")"))
+    runtime = is_runtime_backend(backend)
+    if runtime:
+        be = runtime_backend(spec, backend)
+    else:
+        if spec.mitigation is not None and any(vars(spec.mitigation).values()):
+            raise QheatError(f"[mitigation] applies to Runtime backends (fake:<name>, ibm:<name>), not {backend!r}")
+        be = AerBackend(backend)
+        width = n + 1 + (n if spec.execution.preparation == "purification" else 0)
+        be.check_width(width, f"spec {spec.key()!r} ({n} subsystems, bath"
+                       + (", purification ancillas)" if width > n + 1 else ")"))
     rng = np.random.default_rng(_seed_sequence(spec))
     steps = spec.record_steps()
     rho0 = spec.initial_state()
@@ -178,18 +245,26 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
     started = time.time()
     records: list[dict] = []
     runs: list[dict] = []
+    calibration: list[dict] = []
     if spec.execution.mode == "reset":
-        records = runner.measure(_branches(spec, rho0), 0, steps[-1], steps)
+        records = runner.measure(_branches(spec, rho0, runtime), 0, steps[-1], steps)
+        calibration += getattr(runner, "last_calibration", [])
     else:
-        records = runner.measure(_branches(spec, rho0), 0, 0, [0])
+        records = runner.measure(_branches(spec, rho0, runtime), 0, 0, [0])
+        calibration += getattr(runner, "last_calibration", [])
         prepared = rho0
         for j, (start, stop) in enumerate(zip(steps, steps[1:]), start=1):
-            new = runner.measure(_branches(spec, prepared), start, stop, [stop])
+            new = runner.measure(_branches(spec, prepared, runtime), start, stop, [stop])
             for r in new:
                 r["metadata"]["run"] = j
+            cal = getattr(runner, "last_calibration", [])
+            for r in cal:
+                r["metadata"]["run"] = j
+            calibration += cal
             records += new
             runs.append({"run": j, "start": start, "stop": stop, "prepared": _matrix(prepared)})
-            prepared = _system_part(spec, _fit(spec, new, runner.settings))
+            inverse = readout_inverse(cal, len(runner.measured)) if runner.readout else None
+            prepared = _system_part(spec, _fit(spec, new, runner.settings, inverse))
     return {
         "kind": RECORDS_KIND,
         "qheat_version": __version__,
@@ -208,11 +283,55 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
             "shots_per_setting": spec.measurement.shots,
             "aer_runs": runner.jobs,
             "seconds": round(time.time() - started, 3),
+            **(runtime_metadata(be, runner.circuits, spec) if runtime else {}),
         },
         "runs": runs,
         "reference_states": {str(k): _matrix(v) for k, v in sorted(runner.reference.items())},
         "records": records,
+        **({"calibration": calibration} if calibration else {}),
     }
+
+
+def runtime_backend(spec: CascadeSpec, backend: str, **kwargs: Any):
+    """A ``RuntimeBackend`` prepared for ``spec``: layout chosen, compiler built, mitigation set."""
+    from ..backends.runtime import RuntimeBackend
+
+    if spec.execution.preparation == "purification":
+        raise QheatError(f"{backend}: preparation = 'purification' needs 2n + 1 connected qubits; "
+                         "use preparation = 'temporal' on devices")
+    be = RuntimeBackend(backend, **kwargs)
+    from ..circuits.cascade import measured_qubits
+
+    be.prepare(spec.n, len(measured_qubits(spec)), seed=spec.measurement.seed)
+    be.mitigation = dict(vars(spec.mitigation)) if spec.mitigation is not None else {}
+    return be
+
+
+def circuit_costs(cc: CascadeCircuits, spec: CascadeSpec) -> dict[str, Any]:
+    """Two-qubit gates and depth of one compiled collision (bath refresh + the n interactions), and of the
+    largest preparation of rho_S^0, on the device."""
+    from qiskit import ClassicalRegister, QuantumCircuit
+
+    from ..backends.runtime import two_qubit_count
+
+    n = spec.n
+    qc = QuantumCircuit(n + 1)
+    qc.add_register(ClassicalRegister(1, "bath"))
+    cc.evolve(qc, 0, n, snapshot=False)
+    preps = [cc.compile(c) for _, c in _branches(spec, spec.initial_state(), True)]
+    return {"two_qubit_gates_per_collision": two_qubit_count(qc), "depth_per_collision": qc.depth(),
+            "two_qubit_gates_preparation_max": max(two_qubit_count(p) for p in preps),
+            "swaps": 0, "note": "one collision = bath refresh (reset, RY, measure) + n partial SWAPs, compiled for the "
+                                "layout; no SWAP: R neighbours every S_k"}
+
+
+def runtime_metadata(be: Any, cc: CascadeCircuits, spec: CascadeSpec) -> dict[str, Any]:
+    from ..backends.runtime import versions
+
+    return {"device": be.device.name, "layout": be.layout.to_dict(), "costs": circuit_costs(cc, spec),
+            "mitigation": dict(be.mitigation), "engine": "circuits (Qiskit Runtime SamplerV2"
+            + (", local mode on the fake device restricted to the layout)" if be.kind == "fake" else ")"),
+            "versions": versions()}
 
 
 def _seed_sequence(spec: CascadeSpec, *extra: int) -> list[int]:
@@ -248,10 +367,11 @@ def _counts_by_step(doc: dict[str, Any], settings: list[tuple[int, ...]], dim: i
     return steps, np.stack([by_step[k] for k in steps])
 
 
-def _fit(spec: CascadeSpec, records: list[dict], settings: list[tuple[int, ...]]) -> np.ndarray:
+def _fit(spec: CascadeSpec, records: list[dict], settings: list[tuple[int, ...]],
+         inverse: np.ndarray | None = None) -> np.ndarray:
     dim = 2 ** len(settings[0])
     _, counts = _counts_by_step({"records": records}, settings, dim)
-    return physical(linear_fit(counts / counts.sum(-1, keepdims=True)))[0]
+    return physical(linear_fit(mitigate(counts / counts.sum(-1, keepdims=True), inverse)))[0]
 
 
 def run_channel(spec: CascadeSpec, start: int, stop: int, measured: int) -> np.ndarray:
@@ -301,27 +421,59 @@ def analyze_records(doc: dict[str, Any]) -> Result:
 
     measured = len(measured_qubits(spec))
     settings = all_settings(measured)
-    _check_records(doc, spec, settings)
+    lost = set(doc.get("metadata", {}).get("incomplete_steps") or [])   # circuits of failed or cancelled jobs
+    _check_records(doc, spec, settings, lost)
     steps, counts = _counts_by_step(doc, settings, 2**measured)
-    freqs = counts / counts.sum(-1, keepdims=True)
+    complete = (counts.sum(-1) > 0).all(-1) & np.array([k not in lost for k in steps])
+    missing = [k for k, ok in zip(steps, complete) if not ok]
+    if missing:
+        steps = [k for k, ok in zip(steps, complete) if ok]
+        counts = counts[complete]
+        if len(steps) < 2:
+            raise QheatError(f"too few complete records to analyse (steps with every setting: {steps}); "
+                             f"incomplete: {missing}")
+    inverse = None
+    if spec.mitigation is not None and spec.mitigation.readout:
+        inverse = readout_inverse(doc.get("calibration", []), measured)
+        if inverse is None:
+            raise QheatError("the spec asks for readout mitigation but the records hold no calibration counts")
+    freqs = mitigate(counts / counts.sum(-1, keepdims=True), inverse)
     lin = linear_fit(freqs)                                             # (K, D, D)
     states = physical(lin)
     replicas = spec.measurement.bootstrap
     rng = np.random.default_rng(_seed_sequence(spec, 7))
     rep_states = None
     if replicas:
-        rep_lin = linear_fit(bootstrap_counts(counts, replicas, rng) / counts.sum(-1, keepdims=True))
+        rep_lin = linear_fit(mitigate(bootstrap_counts(counts, replicas, rng) / counts.sum(-1, keepdims=True),
+                                      inverse))
         if spec.execution.mode == "reprepare":
             rep_lin = _chain(spec, steps, lin, rep_lin, measured)
         rep_states = physical(rep_lin)                                  # (B, K, D, D)
-    return _result(spec, doc, steps, states, rep_states, cascade.system_columns)
+    result = _result(spec, doc, steps, states, rep_states, cascade.system_columns)
+    block = result.data["measurement"]
+    if inverse is not None:
+        block["readout_mitigation"] = ("inverse of the per-qubit assignment matrices (qiskit-experiments "
+                                       "LocalReadoutMitigator) from the all-|0>/all-|1> calibration circuits of the "
+                                       "same jobs, applied to the frequencies before linear inversion; bootstrap "
+                                       "does not resample the calibration")
+    if missing:
+        block["incomplete_steps"] = missing
+    meta = doc.get("metadata", {})
+    for key in ("device", "layout", "costs", "mitigation", "jobs_report", "versions"):
+        if key in meta:
+            block[key] = meta[key]
+    if "engine" in meta and "layout" in meta:
+        block["engine"] = meta["engine"]
+    return result
 
 
-def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[int, ...]]) -> None:
-    """Refuse records that cannot be this spec's: every record step, every setting, well-formed counts."""
+def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[int, ...]],
+                   lost: set[int] = frozenset()) -> None:
+    """Refuse records that cannot be this spec's: every record step and setting (except the steps
+    ``lost`` to failed or cancelled jobs, which the analysis leaves out), well-formed counts."""
     records = doc.get("records")
     if not isinstance(records, list) or not records:
-        raise QheatError("the records file holds no records")
+        raise QheatError("the records document holds no counts (every job failed or none was fetched)")
     width = len(settings[0])
     known = set(settings)
     seen: dict[int, set] = {}
@@ -338,13 +490,13 @@ def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[
             if len(bits) != width or set(bits) - {"0", "1"} or isinstance(c, bool) or not isinstance(c, int) or c < 0:
                 raise QheatError(f"record {i}: bad count {bits!r}: {c!r} ({width}-bit strings, counts >= 0)")
         seen.setdefault(step, set()).add(tuple(setting))
-    expected = spec.record_steps()
-    if sorted(seen) != expected:
-        missing = sorted(set(expected) - set(seen)) or sorted(set(seen) - set(expected))
-        raise QheatError(f"the records do not match the spec's record steps (e.g. step {missing[0]}); "
+    expected = set(spec.record_steps())
+    if set(seen) - expected or expected - set(seen) - set(lost):
+        odd = sorted((set(seen) - expected) | (expected - set(seen) - set(lost)))
+        raise QheatError(f"the records do not match the spec's record steps (e.g. step {odd[0]}); "
                          "were they made with another spec?")
     for step, have in seen.items():
-        if have != known:
+        if have != known and step not in lost:
             raise QheatError(f"step {step}: {len(known) - len(have)} of {len(known)} Pauli settings have no records")
 
 
@@ -501,3 +653,159 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
     if shot_free is not None:
         data["shot_free"] = shot_free
     return Result(spec, doc["backend"], data)
+
+
+# ----------------------------------------------------------------------------- submission (qheat submit)
+
+
+def submission_circuits(spec: CascadeSpec, be: Any) -> tuple[list, list[int], list[dict], CascadeCircuits]:
+    """Every measurement circuit of a ``reset``-mode run, compiled for ``be`` (a prepared RuntimeBackend):
+    circuits, shots (each setting's shots split among the preparation branches by a multinomial draw, as
+    ``collect`` does) and the metadata of each record. Readout calibration circuits are added per job by
+    ``backends.runtime.plan_jobs``."""
+    if spec.execution.mode != "reset":
+        raise QheatError("qheat submit runs mode 'reset' (every circuit known in advance); mode 'reprepare' needs "
+                         "each run's tomography before the next run: use 'qheat run SPEC --backend ...', which waits")
+    rng = np.random.default_rng(_seed_sequence(spec))
+    cc = CascadeCircuits(spec, be.compile)
+    steps = spec.record_steps()
+    preps = _branches(spec, spec.initial_state(), True)
+    weights = np.array([w for w, _ in preps])
+    split = {k: _split_shots(rng, spec.measurement.shots, weights, len(cc.settings)) for k in steps}
+    circuits, shots, meta = [], [], []
+    for b, (w, prep) in enumerate(preps):
+        qc, at = cc.start(prep, snapshot=False), 0
+        for k in steps:
+            cc.evolve(qc, at, k, snapshot=False)
+            at = k
+            for i, setting in enumerate(cc.settings):
+                circuits.append(cc.measure(qc, setting))
+                shots.append(int(split[k][i, b]))
+                meta.append({"step": int(k), "setting": list(setting), "branch": b, "weight": float(w)})
+    # step-major: a job that fails takes few records with it (a record needs every branch of every setting)
+    order = sorted(range(len(meta)), key=lambda i: (meta[i]["step"], meta[i]["branch"]))
+    return [circuits[i] for i in order], [shots[i] for i in order], [meta[i] for i in order], cc
+
+
+def records_from_jobs(manifest: dict[str, Any], job_counts: dict[int, list[dict[str, int]]],
+                      report: list[dict]) -> dict[str, Any]:
+    """The records document of a submission: the counts of every finished job with the metadata the manifest
+    kept for each of its pubs (twirled instances of one circuit summed), calibration apart."""
+    merged: dict[int, dict[str, int]] = {}
+    meta_of: dict[int, dict] = {}
+    calibration: list[dict] = []
+    for job in manifest["jobs"]:
+        counts = job_counts.get(job["index"])
+        if counts is None:
+            continue
+        if len(counts) != len(job["pubs"]):
+            raise QheatError(f"job {job['index']} ({job.get('job_id')}) returned {len(counts)} results for "
+                             f"{len(job['pubs'])} circuits")
+        for pub, c in zip(job["pubs"], counts):
+            if "calibration" in pub:
+                calibration.append({"counts": dict(c), "metadata": {"calibration": pub["calibration"],
+                                                                    "job": job["index"]}})
+                continue
+            acc = merged.setdefault(pub["circuit"], {})
+            meta_of[pub["circuit"]] = pub["metadata"]
+            for k, v in c.items():
+                acc[k] = acc.get(k, 0) + int(v)
+    records = [{"counts": merged[i], "metadata": meta_of[i]} for i in sorted(merged)]
+    lost = sorted({pub["metadata"]["step"] for job in manifest["jobs"] if job["index"] not in job_counts
+                   for pub in job["pubs"] if "metadata" in pub})
+    spec = spec_from_dict(manifest["spec"])
+    return {
+        "kind": RECORDS_KIND,
+        "qheat_version": __version__,
+        "spec": manifest["spec"],
+        "backend": manifest["backend"],
+        "metadata": {
+            "spec_key": spec.key(),
+            "backend": manifest["backend"],
+            "seed": spec.measurement.seed,
+            "mode": spec.execution.mode,
+            "engine": manifest.get("engine", "circuits (Qiskit Runtime SamplerV2)"),
+            "preparation": spec.execution.preparation,
+            "settings": "Pauli index per measured qubit (0 = Z, 1 = X, 2 = Y), entry j for qubit j; "
+                        "bitstrings with qubit 0 rightmost",
+            "shots_per_setting": spec.measurement.shots,
+            "jobs": len(manifest["jobs"]),
+            "jobs_report": report,
+            "incomplete_steps": lost,
+            "manifest": manifest["id"],
+            "device": manifest.get("device"),
+            "layout": manifest.get("layout"),
+            "costs": manifest.get("costs"),
+            "mitigation": manifest.get("options", {}).get("mitigation"),
+            "versions": manifest.get("versions"),
+            "seconds": None,
+        },
+        "runs": [],
+        "records": records,
+        **({"calibration": calibration} if calibration else {}),
+    }
+
+
+def plan_submission(spec: CascadeSpec, backend: str, manifest_path: Any, *, instance: str | None = None,
+                    max_circuits: int | None = None) -> dict[str, Any]:
+    """Build the ISA circuits of ``spec`` for ``backend``, split them into jobs and write the circuits (QPY)
+    and the manifest atomically -- before anything is submitted. Returns the manifest."""
+    import uuid
+    from pathlib import Path
+
+    from qiskit import qpy
+
+    from ..backends import runtime as rt
+    from ..results import write_json_atomic  # noqa: F401 -- same atomic rule for the QPY below
+
+    spec = validated(spec)
+    if spec.sweep is not None:
+        raise QheatError("submit one spec at a time; run the points of the sweep separately")
+    if spec.execution.mode != "reset":
+        submission_circuits(spec, None)  # raises the explanation
+    path = Path(manifest_path)
+    be = runtime_backend(spec, backend, instance=instance)
+    circuits, shots, meta, cc = submission_circuits(spec, be)
+    seed = int(np.random.default_rng(_seed_sequence(spec, 11)).integers(2**31))
+    pubs, origin = be.pubs(circuits, shots, seed)
+    calibration = None
+    if spec.mitigation is not None and spec.mitigation.readout:
+        calibration = {label: be.isa(qc) for label, qc in calibration_circuits(cc).items()}
+    limit = max_circuits or be.max_circuits
+    flat, jobs = rt.plan_jobs(pubs, origin, meta, calibration, spec.measurement.shots, limit)
+    files = rt.manifest_paths(path)
+    files["circuits"].parent.mkdir(parents=True, exist_ok=True)
+    tmp = files["circuits"].with_name(f".{files['circuits'].name}.tmp")
+    with tmp.open("wb") as fh:
+        qpy.dump(flat, fh)
+    import os
+
+    os.replace(tmp, files["circuits"])
+    manifest = {
+        "kind": rt.MANIFEST_KIND,
+        "format": rt.MANIFEST_FORMAT,
+        "id": uuid.uuid4().hex[:16],
+        "created": __import__("time").strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "spec": spec.to_dict(),
+        "backend": backend,
+        "device": be.device.name,
+        "store": "local" if be.kind == "fake" else "ibm",
+        "layout": be.layout.to_dict(),
+        "costs": circuit_costs(cc, spec),
+        "engine": "circuits (Qiskit Runtime SamplerV2" + (", local mode on the fake device restricted to the layout)"
+                                                          if be.kind == "fake" else ", IBM Quantum, in a Batch)"),
+        "options": {"shots_per_setting": spec.measurement.shots, "seed": seed, "max_circuits": limit,
+                    "mitigation": dict(be.mitigation),
+                    "runtime_options": ({"dynamical_decoupling.enable": True, "dynamical_decoupling.sequence_type": "XY4"}
+                                        if be.mitigation.get("dynamical_decoupling") and be.kind == "ibm" else {})
+                    | ({"twirling.enable_gates": True} if be.mitigation.get("twirling") and be.kind == "ibm" else {}),
+                    "local_techniques": "dynamical decoupling / twirling applied by qheat (local mode ignores Runtime's "
+                                        "options)" if be.kind == "fake" else None},
+        "versions": rt.versions(),
+        "circuits_file": files["circuits"].name,
+        "circuits_sha256": rt._sha256(files["circuits"]),
+        "circuits": len(circuits),
+        "jobs": jobs,
+    }
+    rt.write_manifest(path, manifest)
+    return manifest
