@@ -16,19 +16,23 @@ def _module(spec: Spec):
     return importlib.import_module(f"{__name__}.{SEED_000_002[spec.protocol]}")
 
 
+def require_backend(protocol: str, backend: str, names: tuple[str, ...]) -> None:
+    """One line naming the backends a protocol runs on, for any other backend."""
+    if backend not in names:
+        raise QheatError(f"unknown backend {backend!r} for protocol {protocol!r}; available: {', '.join(names)}")
+
+
 def check_backend(spec: Spec, backend: str) -> None:
     """Refuse, before any work, a backend the spec's protocol cannot run on."""
     from .. import backends
     from . import reservoirs
 
-    if spec.protocol in SEED_000_002:
-        return _module(spec).check_backend(spec, backend)
     if isinstance(spec, CascadeSpec):
         backends.check(backend)
-        return
-    if backend not in reservoirs.BACKENDS:
-        raise QheatError(f"unknown backend {backend!r} for protocol {spec.protocol!r}; "
-                         f"available: {', '.join(reservoirs.BACKENDS)}")
+    elif isinstance(spec, ReservoirsSpec):
+        reservoirs.check_backend(spec, backend)
+    else:
+        _module(spec).check_backend(spec, backend)
 
 
 def run(spec: Spec, backend: str = "exact") -> Result:

@@ -47,8 +47,9 @@ CONVENTIONS = {
 
 
 def check_backend(spec: CorrelatedPairSpec, backend: str) -> None:
-    if backend not in BACKENDS:
-        raise QheatError(f"unknown backend {backend!r} for protocol 'correlated-pair'; available: {', '.join(BACKENDS)}")
+    from . import require_backend
+
+    require_backend("correlated-pair", backend, BACKENDS)
 
 
 def initial_state(spec: CorrelatedPairSpec) -> np.ndarray:

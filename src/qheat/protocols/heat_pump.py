@@ -71,8 +71,9 @@ CONVENTIONS = {
 
 
 def check_backend(spec: HeatPumpSpec, backend: str) -> None:
-    if backend not in BACKENDS:
-        raise QheatError(f"unknown backend {backend!r} for protocol 'heat-pump'; available: {', '.join(BACKENDS)}")
+    from . import require_backend
+
+    require_backend("heat-pump", backend, BACKENDS)
     if backend == "aer" and spec.circuits is None:
         raise QheatError("backend 'aer' needs a [circuits] table (shots, seed)")
 

@@ -218,8 +218,9 @@ def closed_forms(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
 
 
 def check_backend(spec: HeatTransferSpec | HeatTransferPhaseSpec, backend: str) -> None:
-    if backend not in BACKENDS:
-        raise QheatError(f"unknown backend {backend!r} for protocol 'heat-transfer'; available: {', '.join(BACKENDS)}")
+    from . import require_backend
+
+    require_backend("heat-transfer", backend, BACKENDS)
     if backend == "aer" and isinstance(spec, HeatTransferPhaseSpec):
         raise QheatError("a [phase_diagram] spec is a closed-form map; it runs on backend 'exact' only")
 

@@ -40,10 +40,15 @@ CONVENTIONS = {
 }
 
 
+def check_backend(spec: ReservoirsSpec, backend: str) -> None:
+    from . import require_backend
+
+    require_backend("reservoirs", backend, BACKENDS)
+
+
 def run(spec: ReservoirsSpec, backend: str = "exact") -> Result:
     """Steady states and heat currents of ``spec``; a sweep gives one point per value and a summary."""
-    if backend not in BACKENDS:
-        raise QheatError(f"protocol 'reservoirs' runs on backends {list(BACKENDS)}, not {backend!r}")
+    check_backend(spec, backend)
     spec = validated(spec)
     if backend == "aer" and spec.collisions is None:
         raise QheatError("backend 'aer' needs a [collisions] table with dt (the collision strength), e.g. dt = 0.25")
