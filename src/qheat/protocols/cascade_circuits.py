@@ -75,7 +75,7 @@ class _Runner:
         self.runtime = not isinstance(backend, AerBackend)          # fake:/ibm: every circuit through SamplerV2
         self.snapshot = spec.execution.engine == "snapshots" and not self.runtime
         self.readout = bool(self.runtime and spec.mitigation is not None and spec.mitigation.readout)
-        self.calibration: list[dict] = []
+        self.last_calibration: list[dict] = []  # readout calibration counts of the last measure() (Runtime)
         self.measured = self.circuits.measured
         self.settings = self.circuits.settings
         self.dim = 2 ** len(self.measured)
@@ -230,9 +230,10 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
     rng = np.random.default_rng(_seed_sequence(spec))
     steps = spec.record_steps()
     rho0 = spec.initial_state()
+    first = _branches(spec, rho0, runtime)
     done = [0]
     # units of work: branches (snapshots) or jobs (circuits), per run; reprepare runs prepare up to 2^n branches
-    branches = len(_branches(spec, rho0)) if spec.execution.engine == "snapshots" else 1
+    branches = len(first) if spec.execution.engine == "snapshots" else 1
     total = branches if spec.execution.mode == "reset" else branches + (len(steps) - 1) * (
         2**n if spec.execution.engine == "snapshots" and spec.execution.preparation == "temporal" else 1)
 
@@ -247,17 +248,18 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
     runs: list[dict] = []
     calibration: list[dict] = []
     if spec.execution.mode == "reset":
-        records = runner.measure(_branches(spec, rho0, runtime), 0, steps[-1], steps)
-        calibration += getattr(runner, "last_calibration", [])
+        records = runner.measure(first, 0, steps[-1], steps)
+        calibration += runner.last_calibration
     else:
-        records = runner.measure(_branches(spec, rho0, runtime), 0, 0, [0])
-        calibration += getattr(runner, "last_calibration", [])
+        records = runner.measure(first, 0, 0, [0])
+        calibration += runner.last_calibration
         prepared = rho0
         for j, (start, stop) in enumerate(zip(steps, steps[1:]), start=1):
-            new = runner.measure(_branches(spec, prepared, runtime), start, stop, [stop])
+            preps = first if j == 1 else _branches(spec, prepared, runtime)  # run 1 prepares rho_S^0 again
+            new = runner.measure(preps, start, stop, [stop])
             for r in new:
                 r["metadata"]["run"] = j
-            cal = getattr(runner, "last_calibration", [])
+            cal = runner.last_calibration
             for r in cal:
                 r["metadata"]["run"] = j
             calibration += cal
@@ -447,7 +449,7 @@ def analyze_records(doc: dict[str, Any]) -> Result:
         rep_lin = linear_fit(mitigate(bootstrap_counts(counts, replicas, rng) / counts.sum(-1, keepdims=True),
                                       inverse))
         if spec.execution.mode == "reprepare":
-            rep_lin = _chain(spec, steps, lin, rep_lin, measured)
+            rep_lin = _chain(spec, steps, states, rep_lin, measured)
         rep_states = physical(rep_lin)                                  # (B, K, D, D)
     result = _result(spec, doc, steps, states, rep_states, cascade.system_columns)
     block = result.data["measurement"]
@@ -500,10 +502,10 @@ def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[
             raise QheatError(f"step {step}: {len(known) - len(have)} of {len(known)} Pauli settings have no records")
 
 
-def _chain(spec: CascadeSpec, steps: list[int], lin: np.ndarray, rep_lin: np.ndarray, measured: int) -> np.ndarray:
+def _chain(spec: CascadeSpec, steps: list[int], states: np.ndarray, rep_lin: np.ndarray, measured: int) -> np.ndarray:
     """Bootstrap replicas of a reprepare chain, each re-run through the whole chain.
 
-    Run j prepared the positive fit of run j - 1, sigma_{j-1} = physical(lin_{j-1})|_S (run 1: the
+    Run j prepared the positive fit of run j - 1, sigma_{j-1} = states_{j-1}|_S (run 1: the
     exact rho_S^0). A replica that reconstructed physical(lin^b_{j-1})|_S instead would have
     prepared that, so its run j differs by Phi_j(sigma^b_{j-1} - sigma_{j-1}) on top of its own
     resampling deviation: lin^b_j += Phi_j(physical(lin^b_{j-1})|_S - sigma_{j-1}). The projection
@@ -521,8 +523,7 @@ def _chain(spec: CascadeSpec, steps: list[int], lin: np.ndarray, rep_lin: np.nda
         length = steps[j] - steps[j - 1]
         if length not in cache:
             cache[length] = run_channel(spec, steps[j - 1], steps[j], measured)
-        prepared = system(physical(lin[j - 1][None]))[0]
-        shift = system(physical(out[:, j - 1])) - prepared
+        shift = system(physical(out[:, j - 1])) - system(states[j - 1][None])[0]
         out[:, j] += (shift.reshape(len(shift), -1) @ cache[length].T).reshape(-1, d_m, d_m)
     return out
 
