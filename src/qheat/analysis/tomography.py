@@ -68,10 +68,16 @@ def physical(rho: np.ndarray) -> np.ndarray:
     return out.reshape(rho.shape)
 
 
-def fit_states(counts: np.ndarray) -> np.ndarray:
-    """Physical states (..., d, d) from counts (..., settings, outcomes)."""
+def linear_estimate(counts: np.ndarray, inverse: np.ndarray | None = None) -> np.ndarray:
+    """Linear-inversion estimates (..., d, d) from counts (..., settings, outcomes), readout-mitigated
+    with ``inverse`` (see ``mitigate``) when given."""
     counts = np.asarray(counts, dtype=float)
-    return physical(linear_fit(counts / counts.sum(-1, keepdims=True)))
+    return linear_fit(mitigate(counts / counts.sum(-1, keepdims=True), inverse))
+
+
+def fit_states(counts: np.ndarray, inverse: np.ndarray | None = None) -> np.ndarray:
+    """Physical states (..., d, d) from counts (..., settings, outcomes)."""
+    return physical(linear_estimate(counts, inverse))
 
 
 def bootstrap_counts(counts: np.ndarray, replicas: int, rng: np.random.Generator) -> np.ndarray:

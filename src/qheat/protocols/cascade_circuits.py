@@ -30,8 +30,8 @@ import numpy as np
 
 from .. import __version__
 from ..analysis import thermo
-from ..analysis.tomography import (assignment_matrices, bootstrap_counts, linear_fit, mitigate, mitigation_matrix,
-                                   physical)
+from ..analysis.tomography import (assignment_matrices, bootstrap_counts, fit_states, linear_estimate,
+                                   mitigation_matrix, physical)
 from ..backends.aer import AerBackend
 from ..circuits.cascade import CascadeCircuits
 from ..circuits.preparation import purification_circuit, star_branches, temporal_branches
@@ -266,7 +266,7 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
             records += new
             runs.append({"run": j, "start": start, "stop": stop, "prepared": _matrix(prepared)})
             inverse = readout_inverse(cal, len(runner.measured)) if runner.readout else None
-            prepared = _system_part(spec, _fit(spec, new, runner.settings, inverse))
+            prepared = _system_part(spec, _fit(new, runner.settings, inverse))
     return {
         "kind": RECORDS_KIND,
         "qheat_version": __version__,
@@ -369,11 +369,10 @@ def _counts_by_step(doc: dict[str, Any], settings: list[tuple[int, ...]], dim: i
     return steps, np.stack([by_step[k] for k in steps])
 
 
-def _fit(spec: CascadeSpec, records: list[dict], settings: list[tuple[int, ...]],
-         inverse: np.ndarray | None = None) -> np.ndarray:
-    dim = 2 ** len(settings[0])
-    _, counts = _counts_by_step({"records": records}, settings, dim)
-    return physical(linear_fit(mitigate(counts / counts.sum(-1, keepdims=True), inverse)))[0]
+def _fit(records: list[dict], settings: list[tuple[int, ...]], inverse: np.ndarray | None = None) -> np.ndarray:
+    """The positive fit of one run's records (all at one step)."""
+    _, counts = _counts_by_step({"records": records}, settings, 2 ** len(settings[0]))
+    return fit_states(counts, inverse)[0]
 
 
 def run_channel(spec: CascadeSpec, start: int, stop: int, measured: int) -> np.ndarray:
@@ -439,15 +438,13 @@ def analyze_records(doc: dict[str, Any]) -> Result:
         inverse = readout_inverse(doc.get("calibration", []), measured)
         if inverse is None:
             raise QheatError("the spec asks for readout mitigation but the records hold no calibration counts")
-    freqs = mitigate(counts / counts.sum(-1, keepdims=True), inverse)
-    lin = linear_fit(freqs)                                             # (K, D, D)
+    lin = linear_estimate(counts, inverse)                             # (K, D, D)
     states = physical(lin)
     replicas = spec.measurement.bootstrap
     rng = np.random.default_rng(_seed_sequence(spec, 7))
     rep_states = None
     if replicas:
-        rep_lin = linear_fit(mitigate(bootstrap_counts(counts, replicas, rng) / counts.sum(-1, keepdims=True),
-                                      inverse))
+        rep_lin = linear_estimate(bootstrap_counts(counts, replicas, rng), inverse)
         if spec.execution.mode == "reprepare":
             rep_lin = _chain(spec, steps, states, rep_lin, measured)
         rep_states = physical(rep_lin)                                  # (B, K, D, D)
