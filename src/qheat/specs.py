@@ -179,11 +179,21 @@ class Mitigation:
     in every job; the tomography fit applies the inverse of each measured qubit's assignment matrix to
     the frequencies. ``dynamical_decoupling`` and ``twirling`` (of two-qubit gates): Runtime's options
     on ``ibm:``; on ``fake:`` the same techniques applied by qheat (local mode ignores them).
+    ``zne``: zero-noise extrapolation, the odd noise factors (e.g. ``[1, 3]``) at which every circuit runs,
+    its noisy gates folded G -> G (G^dag G)^((f-1)/2) (``circuits.folding``); each setting's
+    (readout-mitigated) frequencies are extrapolated to factor 0 by Richardson's polynomial through the
+    points, before linear inversion.
     """
 
     readout: bool = False
     dynamical_decoupling: bool = False
     twirling: bool = False
+    zne: tuple[int, ...] = ()
+
+    @property
+    def noise_factors(self) -> tuple[int, ...]:
+        """The noise factors every circuit runs at: ``zne``, or (1,) without it."""
+        return self.zne or (1,)
 
 
 @dataclass(frozen=True)
@@ -497,11 +507,23 @@ def _cascade_from_dict(top: dict[str, Any], protocol: str, name: str, descriptio
                        mitigation)
 
 
+MAX_NOISE_FACTOR = 9
+
+
 def _mitigation_from_dict(data: Any) -> Mitigation:
-    d = _table(data, "[mitigation]", {"readout", "dynamical_decoupling", "twirling"}, set())
+    d = _table(data, "[mitigation]", {"readout", "dynamical_decoupling", "twirling", "zne"}, set())
     for key, value in d.items():
-        if not isinstance(value, bool):
+        if key != "zne" and not isinstance(value, bool):
             raise QheatError(f"mitigation.{key} must be true or false, got {value!r}")
+    if list(d.get("zne", ())) == []:   # [] (what to_dict writes without ZNE) = no extrapolation
+        d.pop("zne", None)
+    else:
+        factors = tuple(_integer(f, "mitigation.zne", minimum=1) for f in _list(d["zne"], "mitigation.zne"))
+        if (len(factors) < 2 or len(set(factors)) != len(factors)
+                or any(f % 2 == 0 or f > MAX_NOISE_FACTOR for f in factors)):
+            raise QheatError(f"mitigation.zne must list two or more distinct odd noise factors up to "
+                             f"{MAX_NOISE_FACTOR} (gate folding G (G^dag G)^k), e.g. [1, 3]; got {list(factors)}")
+        d["zne"] = tuple(sorted(factors))
     return Mitigation(**d)
 
 

@@ -68,16 +68,30 @@ def physical(rho: np.ndarray) -> np.ndarray:
     return out.reshape(rho.shape)
 
 
-def linear_estimate(counts: np.ndarray, inverse: np.ndarray | None = None) -> np.ndarray:
+def richardson_weights(factors: tuple[int, ...] | list[int]) -> np.ndarray:
+    """w_i with P(0) = sum_i w_i y_i for the polynomial P of degree len - 1 through (factor_i, y_i):
+    Richardson extrapolation to zero noise (Lagrange basis at 0; two factors = a straight line)."""
+    lam = np.asarray(factors, dtype=float)
+    return np.array([np.prod([mu / (mu - l) for mu in lam if mu != l]) for l in lam])
+
+
+def linear_estimate(counts: np.ndarray, inverse: np.ndarray | None = None,
+                    factors: tuple[int, ...] | None = None) -> np.ndarray:
     """Linear-inversion estimates (..., d, d) from counts (..., settings, outcomes), readout-mitigated
-    with ``inverse`` (see ``mitigate``) when given."""
+    with ``inverse`` (see ``mitigate``) when given. With ``factors`` the counts are (..., F, settings,
+    outcomes), measured at those noise factors, and the mitigated frequencies are extrapolated to zero
+    noise (``richardson_weights``) before the (linear) inversion."""
     counts = np.asarray(counts, dtype=float)
-    return linear_fit(mitigate(counts / counts.sum(-1, keepdims=True), inverse))
+    freq = mitigate(counts / np.maximum(counts.sum(-1, keepdims=True), 1.0), inverse)
+    if factors is not None:
+        freq = np.einsum("f,...fso->...so", richardson_weights(factors), freq)
+    return linear_fit(freq)
 
 
-def fit_states(counts: np.ndarray, inverse: np.ndarray | None = None) -> np.ndarray:
-    """Physical states (..., d, d) from counts (..., settings, outcomes)."""
-    return physical(linear_estimate(counts, inverse))
+def fit_states(counts: np.ndarray, inverse: np.ndarray | None = None,
+               factors: tuple[int, ...] | None = None) -> np.ndarray:
+    """Physical states (..., d, d) from counts (..., [F,] settings, outcomes) (see ``linear_estimate``)."""
+    return physical(linear_estimate(counts, inverse, factors))
 
 
 def bootstrap_counts(counts: np.ndarray, replicas: int, rng: np.random.Generator) -> np.ndarray:
