@@ -612,6 +612,7 @@ class RuntimeBackend:
         self.instance = instance
         self._service = service_obj
         self.layout: Layout | None = None
+        self.layout_target = None   # the device target on the layout qubits, set by prepare()
         self.compiler: StarCompiler | None = None
         self.mitigation: dict[str, bool] = {}
         self.jobs = 0
@@ -639,6 +640,7 @@ class RuntimeBackend:
         else:
             self.layout = Layout(tuple(int(q) for q in layout), float("nan"), 0)
         self.compiler = StarCompiler(self.device.target, self.layout, seed)
+        self.layout_target = restricted_target(self.device.target, self.layout.qubits)  # what compiled circuits fit
         if self.kind == "fake":
             self.executor = restricted_fake(self.device, self.layout.qubits)
         return self.layout

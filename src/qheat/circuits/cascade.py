@@ -12,6 +12,13 @@ gate fewer per collision. Without the dephasing, R's coherence would meet the sy
 between excitation sectors in later collisions and change the heat. In the density-matrix
 ``snapshot`` circuits the discarded measurement is replaced by its channel, the Kraus map
 {|0><0|, |1><1|}, which Aer applies deterministically (a measurement would make Aer sample).
+
+On IBM devices (``dephasing = "phase"``) the refresh is reset and RY(theta) followed by Z^b on R, b
+in {0, 1} one bit per refresh and circuit instance, the bits of a circuit's instances running over
+every pattern (or a random sample of ``PHASE_PATTERNS`` of them when there are more): averaged with
+equal shots, Z^b dephases R exactly as the discarded measurement does, and Z is a virtual RZ(pi)
+on these devices -- no error, no mid-circuit measurement (which costs microseconds of idle
+decoherence of the system on hardware, and per-shot simulation in Aer).
 """
 from __future__ import annotations
 
@@ -63,9 +70,12 @@ class CascadeCircuits:
     again: the cost of building 10^4 circuits is the cost of copying them.
     """
 
-    def __init__(self, spec: CascadeSpec, compile: Compiler = _identity) -> None:
+    def __init__(self, spec: CascadeSpec, compile: Compiler = _identity, dephasing: str = "measure") -> None:
+        if dephasing not in ("measure", "phase"):
+            raise ValueError(f"dephasing must be 'measure' or 'phase', got {dephasing!r}")
         self.spec = spec
         self.compile = compile
+        self.dephasing = dephasing
         n = spec.n
         theta = bath_angle(spec.bath.temperature, spec.system.delta)
         stages = collision_stages(spec.protocol, n, spec.interaction.g, spec.interaction.tau, spec.order)
@@ -86,6 +96,12 @@ class CascadeCircuits:
             else:
                 qc.measure(n, 0)
             self.refresh[snapshot] = compile(qc)
+        qc = QuantumCircuit(n + 1)
+        qc.reset(n)
+        qc.ry(theta, n)
+        flip = QuantumCircuit(n + 1)
+        flip.z(n)
+        self.refresh["phase"] = (compile(qc), compile(flip))
         self.measured = measured_qubits(spec)
         self.settings = settings(len(self.measured))
         self._settings: dict[tuple[int, ...], QuantumCircuit] = {}
@@ -101,25 +117,41 @@ class CascadeCircuits:
         if ancillas:
             regs.append(QuantumRegister(ancillas, "a"))
         qc = QuantumCircuit(*regs)
-        if not snapshot:
+        if not snapshot and self.dephasing == "measure":
             qc.add_register(ClassicalRegister(1, "bath"))
         qubits = list(range(n + 1)) if with_bath else list(range(n)) + list(range(n + 1, n + 1 + ancillas))
         qc.compose(self.compile(prep), qubits=qubits, inplace=True)
         return qc
 
+    def refreshes(self, start: int, stop: int) -> int:
+        """How many bath refreshes the interactions start+1..stop contain (one per collision started)."""
+        n = self.spec.n
+        return len(range(-(-start // n) * n, stop, n))
+
     def evolve(self, qc: QuantumCircuit, start: int, stop: int, *, snapshot: bool,
-               records: Iterable[int] = (), save_qubits: list[int] | None = None) -> QuantumCircuit:
+               records: Iterable[int] = (), save_qubits: list[int] | None = None,
+               phases: tuple[int, ...] = ()) -> QuantumCircuit:
         """Append the interactions start+1..stop to ``qc`` (in place), refreshing the bath at every
         collision start; in ``snapshot`` circuits save the density matrix of ``save_qubits`` after each
-        step of ``records`` (label ``step<k>``)."""
+        step of ``records`` (label ``step<k>``). With ``dephasing = "phase"``, ``phases`` holds the bit b
+        of Z^b for each refresh (``refreshes(start, stop)`` of them)."""
         n = self.spec.n
         records = set(records)
         width = list(range(n + 1))
+        phase = not snapshot and self.dephasing == "phase"
+        if phase and len(phases) != self.refreshes(start, stop):
+            raise ValueError(f"{self.refreshes(start, stop)} refreshes need as many phase bits, got {phases}")
         if snapshot and start in records:
             qc.save_density_matrix(save_qubits, label=f"step{start}")
-        step = start
+        step, r = start, 0
         while step < stop:
-            if step % n == 0:
+            if step % n == 0 and phase:
+                reset_ry, flip = self.refresh["phase"]
+                qc.compose(reset_ry, qubits=width, inplace=True)
+                if phases[r]:
+                    qc.compose(flip, qubits=width, inplace=True)
+                r += 1
+            elif step % n == 0:
                 qc.compose(self.refresh[snapshot], qubits=width, clbits=[] if snapshot else [qc.cregs[0][0]],
                            inplace=True)
             segment, size = self.segments[step % n]

@@ -71,8 +71,9 @@ class _Runner:
                  progress: Callable[[], None] | None = None) -> None:
         self.spec, self.backend, self.rng = spec, backend, rng
         self.tick = progress or (lambda: None)
-        self.circuits = CascadeCircuits(spec, backend.compile)
         self.runtime = not isinstance(backend, AerBackend)          # fake:/ibm: every circuit through SamplerV2
+        self.circuits = CascadeCircuits(spec, backend.compile, "phase" if self.runtime else "measure")
+        self.factors = spec.mitigation.noise_factors if spec.mitigation is not None else (1,)
         self.snapshot = spec.execution.engine == "snapshots" and not self.runtime
         self.readout = bool(self.runtime and spec.mitigation is not None and spec.mitigation.readout)
         self.last_calibration: list[dict] = []  # readout calibration counts of the last measure() (Runtime)
@@ -128,35 +129,96 @@ class _Runner:
                         out.append(_record(k, setting, b, weights[b], counts[b, i]))
             return out
         # every measurement circuit through SamplerV2
-        circuits, shot_list, meta = [], [], []
-        for b, (_, prep) in enumerate(preps):
-            qc = self.circuits.start(prep, snapshot=False)
-            at = start
-            for k in records:
-                self.circuits.evolve(qc, at, k, snapshot=False)
-                at = k
-                for i, setting in enumerate(self.settings):
-                    circuits.append(self.circuits.measure(qc, setting))
-                    shot_list.append(int(split[k][i, b]))
-                    meta.append((k, setting, b))
+        target = self.backend.layout_target if self.runtime else None
+        circuits, shot_list, meta = measurement_circuits(self.circuits, preps, start, records, split, self.rng,
+                                                         self.factors, target)
         if self.readout:
-            for label, qc in calibration_circuits(self.circuits).items():
+            for qc in calibration_circuits(self.circuits).values():
                 circuits.append(qc)
                 shot_list.append(int(spec.measurement.shots))
-                meta.append(("calibration", label, None))
         results = self.backend.sample(circuits, shot_list, seed=int(self.rng.integers(2**31)))
         self.jobs += len(circuits)
         self.tick()
-        self.last_calibration = []
-        for (k, setting, b), counts in zip(meta, results):
-            if k == "calibration":
-                self.last_calibration.append({"counts": dict(counts), "metadata": {"calibration": setting}})
-                continue
-            vec = np.zeros(self.dim, dtype=np.int64)
-            for bits, c in counts.items():
-                vec[int(bits, 2)] += c
-            out.append(_record(k, setting, b, weights[b], vec))
-        return out
+        self.last_calibration = [{"counts": dict(c), "metadata": {"calibration": qc.metadata["calibration"]}}
+                                 for qc, c in zip(circuits[len(meta):], results[len(meta):])]
+        return merge_records(meta, results[: len(meta)], self.dim)
+
+
+PHASE_PATTERNS = 8
+
+
+def _phase_split(rng: np.random.Generator, refreshes: int, shots: int) -> list[tuple[tuple[int, ...], int]]:
+    """(Z^b bits of each refresh, shots) for one circuit (``CascadeCircuits`` with ``dephasing = "phase"``):
+    every pattern with equal shots (the remainder to patterns drawn at random) when there are at most
+    ``PHASE_PATTERNS``, else that many patterns drawn at random. Either way the expected counts are those of
+    R dephased at every refresh."""
+    if refreshes == 0:
+        return [((), shots)]
+    if 2**refreshes <= PHASE_PATTERNS:
+        patterns = [tuple((i >> r) & 1 for r in range(refreshes)) for i in range(2**refreshes)]
+    else:
+        patterns = [tuple(int(x) for x in rng.integers(0, 2, refreshes)) for _ in range(PHASE_PATTERNS)]
+    k = len(patterns)
+    split = np.full(k, shots // k)
+    split[rng.choice(k, shots % k, replace=False)] += 1
+    return [(p, int(c)) for p, c in zip(patterns, split) if c > 0]
+
+
+def measurement_circuits(cc: CascadeCircuits, preps: list[tuple[float, Any]], start: int, records: list[int],
+                         split: dict[int, np.ndarray], rng: np.random.Generator, factors: tuple[int, ...] = (1,),
+                         target: Any = None) -> tuple[list, list[int], list[dict]]:
+    """Every measurement circuit of one run: each branch prepared at ``start``, evolved to each step of
+    ``records``, measured in each setting with ``split[k][setting, branch]`` shots -- per Z^b pattern of
+    the bath refreshes with ``dephasing = "phase"`` (``_phase_split``), per noise factor with ZNE (noisy gates
+    folded, ``circuits.folding``; every factor gets all the shots). Returns circuits, shots and each
+    circuit's record metadata (step, setting, branch, weight[, noise_factor])."""
+    from ..circuits.folding import fold_gates
+
+    zne = tuple(factors) != (1,)
+    circuits, shots, meta = [], [], []
+
+    def add(qc, count: int, k: int, setting: tuple[int, ...], b: int, w: float) -> None:
+        for f in factors:
+            circuits.append(fold_gates(qc, f, target))
+            shots.append(int(count))
+            meta.append({"step": int(k), "setting": list(setting), "branch": b, "weight": float(w),
+                         **({"noise_factor": int(f)} if zne else {})})
+
+    for b, (w, prep) in enumerate(preps):
+        if cc.dephasing == "measure":        # one growing circuit per branch, measured at every record
+            qc, at = cc.start(prep, snapshot=False), start
+            for k in records:
+                cc.evolve(qc, at, k, snapshot=False)
+                at = k
+                for i, setting in enumerate(cc.settings):
+                    add(cc.measure(qc, setting), int(split[k][i, b]), k, setting, b, w)
+            continue
+        bases: dict[tuple, Any] = {}
+        for k in records:
+            for i, setting in enumerate(cc.settings):
+                for pattern, count in _phase_split(rng, cc.refreshes(start, k), int(split[k][i, b])):
+                    if (k, pattern) not in bases:
+                        bases[k, pattern] = cc.evolve(cc.start(prep, snapshot=False), start, k, snapshot=False,
+                                                      phases=pattern)
+                    add(cc.measure(bases[k, pattern], setting), count, k, setting, b, w)
+    return circuits, shots, meta
+
+
+def merge_records(meta: list[dict], counts: list[dict[str, int]], dim: int) -> list[dict]:
+    """One record per (step, setting, branch[, noise factor]): the counts of its circuits (Z^b patterns) summed."""
+    merged: dict[tuple, tuple[dict, np.ndarray]] = {}
+    for m, c in zip(meta, counts):
+        key = (m["step"], tuple(m["setting"]), m["branch"], m.get("noise_factor"))
+        vec = merged.setdefault(key, (m, np.zeros(dim, dtype=np.int64)))[1]
+        for bits, v in c.items():
+            vec[int(bits, 2)] += int(v)
+    out = []
+    for m, vec in merged.values():
+        rec = _record(m["step"], tuple(m["setting"]), m["branch"], m["weight"], vec)
+        if "noise_factor" in m:
+            rec["metadata"]["noise_factor"] = m["noise_factor"]
+        out.append(rec)
+    return out
 
 
 def calibration_circuits(cc: CascadeCircuits) -> dict[str, Any]:
@@ -266,7 +328,7 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
             records += new
             runs.append({"run": j, "start": start, "stop": stop, "prepared": _matrix(prepared)})
             inverse = readout_inverse(cal, len(runner.measured)) if runner.readout else None
-            prepared = _system_part(spec, _fit(new, runner.settings, inverse))
+            prepared = _system_part(spec, _fit(new, runner.settings, inverse, runner.factors))
     return {
         "kind": RECORDS_KIND,
         "qheat_version": __version__,
@@ -318,12 +380,13 @@ def circuit_costs(cc: CascadeCircuits, spec: CascadeSpec) -> dict[str, Any]:
 
     n = spec.n
     qc = QuantumCircuit(n + 1)
-    qc.add_register(ClassicalRegister(1, "bath"))
-    cc.evolve(qc, 0, n, snapshot=False)
+    if cc.dephasing == "measure":
+        qc.add_register(ClassicalRegister(1, "bath"))
+    cc.evolve(qc, 0, n, snapshot=False, phases=(1,) if cc.dephasing == "phase" else ())
     preps = [cc.compile(c) for _, c in _branches(spec, spec.initial_state(), True)]
     return {"two_qubit_gates_per_collision": two_qubit_count(qc), "depth_per_collision": qc.depth(),
             "two_qubit_gates_preparation_max": max(two_qubit_count(p) for p in preps),
-            "swaps": 0, "note": "one collision = bath refresh (reset, RY, measure) + n partial SWAPs, compiled for the "
+            "swaps": 0, "note": "one collision = bath refresh (reset, RY, Z) + n partial SWAPs, compiled for the "
                                 "layout; no SWAP: R neighbours every S_k"}
 
 
@@ -355,24 +418,27 @@ def _system_part(spec: CascadeSpec, rho: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- analysis
 
 
-def _counts_by_step(doc: dict[str, Any], settings: list[tuple[int, ...]], dim: int) -> tuple[list[int], np.ndarray]:
-    """Counts merged over preparation branches: (steps, array (K, S, D))."""
+def _counts_by_step(doc: dict[str, Any], settings: list[tuple[int, ...]], dim: int,
+                    factors: tuple[int, ...] = (1,)) -> tuple[list[int], np.ndarray]:
+    """Counts merged over preparation branches: (steps, array (K, F, S, D)), F the noise factors."""
     index = {s: i for i, s in enumerate(settings)}
+    level = {f: i for i, f in enumerate(factors)}
     by_step: dict[int, np.ndarray] = {}
     for rec in doc["records"]:
         meta = rec["metadata"]
-        arr = by_step.setdefault(int(meta["step"]), np.zeros((len(settings), dim), dtype=np.int64))
-        row = arr[index[tuple(meta["setting"])]]
+        arr = by_step.setdefault(int(meta["step"]), np.zeros((len(factors), len(settings), dim), dtype=np.int64))
+        row = arr[level[meta.get("noise_factor", 1)], index[tuple(meta["setting"])]]
         for bits, c in rec["counts"].items():
             row[int(bits, 2)] += int(c)
     steps = sorted(by_step)
     return steps, np.stack([by_step[k] for k in steps])
 
 
-def _fit(records: list[dict], settings: list[tuple[int, ...]], inverse: np.ndarray | None = None) -> np.ndarray:
-    """The positive fit of one run's records (all at one step)."""
-    _, counts = _counts_by_step({"records": records}, settings, 2 ** len(settings[0]))
-    return fit_states(counts, inverse)[0]
+def _fit(records: list[dict], settings: list[tuple[int, ...]], inverse: np.ndarray | None = None,
+         factors: tuple[int, ...] = (1,)) -> np.ndarray:
+    """The positive fit of one run's records (all at one step), extrapolated to zero noise with ZNE."""
+    _, counts = _counts_by_step({"records": records}, settings, 2 ** len(settings[0]), factors)
+    return fit_states(counts, inverse, factors)[0]
 
 
 def run_channel(spec: CascadeSpec, start: int, stop: int, measured: int) -> np.ndarray:
@@ -424,8 +490,9 @@ def analyze_records(doc: dict[str, Any]) -> Result:
     settings = all_settings(measured)
     lost = set(doc.get("metadata", {}).get("incomplete_steps") or [])   # circuits of failed or cancelled jobs
     _check_records(doc, spec, settings, lost)
-    steps, counts = _counts_by_step(doc, settings, 2**measured)
-    complete = (counts.sum(-1) > 0).all(-1) & np.array([k not in lost for k in steps])
+    factors = spec.mitigation.noise_factors if spec.mitigation is not None else (1,)
+    steps, counts = _counts_by_step(doc, settings, 2**measured, factors)
+    complete = (counts.sum(-1) > 0).all((-2, -1)) & np.array([k not in lost for k in steps])
     missing = [k for k, ok in zip(steps, complete) if not ok]
     if missing:
         steps = [k for k, ok in zip(steps, complete) if ok]
@@ -438,13 +505,13 @@ def analyze_records(doc: dict[str, Any]) -> Result:
         inverse = readout_inverse(doc.get("calibration", []), measured)
         if inverse is None:
             raise QheatError("the spec asks for readout mitigation but the records hold no calibration counts")
-    lin = linear_estimate(counts, inverse)                             # (K, D, D)
+    lin = linear_estimate(counts, inverse, factors)                    # (K, D, D)
     states = physical(lin)
     replicas = spec.measurement.bootstrap
     rng = np.random.default_rng(_seed_sequence(spec, 7))
     rep_states = None
     if replicas:
-        rep_lin = linear_estimate(bootstrap_counts(counts, replicas, rng), inverse)
+        rep_lin = linear_estimate(bootstrap_counts(counts, replicas, rng), inverse, factors)
         if spec.execution.mode == "reprepare":
             rep_lin = _chain(spec, steps, states, rep_lin, measured)
         rep_states = physical(rep_lin)                                  # (B, K, D, D)
@@ -455,6 +522,10 @@ def analyze_records(doc: dict[str, Any]) -> Result:
                                        "LocalReadoutMitigator) from the all-|0>/all-|1> calibration circuits of the "
                                        "same jobs, applied to the frequencies before linear inversion; bootstrap "
                                        "does not resample the calibration")
+    if factors != (1,):
+        block["zero_noise_extrapolation"] = (f"gates folded to noise factors {list(factors)}; each setting's "
+                                             "frequencies extrapolated to zero noise (Richardson) before linear "
+                                             "inversion; the bootstrap resamples every factor")
     if missing:
         block["incomplete_steps"] = missing
     meta = doc.get("metadata", {})
@@ -471,6 +542,7 @@ def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[
     """Refuse records that cannot be this spec's: every record step and setting (except the steps
     ``lost`` to failed or cancelled jobs, which the analysis leaves out), well-formed counts."""
     records = doc.get("records")
+    factors = spec.mitigation.noise_factors if spec.mitigation is not None else (1,)
     if not isinstance(records, list) or not records:
         raise QheatError("the records document holds no counts (every job failed or none was fetched)")
     width = len(settings[0])
@@ -482,21 +554,26 @@ def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[
         if not isinstance(meta, dict) or not isinstance(counts, dict):
             raise QheatError(f"record {i} has no counts or metadata")
         step, setting = meta.get("step"), meta.get("setting")
+        if meta.get("noise_factor", 1) not in factors:
+            raise QheatError(f"record {i}: noise factor {meta.get('noise_factor')!r} is not one of the spec's "
+                             f"{list(factors)} ([mitigation] zne)")
         if not isinstance(step, int) or not isinstance(setting, list) or tuple(setting) not in known:
             raise QheatError(f"record {i}: step {step!r} / setting {setting!r} is not one of this spec's "
                              f"({width}-qubit Pauli settings)")
         for bits, c in counts.items():
             if len(bits) != width or set(bits) - {"0", "1"} or isinstance(c, bool) or not isinstance(c, int) or c < 0:
                 raise QheatError(f"record {i}: bad count {bits!r}: {c!r} ({width}-bit strings, counts >= 0)")
-        seen.setdefault(step, set()).add(tuple(setting))
+        seen.setdefault(step, set()).add((meta.get("noise_factor", 1), tuple(setting)))
     expected = set(spec.record_steps())
     if set(seen) - expected or expected - set(seen) - set(lost):
         odd = sorted((set(seen) - expected) | (expected - set(seen) - set(lost)))
         raise QheatError(f"the records do not match the spec's record steps (e.g. step {odd[0]}); "
                          "were they made with another spec?")
+    wanted = {(f, s) for f in factors for s in known}
     for step, have in seen.items():
-        if have != known and step not in lost:
-            raise QheatError(f"step {step}: {len(known) - len(have)} of {len(known)} Pauli settings have no records")
+        if have != wanted and step not in lost:
+            raise QheatError(f"step {step}: {len(wanted) - len(have)} of {len(wanted)} Pauli settings"
+                             + (" x noise factors" if len(factors) > 1 else "") + " have no records")
 
 
 def _chain(spec: CascadeSpec, steps: list[int], states: np.ndarray, rep_lin: np.ndarray, measured: int) -> np.ndarray:
@@ -665,21 +742,13 @@ def submission_circuits(spec: CascadeSpec, be: Any) -> tuple[list, list[int], li
         raise QheatError("qheat submit runs mode 'reset' (every circuit known in advance); mode 'reprepare' needs "
                          "each run's tomography before the next run: use 'qheat run SPEC --backend ...', which waits")
     rng = np.random.default_rng(_seed_sequence(spec))
-    cc = CascadeCircuits(spec, be.compile)
+    cc = CascadeCircuits(spec, be.compile, "phase")
     steps = spec.record_steps()
     preps = _branches(spec, spec.initial_state(), True)
     weights = np.array([w for w, _ in preps])
     split = {k: _split_shots(rng, spec.measurement.shots, weights, len(cc.settings)) for k in steps}
-    circuits, shots, meta = [], [], []
-    for b, (w, prep) in enumerate(preps):
-        qc, at = cc.start(prep, snapshot=False), 0
-        for k in steps:
-            cc.evolve(qc, at, k, snapshot=False)
-            at = k
-            for i, setting in enumerate(cc.settings):
-                circuits.append(cc.measure(qc, setting))
-                shots.append(int(split[k][i, b]))
-                meta.append({"step": int(k), "setting": list(setting), "branch": b, "weight": float(w)})
+    factors = spec.mitigation.noise_factors if spec.mitigation is not None else (1,)
+    circuits, shots, meta = measurement_circuits(cc, preps, 0, steps, split, rng, factors, be.layout_target)
     # step-major: a job that fails takes few records with it (a record needs every branch of every setting)
     order = sorted(range(len(meta)), key=lambda i: (meta[i]["step"], meta[i]["branch"]))
     return [circuits[i] for i in order], [shots[i] for i in order], [meta[i] for i in order], cc
