@@ -20,16 +20,19 @@ from pathlib import Path
 import qheat
 from qheat.protocols.cascade_circuits import analyze_records, collect
 
+MODE = "reprepare"
 BOOTSTRAP = 50   # resampled chains: the statistical error of each heat (0 in the first rows measured)
 SETTINGS = {"none": {}, "readout": {"readout": True},
             "readout+dd": {"readout": True, "dynamical_decoupling": True},
-            "readout+twirling": {"readout": True, "twirling": True}}
+            "readout+twirling": {"readout": True, "twirling": True},
+            "readout+zne": {"readout": True, "zne": [1, 3]},
+            "readout+zne135": {"readout": True, "zne": [1, 3, 5]}}
 
 
 def one(backend: str, name: str, setting: str, collisions: int, every: int, shots: int) -> dict:
     data = qheat.load_spec(name).to_dict()
     data["interaction"]["collisions"] = collisions
-    data["execution"] = {"mode": "reprepare"}
+    data["execution"] = {"mode": MODE}
     data["measurement"] = {"shots": shots, "every": every, "bootstrap": BOOTSTRAP, "seed": 1234}
     if SETTINGS[setting]:
         data["mitigation"] = SETTINGS[setting]
@@ -40,7 +43,7 @@ def one(backend: str, name: str, setting: str, collisions: int, every: int, shot
     heat = [s["heat_absorbed"] for s in res["subsystems"]]
     exact = [s["heat_absorbed"] for s in res["exact"]["subsystems"]]
     stderr = [s.get("heat_absorbed_stderr") for s in res["subsystems"]]
-    return {"backend": backend, "spec": name, "mitigation": setting, "collisions": collisions, "every": every,
+    return {"backend": backend, "spec": name, "mitigation": setting, "mode": MODE, "collisions": collisions, "every": every,
             "shots": shots, "heat": heat, "heat_stderr": stderr, "exact": exact, "abs_error": [abs(a - b) for a, b in zip(heat, exact)],
             "seconds": round(time.time() - started, 1), "layout": doc["metadata"]["layout"]["assignment"],
             "costs": {k: v for k, v in doc["metadata"]["costs"].items() if k != "note"}}
@@ -55,8 +58,11 @@ def main() -> None:
     p.add_argument("--plan", default="fake:torino,fake:sherbrooke")
     p.add_argument("--settings", default="none,readout")
     p.add_argument("--specs", default="fig3-zero,fig3-reversed")
+    p.add_argument("--mode", default="reprepare", choices=["reprepare", "reset"])
     p.add_argument("--out", default=str(Path(__file__).with_name("runtime_mitigation.json")))
     a = p.parse_args()
+    global MODE
+    MODE = a.mode
     for backend in a.plan.split(","):
         for setting in a.settings.split(","):
             for name in a.specs.split(","):
