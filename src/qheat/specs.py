@@ -212,6 +212,11 @@ class CascadeSpec(_SpecFile):
     mitigation: Mitigation | None = None
 
     @property
+    def noise_factors(self) -> tuple[int, ...]:
+        """The noise factors every circuit runs at (``[mitigation] zne``; (1,) without ZNE)."""
+        return self.mitigation.noise_factors if self.mitigation is not None else (1,)
+
+    @property
     def stage_steps(self) -> int:
         """Interactions per stage: 1 in a cascade, n in a simultaneous collision."""
         return self.n if self.protocol == "simultaneous" else 1
@@ -515,7 +520,7 @@ def _mitigation_from_dict(data: Any) -> Mitigation:
     for key, value in d.items():
         if key != "zne" and not isinstance(value, bool):
             raise QheatError(f"mitigation.{key} must be true or false, got {value!r}")
-    if list(d.get("zne", ())) == []:   # [] (what to_dict writes without ZNE) = no extrapolation
+    if d.get("zne", []) in ([], ()):   # absent, or [] (what to_dict writes without ZNE): no extrapolation
         d.pop("zne", None)
     else:
         factors = tuple(_integer(f, "mitigation.zne", minimum=1) for f in _list(d["zne"], "mitigation.zne"))

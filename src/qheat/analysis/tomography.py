@@ -82,7 +82,7 @@ def linear_estimate(counts: np.ndarray, inverse: np.ndarray | None = None,
     outcomes), measured at those noise factors, and the mitigated frequencies are extrapolated to zero
     noise (``richardson_weights``) before the (linear) inversion."""
     counts = np.asarray(counts, dtype=float)
-    freq = mitigate(counts / np.maximum(counts.sum(-1, keepdims=True), 1.0), inverse)
+    freq = mitigate(counts / counts.sum(-1, keepdims=True), inverse)
     if factors is not None:
         freq = np.einsum("f,...fso->...so", richardson_weights(factors), freq)
     return linear_fit(freq)

@@ -5,9 +5,10 @@ errors that act with each gate; Giurgica-Tiron et al., IEEE QCE 2020, "Digital z
 extrapolation for quantum error mitigation"). Every gate is folded that the device reports with an
 error or a duration: two-qubit gates, which carry most of the error, and single-qubit SX and X,
 whose errors (with the relaxation during them) bias a long reprepare chain measurably; virtual RZ
-(no error, no duration) and what is not a unitary gate (resets, measurements, channels) are not. Folded copies are separated by barriers
-so that nothing downstream cancels them, and each inverse is written in the device's basis
-(SX^dag = RZ(pi) SX RZ(pi) up to a phase; CZ, ECR, X are their own inverses).
+(no error, no duration) and what is not a unitary gate (resets, measurements, channels) are not.
+Folded copies are separated by barriers so that nothing downstream cancels them, and each inverse is
+written in the device's basis (SX^dag = RZ(pi) SX RZ(pi) up to a phase; CZ, ECR, X are their own
+inverses).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from qiskit.circuit import Gate
 
 from ..errors import QheatError
 
-NOT_GATES = {"barrier", "delay", "measure", "reset"}
+NOT_GATES = {"barrier", "delay", "measure", "reset"}   # target operations that are no basis gates
 
 
 def _noisy(target: Any, name: str, qargs: tuple[int, ...]) -> bool:
@@ -36,12 +37,12 @@ def _inverse(op, qargs: tuple[int, ...], target: Any, cache: dict) -> QuantumCir
     """G^dag as a circuit on len(qargs) qubits in the target's basis."""
     key = (op.name, tuple(float(p) for p in op.params), qargs)
     if key not in cache:
+        gate = op.inverse()
         inv = QuantumCircuit(op.num_qubits)
-        inv.append(op.inverse(), range(op.num_qubits))
-        if target is not None and not target.instruction_supported(op.inverse().name, qargs,
-                                                                  parameters=list(op.inverse().params) or None):
+        inv.append(gate, range(op.num_qubits))
+        if target is not None and not target.instruction_supported(gate.name, qargs,
+                                                                  parameters=list(gate.params) or None):
             from qiskit import transpile
-
             from qiskit.transpiler.exceptions import TranspilerError
 
             basis = [n for n in target.operation_names if n not in NOT_GATES]
@@ -75,7 +76,7 @@ def fold_gates(qc: QuantumCircuit, factor: int, target: Any = None) -> QuantumCi
         op = inst.operation
         out.append(inst)
         qargs = tuple(qc.find_bit(q).index for q in inst.qubits)
-        if not isinstance(op, Gate) or op.name in NOT_GATES or not _noisy(target, op.name, qargs):
+        if not isinstance(op, Gate) or not _noisy(target, op.name, qargs):   # resets, measures, barriers: no Gate
             continue
         inverse = _inverse(op, qargs, target, cache)
         for _ in range((factor - 1) // 2):

@@ -73,7 +73,6 @@ class _Runner:
         self.tick = progress or (lambda: None)
         self.runtime = not isinstance(backend, AerBackend)          # fake:/ibm: every circuit through SamplerV2
         self.circuits = CascadeCircuits(spec, backend.compile, "phase" if self.runtime else "measure")
-        self.factors = spec.mitigation.noise_factors if spec.mitigation is not None else (1,)
         self.snapshot = spec.execution.engine == "snapshots" and not self.runtime
         self.readout = bool(self.runtime and spec.mitigation is not None and spec.mitigation.readout)
         self.last_calibration: list[dict] = []  # readout calibration counts of the last measure() (Runtime)
@@ -131,7 +130,7 @@ class _Runner:
         # every measurement circuit through SamplerV2
         target = self.backend.layout_target if self.runtime else None
         circuits, shot_list, meta = measurement_circuits(self.circuits, preps, start, records, split, self.rng,
-                                                         self.factors, target)
+                                                         self.spec.noise_factors, target)
         if self.readout:
             for qc in calibration_circuits(self.circuits).values():
                 circuits.append(qc)
@@ -328,7 +327,7 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
             records += new
             runs.append({"run": j, "start": start, "stop": stop, "prepared": _matrix(prepared)})
             inverse = readout_inverse(cal, len(runner.measured)) if runner.readout else None
-            prepared = _system_part(spec, _fit(new, runner.settings, inverse, runner.factors))
+            prepared = _system_part(spec, _fit(new, runner.settings, inverse, spec.noise_factors))
     return {
         "kind": RECORDS_KIND,
         "qheat_version": __version__,
@@ -490,7 +489,7 @@ def analyze_records(doc: dict[str, Any]) -> Result:
     settings = all_settings(measured)
     lost = set(doc.get("metadata", {}).get("incomplete_steps") or [])   # circuits of failed or cancelled jobs
     _check_records(doc, spec, settings, lost)
-    factors = spec.mitigation.noise_factors if spec.mitigation is not None else (1,)
+    factors = spec.noise_factors
     steps, counts = _counts_by_step(doc, settings, 2**measured, factors)
     complete = (counts.sum(-1) > 0).all((-2, -1)) & np.array([k not in lost for k in steps])
     missing = [k for k, ok in zip(steps, complete) if not ok]
@@ -542,7 +541,7 @@ def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[
     """Refuse records that cannot be this spec's: every record step and setting (except the steps
     ``lost`` to failed or cancelled jobs, which the analysis leaves out), well-formed counts."""
     records = doc.get("records")
-    factors = spec.mitigation.noise_factors if spec.mitigation is not None else (1,)
+    factors = spec.noise_factors
     if not isinstance(records, list) or not records:
         raise QheatError("the records document holds no counts (every job failed or none was fetched)")
     width = len(settings[0])
@@ -747,8 +746,8 @@ def submission_circuits(spec: CascadeSpec, be: Any) -> tuple[list, list[int], li
     preps = _branches(spec, spec.initial_state(), True)
     weights = np.array([w for w, _ in preps])
     split = {k: _split_shots(rng, spec.measurement.shots, weights, len(cc.settings)) for k in steps}
-    factors = spec.mitigation.noise_factors if spec.mitigation is not None else (1,)
-    circuits, shots, meta = measurement_circuits(cc, preps, 0, steps, split, rng, factors, be.layout_target)
+    circuits, shots, meta = measurement_circuits(cc, preps, 0, steps, split, rng, spec.noise_factors,
+                                                 be.layout_target)
     # step-major: a job that fails takes few records with it (a record needs every branch of every setting)
     order = sorted(range(len(meta)), key=lambda i: (meta[i]["step"], meta[i]["branch"]))
     return [circuits[i] for i in order], [shots[i] for i in order], [meta[i] for i in order], cc
