@@ -37,15 +37,23 @@ SETTINGS = {"ideal": None, "none": (1,), "zne13": (1, 3), "zne135": (1, 3, 5)}
 
 
 def chain(spec, backend: str, factors: tuple[int, ...] | None, every: int,
-          mode: str = "reprepare") -> tuple[list[int], np.ndarray]:
+          mode: str = "reprepare", noise: str = "full") -> tuple[list[int], np.ndarray]:
     """Energies E_k (records, n) of the shot-free reprepare chain, or of mode 'reset' (one deep circuit, the
     collision model's segments only: cascade order); ``factors`` None = noiseless circuits."""
     from qiskit_aer import AerSimulator
 
     be = runtime_backend(spec, backend)
     cc = CascadeCircuits(spec, be.compile, "phase")
-    sim = (AerSimulator(method="density_matrix") if factors is None
-           else AerSimulator.from_backend(be.executor, method="density_matrix"))
+    if factors is None:
+        sim = AerSimulator(method="density_matrix")
+    elif noise == "full":
+        sim = AerSimulator.from_backend(be.executor, method="density_matrix")
+    else:   # the device's noise model with one part switched off (the fake backend's own builder)
+        from qiskit_aer.noise import NoiseModel
+
+        model = NoiseModel.from_backend(be.executor, thermal_relaxation=noise != "no-relaxation",
+                                        gate_error=noise != "relaxation-only")
+        sim = AerSimulator(method="density_matrix", noise_model=model)
     factors = factors or (1,)
     weights = richardson_weights(factors)
     n = spec.n
@@ -106,6 +114,8 @@ def main() -> None:
     p.add_argument("--settings", default="ideal,none,zne13,zne135")
     p.add_argument("--specs", default="fig3-zero,fig3-reversed,fig3-enhanced")
     p.add_argument("--mode", default="reprepare", choices=["reprepare", "reset"])
+    p.add_argument("--noise", default="full", choices=["full", "no-relaxation", "relaxation-only"],
+                   help="switch off a part of the device's noise model (diagnosis: which part ZNE leaves)")
     p.add_argument("--out", default=str(Path(__file__).with_name("runtime_bias.json")))
     a = p.parse_args()
     for backend in a.plan.split(","):
@@ -117,7 +127,7 @@ def main() -> None:
             exact = analyze(simulate(spec), spec).data
             for setting in a.settings.split(","):
                 started = time.time()
-                steps, e_k = chain(spec, backend, SETTINGS[setting], a.every, a.mode)
+                steps, e_k = chain(spec, backend, SETTINGS[setting], a.every, a.mode, a.noise)
                 heat = {}
                 for c in sorted({10, 30, a.collisions} & set(range(a.collisions + 1))):
                     i = steps.index(3 * c)
@@ -126,11 +136,11 @@ def main() -> None:
                     got = [float(e_k[i, k] - e_k[0, k]) for k in range(spec.n)]
                     heat[c] = {"heat": got, "exact": want, "abs_error": [abs(x - y) for x, y in zip(got, want)]}
                 row = {"backend": backend, "spec": name, "mitigation": setting, "mode": a.mode,
-                       "every": a.every, "heat_at_collisions": heat, "seconds": round(time.time() - started, 1)}
+                       "every": a.every, "noise": a.noise, "heat_at_collisions": heat, "seconds": round(time.time() - started, 1)}
                 with open(a.out, "a") as fh:
                     fh.write(json.dumps(row) + "\n")
                 for c, h in heat.items():
-                    print(f"{backend:16s} {name:14s} {setting:7s} {a.mode:9s} c={c:3d} heat "
+                    print(f"{backend:16s} {name:14s} {setting:7s} {a.mode:9s} {a.noise:15s} c={c:3d} heat "
                           + " ".join(f"{x:+.4f}" for x in h["heat"]) + "  exact "
                           + " ".join(f"{x:+.4f}" for x in h["exact"]) + "  |err| "
                           + " ".join(f"{x:.4f}" for x in h["abs_error"]), flush=True)

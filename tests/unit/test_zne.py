@@ -210,3 +210,40 @@ def test_zne_on_a_fake_device_end_to_end():
                        or r["metadata"]["step"] != 2]
     with pytest.raises(QheatError, match="noise factors have no records"):
         analyze_records(gone)
+
+
+def test_folding_leaves_a_first_order_bias_under_amplitude_damping():
+    """Why ZNE by folding cannot remove relaxation (README, "Real backends"): a fold G (G^dag G)^k puts the
+    noise L after G and G L G^dag after each G^dag, so the noise grows as (k + 1) L + k G L G^dag, not
+    (2k + 1) L, and its extrapolation to zero ends at (L - G L G^dag) / 2. For X with amplitude damping
+    gamma, G L G^dag is amplitude *pumping*: from |0>, p_1(f) follows p -> (1 - p)(1 - gamma) f times
+    (closed form below), and every extrapolation leaves ~ -gamma / 2, whatever the factors, while the
+    same fold under depolarizing noise extrapolates to within O(gamma^2)."""
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.noise import NoiseModel, amplitude_damping_error, depolarizing_error
+
+    gamma = 0.01
+    qc = QuantumCircuit(1)
+    qc.x(0)
+
+    def excited(noise_error, factor: int) -> float:
+        model = NoiseModel()
+        model.add_all_qubit_quantum_error(noise_error, ["x"])
+        c = fold_gates(qc, factor)
+        c.save_density_matrix()
+        rho = AerSimulator(method="density_matrix", noise_model=model).run(c).result().data()["density_matrix"]
+        return float(np.real(np.asarray(rho)[1, 1]))
+
+    def recursion(factor: int) -> float:
+        p = 0.0
+        for _ in range(factor):
+            p = (1.0 - p) * (1.0 - gamma)
+        return p
+
+    for factors in ((1, 3), (1, 3, 5), (1, 3, 5, 7)):
+        damped = [excited(amplitude_damping_error(gamma), f) for f in factors]
+        assert np.allclose(damped, [recursion(f) for f in factors], atol=1e-12)
+        w = richardson_weights(factors)
+        assert float(np.dot(w, damped)) - 1.0 == pytest.approx(-gamma / 2, abs=2 * gamma**2)
+        depolarized = [excited(depolarizing_error(gamma, 1), f) for f in factors]
+        assert abs(float(np.dot(w, depolarized)) - 1.0) < 2 * gamma**2
