@@ -107,6 +107,14 @@ def test_routed_device_circuits_equal_the_exact_engine(device, spec):
     costs = circuit_costs(cc, spec)
     assert costs["swaps"] == be.layout.swaps_per_collision > 0
     assert costs["two_qubit_gates_per_collision"] == 2 * n + 3 * costs["swaps"]   # 2 per partial SWAP, 3 per SWAP
+    for k, path in be.layout.paths.items():     # the compiler moves the bath along the reported path
+        qc = QuantumCircuit(n + 1)
+        qc.append(XXPlusYYGate(0.3), [k, n])
+        routed, _ = route(qc, be.compiler.graph, mover=n, key=be.layout.qubits.__getitem__)
+        hops = [[be.layout.qubits[routed.find_bit(q).index] for q in i.qubits] for i in routed.data
+                if i.operation.name == "swap"]
+        out = [set(h) for h in zip(path[:-2], path[1:-1])]
+        assert [set(h) for h in hops] == out + out[::-1]
     circuits, weights = [], []
     for wb, prep in _branches(spec, spec.initial_state(), True):
         m = cc.refreshes(0, stop)

@@ -455,7 +455,7 @@ class LayoutCompiler:
                              "(purification ancillas are not supported on Runtime backends; use preparation = 'temporal')")
         meta = dict(qc.metadata or {})
         if needs_routing(qc, self.graph):
-            qc, swaps = route(qc, self.graph, mover=self.n)
+            qc, swaps = route(qc, self.graph, mover=self.n, key=self.layout.qubits.__getitem__)  # paths as reported
             meta["routing_swaps"] = swaps
             if width == self.n:   # a system piece now passes through R: it acts on system + R
                 meta["qubits"] = "system+bath"

@@ -10,7 +10,7 @@ moves the bath: 2 (m - 1) SWAPs, 6 (m - 1) two-qubit gates of the device more th
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from qiskit import QuantumCircuit
 
@@ -28,8 +28,9 @@ def neighbours(edges: Iterable[tuple[int, int]], nodes: Iterable[int]) -> dict[i
     return out
 
 
-def shortest_path(graph: dict[int, set[int]], a: int, b: int) -> list[int]:
-    """Breadth-first shortest path a -> b (ties broken by the smallest qubit index, so it is reproducible)."""
+def shortest_path(graph: dict[int, set[int]], a: int, b: int, key: Callable[[int], int] | None = None) -> list[int]:
+    """Breadth-first shortest path a -> b; ties go to the neighbour with the smallest ``key`` (default: index),
+    so the path is reproducible (a compiler on renumbered qubits passes their physical indices)."""
     parent = {a: a}
     queue = deque([a])
     while queue:
@@ -39,7 +40,7 @@ def shortest_path(graph: dict[int, set[int]], a: int, b: int) -> list[int]:
             while path[-1] != a:
                 path.append(parent[path[-1]])
             return path[::-1]
-        for nb in sorted(graph[q]):
+        for nb in sorted(graph[q], key=key):
             if nb not in parent:
                 parent[nb] = q
                 queue.append(nb)
@@ -57,10 +58,12 @@ def needs_routing(qc: QuantumCircuit, graph: dict[int, set[int]]) -> bool:
     return False
 
 
-def route(qc: QuantumCircuit, graph: dict[int, set[int]], mover: int | None = None) -> tuple[QuantumCircuit, int]:
+def route(qc: QuantumCircuit, graph: dict[int, set[int]], mover: int | None = None,
+          key: Callable[[int], int] | None = None) -> tuple[QuantumCircuit, int]:
     """``qc`` (qubits 0..width-1 of ``graph``, which may hold more) with every two-qubit gate on coupled
     qubits, and the number of SWAPs inserted. Gates on three or more qubits are first unrolled to
-    two-qubit gates; of a gate's two qubits the one equal to ``mover`` (else the first) is moved.
+    two-qubit gates; of a gate's two qubits the one equal to ``mover`` (else the first) is moved, along
+    ``shortest_path(..., key)``.
     The output has as many qubits as ``graph`` has nodes when a path leaves ``qc``'s qubits."""
     from qiskit.transpiler import PassManager
     from qiskit.transpiler.passes import Unroll3qOrMore
@@ -79,7 +82,7 @@ def route(qc: QuantumCircuit, graph: dict[int, set[int]], mover: int | None = No
             out.append(inst.operation, qs, cs)
             continue
         move = 1 if qs[1] == mover else 0
-        path = shortest_path(graph, qs[move], qs[1 - move])
+        path = shortest_path(graph, qs[move], qs[1 - move], key)
         hops = list(zip(path[:-2], path[1:-1]))
         for a, b in hops:
             out.swap(a, b)
