@@ -129,9 +129,9 @@ def main() -> None:
                 started = time.time()
                 steps, e_k = chain(spec, backend, SETTINGS[setting], a.every, a.mode, a.noise)
                 heat = {}
-                for c in sorted({10, 30, a.collisions} & set(range(a.collisions + 1))):
-                    i = steps.index(3 * c)
-                    want = [float(np.asarray(s["energy"])[3 * c] - np.asarray(s["energy"])[0])
+                for c in sorted(c for c in {10, 30, a.collisions} if spec.n * c in steps):   # on the run grid
+                    i = steps.index(spec.n * c)
+                    want = [float(np.asarray(s["energy"])[spec.n * c] - np.asarray(s["energy"])[0])
                             for s in exact["subsystems"]]
                     got = [float(e_k[i, k] - e_k[0, k]) for k in range(spec.n)]
                     heat[c] = {"heat": got, "exact": want, "abs_error": [abs(x - y) for x, y in zip(got, want)]}
