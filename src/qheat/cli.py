@@ -158,9 +158,15 @@ def _measured(spec: Spec, args: argparse.Namespace, target: Path):
         if not args.quiet:
             print(f"{spec.key()}: analysing the records in {path} (--force to measure again)")
     else:
+        partial = path.with_name(path.stem + ".partial.json")   # reprepare: records so far, resumed after a crash
+        if args.force:
+            partial.unlink(missing_ok=True)
+        elif partial.exists() and not args.quiet:
+            print(f"{spec.key()}: resuming the partial run in {partial}")
         with _Progress(spec.key(), enabled=not args.quiet) as progress:
-            doc = collect(spec, args.backend, progress)
+            doc = collect(spec, args.backend, progress, checkpoint=partial)
         write_json_atomic(path, doc, indent=None)
+        partial.unlink(missing_ok=True)
     return analyze_records(doc)
 
 

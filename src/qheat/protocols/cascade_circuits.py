@@ -270,8 +270,14 @@ def _record(step: int, setting: tuple[int, ...], branch: int, weight: float, cou
     }
 
 
-def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -> dict[str, Any]:
-    """Run ``spec`` on an Aer backend; the records document (counts first, nothing analysed)."""
+def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None,
+            checkpoint: Any = None) -> dict[str, Any]:
+    """Run ``spec`` on an Aer or Runtime backend; the records document (counts first, nothing analysed).
+
+    ``checkpoint`` (a path; mode reprepare): after every run the records so far, the state the next run
+    prepares and the random generator's state are written there atomically, and a call that finds a
+    checkpoint of the same spec and backend resumes after its last run -- a crash costs at most the
+    run in progress, and the resumed records are those of an uninterrupted run."""
     spec = validated(spec)
     if spec.sweep is not None:
         raise QheatError("circuits run one spec at a time; run the points of the sweep separately")
@@ -312,10 +318,20 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
         records = runner.measure(first, 0, steps[-1], steps)
         calibration += runner.last_calibration
     else:
-        records = runner.measure(first, 0, 0, [0])
-        calibration += runner.last_calibration
-        prepared = rho0
+        saved = _read_checkpoint(checkpoint, spec, backend)
+        if saved is None:
+            records = runner.measure(first, 0, 0, [0])
+            calibration += runner.last_calibration
+            prepared, resumed = rho0, 0
+        else:
+            records, calibration, runs = saved["records"], saved.get("calibration", []), saved["runs"]
+            prepared, resumed = _array(saved["prepared"]), int(saved["completed_run"])
+            rng.bit_generator.state = saved["rng"]
+            runner.reference.update({int(k): _array(v) for k, v in saved["reference_states"].items()})
+            runner.jobs = int(saved["jobs"])
         for j, (start, stop) in enumerate(zip(steps, steps[1:]), start=1):
+            if j <= resumed:
+                continue
             preps = first if j == 1 else _branches(spec, prepared, runtime)  # run 1 prepares rho_S^0 again
             new = runner.measure(preps, start, stop, [stop])
             for r in new:
@@ -328,6 +344,14 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
             runs.append({"run": j, "start": start, "stop": stop, "prepared": _matrix(prepared)})
             inverse = readout_inverse(cal, len(runner.measured)) if runner.readout else None
             prepared = _system_part(spec, _fit(new, runner.settings, inverse, spec.noise_factors))
+            if checkpoint is not None:
+                from ..results import write_json_atomic
+
+                write_json_atomic(checkpoint, {
+                    "kind": CHECKPOINT_KIND, "qheat_version": __version__, "spec_key": spec.key(), "backend": backend,
+                    "completed_run": j, "runs": runs, "prepared": _matrix(prepared), "rng": rng.bit_generator.state,
+                    "jobs": runner.jobs, "reference_states": {str(k): _matrix(v) for k, v in runner.reference.items()},
+                    "records": records, "calibration": calibration}, indent=None)
     return {
         "kind": RECORDS_KIND,
         "qheat_version": __version__,
@@ -353,6 +377,32 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None) -
         "records": records,
         **({"calibration": calibration} if calibration else {}),
     }
+
+
+CHECKPOINT_KIND = "qheat.cascade.checkpoint"
+
+
+def _array(m: dict[str, list]) -> np.ndarray:
+    return np.array(m["real"]) + 1j * np.array(m["imag"])
+
+
+def _read_checkpoint(path: Any, spec: CascadeSpec, backend: str) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` if it holds runs of this spec and backend (None if there is none);
+    anything else is refused in one line rather than overwritten."""
+    import json
+    from pathlib import Path
+
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise QheatError(f"{path} is not a readable checkpoint ({type(exc).__name__}); delete it or use --force") from None
+    if not (isinstance(doc, dict) and doc.get("kind") == CHECKPOINT_KIND and doc.get("spec_key") == spec.key()
+            and doc.get("backend") == backend and doc.get("qheat_version") == __version__):
+        raise QheatError(f"{path} holds a partial run of another spec, backend or qheat version; "
+                         "use --force to start over or another --output")
+    return doc
 
 
 def runtime_backend(spec: CascadeSpec, backend: str, **kwargs: Any):
