@@ -44,8 +44,11 @@ def _plain(doc: dict) -> list:
     return json.loads(json.dumps(jsonable(doc)))
 
 
-def test_collect_resumes_after_the_last_finished_run(tmp_path, monkeypatch):
-    spec = qheat.spec_from_dict(_spec_data())
+@pytest.mark.parametrize("engine", ["snapshots", "circuits"])
+def test_collect_resumes_after_the_last_finished_run(tmp_path, monkeypatch, engine):
+    data = _spec_data()
+    data["execution"]["engine"] = engine
+    spec = qheat.spec_from_dict(data)
     whole = cascade_circuits.collect(spec, "aer")
     checkpoint = tmp_path / "partial.json"
     calls = _crash_on(monkeypatch, 4)            # step 0, runs 1 and 2 finish; run 3 crashes
@@ -57,6 +60,54 @@ def test_collect_resumes_after_the_last_finished_run(tmp_path, monkeypatch):
     assert calls == [9]                           # only the run that crashed is measured again
     for key in ("records", "runs", "reference_states"):
         assert _plain(resumed[key]) == _plain(whole[key])
+
+
+def test_fake_device_run_resumes_on_its_qubits_with_its_calibration(tmp_path, monkeypatch):
+    """fake:manila (a line: the bath moves), readout mitigation: the resumed run keeps the layout of the
+    checkpoint and the calibration records of the finished runs, and equals an uninterrupted run."""
+    data = _spec_data()
+    data["interaction"]["collisions"] = 2
+    data["mitigation"] = {"readout": True}
+    spec = qheat.spec_from_dict(data)
+    whole = cascade_circuits.collect(spec, "fake:manila")
+    checkpoint = tmp_path / "partial.json"
+    _crash_on(monkeypatch, 3)
+    with pytest.raises(Crash):
+        cascade_circuits.collect(spec, "fake:manila", checkpoint=checkpoint)
+    saved = json.loads(checkpoint.read_text())
+    assert saved["completed_run"] == 1 and len(saved["calibration"]) > 0
+    saved["layout"] = list(reversed(saved["layout"]))     # the qubits come from the checkpoint, not a new search
+    checkpoint.write_text(json.dumps(saved))
+    _crash_on(monkeypatch, 0)
+    moved = cascade_circuits.collect(spec, "fake:manila", checkpoint=checkpoint)
+    assert moved["metadata"]["layout"]["physical_qubits"] == saved["layout"]
+    saved["layout"] = whole["metadata"]["layout"]["physical_qubits"]
+    checkpoint.write_text(json.dumps(saved))
+    resumed = cascade_circuits.collect(spec, "fake:manila", checkpoint=checkpoint)
+    for key in ("records", "calibration", "runs"):
+        assert _plain(resumed[key]) == _plain(whole[key])
+
+
+def test_checkpoint_of_other_settings_or_damaged_is_refused(tmp_path, monkeypatch):
+    """A checkpoint is resumed only by the very same spec (shots, seed, every, mitigation...), and a
+    damaged one is refused in one line instead of a traceback."""
+    spec = qheat.spec_from_dict(_spec_data())
+    checkpoint = tmp_path / "partial.json"
+    _crash_on(monkeypatch, 3)
+    with pytest.raises(Crash):
+        cascade_circuits.collect(spec, "aer", checkpoint=checkpoint)
+    _crash_on(monkeypatch, 0)
+    for change in ({"shots": 3000}, {"seed": 99}, {"every": 6}):
+        data = _spec_data()
+        data["measurement"] = {**data["measurement"], **change}
+        with pytest.raises(qheat.QheatError, match="another spec"):
+            cascade_circuits.collect(qheat.spec_from_dict(data), "aer", checkpoint=checkpoint)
+    saved = json.loads(checkpoint.read_text())
+    for damage in ("rng", "records", "prepared"):
+        broken = dict(saved, **{damage: None})
+        checkpoint.write_text(json.dumps(broken))
+        with pytest.raises(qheat.QheatError, match="damaged checkpoint"):
+            cascade_circuits.collect(spec, "aer", checkpoint=checkpoint)
 
 
 def test_cli_run_resumes_and_refuses_a_foreign_partial_run(tmp_path, monkeypatch, capsys):

@@ -38,7 +38,7 @@ def test_route_keeps_the_operator_and_every_qubit_in_place():
         expected += 2 * (len(shortest_path(graph, b if b == 5 else a, a if b == 5 else b)) - 2)
     qc.ccx(0, 3, 5)
     routed, swaps = route(qc, graph, mover=5)
-    assert Operator(routed).equiv(Operator(qc))
+    assert Operator(routed) == Operator(qc)       # global phase included
     assert _on_edges(routed, graph)
     assert swaps >= expected and routed.count_ops().get("swap", 0) == swaps
 
@@ -90,7 +90,7 @@ def _four_spins():
 
 
 @pytest.mark.parametrize("device,spec", [("fake:torino", "four"), ("fake:manila", "fig3-reversed")])
-def test_routed_device_circuits_equal_the_exact_engine(device, spec):
+def test_routed_device_circuits_equal_the_exact_engine(device, spec, monkeypatch):
     """The compiled device circuits (preparation through R, collisions with the bath moved by SWAPs, the
     Z^b-dephased refresh), simulated without noise, give the exact engine's system state after two
     collisions; the only two-qubit overhead is 3 gates per SWAP."""
@@ -100,19 +100,28 @@ def test_routed_device_circuits_equal_the_exact_engine(device, spec):
     from qheat.circuits.cascade import CascadeCircuits
     from qheat.protocols.cascade_circuits import _branches, circuit_costs, runtime_backend
 
+    from qheat.circuits import routing
+
     spec = _four_spins() if spec == "four" else load_spec(spec)
     be = runtime_backend(spec, device)
+    routed_segments: dict[int, list] = {}     # what the compiler's own routing did to each collision segment
+    real_route = routing.route
+
+    def spy(qc, graph, mover=None, key=None):
+        out, swaps = real_route(qc, graph, mover, key)
+        if len(qc.data) == 1 and qc.data[0].operation.name == "xx_plus_yy":      # one collision segment
+            k = min(qc.find_bit(q).index for q in qc.data[0].qubits)
+            routed_segments[k] = [(i.operation.name, [out.find_bit(q).index for q in i.qubits]) for i in out.data]
+        return out, swaps
+
+    monkeypatch.setattr(routing, "route", spy)
     cc = CascadeCircuits(spec, be.compile, "phase")
     n, stop = spec.n, 2 * spec.n
     costs = circuit_costs(cc, spec)
     assert costs["swaps"] == be.layout.swaps_per_collision > 0
     assert costs["two_qubit_gates_per_collision"] == 2 * n + 3 * costs["swaps"]   # 2 per partial SWAP, 3 per SWAP
-    for k, path in be.layout.paths.items():     # the compiler moves the bath along the reported path
-        qc = QuantumCircuit(n + 1)
-        qc.append(XXPlusYYGate(0.3), [k, n])
-        routed, _ = route(qc, be.compiler.graph, mover=n, key=be.layout.qubits.__getitem__)
-        hops = [[be.layout.qubits[routed.find_bit(q).index] for q in i.qubits] for i in routed.data
-                if i.operation.name == "swap"]
+    for k, path in be.layout.paths.items():     # the compiler moved the bath along the reported path
+        hops = [[be.layout.qubits[q] for q in qubits] for name, qubits in routed_segments[k] if name == "swap"]
         out = [set(h) for h in zip(path[:-2], path[1:-1])]
         assert [set(h) for h in hops] == out + out[::-1]
     circuits, weights = [], []
@@ -128,3 +137,20 @@ def test_routed_device_circuits_equal_the_exact_engine(device, spec):
     rho = sum(w * np.asarray(data.data(i)["density_matrix"]) for i, w in enumerate(weights))
     exact = next(s.rho_s for s in simulate(spec) if s.step == stop)
     assert np.abs(rho - exact).max() < 1e-9
+
+
+def test_devices_refuse_what_they_cannot_route_well():
+    """The simultaneous collision (one gate on all n + 1 qubits) is refused on devices, and so are given
+    layouts that are not a connected list of n + 1 distinct qubits of the device -- one line each."""
+    from qheat.backends.runtime import RuntimeBackend
+    from qheat.protocols.cascade_circuits import runtime_backend
+
+    with pytest.raises(QheatError, match="simultaneous"):
+        runtime_backend(load_spec("fig12-simultaneous"), "fake:manila")
+    be = RuntimeBackend("fake:manila")
+    for layout, match in ([0, 1, "x", 3], "list of qubit indices"), ([0, 1, 2], "names 4 qubits"), \
+                         ([0, 1, 1, 2], "distinct"), ([0, 1, 3, 4], "not connected"), ([0, 1, 2, 9], "distinct"):
+        with pytest.raises(QheatError, match=match):
+            be.prepare(3, 3, layout=layout)
+    lay = be.prepare(3, 3, layout=[0, 1, 3, 2])
+    assert lay.paths == {0: (2, 1, 0)} and lay.to_dict()["rule"].startswith("given")

@@ -241,7 +241,8 @@ class Layout:
                 "score": self.score, "candidates": self.candidates, "errors": self.errors,
                 "bath_paths": {f"S{k + 1}": list(p) for k, p in sorted(self.paths.items())},
                 "swaps_per_collision": self.swaps_per_collision,
-                "rule": "R on a qubit, S_k on the n qubits nearest to it (its neighbours first: no SWAP; a farther "
+                "rule": "given (not searched); scored as the search would" if self.candidates == 0 else
+                        "R on a qubit, S_k on the n qubits nearest to it (its neighbours first: no SWAP; a farther "
                         "S_k is reached by moving the bath along the layout and back, 2 SWAPs per extra hop); among "
                         "all such layouts the smallest sum of reported errors: the R-S_k gates, 6 two-qubit gates "
                         "per extra hop, the readout of the measured qubits, sx"}
@@ -345,7 +346,7 @@ def given_layout(target, qubits: tuple[int, ...], measured: int) -> Layout:
     if len(set(qubits)) != len(qubits) or not all(0 <= q < target.num_qubits for q in qubits):
         raise QheatError(f"layout {list(qubits)} must name distinct qubits of the device (0..{target.num_qubits - 1})")
     score, errors, paths = _assess(target, qubits, _edge_errors(target), measured)
-    return Layout(qubits, round(score, 6), 1, {k: round(v, 6) for k, v in errors.items()}, paths)
+    return Layout(qubits, round(score, 6), 0, {k: round(v, 6) for k, v in errors.items()}, paths)
 
 
 def restricted_target(target, qubits: tuple[int, ...]):
@@ -687,9 +688,13 @@ class RuntimeBackend:
         if layout is None:
             self.layout = choose_layout(self.device.target, n, measured)
         else:
-            if len(layout) != n + 1:
-                raise QheatError(f"a layout for {n} subsystems names {n + 1} qubits (S_1..S_n, R), got {list(layout)}")
-            self.layout = given_layout(self.device.target, tuple(int(q) for q in layout), measured)
+            try:
+                qubits = tuple(int(q) for q in layout)
+            except (TypeError, ValueError):
+                raise QheatError(f"a layout is a list of qubit indices (S_1..S_n, R), got {layout!r}") from None
+            if len(qubits) != n + 1:
+                raise QheatError(f"a layout for {n} subsystems names {n + 1} qubits (S_1..S_n, R), got {list(qubits)}")
+            self.layout = given_layout(self.device.target, qubits, measured)
         self.compiler = LayoutCompiler(self.device.target, self.layout, seed)
         self.layout_target = restricted_target(self.device.target, self.layout.qubits)  # what compiled circuits fit
         if self.kind == "fake":

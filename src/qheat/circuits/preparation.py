@@ -126,7 +126,8 @@ def star_single_excitation(amplitudes: np.ndarray, n: int) -> QuantumCircuit:
     """sum_j a_j |e_j> on the system qubits 0..n-1, built through the bath qubit n as a hub (n + 1 qubits,
     the hub starts and ends in |0>): X on the hub, then ``XXPlusYYGate`` from the hub to each S_j in
     turn hands it its share of the excitation (the last takes the rest), then phase gates. Every
-    two-qubit gate touches the hub: native on a layout with R at the centre of a star, no SWAPs."""
+    two-qubit gate touches the hub: native when the S_j are R's neighbours (a star), else the
+    bath is moved to the farther S_j (``circuits.routing``)."""
     qc = QuantumCircuit(n + 1)
     support = [j for j in range(n) if abs(amplitudes[j]) > SECTOR_TOL]
     qc.x(n)

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from qiskit import QuantumCircuit
+from qiskit.circuit import Qubit
 
 from ..errors import QheatError
 
@@ -64,16 +65,17 @@ def route(qc: QuantumCircuit, graph: dict[int, set[int]], mover: int | None = No
     qubits, and the number of SWAPs inserted. Gates on three or more qubits are first unrolled to
     two-qubit gates; of a gate's two qubits the one equal to ``mover`` (else the first) is moved, along
     ``shortest_path(..., key)``.
-    The output has as many qubits as ``graph`` has nodes when a path leaves ``qc``'s qubits."""
+    The output keeps ``qc``'s registers and bits, plus qubits up to the ``len(graph)`` nodes of the layout
+    (nodes 0..len(graph)-1), through which paths may pass."""
     from qiskit.transpiler import PassManager
     from qiskit.transpiler.passes import Unroll3qOrMore
 
     if any(i.operation.num_qubits > 2 and i.operation.name != "barrier" for i in qc.data):
         qc = PassManager([Unroll3qOrMore()]).run(qc)
-    width = max(qc.num_qubits, max(graph) + 1 if graph else 0)
-    out = QuantumCircuit(width, name=qc.name, global_phase=qc.global_phase, metadata=dict(qc.metadata or {}))
-    for creg in qc.cregs:
-        out.add_register(creg)
+    out = qc.copy_empty_like()
+    out.metadata = dict(qc.metadata or {})
+    if len(graph) > qc.num_qubits:    # paths may pass through the layout's other qubits
+        out.add_bits([Qubit() for _ in range(len(graph) - qc.num_qubits)])
     swaps = 0
     for inst in qc.data:
         qs = [qc.find_bit(q).index for q in inst.qubits]

@@ -50,7 +50,7 @@ Progress = Callable[[int, int], None]
 
 def _branches(spec: CascadeSpec, rho: np.ndarray, star: bool = False) -> list[tuple[float, Any]]:
     """(weight, preparation circuit) pairs: eigenvectors (temporal averaging) or one purification.
-    ``star``: a device layout with R at the centre (Runtime backends): star circuits through R, the
+    ``star``: a device layout (Runtime backends): circuits whose two-qubit gates all touch R, the
     state projected onto the excitation blocks (``preparation.star_branches``)."""
     if spec.execution.preparation == "purification":
         return [(1.0, purification_circuit(rho))]
@@ -274,10 +274,11 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None,
             checkpoint: Any = None) -> dict[str, Any]:
     """Run ``spec`` on an Aer or Runtime backend; the records document (counts first, nothing analysed).
 
-    ``checkpoint`` (a path; mode reprepare): after every run the records so far, the state the next run
-    prepares and the random generator's state are written there atomically, and a call that finds a
-    checkpoint of the same spec and backend resumes after its last run -- a crash costs at most the
-    run in progress, and the resumed records are those of an uninterrupted run."""
+    ``checkpoint`` (a path; mode reprepare): after step 0 and after every run the records so far, the
+    state the next run prepares, the random generator's state and the layout are written there
+    atomically, and a call that finds a checkpoint of the same spec (every field) and backend resumes
+    after its last run on the same qubits -- a crash costs at most the run in progress; on a seeded
+    simulator the resumed records are those of an uninterrupted run."""
     spec = validated(spec)
     if spec.sweep is not None:
         raise QheatError("circuits run one spec at a time; run the points of the sweep separately")
@@ -285,8 +286,9 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None,
 
     n = spec.n
     runtime = is_runtime_backend(backend)
-    if runtime:
-        be = runtime_backend(spec, backend)
+    saved = _read_checkpoint(checkpoint, spec, backend) if spec.execution.mode == "reprepare" else None
+    if runtime:   # a resumed run keeps its qubits, whatever today's calibration would choose
+        be = runtime_backend(spec, backend, layout=tuple(saved["layout"]) if saved and saved.get("layout") else None)
     else:
         if spec.mitigation is not None and any(vars(spec.mitigation).values()):
             raise QheatError(f"[mitigation] applies to Runtime backends (fake:<name>, ibm:<name>), not {backend!r}")
@@ -318,17 +320,34 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None,
         records = runner.measure(first, 0, steps[-1], steps)
         calibration += runner.last_calibration
     else:
-        saved = _read_checkpoint(checkpoint, spec, backend)
+        def save(completed: int) -> None:
+            if checkpoint is None:
+                return
+            from ..results import write_json_atomic
+
+            write_json_atomic(checkpoint, {
+                "kind": CHECKPOINT_KIND, "qheat_version": __version__, "spec": spec.to_dict(), "backend": backend,
+                "layout": list(be.layout.qubits) if runtime else None, "completed_run": completed, "runs": runs,
+                "prepared": _matrix(prepared), "rng": rng.bit_generator.state, "jobs": runner.jobs, "done": done[0],
+                "seconds": time.time() - started,
+                "reference_states": {str(k): _matrix(v) for k, v in runner.reference.items()},
+                "records": records, "calibration": calibration}, indent=None)
+
         if saved is None:
             records = runner.measure(first, 0, 0, [0])
             calibration += runner.last_calibration
             prepared, resumed = rho0, 0
+            save(0)
         else:
-            records, calibration, runs = saved["records"], saved.get("calibration", []), saved["runs"]
-            prepared, resumed = _array(saved["prepared"]), int(saved["completed_run"])
-            rng.bit_generator.state = saved["rng"]
-            runner.reference.update({int(k): _array(v) for k, v in saved["reference_states"].items()})
-            runner.jobs = int(saved["jobs"])
+            try:
+                records, calibration, runs = list(saved["records"]), list(saved["calibration"]), list(saved["runs"])
+                prepared, resumed = _array(saved["prepared"]), int(saved["completed_run"])
+                rng.bit_generator.state = saved["rng"]
+                runner.reference.update({int(k): _array(v) for k, v in saved["reference_states"].items()})
+                runner.jobs, done[0] = int(saved["jobs"]), int(saved["done"])
+                started -= float(saved["seconds"])
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise QheatError(f"{checkpoint} is a damaged checkpoint; delete it or use --force") from None
         for j, (start, stop) in enumerate(zip(steps, steps[1:]), start=1):
             if j <= resumed:
                 continue
@@ -344,14 +363,7 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None,
             runs.append({"run": j, "start": start, "stop": stop, "prepared": _matrix(prepared)})
             inverse = readout_inverse(cal, len(runner.measured)) if runner.readout else None
             prepared = _system_part(spec, _fit(new, runner.settings, inverse, spec.noise_factors))
-            if checkpoint is not None:
-                from ..results import write_json_atomic
-
-                write_json_atomic(checkpoint, {
-                    "kind": CHECKPOINT_KIND, "qheat_version": __version__, "spec_key": spec.key(), "backend": backend,
-                    "completed_run": j, "runs": runs, "prepared": _matrix(prepared), "rng": rng.bit_generator.state,
-                    "jobs": runner.jobs, "reference_states": {str(k): _matrix(v) for k, v in runner.reference.items()},
-                    "records": records, "calibration": calibration}, indent=None)
+            save(j)
     return {
         "kind": RECORDS_KIND,
         "qheat_version": __version__,
@@ -398,24 +410,29 @@ def _read_checkpoint(path: Any, spec: CascadeSpec, backend: str) -> dict[str, An
         doc = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
         raise QheatError(f"{path} is not a readable checkpoint ({type(exc).__name__}); delete it or use --force") from None
-    if not (isinstance(doc, dict) and doc.get("kind") == CHECKPOINT_KIND and doc.get("spec_key") == spec.key()
+    if not (isinstance(doc, dict) and doc.get("kind") == CHECKPOINT_KIND and doc.get("spec") == spec.to_dict()
             and doc.get("backend") == backend and doc.get("qheat_version") == __version__):
         raise QheatError(f"{path} holds a partial run of another spec, backend or qheat version; "
                          "use --force to start over or another --output")
     return doc
 
 
-def runtime_backend(spec: CascadeSpec, backend: str, **kwargs: Any):
-    """A ``RuntimeBackend`` prepared for ``spec``: layout chosen, compiler built, mitigation set."""
+def runtime_backend(spec: CascadeSpec, backend: str, layout: tuple[int, ...] | None = None, **kwargs: Any):
+    """A ``RuntimeBackend`` prepared for ``spec``: layout chosen (or ``layout`` taken), compiler built,
+    mitigation set."""
     from ..backends.runtime import RuntimeBackend
 
     if spec.execution.preparation == "purification":
         raise QheatError(f"{backend}: preparation = 'purification' needs 2n + 1 connected qubits; "
                          "use preparation = 'temporal' on devices")
+    if spec.protocol == "simultaneous":
+        raise QheatError(f"{backend}: protocol = 'simultaneous' is one gate on all {spec.n + 1} qubits, which a device "
+                         "synthesises from hundreds of two-qubit gates per collision; run it on aer or the exact "
+                         "engine, or use protocol = 'cascade' on devices")
     be = RuntimeBackend(backend, **kwargs)
     from ..circuits.cascade import measured_qubits
 
-    be.prepare(spec.n, len(measured_qubits(spec)), seed=spec.measurement.seed)
+    be.prepare(spec.n, len(measured_qubits(spec)), seed=spec.measurement.seed, layout=layout)
     be.mitigation = dict(vars(spec.mitigation)) if spec.mitigation is not None else {}
     return be
 
