@@ -29,11 +29,11 @@ SETTINGS = {"none": {}, "readout": {"readout": True},
             "readout+zne135": {"readout": True, "zne": [1, 3, 5]}}
 
 
-def one(backend: str, name: str, setting: str, collisions: int, every: int, shots: int) -> dict:
+def one(backend: str, name: str, setting: str, collisions: int, every: int, shots: int, seed: int = 1234) -> dict:
     data = qheat.load_spec(name).to_dict()
     data["interaction"]["collisions"] = collisions
     data["execution"] = {"mode": MODE}
-    data["measurement"] = {"shots": shots, "every": every, "bootstrap": BOOTSTRAP, "seed": 1234}
+    data["measurement"] = {"shots": shots, "every": every, "bootstrap": BOOTSTRAP, "seed": seed}
     if SETTINGS[setting]:
         data["mitigation"] = SETTINGS[setting]
     spec = qheat.spec_from_dict(data)
@@ -44,7 +44,7 @@ def one(backend: str, name: str, setting: str, collisions: int, every: int, shot
     exact = [s["heat_absorbed"] for s in res["exact"]["subsystems"]]
     stderr = [s.get("heat_absorbed_stderr") for s in res["subsystems"]]
     return {"backend": backend, "spec": name, "mitigation": setting, "mode": MODE, "collisions": collisions, "every": every,
-            "shots": shots, "heat": heat, "heat_stderr": stderr, "exact": exact, "abs_error": [abs(a - b) for a, b in zip(heat, exact)],
+            "shots": shots, "seed": seed, "heat": heat, "heat_stderr": stderr, "exact": exact, "abs_error": [abs(a - b) for a, b in zip(heat, exact)],
             "seconds": round(time.time() - started, 1), "layout": doc["metadata"]["layout"]["assignment"],
             "costs": {k: v for k, v in doc["metadata"]["costs"].items() if k != "note"}}
 
@@ -59,6 +59,7 @@ def main() -> None:
     p.add_argument("--settings", default="none,readout")
     p.add_argument("--specs", default="fig3-zero,fig3-reversed")
     p.add_argument("--mode", default="reprepare", choices=["reprepare", "reset"])
+    p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--out", default=str(Path(__file__).with_name("runtime_mitigation.json")))
     a = p.parse_args()
     global MODE
@@ -66,7 +67,7 @@ def main() -> None:
     for backend in a.plan.split(","):
         for setting in a.settings.split(","):
             for name in a.specs.split(","):
-                row = one(backend, name, setting, a.collisions, a.every, a.shots)
+                row = one(backend, name, setting, a.collisions, a.every, a.shots, a.seed)
                 with open(a.out, "a") as fh:
                     fh.write(json.dumps(row) + "\n")
                 print(f"{backend:16s} {name:14s} {setting:17s} heat " + " ".join(f"{h:+.4f}" for h in row["heat"])
