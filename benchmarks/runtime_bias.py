@@ -56,6 +56,7 @@ def chain(spec, backend: str, factors: tuple[int, ...] | None, every: int,
         sim = AerSimulator(method="density_matrix", noise_model=model)
     factors = factors or (1,)
     weights = richardson_weights(factors)
+    inverses: dict = {}    # each gate's inverse written once for every folded circuit
     n = spec.n
     steps = list(range(0, 3 * spec.interaction.collisions + 1, every))
 
@@ -67,7 +68,7 @@ def chain(spec, backend: str, factors: tuple[int, ...] | None, every: int,
                 pattern = tuple((i >> r) & 1 for r in range(m))
                 qc = cc.evolve(cc.start(prep, snapshot=False), start, stop, snapshot=False, phases=pattern)
                 for f, wf in zip(factors, weights):
-                    c = fold_gates(qc, f, be.layout_target)
+                    c = fold_gates(qc, f, be.layout_target, inverses)
                     c.save_density_matrix(list(range(n)))
                     circuits.append(c)
                     w.append(wb / 2**m * wf)
@@ -91,7 +92,7 @@ def chain(spec, backend: str, factors: tuple[int, ...] | None, every: int,
                 qc.compose(cc.segments[step % n][0], qubits=range(n + 1), inplace=True)
             qc.save_density_matrix(list(range(n)), label=f"s{steps[-1]}")
             for f, wf in zip(factors, weights):
-                circuits.append(fold_gates(qc, f, be.layout_target))
+                circuits.append(fold_gates(qc, f, be.layout_target, inverses))
                 w.append(wb * wf)
         data = sim.run(circuits).result()
         states = [sum(wi * np.asarray(data.data(i)[f"s{k}"]) for i, wi in enumerate(w)) for k in steps]

@@ -167,10 +167,12 @@ class CascadeCircuits:
             self._settings[setting] = self.compile(MEASUREMENT_BASIS.circuit(setting).decompose())
         return self._settings[setting]
 
-    def measure(self, qc: QuantumCircuit, setting: tuple[int, ...]) -> QuantumCircuit:
-        """``qc`` followed by the Pauli measurement ``setting`` into a ``meas`` register."""
+    def measure(self, qc: QuantumCircuit, setting: tuple[int, ...], piece: QuantumCircuit | None = None) -> QuantumCircuit:
+        """``qc`` followed by the Pauli measurement ``setting`` into a ``meas`` register; ``piece``: the
+        setting's circuit to use instead of ``setting_circuit(setting)`` (e.g. its gates folded)."""
         out = qc.copy()
         creg = ClassicalRegister(len(self.measured), "meas")
         out.add_register(creg)
-        out.compose(self.setting_circuit(setting), qubits=self.measured, clbits=list(creg), inplace=True)
+        out.compose(self.setting_circuit(setting) if piece is None else piece, qubits=self.measured,
+                    clbits=list(creg), inplace=True)
         return out

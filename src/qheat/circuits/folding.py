@@ -61,17 +61,18 @@ def _inverse(op, qargs: tuple[int, ...], target: Any, cache: dict) -> QuantumCir
     return cache[key]
 
 
-def fold_gates(qc: QuantumCircuit, factor: int, target: Any = None) -> QuantumCircuit:
+def fold_gates(qc: QuantumCircuit, factor: int, target: Any = None, cache: dict | None = None) -> QuantumCircuit:
     """``qc`` with every noisy gate G replaced by G (G^dag G)^((factor - 1) / 2); ``factor`` odd >= 1.
 
     ``target``: the device's ``Target`` on the circuit's qubits: which gates are noisy, and the native
-    form of each inverse."""
+    form of each inverse. ``cache``: a dict shared by calls with the same target, so each inverse is
+    written (transpiled, when not native) once for all of them."""
     if factor < 1 or factor % 2 == 0:
         raise QheatError(f"a noise factor for gate folding must be an odd whole number >= 1, got {factor}")
     if factor == 1:
         return qc.copy()
     out = qc.copy_empty_like()
-    cache: dict = {}
+    cache = {} if cache is None else cache
     for inst in qc.data:
         op = inst.operation
         out.append(inst)

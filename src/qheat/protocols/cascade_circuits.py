@@ -175,10 +175,19 @@ def measurement_circuits(cc: CascadeCircuits, preps: list[tuple[float, Any]], st
 
     zne = tuple(factors) != (1,)
     circuits, shots, meta = [], [], []
+    inverses: dict = {}     # each gate's inverse written once for every circuit folded here
+    pieces: dict[tuple, Any] = {}
 
-    def add(qc, count: int, k: int, setting: tuple[int, ...], b: int, w: float) -> None:
+    def folded(qc, f: int):
+        """Folding acts gate by gate, so a measured circuit is its folded base + its folded setting:
+        each base and each setting is folded once, not once per measured circuit."""
+        return qc if f == 1 else fold_gates(qc, f, target, inverses)
+
+    def add(base: dict[int, Any], count: int, k: int, setting: tuple[int, ...], b: int, w: float) -> None:
         for f in factors:
-            circuits.append(fold_gates(qc, f, target))
+            if (setting, f) not in pieces:
+                pieces[setting, f] = folded(cc.setting_circuit(setting), f)
+            circuits.append(cc.measure(base[f], setting, pieces[setting, f]))
             shots.append(int(count))
             meta.append({"step": int(k), "setting": list(setting), "branch": b, "weight": float(w),
                          **({"noise_factor": int(f)} if zne else {})})
@@ -189,17 +198,18 @@ def measurement_circuits(cc: CascadeCircuits, preps: list[tuple[float, Any]], st
             for k in records:
                 cc.evolve(qc, at, k, snapshot=False)
                 at = k
+                base = {f: folded(qc, f) for f in factors}
                 for i, setting in enumerate(cc.settings):
-                    add(cc.measure(qc, setting), int(split[k][i, b]), k, setting, b, w)
+                    add(base, int(split[k][i, b]), k, setting, b, w)
             continue
-        bases: dict[tuple, Any] = {}
+        bases: dict[tuple, dict[int, Any]] = {}
         for k in records:
             for i, setting in enumerate(cc.settings):
                 for pattern, count in _phase_split(rng, cc.refreshes(start, k), int(split[k][i, b])):
                     if (k, pattern) not in bases:
-                        bases[k, pattern] = cc.evolve(cc.start(prep, snapshot=False), start, k, snapshot=False,
-                                                      phases=pattern)
-                    add(cc.measure(bases[k, pattern], setting), count, k, setting, b, w)
+                        qc = cc.evolve(cc.start(prep, snapshot=False), start, k, snapshot=False, phases=pattern)
+                        bases[k, pattern] = {f: folded(qc, f) for f in factors}
+                    add(bases[k, pattern], count, k, setting, b, w)
     return circuits, shots, meta
 
 
