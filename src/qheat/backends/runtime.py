@@ -49,10 +49,6 @@ ACCOUNT_FILE = Path.home() / ".qiskit" / "qiskit-ibm.json"
 FINAL_STATES = ("DONE", "ERROR", "CANCELLED")
 
 
-def is_runtime_name(name: str) -> bool:
-    return name.startswith(FAKE_PREFIX) or name.startswith(IBM_PREFIX)
-
-
 # ----------------------------------------------------------------------------- names
 
 
@@ -80,10 +76,15 @@ def fake_names() -> list[str]:
         return []
 
 
+def _fake_short(name: str) -> str:
+    """``fake:Sherbrooke`` / ``fake:fake_sherbrooke`` -> ``sherbrooke``."""
+    return name[len(FAKE_PREFIX):].lower().removeprefix("fake_")
+
+
 def check_name(name: str) -> None:
     """Refuse an unknown fake device (listing some) or an empty ibm name, without any network."""
     if name.startswith(FAKE_PREFIX):
-        short = name[len(FAKE_PREFIX):].lower().removeprefix("fake_")
+        short = _fake_short(name)
         try:
             known = _fake_classes()
         except ImportError:
@@ -104,8 +105,7 @@ def fake_device(name: str):
     import qiskit_ibm_runtime.fake_provider as fp
 
     check_name(name)
-    short = name[len(FAKE_PREFIX):].lower().removeprefix("fake_")
-    return getattr(fp, _fake_classes()[short])()
+    return getattr(fp, _fake_classes()[_fake_short(name)])()
 
 
 # ----------------------------------------------------------------------------- credentials
@@ -598,6 +598,20 @@ class LocalJobStore:
         return data["counts"]
 
 
+def ibm_sampler(mode, mitigation: dict[str, Any]):
+    """A ``SamplerV2`` in ``mode`` (a ``Batch``) with the spec's Runtime options: dynamical decoupling
+    (XY4) and gate twirling."""
+    from qiskit_ibm_runtime import SamplerV2
+
+    sampler = SamplerV2(mode=mode)
+    if mitigation.get("dynamical_decoupling"):
+        sampler.options.dynamical_decoupling.enable = True
+        sampler.options.dynamical_decoupling.sequence_type = "XY4"
+    if mitigation.get("twirling"):
+        sampler.options.twirling.enable_gates = True
+    return sampler
+
+
 class IBMJobStore:
     """Jobs on IBM Quantum: ``SamplerV2`` in one ``Batch`` per submitting process, tagged; found again by
     tag (``service.jobs(job_tags=...)``) and by id (``service.job``) from any process or machine."""
@@ -609,17 +623,11 @@ class IBMJobStore:
         self._batch = None
 
     def _sampler(self):
-        from qiskit_ibm_runtime import Batch, SamplerV2
+        from qiskit_ibm_runtime import Batch
 
         if self._batch is None:
             self._batch = Batch(backend=self.device)
-        sampler = SamplerV2(mode=self._batch)
-        if self.options.get("dynamical_decoupling"):
-            sampler.options.dynamical_decoupling.enable = True
-            sampler.options.dynamical_decoupling.sequence_type = "XY4"
-        if self.options.get("twirling"):
-            sampler.options.twirling.enable_gates = True
-        return sampler
+        return ibm_sampler(self._batch, self.options)
 
     def submit(self, pubs: list, tag: str, seed: int) -> str:
         sampler = self._sampler()
@@ -766,7 +774,7 @@ class RuntimeBackend:
     def sample(self, circuits: list, shots: list[int], seed: int, register: str = "meas") -> list[dict[str, int]]:
         """Counts of every (compiled) circuit, through Runtime local mode (``fake:``) or the service (``ibm:``),
         in jobs of at most ``max_circuits`` pubs inside one ``Batch``; circuits with 0 shots give {}."""
-        from qiskit_ibm_runtime import Batch, SamplerV2
+        from qiskit_ibm_runtime import Batch
 
         pubs, origin = self.pubs(circuits, shots, seed)
         out: list[dict[str, int]] = [{} for _ in circuits]
@@ -777,12 +785,7 @@ class RuntimeBackend:
                 if self.kind == "fake":
                     got = run_local(batch, chunk, seed + start, register)
                 else:
-                    sampler = SamplerV2(mode=batch)
-                    if self.mitigation.get("dynamical_decoupling"):
-                        sampler.options.dynamical_decoupling.enable = True
-                    if self.mitigation.get("twirling"):
-                        sampler.options.twirling.enable_gates = True
-                    got = _pub_counts(sampler.run(chunk).result(), register)
+                    got = _pub_counts(ibm_sampler(batch, self.mitigation).run(chunk).result(), register)
                 self.jobs += 1
                 for i, counts in enumerate(got):
                     acc = out[origin[start + i]]

@@ -764,8 +764,7 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
     reference = doc.get("reference_states") or {}
     shot_free = None
     if reference and all(str(k) in reference for k in steps):
-        ref_states = np.stack([np.array(reference[str(k)]["real"]) + 1j * np.array(reference[str(k)]["imag"])
-                               for k in steps])
+        ref_states = np.stack([_array(reference[str(k)]) for k in steps])
         ref_col = columns_of(np.stack([_system_part(spec, r) for r in ref_states]), spec)
         shot_free = {
             "note": "the simulator's own states at each record before any shot was drawn (snapshots engine): "
