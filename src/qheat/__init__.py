@@ -5,9 +5,9 @@ import os
 
 __version__ = "0.1.0"
 
-from .errors import QheatError  # noqa: E402
-from .results import Result  # noqa: E402
-from .specs import CascadeSpec, ReservoirsSpec, Spec, bundled_names, load_spec, load_specs, spec_from_dict  # noqa: E402
+from qheat.errors import QheatError  # noqa: E402
+from qheat.results import Result  # noqa: E402
+from qheat.specs import CascadeSpec, ReservoirsSpec, Spec, bundled_names, load_spec, load_specs, spec_from_dict  # noqa: E402
 
 
 def run(spec: Spec | str | dict, backend: str = "exact") -> Result:
@@ -15,7 +15,7 @@ def run(spec: Spec | str | dict, backend: str = "exact") -> Result:
 
     Returns a Result; ``result.to_json()`` is the JSON that ``qheat run`` writes.
     """
-    from . import protocols
+    from qheat import protocols
 
     if isinstance(spec, dict):
         spec = spec_from_dict(spec)

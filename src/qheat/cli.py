@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import QheatError
-from .specs import Spec
+from qheat.errors import QheatError
+from qheat.specs import Spec
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .specs import bundled_groups, bundled_names, load_spec
+    from qheat.specs import bundled_groups, bundled_names, load_spec
 
     names, groups = bundled_names(), bundled_groups()
     width = max(map(len, [*names, *groups]))
@@ -24,7 +24,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from .specs import load_specs
+    from qheat.specs import load_specs
 
     for spec in load_specs(args.spec):
         print(json.dumps(spec.to_dict(), indent=1))
@@ -84,7 +84,7 @@ def _targets(specs: list[Spec], output: str | None) -> list[Path]:
 
 
 def _same_run(old: dict[str, Any], spec: Spec, backend: str) -> bool:
-    from . import __version__
+    from qheat import __version__
 
     return (old.get("spec"), old.get("backend"), old.get("qheat_version")) == (spec.to_dict(), backend, __version__)
 
@@ -94,7 +94,7 @@ def _records_path(target: Path) -> Path:
 
 
 def _read_records(path: Path) -> dict[str, Any]:
-    from .protocols.cascade_circuits import RECORDS_KIND
+    from qheat.protocols.cascade_circuits import RECORDS_KIND
 
     data = _read_json(path, "records file")
     if not isinstance(data, dict) or data.get("kind") != RECORDS_KIND:
@@ -106,11 +106,11 @@ def _read_records(path: Path) -> dict[str, Any]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from . import run
-    from .backends import is_circuit_backend
-    from .protocols import check_backend
-    from .results import write_json_atomic
-    from .specs import CascadeSpec, load_specs
+    from qheat import run
+    from qheat.backends import is_circuit_backend
+    from qheat.protocols import check_backend
+    from qheat.results import write_json_atomic
+    from qheat.specs import CascadeSpec, load_specs
 
     specs = [s for name in args.spec for s in load_specs(name)]
     for spec in specs:
@@ -146,8 +146,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _measured(spec: Spec, args: argparse.Namespace, target: Path):
     """Records first: reuse the records beside ``target`` if they hold this run, else collect and save them."""
-    from .protocols.cascade_circuits import analyze_records, collect
-    from .results import write_json_atomic
+    from qheat.protocols.cascade_circuits import analyze_records, collect
+    from qheat.results import write_json_atomic
 
     path = _records_path(target)
     if path.exists() and not args.force:
@@ -201,8 +201,8 @@ class _Progress:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from .protocols.cascade_circuits import analyze_records
-    from .results import write_json_atomic
+    from qheat.protocols.cascade_circuits import analyze_records
+    from qheat.results import write_json_atomic
 
     source = Path(args.records)
     doc = _read_records(source)
@@ -222,8 +222,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_backends(args: argparse.Namespace) -> int:
-    from .backends import circuit_backends
-    from .backends.runtime import fake_names
+    from qheat.backends import circuit_backends
+    from qheat.backends.runtime import fake_names
 
     print("exact        the exact engine (density matrices, no shots)")
     for name in circuit_backends():
@@ -238,7 +238,7 @@ def _cmd_backends(args: argparse.Namespace) -> int:
 
 
 def _spec_with_shots(spec: Spec, shots: int | None) -> Spec:
-    from .specs import spec_from_dict
+    from qheat.specs import spec_from_dict
 
     if shots is None:
         return spec
@@ -248,9 +248,9 @@ def _spec_with_shots(spec: Spec, shots: int | None) -> Spec:
 
 
 def _cmd_submit(args: argparse.Namespace) -> int:
-    from .backends import is_runtime_backend
-    from .backends.runtime import check_name, manifest_paths, submit_pending
-    from .specs import CascadeSpec, load_spec
+    from qheat.backends import is_runtime_backend
+    from qheat.backends.runtime import check_name, manifest_paths, submit_pending
+    from qheat.specs import CascadeSpec, load_spec
 
     echo = (lambda *a: None) if args.quiet else print
     if args.resume:
@@ -265,7 +265,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         raise QheatError(f"submit needs --backend fake:<name> or ibm:<name>, got {args.backend!r}")
     check_name(args.backend)
     if args.backend.startswith("ibm:"):  # fail fast: credentials and the network before any work
-        from .backends.runtime import credentials, reachable
+        from qheat.backends.runtime import credentials, reachable
 
         credentials(args.instance)
         reachable()
@@ -288,7 +288,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         for key in ("local", "fetched"):
             if files[key].is_dir():
                 shutil.rmtree(files[key])
-    from .protocols.cascade_circuits import plan_submission
+    from qheat.protocols.cascade_circuits import plan_submission
 
     manifest = plan_submission(spec, args.backend, path, instance=args.instance, max_circuits=args.max_circuits)
     layout = manifest["layout"]["assignment"]
@@ -300,7 +300,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from .backends.runtime import job_states, read_manifest
+    from qheat.backends.runtime import job_states, read_manifest
 
     path = Path(args.manifest)
     manifest = read_manifest(path)
@@ -314,9 +314,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from .backends.runtime import FINAL_STATES, fetch, manifest_paths
-    from .protocols.cascade_circuits import analyze_records, records_from_jobs
-    from .results import write_json_atomic
+    from qheat.backends.runtime import FINAL_STATES, fetch, manifest_paths
+    from qheat.protocols.cascade_circuits import analyze_records, records_from_jobs
+    from qheat.results import write_json_atomic
 
     path = Path(args.manifest)
     echo = (lambda *a: None) if args.quiet else print
@@ -374,7 +374,7 @@ def _summary(data: dict[str, Any]) -> str:
 def _cmd_plot(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
-    from .analysis import plots
+    from qheat.analysis import plots
 
     results = [_read_result(Path(p)) for p in args.results]
     heat = [r for r in results if r.get("protocol") in HEAT_KEYS]
@@ -394,7 +394,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         raise QheatError(f"--dpi must be between 1 and {MAX_DPI}, got {args.dpi}")
     try:
         if heat:
-            from .analysis import heat_plots
+            from qheat.analysis import heat_plots
 
             fig = heat_plots.figure(heat[0])
         elif steady:
@@ -426,7 +426,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from qheat import __version__
 
     parser = _Parser(prog="qheat", description="Quantum thermodynamics experiments on Qiskit.")
     parser.add_argument("--version", action="version", version=f"qheat {__version__}")

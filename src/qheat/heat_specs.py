@@ -44,8 +44,8 @@ import numpy as np
 from scipy.constants import h as PLANCK_H
 from scipy.constants import k as BOLTZMANN_K
 
-from .errors import QheatError
-from .specs import MAX_BOOTSTRAP, MAX_SHOTS, Sweep, _bool, _choice, _integer, _list, _number, _SpecFile, _table
+from qheat.errors import QheatError
+from qheat.specs import MAX_BOOTSTRAP, MAX_SHOTS, Sweep, _bool, _choice, _integer, _list, _number, _SpecFile, _table
 
 KELVIN_PER_GHZ = PLANCK_H * 1e9 / BOLTZMANN_K   # h * 1 GHz / k_B = 0.04799 K
 SYSTEMS = ("A", "B")
@@ -196,7 +196,7 @@ class HeatTransferSpec(_SpecFile):
         return tuple(q.temperature / (KELVIN_PER_GHZ * self.omega0_ghz) for q in self.qubits)
 
     def model(self):  # -> protocols.heat_transfer.Model
-        from .protocols.heat_transfer import build_model
+        from qheat.protocols.heat_transfer import build_model
 
         return build_model(self)
 
@@ -446,7 +446,7 @@ def _heat_pump_from_dict(top: dict[str, Any], protocol: str, name: str, descript
         raise QheatError(f"baths.kappa needs two entries (kappa_A, kappa_B), got {len(kappa)}")
     baths = Baths((kappa[0], kappa[1]), _number(bd.get("dt", 0.1), "baths.dt", positive=True),
                   _number(bd.get("relax_time", 500.0), "baths.relax_time", positive=True))
-    from .analysis.open_systems import planck   # here: it brings QuTiP
+    from qheat.analysis.open_systems import planck   # here: it brings QuTiP
 
     for k, t in zip(kappa, qubits.temperatures):
         theta2 = k * baths.dt * (1.0 + 2.0 * planck(qubits.frequency, t))

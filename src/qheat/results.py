@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import QheatError
-from .specs import Spec
+from qheat import __version__
+from qheat.errors import QheatError
+from qheat.specs import Spec
 
 HEAT_SIGN = (
     "heat_received by the bath is positive when energy flows system -> bath (as in Fig. 3(e)-(g) of seed 001); "

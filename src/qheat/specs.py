@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import QheatError
-from .states import PairCoherence, check_positive
+from qheat.errors import QheatError
+from qheat.states import PairCoherence, check_positive
 
 PROTOCOLS = ("cascade", "simultaneous", "reservoirs")
 MAX_COLLISIONS = 1_000_000
@@ -668,7 +668,7 @@ _BODIES = {
 }
 
 # Seeds 000 and 002 (protocols heat-transfer, correlated-pair, heat-pump): defined in qheat.heat_specs.
-from .heat_specs import BODIES as _HEAT_BODIES  # noqa: E402
+from qheat.heat_specs import BODIES as _HEAT_BODIES  # noqa: E402
 
 _BODIES.update(_HEAT_BODIES)
 PROTOCOLS = PROTOCOLS + tuple(_HEAT_BODIES)

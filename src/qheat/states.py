@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from .errors import QheatError
-from .linalg import tensor_product
+from qheat.errors import QheatError
+from qheat.linalg import tensor_product
 
 POSITIVITY_TOLERANCE = 1e-9  # relative: on the scale of the coherence terms
 

@@ -28,10 +28,10 @@ import numpy as np
 import qutip as qt
 from scipy.linalg import expm
 
-from ..circuits import reservoir as builders
-from ..errors import QheatError
-from ..specs import QubitSystem, Reservoirs, ReservoirsSpec
-from . import open_systems
+from qheat.circuits import reservoir as builders
+from qheat.errors import QheatError
+from qheat.specs import QubitSystem, Reservoirs, ReservoirsSpec
+from qheat.analysis import open_systems
 
 NAMES = builders.RESERVOIR_NAMES
 

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from .plots import _series, _values  # noqa: E402
+from qheat.analysis.plots import _series, _values  # noqa: E402
 
 # the style of these figures, set while each is drawn (plt.rc_context), never globally
 STYLE = {"font.size": 9, "axes.titlesize": 9, "legend.fontsize": 7.5, "axes.labelsize": 9}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from ..linalg import entropy_of_probabilities, reduced_state, tensor_product, von_neumann_entropies
+from qheat.linalg import entropy_of_probabilities, reduced_state, tensor_product, von_neumann_entropies
 
 FIG1C_CONVENTION = (
     "Fig. 1(c) of seed 000 satisfies [H_I, H_A + H_B] = 0 only with sigma^+ = |e><g| (raising the energy; "

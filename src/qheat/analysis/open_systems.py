@@ -26,8 +26,8 @@ import numpy as np
 import qutip as qt
 from scipy.integrate import quad
 
-from ..errors import QheatError
-from ..specs import QubitSystem, Reservoirs
+from qheat.errors import QheatError
+from qheat.specs import QubitSystem, Reservoirs
 
 SECULAR_CUTOFF = 1e-6  # QuTiP's rule: relative to the smallest nonzero level spacing; only exact resonances survive
 

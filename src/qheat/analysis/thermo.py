@@ -14,8 +14,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..linalg import entropy_of_probabilities, num_qubits, von_neumann_entropies
-from ..states import excited_population
+from qheat.linalg import entropy_of_probabilities, num_qubits, von_neumann_entropies
+from qheat.states import excited_population
 
 
 def populations(rho_s: np.ndarray) -> np.ndarray:

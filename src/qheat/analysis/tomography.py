@@ -33,7 +33,7 @@ def _single_qubit_duals() -> np.ndarray:
 def inversion_map(num_qubits: int) -> np.ndarray:
     """M[s, o] with rho = sum_{s,o} f[s, o] M[s, o]; s runs over ``circuits.cascade.settings`` order
     (entry j of a setting for qubit j) and bit j of outcome o is qubit j (Qiskit order)."""
-    from ..circuits.cascade import settings
+    from qheat.circuits.cascade import settings
 
     d = _single_qubit_duals()
     dim = 2**num_qubits

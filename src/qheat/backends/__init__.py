@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from ..errors import QheatError
-from . import exact
+from qheat.errors import QheatError
+from qheat.backends import exact
 
 if TYPE_CHECKING:
-    from ..specs import CascadeSpec
+    from qheat.specs import CascadeSpec
 
 Simulator = Callable[["CascadeSpec"], Iterator[exact.Snapshot]]
 BACKENDS: dict[str, Simulator] = {"exact": exact.simulate}
@@ -17,7 +17,7 @@ BACKENDS: dict[str, Simulator] = {"exact": exact.simulate}
 
 def circuit_backends() -> list[str]:
     """Names of the backends that run circuits: 'aer' and one 'aer:<config>' per hardware config."""
-    from .aer import config_names
+    from qheat.backends.aer import config_names
 
     return ["aer", *(f"aer:{c}" for c in config_names())]
 
@@ -25,7 +25,7 @@ def circuit_backends() -> list[str]:
 def names(*, fake: bool = False) -> list[str]:
     """Backend names usable offline: exact, aer, aer:<config>, then the patterns ``fake:<name>`` and
     ``ibm:<name>`` (``fake=True``: every fake device instead of the pattern)."""
-    from .runtime import fake_names
+    from qheat.backends.runtime import fake_names
 
     return [*BACKENDS, *circuit_backends(), *(fake_names() if fake else ["fake:<name>"]), "ibm:<name>"]
 
@@ -45,13 +45,13 @@ def check(name: str) -> None:
     if name in BACKENDS:
         return
     if is_runtime_backend(name):
-        from .runtime import check_name
+        from qheat.backends.runtime import check_name
 
         check_name(name)
         return
     if is_circuit_backend(name):
         if name not in circuit_backends():
-            from .aer import config_names
+            from qheat.backends.aer import config_names
 
             raise QheatError(f"unknown hardware config {name[4:]!r} in backend {name!r}; "
                              f"available: {', '.join(config_names())} (files in qheat/hardware_configs)")

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from qiskit import QuantumCircuit
 
-from ..errors import QheatError
+from qheat.errors import QheatError
 
 CONFIG_PACKAGE = "qheat.hardware_configs"
 IDEAL_BASIS = ["rz", "sx", "x", "cx"]

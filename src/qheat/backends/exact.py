@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..circuits import collision_stages
-from ..errors import QheatError
-from ..linalg import apply_unitary, embed_unitary, reduced_state, tensor_product
-from ..specs import CascadeSpec
-from ..states import gibbs_state
+from qheat.circuits import collision_stages
+from qheat.errors import QheatError
+from qheat.linalg import apply_unitary, embed_unitary, reduced_state, tensor_product
+from qheat.specs import CascadeSpec
+from qheat.states import gibbs_state
 
 MAX_SUBSYSTEMS = 10
 DENSE_GATE_DIM = 64  # up to this dimension a full-size U @ rho @ U^dagger beats strided block updates (measured)

@@ -39,7 +39,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import QheatError
+from qheat.errors import QheatError
 
 FAKE_PREFIX, IBM_PREFIX = "fake:", "ibm:"
 DEFAULT_MAX_CIRCUITS = 300           # pubs per job when the device reports no limit
@@ -287,7 +287,7 @@ def _edge_errors(target) -> dict[tuple[int, int], float]:
 def _assess(target, qubits: tuple[int, ...], edges: dict[tuple[int, int], float],
             measured: int) -> tuple[float, dict[str, float], dict[int, tuple[int, ...]]]:
     """Score (sum of reported errors), its parts and the bath's paths of the layout ``qubits`` (S..., R)."""
-    from ..circuits.routing import neighbours, shortest_path
+    from qheat.circuits.routing import neighbours, shortest_path
 
     *sites, r = qubits
     graph = neighbours(edges, qubits)
@@ -309,7 +309,7 @@ def choose_layout(target, n: int, measured: int | None = None) -> Layout:
     how many of S_1..S_n, R tomography measures (n, or n + 1 with the bath). For each candidate R the
     S_k are its nearest qubits (whole distance shells, subsets of the last one), so no layout needs more
     bath moves than the device's connectivity forces."""
-    from ..circuits.routing import neighbours
+    from qheat.circuits.routing import neighbours
 
     measured = n if measured is None else measured
     edges = _edge_errors(target)
@@ -428,7 +428,7 @@ class LayoutCompiler:
     """
 
     def __init__(self, target, layout: Layout, seed: int = 0) -> None:
-        from ..circuits.routing import neighbours
+        from qheat.circuits.routing import neighbours
 
         self.target, self.layout, self.seed = target, layout, seed
         self.n = len(layout.qubits) - 1
@@ -446,7 +446,7 @@ class LayoutCompiler:
         return self._pms[width]
 
     def __call__(self, qc):
-        from ..circuits.routing import needs_routing, route
+        from qheat.circuits.routing import needs_routing, route
 
         if "kraus" in qc.count_ops():   # the snapshot engine's refresh: never run on a device
             return qc
@@ -551,7 +551,7 @@ class LocalJobStore:
     def submit(self, pubs: list, tag: str, seed: int) -> str:
         from qiskit_ibm_runtime import Batch
 
-        from ..results import write_json_atomic
+        from qheat.results import write_json_atomic
 
         if self.device is None:
             raise QheatError("this local job store cannot submit (no device)")
@@ -811,7 +811,7 @@ def _physical(qc):
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
-    from .. import __version__
+    from qheat import __version__
 
     out = {"qheat": __version__}
     for pkg in ("qiskit", "qiskit-ibm-runtime", "qiskit-aer", "qiskit-experiments", "numpy"):
@@ -876,7 +876,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    from ..results import write_json_atomic
+    from qheat.results import write_json_atomic
 
     write_json_atomic(path, manifest)
 
@@ -994,7 +994,7 @@ def job_states(path: Path, manifest: dict[str, Any], store=None, instance: str |
 def fetch(path: Path, *, store=None, instance: str | None = None, echo=print) -> tuple[dict[str, Any], list[dict], dict[int, list]]:
     """Download every finished job not yet saved (resuming), then return the manifest, the per-job report
     and the counts of every saved job. Jobs already saved are read from disk, not downloaded again."""
-    from ..results import write_json_atomic
+    from qheat.results import write_json_atomic
 
     manifest = read_manifest(path)
     folder = manifest_paths(path)["fetched"]

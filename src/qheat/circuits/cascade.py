@@ -29,9 +29,9 @@ from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.quantum_info import Kraus
 from qiskit_experiments.library.tomography.basis import PauliMeasurementBasis
 
-from ..specs import CascadeSpec
-from ..states import gibbs_state
-from .collisions import collision_stages
+from qheat.specs import CascadeSpec
+from qheat.states import gibbs_state
+from qheat.circuits.collisions import collision_stages
 
 MEASUREMENT_BASIS = PauliMeasurementBasis()
 DEPHASING = Kraus([np.diag([1.0, 0.0]), np.diag([0.0, 1.0])])

@@ -17,7 +17,7 @@ from typing import Any
 from qiskit import QuantumCircuit
 from qiskit.circuit import Gate
 
-from ..errors import QheatError
+from qheat.errors import QheatError
 
 NOT_GATES = {"barrier", "delay", "measure", "reset"}   # target operations that are no basis gates
 

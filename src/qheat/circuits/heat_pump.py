@@ -49,8 +49,8 @@ from qiskit.circuit.library import XXPlusYYGate
 from qiskit.quantum_info import Pauli
 from qiskit_aer.library import SaveExpectationValue  # noqa: F401  (registers QuantumCircuit.save_*)
 
-from .cascade import DEPHASING
-from .preparation import purification_circuit
+from qheat.circuits.cascade import DEPHASING
+from qheat.circuits.preparation import purification_circuit
 
 Compiler = Callable[[QuantumCircuit], QuantumCircuit]
 WIDTH = 4

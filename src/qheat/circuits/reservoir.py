@@ -97,10 +97,10 @@ from qiskit.circuit.library import DiagonalGate, StatePreparation, UnitaryGate, 
 from scipy.linalg import expm
 from scipy.special import expit
 
-from ..analysis import open_systems
-from ..errors import QheatError
-from ..linalg import tensor_product
-from ..specs import QubitSystem, Reservoirs
+from qheat.analysis import open_systems
+from qheat.errors import QheatError
+from qheat.linalg import tensor_product
+from qheat.specs import QubitSystem, Reservoirs
 
 MODELS = ("global", "local")
 MASTER_EQUATION = {"global": "lindblad", "local": "local"}   # the qheat method each model approaches

@@ -132,7 +132,7 @@ def measured_circuit(prep: QuantumCircuit, evolution: QuantumCircuit, measure: S
     """prep, then evolution on the system qubits, then the measurement of ``measure`` (which may include
     ancillas: all measurements are terminal) into ``register``, bit i = measure[i]: in Z, or in the Pauli
     ``setting`` (``circuits.cascade.MEASUREMENT_BASIS``: entry i for measure[i], 0 = Z, 1 = X, 2 = Y)."""
-    from .cascade import MEASUREMENT_BASIS
+    from qheat.circuits.cascade import MEASUREMENT_BASIS
 
     width = prep.num_qubits
     qr = QuantumRegister(width, "q")
@@ -151,7 +151,7 @@ def measured_circuit(prep: QuantumCircuit, evolution: QuantumCircuit, measure: S
 def compiled(circuits: Sequence[QuantumCircuit]) -> list[QuantumCircuit]:
     """The circuits transpiled to Aer's ideal basis (``backends.aer.IDEAL_BASIS``) at optimisation level 1, for
     ``AerBackend.sample``; no target, so wider than the density-matrix simulator's 15 qubits is fine."""
-    from ..backends.aer import IDEAL_BASIS
+    from qheat.backends.aer import IDEAL_BASIS
 
     with warnings.catch_warnings():   # scipy sparse-format notices from Qiskit's synthesis
         warnings.simplefilter("ignore", category=SparseEfficiencyWarning)

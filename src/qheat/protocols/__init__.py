@@ -1,9 +1,9 @@
 """One module per experiment family, with the same verbs: run(spec, backend) and analyze/solve."""
 from __future__ import annotations
 
-from ..errors import QheatError
-from ..results import Result
-from ..specs import CascadeSpec, ReservoirsSpec, Spec
+from qheat.errors import QheatError
+from qheat.results import Result
+from qheat.specs import CascadeSpec, ReservoirsSpec, Spec
 
 
 SEED_000_002 = {"heat-transfer": "heat_transfer", "correlated-pair": "correlated_pair", "heat-pump": "heat_pump"}
@@ -24,8 +24,8 @@ def require_backend(protocol: str, backend: str, names: tuple[str, ...]) -> None
 
 def check_backend(spec: Spec, backend: str) -> None:
     """Refuse, before any work, a backend the spec's protocol cannot run on."""
-    from .. import backends
-    from . import reservoirs
+    from qheat import backends
+    from qheat.protocols import reservoirs
 
     if isinstance(spec, CascadeSpec):
         backends.check(backend)
@@ -37,7 +37,7 @@ def check_backend(spec: Spec, backend: str) -> None:
 
 def run(spec: Spec, backend: str = "exact") -> Result:
     """Run a validated or Python-built spec with the protocol module its type belongs to."""
-    from . import cascade, reservoirs
+    from qheat.protocols import cascade, reservoirs
 
     if isinstance(spec, CascadeSpec):
         return cascade.run(spec, backend)

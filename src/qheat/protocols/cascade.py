@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis import thermo
-from ..backends import get_backend
-from ..backends.exact import Snapshot
-from ..linalg import von_neumann_entropy
-from ..results import CONVENTIONS, Result
-from ..specs import CascadeSpec, expand, validated
-from ..states import gibbs_state
+from qheat.analysis import thermo
+from qheat.backends import get_backend
+from qheat.backends.exact import Snapshot
+from qheat.linalg import von_neumann_entropy
+from qheat.results import CONVENTIONS, Result
+from qheat.specs import CascadeSpec, expand, validated
+from qheat.states import gibbs_state
 
 
 def run(spec: CascadeSpec, backend: str = "exact") -> Result:
@@ -27,7 +27,7 @@ def run(spec: CascadeSpec, backend: str = "exact") -> Result:
     On circuit backends (``aer``, ``aer:<config>``) this collects the records and analyses them
     (``cascade_circuits.collect`` then ``analyze_records``); the CLI saves the records in between.
     """
-    from ..backends import check, is_circuit_backend
+    from qheat.backends import check, is_circuit_backend
 
     check(backend)
     spec = validated(spec)
@@ -36,7 +36,7 @@ def run(spec: CascadeSpec, backend: str = "exact") -> Result:
         data = {"sweep": spec.to_dict()["sweep"], "points": points}
         return Result(spec, backend, data)
     if is_circuit_backend(backend):
-        from .cascade_circuits import analyze_records, collect
+        from qheat.protocols.cascade_circuits import analyze_records, collect
 
         return analyze_records(collect(spec, backend))
     return analyze(get_backend(backend)(spec), spec, backend)

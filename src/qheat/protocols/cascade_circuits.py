@@ -28,18 +28,18 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
-from ..analysis import thermo
-from ..analysis.tomography import (assignment_matrices, bootstrap_counts, fit_states, linear_estimate,
+from qheat import __version__
+from qheat.analysis import thermo
+from qheat.analysis.tomography import (assignment_matrices, bootstrap_counts, fit_states, linear_estimate,
                                    mitigation_matrix, physical)
-from ..backends.aer import AerBackend
-from ..circuits.cascade import CascadeCircuits
-from ..circuits.preparation import purification_circuit, star_branches, temporal_branches
-from ..errors import QheatError
-from ..linalg import apply_unitary, reduced_state, tensor_product
-from ..results import CONVENTIONS, Result
-from ..specs import CascadeSpec, spec_from_dict, validated
-from ..states import gibbs_state
+from qheat.backends.aer import AerBackend
+from qheat.circuits.cascade import CascadeCircuits
+from qheat.circuits.preparation import purification_circuit, star_branches, temporal_branches
+from qheat.errors import QheatError
+from qheat.linalg import apply_unitary, reduced_state, tensor_product
+from qheat.results import CONVENTIONS, Result
+from qheat.specs import CascadeSpec, spec_from_dict, validated
+from qheat.states import gibbs_state
 
 RECORDS_KIND = "qheat-records"
 Progress = Callable[[int, int], None]
@@ -171,7 +171,7 @@ def measurement_circuits(cc: CascadeCircuits, preps: list[tuple[float, Any]], st
     the bath refreshes with ``dephasing = "phase"`` (``_phase_split``), per noise factor with ZNE (noisy gates
     folded, ``circuits.folding``; every factor gets all the shots). Returns circuits, shots and each
     circuit's record metadata (step, setting, branch, weight[, noise_factor])."""
-    from ..circuits.folding import fold_gates
+    from qheat.circuits.folding import fold_gates
 
     zne = tuple(factors) != (1,)
     circuits, shots, meta = [], [], []
@@ -292,7 +292,7 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None,
     spec = validated(spec)
     if spec.sweep is not None:
         raise QheatError("circuits run one spec at a time; run the points of the sweep separately")
-    from ..backends import is_runtime_backend
+    from qheat.backends import is_runtime_backend
 
     n = spec.n
     runtime = is_runtime_backend(backend)
@@ -333,7 +333,7 @@ def collect(spec: CascadeSpec, backend: str, progress: Progress | None = None,
         def save(completed: int) -> None:
             if checkpoint is None:
                 return
-            from ..results import write_json_atomic
+            from qheat.results import write_json_atomic
 
             write_json_atomic(checkpoint, {
                 "kind": CHECKPOINT_KIND, "qheat_version": __version__, "spec": spec.to_dict(), "backend": backend,
@@ -430,7 +430,7 @@ def _read_checkpoint(path: Any, spec: CascadeSpec, backend: str) -> dict[str, An
 def runtime_backend(spec: CascadeSpec, backend: str, layout: tuple[int, ...] | None = None, **kwargs: Any):
     """A ``RuntimeBackend`` prepared for ``spec``: layout chosen (or ``layout`` taken), compiler built,
     mitigation set."""
-    from ..backends.runtime import RuntimeBackend
+    from qheat.backends.runtime import RuntimeBackend
 
     if spec.execution.preparation == "purification":
         raise QheatError(f"{backend}: preparation = 'purification' needs 2n + 1 connected qubits; "
@@ -440,7 +440,7 @@ def runtime_backend(spec: CascadeSpec, backend: str, layout: tuple[int, ...] | N
                          "synthesises from hundreds of two-qubit gates per collision; run it on aer or the exact "
                          "engine, or use protocol = 'cascade' on devices")
     be = RuntimeBackend(backend, **kwargs)
-    from ..circuits.cascade import measured_qubits
+    from qheat.circuits.cascade import measured_qubits
 
     be.prepare(spec.n, len(measured_qubits(spec)), seed=spec.measurement.seed, layout=layout)
     be.mitigation = dict(vars(spec.mitigation)) if spec.mitigation is not None else {}
@@ -452,7 +452,7 @@ def circuit_costs(cc: CascadeCircuits, spec: CascadeSpec) -> dict[str, Any]:
     largest preparation of rho_S^0, on the device."""
     from qiskit import ClassicalRegister, QuantumCircuit
 
-    from ..backends.runtime import two_qubit_count
+    from qheat.backends.runtime import two_qubit_count
 
     n = spec.n
     qc = QuantumCircuit(n + 1)
@@ -470,7 +470,7 @@ def circuit_costs(cc: CascadeCircuits, spec: CascadeSpec) -> dict[str, Any]:
 
 
 def runtime_metadata(be: Any, cc: CascadeCircuits, spec: CascadeSpec) -> dict[str, Any]:
-    from ..backends.runtime import versions
+    from qheat.backends.runtime import versions
 
     return {"device": be.device.name, "layout": be.layout.to_dict(), "costs": circuit_costs(cc, spec),
             "mitigation": dict(be.mitigation), "engine": "circuits (Qiskit Runtime SamplerV2"
@@ -524,7 +524,7 @@ def run_channel(spec: CascadeSpec, start: int, stop: int, measured: int) -> np.n
     """The ideal map of one reprepare run on system operators, as a matrix on row-major vec:
     X_S -> (state of the measured qubits after interactions start+1..stop, each collision with a fresh
     thermal bath particle). Linear, so it propagates deviations as well as states."""
-    from ..circuits import collision_stages
+    from qheat.circuits import collision_stages
     from qiskit.quantum_info import Operator
 
     n, d = spec.n, 2**spec.n
@@ -556,14 +556,14 @@ def run_channel(spec: CascadeSpec, start: int, stop: int, measured: int) -> np.n
 
 def analyze_records(doc: dict[str, Any]) -> Result:
     """Tomography and thermodynamics of a records document (see module doc); reads nothing else."""
-    from . import cascade
+    from qheat.protocols import cascade
 
     if not isinstance(doc, dict) or doc.get("kind") != RECORDS_KIND:
         raise QheatError("not a qheat records file (no kind = 'qheat-records')")
     spec = spec_from_dict(doc["spec"])
     if not isinstance(spec, CascadeSpec):
         raise QheatError("records of this protocol cannot be analysed by the cascade analysis")
-    from ..circuits.cascade import measured_qubits, settings as all_settings
+    from qheat.circuits.cascade import measured_qubits, settings as all_settings
 
     measured = len(measured_qubits(spec))
     settings = all_settings(measured)
@@ -713,8 +713,8 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
     def pick(key: str, f: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
         return f(col[key]), (None if rep is None else f(rep[key]))
 
-    from ..backends.exact import simulate
-    from .cascade import analyze
+    from qheat.backends.exact import simulate
+    from qheat.protocols.cascade import analyze
 
     exact = analyze(simulate(spec), spec).data
     pops0, c0 = col["pops"][0], col["c_k"][0]
@@ -900,8 +900,8 @@ def plan_submission(spec: CascadeSpec, backend: str, manifest_path: Any, *, inst
 
     from qiskit import qpy
 
-    from ..backends import runtime as rt
-    from ..results import write_json_atomic  # noqa: F401 -- same atomic rule for the QPY below
+    from qheat.backends import runtime as rt
+    from qheat.results import write_json_atomic  # noqa: F401 -- same atomic rule for the QPY below
 
     spec = validated(spec)
     if spec.sweep is not None:

@@ -20,16 +20,16 @@ import numpy as np
 
 from qiskit import QuantumCircuit
 
-from ..analysis import heat_transfer as ht
-from ..analysis.tomography import bootstrap_counts, fit_states
-from ..backends.aer import AerBackend
-from ..circuits import three_body
-from ..circuits.cascade import settings as pauli_settings
-from ..circuits.preparation import circuit_cost, purification_circuit
-from ..errors import QheatError
-from ..heat_specs import CorrelatedPairSpec
-from ..results import Result
-from ..specs import expand, validated
+from qheat.analysis import heat_transfer as ht
+from qheat.analysis.tomography import bootstrap_counts, fit_states
+from qheat.backends.aer import AerBackend
+from qheat.circuits import three_body
+from qheat.circuits.cascade import settings as pauli_settings
+from qheat.circuits.preparation import circuit_cost, purification_circuit
+from qheat.errors import QheatError
+from qheat.heat_specs import CorrelatedPairSpec
+from qheat.results import Result
+from qheat.specs import expand, validated
 
 BACKENDS = ("exact", "aer")
 
@@ -47,7 +47,7 @@ CONVENTIONS = {
 
 
 def check_backend(spec: CorrelatedPairSpec, backend: str) -> None:
-    from . import require_backend
+    from qheat.protocols import require_backend
 
     require_backend("correlated-pair", backend, BACKENDS)
 

@@ -44,13 +44,13 @@ import numpy as np
 import scipy.linalg
 from scipy.special import expit
 
-from ..analysis import heat_transfer as ht
-from ..analysis.open_systems import planck
-from ..errors import QheatError
-from ..heat_specs import HeatPumpSpec
-from ..linalg import von_neumann_entropies
-from ..results import Result
-from ..specs import expand, validated
+from qheat.analysis import heat_transfer as ht
+from qheat.analysis.open_systems import planck
+from qheat.errors import QheatError
+from qheat.heat_specs import HeatPumpSpec
+from qheat.linalg import von_neumann_entropies
+from qheat.results import Result
+from qheat.specs import expand, validated
 
 BACKENDS = ("exact", "aer")
 MAX_SAMPLES = 4000
@@ -71,7 +71,7 @@ CONVENTIONS = {
 
 
 def check_backend(spec: HeatPumpSpec, backend: str) -> None:
-    from . import require_backend
+    from qheat.protocols import require_backend
 
     require_backend("heat-pump", backend, BACKENDS)
     if backend == "aer" and spec.circuits is None:
@@ -123,7 +123,7 @@ def run(spec: HeatPumpSpec, backend: str = "exact") -> Result:
 
 def circuit_pieces(spec: HeatPumpSpec, compile=None):
     """``circuits.heat_pump.PumpCircuits`` of ``spec`` (pieces compiled by ``compile``, default none)."""
-    from ..circuits.heat_pump import PumpCircuits, coupling_phase
+    from qheat.circuits.heat_pump import PumpCircuits, coupling_phase
 
     q, b = spec.qubits, spec.baths
     w = q.frequency
@@ -138,8 +138,8 @@ def run_circuits(spec: HeatPumpSpec, data: dict[str, Any], injected: list[np.nda
     """Per-cycle heats from the circuits of ``circuits.heat_pump`` (sampled and shot-free) beside the exact ones."""
     import time
 
-    from ..backends.aer import AerBackend
-    from ..circuits import heat_pump as hp
+    from qheat.backends.aer import AerBackend
+    from qheat.circuits import heat_pump as hp
 
     start = time.perf_counter()
     settings, w = spec.circuits, spec.qubits.frequency

@@ -23,14 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis import heat_transfer as ht
-from ..backends.aer import AerBackend
-from ..circuits import three_body
-from ..circuits.preparation import circuit_cost, purification_circuit
-from ..errors import QheatError
-from ..heat_specs import CONSERVATION_TOLERANCE, POSITIVITY_TOLERANCE, HeatTransferPhaseSpec, HeatTransferSpec
-from ..results import Result
-from ..specs import expand, validated
+from qheat.analysis import heat_transfer as ht
+from qheat.backends.aer import AerBackend
+from qheat.circuits import three_body
+from qheat.circuits.preparation import circuit_cost, purification_circuit
+from qheat.errors import QheatError
+from qheat.heat_specs import CONSERVATION_TOLERANCE, POSITIVITY_TOLERANCE, HeatTransferPhaseSpec, HeatTransferSpec
+from qheat.results import Result
+from qheat.specs import expand, validated
 
 BACKENDS = ("exact", "aer")
 DERIVATIVE_ORDERS = 4
@@ -218,7 +218,7 @@ def closed_forms(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
 
 
 def check_backend(spec: HeatTransferSpec | HeatTransferPhaseSpec, backend: str) -> None:
-    from . import require_backend
+    from qheat.protocols import require_backend
 
     require_backend("heat-transfer", backend, BACKENDS)
     if backend == "aer" and isinstance(spec, HeatTransferPhaseSpec):

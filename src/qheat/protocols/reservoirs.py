@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis import open_systems
-from ..circuits import reservoir as reservoir_circuits
-from ..errors import QheatError
-from ..results import Result
-from ..specs import ReservoirsSpec, expand, validated
+from qheat.analysis import open_systems
+from qheat.circuits import reservoir as reservoir_circuits
+from qheat.errors import QheatError
+from qheat.results import Result
+from qheat.specs import ReservoirsSpec, expand, validated
 
 BACKENDS = ("exact", "aer")
 COLLISION_MODELS = {method: model for model, method in reservoir_circuits.MASTER_EQUATION.items()}
@@ -41,7 +41,7 @@ CONVENTIONS = {
 
 
 def check_backend(spec: ReservoirsSpec, backend: str) -> None:
-    from . import require_backend
+    from qheat.protocols import require_backend
 
     require_backend("reservoirs", backend, BACKENDS)
 
@@ -68,7 +68,7 @@ def run(spec: ReservoirsSpec, backend: str = "exact") -> Result:
 def measure(spec: ReservoirsSpec) -> dict[str, Any]:
     """The result body on the gate-model reservoir: sampled currents per collision model, with the
     exact collision-model and master-equation values beside them, and the raw records."""
-    from ..analysis import collision_reservoir
+    from qheat.analysis import collision_reservoir
 
     settings = spec.collisions
     measured = None if settings.window is None else max(1, math.ceil(settings.window / settings.dt))
