@@ -33,8 +33,8 @@ FIG3 = ("fig3-zero", "fig3-reversed", "fig3-enhanced")
 CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from qheat.specs import load_spec, spec_from_dict
-from qheat.protocols.cascade_circuits import analyze_records, collect
+from qheat.protocols.registry import load_spec, spec_from_dict
+from qheat.protocols.cascade.measured import analyze_records, collect
 backend, mode = sys.argv[1], sys.argv[2]
 out = {"cases": []}
 for name in %r:

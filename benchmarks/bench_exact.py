@@ -5,7 +5,7 @@
 (b) n = 8 subsystems in cascade, 100 collisions, with some coherence: target < 10 s.
 
 Each workload is timed end to end (``qheat.run``) and split into simulation (iterating
-``qheat.backends.exact.simulate(spec)`` alone) and analysis (``qheat.protocols.cascade.analyze``
+``qheat.protocols.cascade.exact.simulate(spec)`` alone) and analysis (``qheat.protocols.cascade.analysis.analyze``
 over a list of snapshots materialised once beforehand). The baseline is the same Fig. 3
 trajectories propagated with plain ``qiskit.quantum_info``, timed in the same process; its
 energies and free energies must agree with qheat's to 1e-9 or the comparison is void.
@@ -41,9 +41,10 @@ from qiskit.circuit.library import XXPlusYYGate
 from qiskit.quantum_info import DensityMatrix, Operator, Pauli, entropy, partial_trace
 
 import qheat
-from qheat.backends.exact import simulate
-from qheat.protocols.cascade import analyze
-from qheat.specs import CascadeSpec, load_spec, spec_from_dict
+from qheat.protocols.cascade.analysis import analyze
+from qheat.protocols.cascade.exact import simulate
+from qheat.protocols.cascade.spec import CascadeSpec
+from qheat.protocols.registry import load_spec, spec_from_dict
 
 HERE = Path(__file__).resolve().parent
 README = HERE / "README.md"
@@ -122,7 +123,7 @@ def baseline_run(spec: CascadeSpec) -> dict[str, np.ndarray]:
     return {"energy_k": np.array(energies), "free_energy": np.array(free), "bath_energy": np.array(bath_energy)}
 
 
-def disagreement(result: qheat.results.Result, base: dict[str, np.ndarray]) -> dict[str, float]:
+def disagreement(result: qheat.core.result.Result, base: dict[str, np.ndarray]) -> dict[str, float]:
     """Largest absolute differences between qheat's trajectory and the baseline's."""
     data = result.data
     e_q = np.column_stack([s["energy"] for s in data["subsystems"]])

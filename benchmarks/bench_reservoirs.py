@@ -20,8 +20,8 @@ import numpy as np
 import qutip as qt
 
 import qheat
-from qheat.analysis.open_systems import SIGMA_X, hamiltonian, on_qubit, power_spectrum
-from qheat.specs import spec_from_dict
+from qheat.physics.open_systems import SIGMA_X, hamiltonian, on_qubit, power_spectrum
+from qheat.protocols.registry import spec_from_dict
 
 TARGET_S = 10.0
 
@@ -39,7 +39,7 @@ def sweep_spec(points: int) -> dict:
 def baseline(spec) -> dict[str, list[float]]:
     """The same currents with the QuTiP calls a user would make, one point at a time."""
     out: dict[str, list[float]] = {"lindblad": [], "redfield": []}
-    for point in qheat.specs.expand(spec):
+    for point in qheat.core.spec.expand(spec):
         h = hamiltonian(point.system)
         a_ops = [(on_qubit(SIGMA_X, 0, 2), power_spectrum(point.reservoirs, 0)),
                  (on_qubit(SIGMA_X, 1, 2), power_spectrum(point.reservoirs, 1))]

@@ -33,9 +33,9 @@ from pathlib import Path
 import qiskit
 import qiskit_aer
 
-from qheat.analysis import collision_reservoir as cr
-from qheat.circuits import reservoir as rc
-from qheat.specs import spec_from_dict
+from qheat.protocols.registry import spec_from_dict
+from qheat.protocols.reservoirs import circuits as rc
+from qheat.protocols.reservoirs import collisions as cr
 
 HERE = Path(__file__).resolve().parent
 README = HERE / "README.md"
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 def write_readme(lines: list[str], stamp: str) -> None:
     body = "\n".join([
         "`python3 benchmarks/reservoir_convergence.py` (`--quick` for a smoke run). Each reservoir is emulated by",
-        "repeated collisions with fresh thermal ancillas (`qheat.circuits.reservoir`); q_A is the heat per unit",
+        "repeated collisions with fresh thermal ancillas (`qheat.protocols.reservoirs.circuits`); q_A is the heat per unit",
         "time from reservoir A into the system, measured from the ancillas' Z before and after each collision.",
         "*exact*: fixed point of the exact one-round channel; *sampled*: Aer SamplerV2 on the circuits, +- the",
         "standard error over shots, z against the exact expectation of that finite circuit; *ME*: the master",

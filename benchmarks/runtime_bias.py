@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 
 import qheat
-from qheat.analysis.tomography import physical, richardson_weights
-from qheat.backends.exact import simulate
-from qheat.circuits.cascade import CascadeCircuits
-from qheat.circuits.folding import fold_gates
-from qheat.protocols.cascade import analyze, system_columns
-from qheat.protocols.cascade_circuits import _branches, runtime_backend
+from qheat.mitigation.zne import fold_gates
+from qheat.physics.tomography import physical, richardson_weights
+from qheat.protocols.cascade.analysis import analyze, system_columns
+from qheat.protocols.cascade.circuits import CascadeCircuits
+from qheat.protocols.cascade.exact import simulate
+from qheat.protocols.cascade.measured import _branches, runtime_backend
 
 SETTINGS = {"ideal": None, "none": (1,), "zne13": (1, 3), "zne135": (1, 3, 5)}
 
@@ -77,7 +77,7 @@ def chain(spec, backend: str, factors: tuple[int, ...] | None, every: int,
 
     rho0 = spec.initial_state()
     if mode == "reset":   # one circuit per branch, saved at every record; R dephased by its channel
-        from qheat.circuits.cascade import DEPHASING
+        from qheat.protocols.cascade.circuits import DEPHASING
 
         reset_ry, _ = cc.refresh["phase"]
         circuits, w = [], []

@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 
 import qheat
-from qheat.protocols.cascade_circuits import analyze_records, collect
+from qheat.protocols.cascade.measured import analyze_records, collect
 
 MODE = "reprepare"
 BOOTSTRAP = 50   # resampled chains: the statistical error of each heat (0 in the first rows measured)

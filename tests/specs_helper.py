@@ -1,7 +1,7 @@
 """Test helper: bundled specs with some fields changed (``"table.key": value``), validated anew."""
 from __future__ import annotations
 
-from qheat.specs import load_spec, spec_from_dict
+from qheat.protocols.registry import load_spec, spec_from_dict
 
 
 def changed_spec(name: str, **changes):

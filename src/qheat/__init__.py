@@ -2,27 +2,45 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
-__version__ = "0.1.0"
+from qheat.core.errors import QheatError
+from qheat.core.result import Result
+from qheat.core.version import __version__
+from qheat.protocols.registry import Spec, bundled_names, load_spec, load_specs, spec_from_dict
 
-from qheat.errors import QheatError  # noqa: E402
-from qheat.results import Result  # noqa: E402
-from qheat.specs import CascadeSpec, ReservoirsSpec, Spec, bundled_names, load_spec, load_specs, spec_from_dict  # noqa: E402
 
-
-def run(spec: Spec | str | dict, backend: str = "exact") -> Result:
+def run(spec: Spec | str | dict, backend: str = "exact", *, output: str | Path | None = None, force: bool = False,
+        jobs: int = 1, scheduler: str | None = None) -> Result:
     """Run a spec (a spec object, a bundled name, a path, or spec data as a dict) on a backend.
 
-    Returns a Result; ``result.to_json()`` is the JSON that ``qheat run`` writes.
+    Returns a Result; ``result.to_json()`` is the JSON that ``qheat run`` writes. With ``output`` (a .json
+    file) the records and results are saved as they are made and a re-run resumes; ``jobs`` runs the
+    points of a sweep in that many processes, ``scheduler`` on a Dask cluster.
     """
-    from qheat import protocols
+    from qheat import engine
 
+    return engine.run(_spec(spec), backend, output=output, force=force, jobs=jobs, scheduler=scheduler)
+
+
+def analyze(records: dict[str, Any] | str | os.PathLike) -> Result:
+    """Analyse a records document (or the path of a ``.records.json`` file) offline into a Result."""
+    from qheat import engine
+    from qheat.core.records import read_json
+
+    if isinstance(records, str | os.PathLike):
+        records = read_json(records, "records file")
+    return engine.analyze(records)
+
+
+def _spec(spec: Spec | str | dict) -> Spec:
     if isinstance(spec, dict):
-        spec = spec_from_dict(spec)
-    elif isinstance(spec, str | os.PathLike):
-        spec = load_spec(spec)
-    return protocols.run(spec, backend)
+        return spec_from_dict(spec)
+    if isinstance(spec, str | os.PathLike):
+        return load_spec(spec)
+    return spec
 
 
-__all__ = ["QheatError", "CascadeSpec", "ReservoirsSpec", "Spec", "Result", "bundled_names", "load_spec", "load_specs", "spec_from_dict", "run",
-           "__version__"]
+__all__ = ["QheatError", "Spec", "Result", "analyze", "bundled_names", "load_spec", "load_specs", "spec_from_dict",
+           "run", "__version__"]

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qheat.errors import QheatError
-from qheat.specs import Spec
+from qheat.core.errors import QheatError
+from qheat.protocols.registry import Spec
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from qheat.specs import bundled_groups, bundled_names, load_spec
+    from qheat.protocols.registry import bundled_groups, bundled_names, load_spec
 
     names, groups = bundled_names(), bundled_groups()
     width = max(map(len, [*names, *groups]))
@@ -24,54 +24,37 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from qheat.specs import load_specs
+    from qheat.protocols.registry import load_specs
 
     for spec in load_specs(args.spec):
         print(json.dumps(spec.to_dict(), indent=1))
     return 0
 
 
-TRAJECTORY_KEYS = ("spec", "steps", "subsystems", "system", "bath")
-STEADY_KEYS = ("spec", "methods")
-HEAT_KEYS = {"heat-transfer": ("spec", "conventions"), "correlated-pair": ("spec", "times", "sed"),
-             "heat-pump": ("spec", "times", "heat", "performance")}  # seeds 000/002
 MAX_DPI = 2400
 
 
-def _missing_key(data: Any) -> str | None:
-    """The first key a result (trajectory, or sweep of trajectories) lacks, or None."""
-    if not isinstance(data, dict):
-        return "spec"
-    if "sweep" in data:
-        points = data.get("points")
-        if not isinstance(points, list) or not points:
-            return "points"
-        return next((m for m in map(_missing_key, points) if m), None)
-    keys = STEADY_KEYS if data.get("protocol") == "reservoirs" else HEAT_KEYS.get(data.get("protocol"), TRAJECTORY_KEYS)
-    return next((key for key in keys if key not in data), None)
-
-
-def _read_json(path: Path, what: str) -> Any:
-    """The JSON content of ``path``; a missing, unreadable or malformed file is one clear error."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise QheatError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise QheatError(f"{path} is a directory, not a {what}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise QheatError(f"{path} is not JSON: {exc}") from None
-
-
 def _read_result(path: Path) -> dict[str, Any]:
-    data = _read_json(path, "result file")
-    missing = _missing_key(data)
+    """A complete result file (of any protocol), or one line saying what is wrong with it."""
+    from qheat.core.records import read_json
+    from qheat.protocols.registry import protocol
+
+    data = read_json(path, "result file")
+    if not isinstance(data, dict) or "spec" not in data:
+        raise QheatError(f"{path} is not a complete qheat result (no 'spec')")
+    try:
+        proto = protocol(str(data.get("protocol") or (data["spec"] or {}).get("protocol")))
+    except QheatError:
+        raise QheatError(f"{path} is not a qheat result (unknown protocol {data.get('protocol')!r})") from None
+    missing = next((k for k in proto.required_result_keys(data) if k not in data), None)
     if missing:
         raise QheatError(f"{path} is not a complete qheat result (no {missing!r})")
+    if "sweep" in data and (not isinstance(data["points"], list) or not data["points"]):
+        raise QheatError(f"{path} is not a complete qheat result (no 'points')")
     return data
 
 
-def _targets(specs: list[Spec], output: str | None) -> list[Path]:
+def _targets(specs: list, output: str | None) -> list[Path]:
     """Where each spec's result goes: --output itself if it names a .json file, else <dir>/<key>.json."""
     if output and Path(output).suffix.lower() == ".json":
         if len(specs) != 1:
@@ -83,91 +66,28 @@ def _targets(specs: list[Spec], output: str | None) -> list[Path]:
     return [folder / f"{spec.key()}.json" for spec in specs]
 
 
-def _same_run(old: dict[str, Any], spec: Spec, backend: str) -> bool:
-    from qheat import __version__
-
-    return (old.get("spec"), old.get("backend"), old.get("qheat_version")) == (spec.to_dict(), backend, __version__)
-
-
-def _records_path(target: Path) -> Path:
-    return target.with_name(target.stem + ".records.json")
-
-
-def _read_records(path: Path) -> dict[str, Any]:
-    from qheat.protocols.cascade_circuits import RECORDS_KIND
-
-    data = _read_json(path, "records file")
-    if not isinstance(data, dict) or data.get("kind") != RECORDS_KIND:
-        raise QheatError(f"{path} is not a qheat records file (no kind = {RECORDS_KIND!r})")
-    missing = next((k for k in ("spec", "backend", "records") if k not in data), None)
-    if missing:
-        raise QheatError(f"{path} is not a complete qheat records file (no {missing!r})")
-    return data
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
-    from qheat import run
-    from qheat.backends import is_circuit_backend
-    from qheat.protocols import check_backend
-    from qheat.results import write_json_atomic
-    from qheat.specs import CascadeSpec, load_specs
+    from qheat import engine
+    from qheat.protocols.registry import load_specs, protocol_of
 
     specs = [s for name in args.spec for s in load_specs(name)]
-    for spec in specs:
-        check_backend(spec, args.backend)
-    def measured(spec: Spec) -> bool:  # the cascade on circuits: records first
-        return is_circuit_backend(args.backend) and isinstance(spec, CascadeSpec)
-
-    for spec in specs:
-        if measured(spec) and spec.sweep is not None:
-            raise QheatError(f"{spec.key()}: circuits run one spec at a time; run the points of the sweep separately")
+    specs = [engine.prepare(spec, args.backend)[0] for spec in specs]   # every refusal before any work
+    if args.jobs < 1:
+        raise QheatError(f"--jobs must be >= 1, got {args.jobs}")
     for spec, target in zip(specs, _targets(specs, args.output)):
-        if target.exists() and not args.force:
-            try:
-                old = _read_result(target)
-            except QheatError:
-                raise QheatError(f"{target} exists and is not a qheat result; use --force to overwrite or another --output") from None
-            if _same_run(old, spec, args.backend):
-                if not args.quiet:
-                    print(f"{spec.key()}: up to date in {target} (--force to redo)")
-                continue
-            raise QheatError(
-                f"{target} holds a result of another spec, backend or qheat version; "
-                "use --force to overwrite or another --output")
-        if measured(spec):
-            data = _measured(spec, args, target).to_dict()
-        else:
-            data = run(spec, args.backend).to_dict()
-        write_json_atomic(target, data)
-        if not args.quiet:
-            print(f"{spec.key()}: {_summary(data)} -> {target}")
-    return 0
-
-
-def _measured(spec: Spec, args: argparse.Namespace, target: Path):
-    """Records first: reuse the records beside ``target`` if they hold this run, else collect and save them."""
-    from qheat.protocols.cascade_circuits import analyze_records, collect
-    from qheat.results import write_json_atomic
-
-    path = _records_path(target)
-    if path.exists() and not args.force:
-        doc = _read_records(path)
-        if not _same_run(doc, spec, args.backend):
-            raise QheatError(f"{path} holds records of another spec, backend or qheat version; "
-                             "use --force to redo or another --output")
-        if not args.quiet:
-            print(f"{spec.key()}: analysing the records in {path} (--force to measure again)")
-    else:
-        partial = path.with_name(path.stem + ".partial.json")   # reprepare: records so far, resumed after a crash
-        if args.force:
-            partial.unlink(missing_ok=True)
-        elif partial.exists() and not args.quiet:
-            print(f"{spec.key()}: resuming the partial run in {partial}")
         with _Progress(spec.key(), enabled=not args.quiet) as progress:
-            doc = collect(spec, args.backend, progress, checkpoint=partial)
-        write_json_atomic(path, doc, indent=None)
-        partial.unlink(missing_ok=True)
-    return analyze_records(doc)
+            lines: list[str] = []
+            result = engine.run(spec, args.backend, output=target, force=args.force, jobs=args.jobs,
+                                scheduler=args.scheduler, progress=progress, report=lines.append)
+        if args.quiet:
+            continue
+        done = f"{spec.key()}: up to date"
+        for line in lines:     # what the run did with the files it found (point by point: only news)
+            if line.startswith(done) or "up to date" not in line:
+                print(line)
+        if not any(line.startswith(done) for line in lines):
+            print(f"{spec.key()}: {protocol_of(spec).summary(result.to_dict())} -> {target}")
+    return 0
 
 
 class _Progress:
@@ -181,14 +101,18 @@ class _Progress:
         self.label, self.started, self.shown = label, time.monotonic(), False
         self.enabled = enabled and sys.stderr.isatty()
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, what: str, done: int, total: int) -> None:
         import time
 
         if not self.enabled or time.monotonic() - self.started < self.DELAY:
             return
-        width = 30
-        filled = int(width * done / max(total, 1))
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if total:
+            width = 30
+            filled = int(width * done / max(total, 1))
+            bar = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        else:
+            bar = f"{done} batches"
+        sys.stderr.write(f"\r{self.label}: {what} {bar}")
         sys.stderr.flush()
         self.shown = True
 
@@ -201,11 +125,13 @@ class _Progress:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from qheat.protocols.cascade_circuits import analyze_records
-    from qheat.results import write_json_atomic
+    from qheat import engine
+    from qheat.core.records import read_json, write_json_atomic
+    from qheat.protocols.registry import protocol
 
     source = Path(args.records)
-    doc = _read_records(source)
+    doc = read_json(source, "records file")
+    engine.check_document(doc, str(source))
     if args.output:
         target = Path(args.output)
     elif source.name.endswith(".records.json"):
@@ -214,10 +140,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         target = source.with_name(source.stem + ".result.json")
     if target.exists() and not args.force:
         raise QheatError(f"{target} exists; use --force to overwrite it or --output for another file")
-    data = analyze_records(doc).to_dict()
+    data = engine.analyze(doc).to_dict()
     write_json_atomic(target, data)
     if not args.quiet:
-        print(f"{data['spec'].get('name') or 'spec'}: {_summary(data)} -> {target}")
+        print(f"{data['spec'].get('name') or 'spec'}: {protocol(data['protocol']).summary(data)} -> {target}")
     return 0
 
 
@@ -238,7 +164,7 @@ def _cmd_backends(args: argparse.Namespace) -> int:
 
 
 def _spec_with_shots(spec: Spec, shots: int | None) -> Spec:
-    from qheat.specs import spec_from_dict
+    from qheat.protocols.registry import spec_from_dict
 
     if shots is None:
         return spec
@@ -250,7 +176,8 @@ def _spec_with_shots(spec: Spec, shots: int | None) -> Spec:
 def _cmd_submit(args: argparse.Namespace) -> int:
     from qheat.backends import is_runtime_backend
     from qheat.backends.runtime import check_name, manifest_paths, submit_pending
-    from qheat.specs import CascadeSpec, load_spec
+    from qheat.protocols.cascade.spec import CascadeSpec
+    from qheat.protocols.registry import load_spec
 
     echo = (lambda *a: None) if args.quiet else print
     if args.resume:
@@ -288,7 +215,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         for key in ("local", "fetched"):
             if files[key].is_dir():
                 shutil.rmtree(files[key])
-    from qheat.protocols.cascade_circuits import plan_submission
+    from qheat.protocols.cascade.measured import plan_submission
 
     manifest = plan_submission(spec, args.backend, path, instance=args.instance, max_circuits=args.max_circuits)
     layout = manifest["layout"]["assignment"]
@@ -315,8 +242,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
     from qheat.backends.runtime import FINAL_STATES, fetch, manifest_paths
-    from qheat.protocols.cascade_circuits import analyze_records, records_from_jobs
-    from qheat.results import write_json_atomic
+    from qheat.core.records import write_json_atomic
+    from qheat.protocols.cascade.measured import analyze_records, records_from_jobs
 
     path = Path(args.manifest)
     echo = (lambda *a: None) if args.quiet else print
@@ -345,45 +272,21 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _summary(data: dict[str, Any]) -> str:
-    """One line saying what a result found."""
-    if "headline" in data:
-        return data["headline"]
-    if "points" in data and data["points"] and "headline" in data["points"][0]:
-        return f"{len(data['points'])} sweep points: " + "; ".join(p["headline"] for p in data["points"])
-    if "points" in data:
-        ndtc = data.get("summary", {}).get("ndtc", {})
-        extra = "".join(f"; NDTC ({m}): current peaks at T_A - T_B = {v['peak_at']:g}"
-                        for m, v in ndtc.items() if v["present"])
-        if "methods" in data["points"][0]:
-            for m in data["points"][0]["methods"]:
-                bad = sum(p["methods"][m].get("negative_populations", False) for p in data["points"])
-                extra += f"; {m}: negative populations at {bad} points" if bad else ""
-        return f"{len(data['points'])} sweep points{extra}"
-    if "methods" in data:
-        return "heat current from A: " + ", ".join(
-            f"{m} {v['heat_current']['A']:+.6g}" + (f" +- {v['stderr']['A']:.2g}" if "stderr" in v else "")
-            + (" (negative populations)" if v.get("negative_populations") else "")
-            for m, v in data["methods"].items())
-    return "heat absorbed " + ", ".join(
-        f"{s['label']} {s['heat_absorbed']:+.5f}"
-        + (f" +- {s['heat_absorbed_stderr']:.5f}" if s.get("heat_absorbed_stderr") is not None else "")
-        + (f" (exact {data['exact']['subsystems'][k]['heat_absorbed']:+.5f})" if "exact" in data else "")
-        for k, s in enumerate(data["subsystems"]))
+    from qheat.protocols.registry import protocol
+
+    return protocol(data["protocol"]).summary(data)
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
-    from qheat.analysis import plots
+
+    from qheat.protocols.registry import protocol
 
     results = [_read_result(Path(p)) for p in args.results]
-    heat = [r for r in results if r.get("protocol") in HEAT_KEYS]
-    if heat and len(results) > 1:
-        raise QheatError(f"plot a {heat[0]['protocol']} result on its own (one file)")
-    sweeps = [r for r in results if "sweep" in r]
-    steady = [r for r in results if r.get("protocol") == "reservoirs"]
-    if (sweeps or steady) and len(results) > 1:
-        raise QheatError("plot a sweep or a reservoirs result on its own (one file); trajectories can go together")
+    kinds = {protocol(r["protocol"]).name for r in results}
+    if len(kinds) > 1:
+        raise QheatError(f"plot results of one protocol at a time, got {', '.join(sorted(kinds))}")
     out = Path(args.output)
     fmt = out.suffix.lstrip(".").lower()
     supported = plt.figure().canvas.get_supported_filetypes()
@@ -393,16 +296,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if not 1 <= args.dpi <= MAX_DPI:
         raise QheatError(f"--dpi must be between 1 and {MAX_DPI}, got {args.dpi}")
     try:
-        if heat:
-            from qheat.analysis import heat_plots
-
-            fig = heat_plots.figure(heat[0])
-        elif steady:
-            fig = plots.reservoirs_figure(steady[0])
-        elif sweeps:
-            fig = plots.sweep_figure(sweeps[0])
-        else:
-            fig = plots.trajectory_figure(results)
+        fig = protocol(results[0]["protocol"]).figure(results)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         plt.close("all")
         raise QheatError(f"{', '.join(args.results)}: not a complete qheat result ({type(exc).__name__}: {exc})") from None
@@ -426,7 +320,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from qheat import __version__
+    from qheat.core.version import __version__
 
     parser = _Parser(prog="qheat", description="Quantum thermodynamics experiments on Qiskit.")
     parser.add_argument("--version", action="version", version=f"qheat {__version__}")
@@ -444,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "<name>.records.json (raw counts) before the analysis and reuse it on a re-run")
     p.add_argument("--output", help="a .json file for one spec, else a directory (default: results/)")
     p.add_argument("--force", action="store_true", help="redo and overwrite results already on disk")
+    p.add_argument("--jobs", "-j", type=int, default=1, help="run the points of a sweep in N processes")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the points of a sweep on the Dask cluster at ADDRESS (pip install 'qheat[dask]')")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("backends", help="list the backends available offline (and how to reach ibm:<name>)")

@@ -8,8 +8,8 @@ import pytest
 
 from qheat.backends.aer import AerBackend, config_names, load_config, noise_model
 from qheat.cli import main
-from qheat.errors import QheatError
-from qheat.specs import load_spec, spec_from_dict
+from qheat.core.errors import QheatError
+from qheat.protocols.registry import load_spec, spec_from_dict
 
 
 def test_nmr_stand_in_block_has_the_papers_fidelity():
@@ -129,7 +129,7 @@ def test_records_are_saved_first_and_reused(tmp_path, capsys, monkeypatch):
     assert {"step", "setting", "branch", "weight"} <= set(meta)
     first = json.loads(result.read_text())
     # a second run with the records on disk measures nothing
-    import qheat.protocols.cascade_circuits as cc
+    import qheat.protocols.cascade.measured as cc
 
     def boom(*a, **k):
         raise AssertionError("measured again")
@@ -181,14 +181,14 @@ def test_progress_bar_only_on_a_terminal_and_not_quiet(monkeypatch):
         monkeypatch.setattr(cli.sys, "stderr", stream)
         monkeypatch.setattr(cli._Progress, "DELAY", 0.0)
         with cli._Progress("fig3-zero", enabled=not quiet) as bar:
-            bar(1, 4)
-            bar(4, 4)
+            bar("runs", 1, 4)
+            bar("runs", 4, 4)
         text = stream.getvalue()
-        assert ("fig3-zero [" in text and "4/4" in text) == shown, (tty, quiet, text)
+        assert ("fig3-zero: runs [" in text and "4/4" in text) == shown, (tty, quiet, text)
 
 
 def test_collect_reports_progress():
-    from qheat.protocols.cascade_circuits import collect
+    from qheat.protocols.cascade.measured import collect
 
     seen = []
     data = load_spec("fig3-reversed").to_dict()

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import qheat
-from qheat.analysis import thermo
 from qheat.cli import main
-from qheat.specs import spec_from_dict
+from qheat.physics import thermo
+from qheat.protocols.registry import spec_from_dict
 
 BASE = {
     "protocol": "cascade",
@@ -133,7 +133,7 @@ def test_sweep_point_errors_say_which_point():
 
 def test_sweep_points_have_distinct_names_for_close_values():
     spec = spec_from_dict({**BASE, "sweep": {"parameter": "bath.temperature", "values": [0.9, 0.9000001]}})
-    names = [p.name for p in qheat.specs.expand(spec)]
+    names = [p.name for p in qheat.protocols.registry.expand(spec)]
     assert len(set(names)) == 2
 
 

@@ -16,10 +16,16 @@ import reference as ref  # noqa: E402
 from specs_helper import changed_spec  # noqa: E402
 
 from qheat.backends.aer import AerBackend  # noqa: E402
-from qheat.circuits.cascade import CascadeCircuits, bath_angle, settings  # noqa: E402
 from qheat.circuits.preparation import (  # noqa: E402
-    circuit_cost, eigen_branches, purification_circuit, temporal_branches, vector_circuit)
-from qheat.specs import bundled_names, load_spec, spec_from_dict  # noqa: E402
+    circuit_cost,
+    eigen_branches,
+    purification_circuit,
+    temporal_branches,
+    vector_circuit,
+)
+from qheat.physics.tomography import settings  # noqa: E402
+from qheat.protocols.cascade.circuits import CascadeCircuits, bath_angle
+from qheat.protocols.registry import bundled_names, load_spec  # noqa: E402
 
 
 def _reference_state(spec) -> np.ndarray:

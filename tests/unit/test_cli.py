@@ -27,7 +27,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FIG3 = ["fig3-zero", "fig3-reversed", "fig3-enhanced"]
 
 # README, "Result JSON"
-TOP_KEYS = {"qheat_version", "protocol", "backend", "spec", "steps", "collision", "subsystems", "system", "bath",
+TOP_KEYS = {"qheat_version", "schema", "protocol", "backend", "spec", "steps", "collision", "subsystems", "system", "bath",
             "conventions"}
 SUBSYSTEM_KEYS = {"label", "energy", "apparent_temperature", "heat_absorbed", "one_way_coherence",
                   "mutual_information_with_bath", "reversal_threshold", "reversal_predicted", "initial_heat_current"}

@@ -1,4 +1,4 @@
-"""Gate-model reservoirs (``qheat.circuits.reservoir``, ``qheat.analysis.collision_reservoir``).
+"""Gate-model reservoirs (``qheat.protocols.reservoirs.circuits``, ``qheat.protocols.reservoirs.collisions``).
 
 Checked against things the collision model does not compute itself: qheat's QuTiP master equations
 (global 'lindblad' and 'local'), the single-qubit closed form, conservation laws, and, for the
@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from qiskit.quantum_info import Operator
 
-from qheat.analysis import collision_reservoir as cr
-from qheat.circuits import reservoir as rc
-from qheat.specs import QubitSystem, Reservoirs, spec_from_dict
+from qheat.physics.open_systems import QubitSystem, Reservoirs
+from qheat.protocols.registry import spec_from_dict
+from qheat.protocols.reservoirs import circuits as rc
+from qheat.protocols.reservoirs import collisions as cr
 
 FOGEDBY = (QubitSystem((1.0, 2.0), "exchange", 0.5), Reservoirs((3.0, 1.0), (0.05, 0.05), "flat", None, "sigma_x"))
 ZHANG = (QubitSystem((5.0, 4.0), "xx", 0.5), Reservoirs((10.0, 5.0), (0.01, 0.01), "ohmic-drude", 50.0, "sigma_x"))
@@ -191,8 +192,8 @@ def test_collisions_without_the_dressed_structure_fall_back_to_the_exact_unitary
     from qiskit.quantum_info import Operator
     from scipy.linalg import expm
 
-    from qheat.circuits import reservoir as rc
-    from qheat.specs import QubitSystem, Reservoirs
+    from qheat.physics.open_systems import QubitSystem, Reservoirs
+    from qheat.protocols.reservoirs import circuits as rc
 
     system = QubitSystem((1.0, 2.0), "exchange", 0.5)
     res = Reservoirs((3.0, 1.0), (0.05, 0.05), "flat", None, "rwa")

@@ -15,9 +15,9 @@ import pytest
 
 import qheat
 from qheat import QheatError
-from qheat.analysis import heat_transfer as ht
-from qheat.specs import spec_from_dict
-from qheat.states import gibbs_state
+from qheat.physics import dense as ht
+from qheat.physics.states import gibbs_state
+from qheat.protocols.registry import spec_from_dict
 
 LIBRARY = resources.files("qheat") / "spec_library"
 CASES = [(2.0, 1.0, 0.0, 1.0), (2.0, 1.0, -np.pi / 2, 1.0), (2.0, 1.0, np.pi / 2, 0.6), (1.0, 2.0, -np.pi / 2, 1.0),
@@ -154,7 +154,7 @@ def test_tomography_settings_and_bit_order_against_known_states():
     from qiskit import QuantumCircuit
     from qiskit.circuit.library import StatePreparation
 
-    from qheat.protocols import correlated_pair as cp
+    from qheat.protocols.correlated_pair import model as cp
 
     # |+> on qubit 0, |1> on qubit 1: X on qubit 0 always gives 0, Z on qubit 1 always 1 -> bit string "10"
     prep = QuantumCircuit(2)

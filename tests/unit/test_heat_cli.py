@@ -65,15 +65,16 @@ def test_heat_figures_keep_their_style_local():
     import sys
 
     # importing the module leaves matplotlib's settings alone but for the Agg backend (a fresh interpreter)
-    code = ("import matplotlib as m; before = dict(m.rcParams); import qheat.analysis.heat_plots; "
+    code = ("import matplotlib as m; before = dict(m.rcParams); import qheat.protocols.heat_transfer.plots; "
             "print(sum(before[k] != v for k, v in m.rcParams.items() if not k.startswith('backend')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0"
     import matplotlib
+    from qheat.protocols.heat_transfer.plots import phase_figure
+
     import qheat
-    from qheat.analysis import heat_plots
 
     default = matplotlib.rcParams["axes.labelsize"]
-    fig = heat_plots.figure(qheat.run("ma-fig2a").to_dict())
+    fig = phase_figure(qheat.run("ma-fig2a").to_dict())
     assert fig.axes[0].xaxis.label.get_fontsize() == 9                      # drawn in the figures' style ...
     assert matplotlib.rcParams["axes.labelsize"] == default                 # ... which does not outlive it

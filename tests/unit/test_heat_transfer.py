@@ -8,22 +8,22 @@ explicit 2x2 matrices; circuits (Statevector and Aer samples) against the exact 
 from __future__ import annotations
 
 import copy
-
 import math
 import tomllib
 from importlib import resources
 
 import numpy as np
 import pytest
-from scipy.constants import h as PLANCK, k as BOLTZMANN
+from scipy.constants import h as PLANCK
+from scipy.constants import k as BOLTZMANN
 
 import qheat
 from qheat import QheatError
-from qheat.analysis import heat_transfer as ht
 from qheat.circuits import three_body
 from qheat.circuits.preparation import purification_circuit
-from qheat.protocols import heat_transfer as proto
-from qheat.specs import spec_from_dict
+from qheat.physics import dense as ht
+from qheat.protocols.heat_transfer import model as proto
+from qheat.protocols.registry import spec_from_dict
 
 LIBRARY = resources.files("qheat") / "spec_library"
 FIG1 = ["ma-fig1b", "ma-fig1c", "ma-fig1d"]

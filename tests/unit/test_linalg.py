@@ -1,4 +1,4 @@
-"""qheat.linalg kernels against qiskit.quantum_info as the independent reference.
+"""qheat.physics.linalg kernels against qiskit.quantum_info as the independent reference.
 
 Conventions checked here (Qiskit's little-endian order): qubit j is bit j of a basis index;
 ``apply_unitary(rho, U, qubits)`` acts with qubits[0] as U's lowest bit, exactly like
@@ -21,7 +21,7 @@ from qiskit.quantum_info import (
     random_unitary,
 )
 
-from qheat import linalg
+from qheat.physics import linalg
 
 ATOL = 1e-12
 

@@ -101,8 +101,7 @@ def qheat_state(t: float, gamma: float) -> np.ndarray:
 
 
 def test_the_principal_value_integrals_agree():
-    from qheat.analysis.open_systems import lamb_shift_spectrum
-    from qheat.specs import Reservoirs
+    from qheat.physics.open_systems import Reservoirs, lamb_shift_spectrum
 
     res = Reservoirs((3.0, 3.0), (0.02, 0.0), "ohmic-drude", WD, "sigma_x")
     mine = lamb_shift_spectrum(res, 0)

@@ -19,9 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import reference as ref  # noqa: E402
 
 import qheat  # noqa: E402
-from qheat.analysis.thermo import reversal_threshold  # noqa: E402
-from qheat.backends import get_backend  # noqa: E402
-from qheat.specs import expand, spec_from_dict  # noqa: E402
+from qheat.protocols.cascade.exact import simulate  # noqa: E402
+from qheat.protocols.registry import expand
+from qheat.physics.thermo import reversal_threshold  # noqa: E402
+from qheat.protocols.registry import spec_from_dict  # noqa: E402
 
 PI = math.pi
 G, TAU, T_R = 20.0, 0.01, 0.9  # Fig. 3 of the paper: g = 20 delta, tau = 0.01/delta, T_R = 0.9 delta
@@ -218,7 +219,7 @@ def test_engine_states_match_reference(name):
     # the comparison resolves both the qubit order and c versus c* in Eq. (S5)
     assert np.abs(spec.initial_state() - tr.rho_s(0)).max() > 1e-3
     assert np.abs(spec.initial_state() - ref.to_little_endian(tr.rho_s(0)).conj()).max() > 1e-3
-    snaps = list(get_backend("exact")(spec))
+    snaps = list(simulate(spec))
     assert [s.step for s in snaps] == tr.steps
     for i, snap in enumerate(snaps):
         assert np.abs(snap.rho_s - ref.to_little_endian(tr.rho_s(i))).max() < 1e-12

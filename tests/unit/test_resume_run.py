@@ -3,14 +3,13 @@ finished is measured again, and the records equal those of a run that never cras
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 import qheat
 from qheat.cli import main
-from qheat.protocols import cascade_circuits
-from qheat.results import jsonable
+from qheat.core.records import jsonable
+from qheat.protocols.cascade import measured as cascade_circuits
 
 
 def _spec_data() -> dict:

@@ -14,7 +14,7 @@ from qiskit.quantum_info import Operator, random_unitary  # noqa: E402
 
 from qheat import QheatError, spec_from_dict  # noqa: E402
 from qheat.circuits.routing import neighbours, route, shortest_path  # noqa: E402
-from qheat.specs import load_spec  # noqa: E402
+from qheat.protocols.registry import load_spec  # noqa: E402
 
 TREE = [(0, 1), (1, 2), (2, 3), (1, 4), (4, 5)]   # 0-1-2-3 with a branch 1-4-5
 
@@ -96,11 +96,14 @@ def test_routed_device_circuits_equal_the_exact_engine(device, spec, monkeypatch
     collisions; the only two-qubit overhead is 3 gates per SWAP."""
     from qiskit_aer import AerSimulator
 
-    from qheat.backends.exact import simulate
-    from qheat.circuits.cascade import CascadeCircuits
-    from qheat.protocols.cascade_circuits import _branches, circuit_costs, runtime_backend
-
     from qheat.circuits import routing
+    from qheat.protocols.cascade.circuits import CascadeCircuits
+    from qheat.protocols.cascade.exact import simulate
+    from qheat.protocols.cascade.measured import (
+        _branches,
+        circuit_costs,
+        runtime_backend,
+    )
 
     spec = _four_spins() if spec == "four" else load_spec(spec)
     be = runtime_backend(spec, device)
@@ -143,7 +146,7 @@ def test_devices_refuse_what_they_cannot_route_well():
     """The simultaneous collision (one gate on all n + 1 qubits) is refused on devices, and so are given
     layouts that are not a connected list of n + 1 distinct qubits of the device -- one line each."""
     from qheat.backends.runtime import RuntimeBackend
-    from qheat.protocols.cascade_circuits import runtime_backend
+    from qheat.protocols.cascade.measured import runtime_backend
 
     with pytest.raises(QheatError, match="simultaneous"):
         runtime_backend(load_spec("fig12-simultaneous"), "fake:manila")

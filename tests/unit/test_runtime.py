@@ -97,7 +97,13 @@ def test_cli_backends_lists_fakes(capsys):
 @pytest.mark.parametrize("device", ["sherbrooke", "torino"])
 def test_star_layout_is_the_best_star(device):
     """R on a degree-3 qubit, S_k on its neighbours, the smallest total error of all stars (brute force)."""
-    from qheat.backends.runtime import _edge_error, _error, _two_qubit_ops, choose_layout, fake_device
+    from qheat.backends.runtime import (
+        _edge_error,
+        _error,
+        _two_qubit_ops,
+        choose_layout,
+        fake_device,
+    )
 
     target = fake_device(f"fake:{device}").target
     lay = choose_layout(target, 3)
@@ -143,11 +149,15 @@ def test_star_preparation_prepares_the_state():
 def test_readout_mitigation_recovers_a_known_state():
     """Frequencies through a known asymmetric readout error: the mitigated fit recovers the state exactly
     (expected counts) and beats the unmitigated one on sampled counts."""
-    from qheat.analysis.tomography import assignment_matrices, linear_fit, mitigate, mitigation_matrix
-    from qheat.circuits.cascade import settings
-    from qheat.analysis.tomography import inversion_map
-
     import qheat
+    from qheat.physics.tomography import (
+        assignment_matrices,
+        inversion_map,
+        linear_fit,
+        mitigate,
+        mitigation_matrix,
+        settings,
+    )
 
     rho = qheat.load_spec("fig3-reversed").initial_state()
     a1 = [np.array([[0.97, 0.08], [0.03, 0.92]]), np.array([[0.95, 0.05], [0.05, 0.95]]),
@@ -192,7 +202,7 @@ def test_mitigation_keys_are_strict_and_runtime_only():
     bad["mitigation"] = {"readuot": True}
     with pytest.raises(QheatError, match="unknown key 'readuot'"):
         spec_from_dict(bad)
-    from qheat.protocols.cascade_circuits import collect
+    from qheat.protocols.cascade.measured import collect
 
     with pytest.raises(QheatError, match="applies to Runtime backends"):
         collect(spec_from_dict(TINY), "aer")
@@ -428,14 +438,14 @@ def test_run_reprepare_on_fake_backend(tmp_path):
 def test_local_techniques_run(technique):
     """On fake: the DD / twirling that local mode ignores are applied by qheat: circuits padded with X pairs
     (scheduled with the device's durations), or twirled instances whose counts add up to the planned shots."""
-    from qheat.protocols.cascade_circuits import collect, runtime_backend
+    from qheat.protocols.cascade.measured import collect, runtime_backend
 
     data = json.loads(json.dumps(TINY))
     data["interaction"]["collisions"] = 1
     data["mitigation"] = {technique: True}
     spec = spec_from_dict(data)
     be = runtime_backend(spec, "fake:torino")
-    from qheat.circuits.cascade import CascadeCircuits
+    from qheat.protocols.cascade.circuits import CascadeCircuits
 
     cc = CascadeCircuits(spec, be.compile)
     qc = cc.start(cc.compile(__import__("qiskit").QuantumCircuit(2)), snapshot=False)

@@ -15,7 +15,8 @@ import pytest
 
 import qheat
 from qheat import QheatError
-from qheat.specs import expand, spec_from_dict
+from qheat.protocols.registry import expand
+from qheat.protocols.registry import spec_from_dict
 
 LIBRARY = resources.files("qheat") / "spec_library"
 

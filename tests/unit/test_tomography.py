@@ -10,18 +10,28 @@ import numpy as np
 import pytest
 from qiskit.quantum_info import DensityMatrix, random_density_matrix
 
-from qheat.analysis.tomography import bootstrap_counts, fit_states, linear_fit, physical
 from qheat.backends.aer import AerBackend
-from qheat.backends.exact import simulate
-from qheat.circuits.cascade import settings
-from qheat.protocols.cascade import system_columns
-from qheat.protocols.cascade_circuits import (
-    _counts_by_step, _Runner, _branches, analyze_records, collect, run_channel)
-from qheat.specs import load_spec
+from qheat.physics.tomography import (
+    bootstrap_counts,
+    fit_states,
+    linear_fit,
+    physical,
+    settings,
+)
+from qheat.protocols.cascade.analysis import system_columns
+from qheat.protocols.cascade.exact import simulate
+from qheat.protocols.cascade.measured import (
+    _branches,
+    _counts_by_step,
+    _Runner,
+    analyze_records,
+    collect,
+    run_channel,
+)
+from qheat.protocols.registry import load_spec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from specs_helper import changed_spec  # noqa: E402
-
 
 _spec = changed_spec
 
@@ -39,7 +49,10 @@ def _exact_probabilities(rho: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_linear_fit_equals_qiskit_experiments_fitter(n):
     from qiskit_experiments.library.tomography.basis import PauliMeasurementBasis
-    from qiskit_experiments.library.tomography.fitters import linear_inversion, tomography_fitter_data
+    from qiskit_experiments.library.tomography.fitters import (
+        linear_inversion,
+        tomography_fitter_data,
+    )
 
     rng = np.random.default_rng(n)
     counts = rng.multinomial(300, rng.dirichlet(np.ones(2**n)), size=3**n)
@@ -181,7 +194,7 @@ def test_shot_free_reference_is_the_exact_state_on_ideal_aer_and_the_noise_on_th
 
 
 def test_records_that_are_not_this_specs_are_refused():
-    from qheat.errors import QheatError
+    from qheat.core.errors import QheatError
 
     spec = _spec("fig3-reversed", **{"interaction.collisions": 1, "measurement.shots": 100})
     doc = collect(spec, "aer")

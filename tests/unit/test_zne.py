@@ -18,9 +18,9 @@ from qiskit.quantum_info import DensityMatrix, Operator
 
 import qheat
 from qheat import QheatError, spec_from_dict
-from qheat.analysis.tomography import linear_estimate, richardson_weights
-from qheat.circuits.cascade import MEASUREMENT_BASIS, CascadeCircuits, settings
-from qheat.circuits.folding import fold_gates
+from qheat.mitigation.zne import fold_gates
+from qheat.physics.tomography import linear_estimate, richardson_weights, settings
+from qheat.protocols.cascade.circuits import MEASUREMENT_BASIS, CascadeCircuits
 
 BASIS = ["cz", "rz", "sx", "x"]
 
@@ -153,7 +153,7 @@ def test_phase_dephasing_averages_to_the_measurement_refresh():
 
 
 def test_phase_split_keeps_shots_and_covers_patterns():
-    from qheat.protocols.cascade_circuits import PHASE_PATTERNS, _phase_split
+    from qheat.protocols.cascade.measured import PHASE_PATTERNS, _phase_split
 
     rng = np.random.default_rng(0)
     two = _phase_split(rng, 2, 1001)
@@ -182,7 +182,7 @@ def test_zne_on_a_fake_device_end_to_end():
     """reprepare on fake:torino with readout + ZNE: every record at both noise factors, folded circuits
     ran, the analysis extrapolates; a record at a factor the spec does not have is refused."""
     pytest.importorskip("qiskit_ibm_runtime")
-    from qheat.protocols.cascade_circuits import analyze_records, collect
+    from qheat.protocols.cascade.measured import analyze_records, collect
 
     spec = spec_from_dict({
         "name": "tiny-zne", "protocol": "cascade",

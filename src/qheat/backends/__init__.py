@@ -1,22 +1,21 @@
-"""Backends by name: ``exact`` (density-matrix propagation of system + bath particle), ``aer`` (ideal
-Aer circuits) and ``aer:<config>`` (Aer with the noise model of ``hardware_configs/<config>.toml``)."""
+"""Backends by name: ``exact`` (each protocol's exact engine), ``aer`` (ideal Aer circuits),
+``aer:<config>`` (Aer with the noise model of ``hardware_configs/<config>.toml``), ``fake:<name>``
+(Qiskit Runtime local mode on a fake device) and ``ibm:<name>`` (an IBM Quantum device).
+
+A circuit backend is opened as a device (``open_device``): it compiles circuits for itself and runs
+batches of them -- ``sample`` (counts), ``evolve`` (saved density matrices), ``superop`` (channels).
+"""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import Any
 
-from qheat.errors import QheatError
-from qheat.backends import exact
+from qheat.core.errors import QheatError
 
-if TYPE_CHECKING:
-    from qheat.specs import CascadeSpec
-
-Simulator = Callable[["CascadeSpec"], Iterator[exact.Snapshot]]
-BACKENDS: dict[str, Simulator] = {"exact": exact.simulate}
+EXACT = "exact"
 
 
 def circuit_backends() -> list[str]:
-    """Names of the backends that run circuits: 'aer' and one 'aer:<config>' per hardware config."""
+    """Names of the Aer backends: 'aer' and one 'aer:<config>' per hardware config."""
     from qheat.backends.aer import config_names
 
     return ["aer", *(f"aer:{c}" for c in config_names())]
@@ -27,7 +26,7 @@ def names(*, fake: bool = False) -> list[str]:
     ``ibm:<name>`` (``fake=True``: every fake device instead of the pattern)."""
     from qheat.backends.runtime import fake_names
 
-    return [*BACKENDS, *circuit_backends(), *(fake_names() if fake else ["fake:<name>"]), "ibm:<name>"]
+    return [EXACT, *circuit_backends(), *(fake_names() if fake else ["fake:<name>"]), "ibm:<name>"]
 
 
 def is_runtime_backend(name: str) -> bool:
@@ -42,7 +41,9 @@ def is_circuit_backend(name: str) -> bool:
 def check(name: str) -> None:
     """Refuse an unknown backend name, listing the known ones (no network: ``ibm:`` names are checked
     for shape here, and against the account when used)."""
-    if name in BACKENDS:
+    if not isinstance(name, str):
+        raise QheatError(f"a backend is named by a string, got {type(name).__name__}")
+    if name == EXACT:
         return
     if is_runtime_backend(name):
         from qheat.backends.runtime import check_name
@@ -59,9 +60,15 @@ def check(name: str) -> None:
     raise QheatError(f"unknown backend {name!r}; available: {', '.join(names())}")
 
 
-def get_backend(name: str) -> Simulator:
-    """The simulate function of an exact-engine backend name; unknown names are refused with the known ones."""
-    try:
-        return BACKENDS[name]
-    except KeyError:
-        raise QheatError(f"unknown backend {name!r}; available: {', '.join(sorted(BACKENDS))}") from None
+def open_device(name: str, **options: Any) -> Any:
+    """The device behind a circuit backend name: an ``AerBackend`` or a ``RuntimeBackend``."""
+    check(name)
+    if name == EXACT:
+        raise QheatError("backend 'exact' runs no circuits")
+    if is_runtime_backend(name):
+        from qheat.backends.runtime import RuntimeBackend
+
+        return RuntimeBackend(name, **options)
+    from qheat.backends.aer import AerBackend
+
+    return AerBackend(name)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from qiskit import QuantumCircuit
 
-from qheat.errors import QheatError
+from qheat.core.errors import QheatError
 
 CONFIG_PACKAGE = "qheat.hardware_configs"
 IDEAL_BASIS = ["rz", "sx", "x", "cx"]
@@ -91,7 +91,12 @@ def load_config(name: str) -> HardwareConfig:
 def noise_model(cfg: HardwareConfig):
     """Aer noise model: depolarizing then thermal relaxation for the gate's duration on every gate,
     and a symmetric readout error; the same on every qubit."""
-    from qiskit_aer.noise import NoiseModel, ReadoutError, depolarizing_error, thermal_relaxation_error
+    from qiskit_aer.noise import (
+        NoiseModel,
+        ReadoutError,
+        depolarizing_error,
+        thermal_relaxation_error,
+    )
 
     one = [g for g in cfg.basis_gates if g not in ("rz", "rzz", "cx", "cz", "ecr")]
     two = [g for g in cfg.basis_gates if g in ("rzz", "cx", "cz", "ecr")]

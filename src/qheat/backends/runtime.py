@@ -39,7 +39,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qheat.errors import QheatError
+from qheat.core.errors import QheatError
 
 FAKE_PREFIX, IBM_PREFIX = "fake:", "ibm:"
 DEFAULT_MAX_CIRCUITS = 300           # pubs per job when the device reports no limit
@@ -551,7 +551,7 @@ class LocalJobStore:
     def submit(self, pubs: list, tag: str, seed: int) -> str:
         from qiskit_ibm_runtime import Batch
 
-        from qheat.results import write_json_atomic
+        from qheat.core.records import write_json_atomic
 
         if self.device is None:
             raise QheatError("this local job store cannot submit (no device)")
@@ -745,7 +745,10 @@ class RuntimeBackend:
         if self.mitigation.get("dynamical_decoupling"):
             from qiskit.circuit.library import XGate
             from qiskit.transpiler import PassManager
-            from qiskit.transpiler.passes import ALAPScheduleAnalysis, PadDynamicalDecoupling
+            from qiskit.transpiler.passes import (
+                ALAPScheduleAnalysis,
+                PadDynamicalDecoupling,
+            )
 
             pm = PassManager([ALAPScheduleAnalysis(target=target),
                               PadDynamicalDecoupling(target=target, dd_sequence=[XGate(), XGate()])])
@@ -811,7 +814,7 @@ def _physical(qc):
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
-    from qheat import __version__
+    from qheat.core.version import __version__
 
     out = {"qheat": __version__}
     for pkg in ("qiskit", "qiskit-ibm-runtime", "qiskit-aer", "qiskit-experiments", "numpy"):
@@ -876,7 +879,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    from qheat.results import write_json_atomic
+    from qheat.core.records import write_json_atomic
 
     write_json_atomic(path, manifest)
 
@@ -994,7 +997,7 @@ def job_states(path: Path, manifest: dict[str, Any], store=None, instance: str |
 def fetch(path: Path, *, store=None, instance: str | None = None, echo=print) -> tuple[dict[str, Any], list[dict], dict[int, list]]:
     """Download every finished job not yet saved (resuming), then return the manifest, the per-job report
     and the counts of every saved job. Jobs already saved are read from disk, not downloaded again."""
-    from qheat.results import write_json_atomic
+    from qheat.core.records import write_json_atomic
 
     manifest = read_manifest(path)
     folder = manifest_paths(path)["fetched"]

@@ -27,7 +27,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit.library import StatePreparation, XXPlusYYGate
 
-from qheat.errors import QheatError
+from qheat.core.errors import QheatError
 
 WEIGHT_TOL = 1e-12   # eigenvalues below this carry no shots (a prepared state is PSD only up to rounding)
 SECTOR_TOL = 1e-10   # a vector is in one excitation sector if its weight outside is below this
@@ -188,8 +188,8 @@ def temporal_branches(rho: np.ndarray) -> list[Branch]:
 
 def diagonal_factors(rho: np.ndarray, atol: float = 1e-12) -> dict[int, float]:
     """Qubits k with rho = rho_k (x) rho_rest and rho_k diagonal: {k: excited population of k}."""
-    from qheat.analysis.heat_transfer import place
-    from qheat.linalg import reduced_state
+    from qheat.physics.dense import place
+    from qheat.physics.linalg import reduced_state
 
     n = int(rho.shape[0]).bit_length() - 1
     out: dict[int, float] = {}
@@ -213,7 +213,7 @@ def purification_circuit(rho: np.ndarray, *, thermofield: bool = False) -> Quant
     qubits are purified together as above on themselves and their ancillas. ``metadata["thermofield_qubits"]``
     lists the qubits so prepared (empty by default).
     """
-    from qheat.linalg import reduced_state
+    from qheat.physics.linalg import reduced_state
 
     rho = np.asarray(rho, dtype=complex)
     n = int(np.log2(rho.shape[0]))

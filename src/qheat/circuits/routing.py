@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from qiskit import QuantumCircuit
 from qiskit.circuit import Qubit
 
-from qheat.errors import QheatError
+from qheat.core.errors import QheatError
 
 
 def neighbours(edges: Iterable[tuple[int, int]], nodes: Iterable[int]) -> dict[int, set[int]]:

@@ -132,7 +132,7 @@ def measured_circuit(prep: QuantumCircuit, evolution: QuantumCircuit, measure: S
     """prep, then evolution on the system qubits, then the measurement of ``measure`` (which may include
     ancillas: all measurements are terminal) into ``register``, bit i = measure[i]: in Z, or in the Pauli
     ``setting`` (``circuits.cascade.MEASUREMENT_BASIS``: entry i for measure[i], 0 = Z, 1 = X, 2 = Y)."""
-    from qheat.circuits.cascade import MEASUREMENT_BASIS
+    from qheat.protocols.cascade.circuits import MEASUREMENT_BASIS
 
     width = prep.num_qubits
     qr = QuantumRegister(width, "q")

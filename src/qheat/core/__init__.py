@@ -1,0 +1,1 @@
+"""The ground floor: errors, spec helpers, records files, results."""

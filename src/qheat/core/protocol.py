@@ -1,0 +1,136 @@
+"""The interface every protocol implements, and the batches of circuits it hands to the engine.
+
+A protocol describes an experiment and never runs anything itself, never writes a file and never
+imports another protocol. The engine (``qheat.engine``) drives it::
+
+    spec = protocol.parse(...)                      # strict, frozen, JSON round trip
+    protocol.check(spec, backend)                   # refuse what cannot run, before any work
+    body = protocol.exact(spec)                     # backend "exact": the result body
+    gen = protocol.batches(spec, device)            # circuit backends: a generator of Batch objects;
+    records = gen.send(records_of_the_last_batch)   #   it receives each batch's records (adaptive runs)
+    body = protocol.analyze(document, spec)         # pure: the records document and the spec only
+    protocol.summary(result), protocol.figure(results)
+
+A records document is plain JSON: ``records`` (one entry per circuit: its ``metadata`` and its
+``counts`` or saved ``states``) and ``metadata`` (what the protocol's generator returned).
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from qheat.core.errors import QheatError
+from qheat.core.spec import SpecFile, Sweep
+
+if TYPE_CHECKING:  # matplotlib is imported only by the figure methods
+    from matplotlib.figure import Figure
+
+KINDS = ("counts", "states", "superop")
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """Circuits the engine runs on a backend, one metadata dict per circuit.
+
+    kind "counts": ``shots[i]`` shots of circuit i, the counts of classical register ``register``;
+    "states": each circuit's saved density matrices (``save_density_matrix`` labels), one shot;
+    "superop": the superoperator of each circuit (a noisy measurement channel, for example).
+    ``method`` asks for a simulation method where it matters ("statevector" for pure-state
+    circuits too wide for density matrices, or with mid-circuit measurements). ``seed`` makes
+    the run reproducible; the engine gives circuit i its own stream derived from it.
+    """
+
+    circuits: Sequence[Any]
+    metadata: Sequence[dict[str, Any]]
+    shots: Sequence[int] = ()
+    kind: str = "counts"
+    register: str = "meas"
+    method: str | None = None
+    seed: int = 0
+    keep: bool = True          # False: the engine hands the results back but leaves them out of the records file
+    label: str = ""            # what the batch is, for progress lines
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"batch kind {self.kind!r} is not one of {KINDS}")
+        if len(self.metadata) != len(self.circuits):
+            raise ValueError(f"{len(self.circuits)} circuits but {len(self.metadata)} metadata entries")
+        if self.kind == "counts" and len(self.shots) != len(self.circuits):
+            raise ValueError(f"{len(self.circuits)} circuits but {len(self.shots)} shot counts")
+
+
+Records = list[dict[str, Any]]
+BatchGenerator = Generator[Batch, Records, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Yielded by an adaptive protocol between batches: ``state`` (plain JSON) lets a crashed run resume.
+
+    The engine writes it atomically beside the records; a re-run hands it back to ``batches`` as
+    ``resume``, with the records of every batch finished before it."""
+
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class Protocol(ABC):
+    """One experiment family: its spec, its exact solution, its circuits, its analysis, its figure."""
+
+    name: str = ""                           # the registry name
+    spec_names: tuple[str, ...] = ()         # the values of a spec's ``protocol`` key that this protocol parses
+    keys: frozenset[str] = frozenset()       # allowed top-level keys besides protocol, name, description, sweep
+    required: frozenset[str] = frozenset()   # required top-level keys
+    circuit_backends: bool = True            # False: the exact engine only
+
+    @abstractmethod
+    def parse(self, top: dict[str, Any], protocol: str, name: str, description: str,
+              sweep: Sweep | None) -> SpecFile:
+        """The spec from a validated top-level table (unknown keys already refused)."""
+
+    def check(self, spec: SpecFile, backend: str) -> None:
+        """Refuse, in one line and before any work, a backend or setting this spec cannot run with."""
+        if backend != "exact" and not self.circuit_backends:
+            raise QheatError(f"protocol {self.name!r} runs on backend 'exact' only, not {backend!r}")
+
+    @abstractmethod
+    def exact(self, spec: SpecFile) -> dict[str, Any]:
+        """The result body from the exact engine."""
+
+    def batches(self, spec: SpecFile, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
+        """The circuits of a run on ``device`` (a backend: compile, layout, limits), as batches.
+
+        A generator: ``records = yield batch`` hands over each batch and receives its records; a
+        ``Checkpoint`` may be yielded between batches (it receives an empty list). The return value is
+        the records document's ``metadata``."""
+        raise QheatError(f"protocol {self.name!r} has no circuits; run it on backend 'exact'")
+
+    def analyze(self, document: dict[str, Any], spec: SpecFile) -> dict[str, Any]:
+        """The result body from a records document (pure: reads the document and the spec only)."""
+        raise QheatError(f"protocol {self.name!r} has no records to analyse")
+
+    def combine(self, spec: SpecFile, points: list[dict[str, Any]]) -> dict[str, Any]:
+        """Keys a sweep result adds beside its points (e.g. a summary along the sweep)."""
+        return {}
+
+    def summary(self, result: dict[str, Any]) -> str:
+        """One line saying what a result found."""
+        if "points" in result:
+            heads = [p.get("headline") for p in result["points"]]
+            return f"{len(heads)} sweep points" + (": " + "; ".join(map(str, heads)) if all(heads) else "")
+        return str(result.get("headline", "done"))
+
+    def figure(self, results: list[dict[str, Any]]) -> Figure:
+        """A matplotlib figure of one result (or of several that belong together)."""
+        raise QheatError(f"protocol {self.name!r} draws no figure")
+
+    def required_result_keys(self, result: dict[str, Any]) -> tuple[str, ...]:
+        """Keys a complete result file of this protocol holds (checked before plotting)."""
+        return ("spec",)
+
+
+def require_backend(protocol: str, backend: str, names: tuple[str, ...]) -> None:
+    """One line naming the backends a protocol runs on, for any other backend."""
+    if backend not in names:
+        raise QheatError(f"unknown backend {backend!r} for protocol {protocol!r}; available: {', '.join(names)}")

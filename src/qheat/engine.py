@@ -1,0 +1,384 @@
+"""One engine for every protocol: sweeps, records first, checkpoints and resume, locks, workers.
+
+``run(spec, backend)`` expands a sweep into points; each point is an independent unit:
+
+- backend ``exact``: the protocol's exact engine gives the result body;
+- a circuit backend: the protocol's ``batches`` generator hands circuits to the device, the engine
+  runs them and writes the *records document* (counts or saved states, with each circuit's
+  metadata) atomically before any analysis; ``protocol.analyze(document, spec)`` then gives the body.
+
+With ``output`` every point writes its files as it finishes -- ``<name>.json`` (result),
+``<name>.records.json`` and, while an adaptive run is under way, ``<name>.records.partial.json``
+(checkpoint) -- each under an exclusive lock, so that a re-run finds what is done and runs only the
+rest, two runs never write one file, and nothing of another spec is replaced or deleted without
+``force``. A sweep's points live in ``<name>.points/`` beside the sweep's result.
+
+Points run one after another, in ``jobs`` processes, or on a Dask cluster (``scheduler``); every
+random stream derives from the spec and the point (``SpecFile.seed_sequence``), never from the
+worker, so all three give identical numbers.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qheat.core.errors import QheatError
+from qheat.core.protocol import Batch, Checkpoint, Protocol
+from qheat.core.records import Lock, matrix, read_json, write_json_atomic
+from qheat.core.result import RESULT_SCHEMA, Result, same_run
+from qheat.core.spec import SpecFile
+from qheat.core.version import __version__
+from qheat.protocols.registry import expand, protocol_of, spec_from_dict, validated
+
+RECORDS_KIND = "qheat-records"
+CHECKPOINT_KIND = "qheat-checkpoint"
+Progress = Callable[[str, int, int], None]   # (what, done, total); total 0 when unknown
+Report = Callable[[str], None]                # one line about what a run does with the files it finds
+
+
+@dataclass(frozen=True)
+class Files:
+    """Where one point's result, records and checkpoint live."""
+
+    result: Path
+
+    @property
+    def records(self) -> Path:
+        return self.result.with_name(self.result.stem + ".records.json")
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.result.with_name(self.result.stem + ".records.partial.json")
+
+
+def points_folder(target: Path) -> Path:
+    """The folder of a sweep's per-point files, beside its result."""
+    return target.with_name(target.stem + ".points")
+
+
+# ----------------------------------------------------------------------------- the public verbs
+
+
+def prepare(spec: SpecFile, backend: str) -> tuple[SpecFile, Protocol]:
+    """Validate ``spec`` (as if read from a file) and refuse a backend it cannot run on, before any work."""
+    from qheat.backends import check
+
+    proto = protocol_of(spec)
+    check(backend)
+    spec = validated(spec)
+    proto.check(spec, backend)
+    if spec.sweep is not None and spec.sweep.seeds and backend == "exact":
+        raise QheatError("sweep.seeds repeats a configuration to study shot noise; the exact engine has none "
+                         "(use a circuit backend, or remove seeds)")
+    return spec, proto
+
+
+def run(spec: SpecFile, backend: str = "exact", *, output: str | Path | None = None, force: bool = False,
+        jobs: int = 1, scheduler: str | None = None, progress: Progress | None = None,
+        report: Report | None = None) -> Result:
+    """Run ``spec`` (every point of its sweep) on ``backend``; with ``output`` (a result file), records and
+    results are written as they are made and a re-run resumes."""
+    spec, proto = prepare(spec, backend)
+    if jobs < 1:
+        raise QheatError(f"--jobs must be >= 1, got {jobs}")
+    target = None if output is None else Path(output)
+    if spec.sweep is None:
+        data = run_point(spec, backend, None if target is None else Files(target), force, progress, report)
+        return Result(spec, backend, _body(data))
+    points = expand(spec)
+    folder = None if target is None else points_folder(target)
+    with _locked(target):
+        if target is not None and target.exists() and not force:
+            old = _read_result(target)
+            if same_run(old, spec, backend):
+                _say(report, f"{spec.key()}: up to date in {target} (--force to redo)")
+                return Result(spec, backend, _body(old))
+            raise QheatError(f"{target} holds a result of another spec, backend or result schema; use --force to "
+                             "overwrite or another --output")
+        files = [None if folder is None else Files(folder / f"{i:04d}.json") for i in range(len(points))]
+        results = _map_points(points, backend, files, force, jobs, scheduler, progress, report)
+        body = {"sweep": spec.sweep.to_dict(), "points": results, **proto.combine(spec, results)}
+        result = Result(spec, backend, body)
+        if target is not None:
+            write_json_atomic(target, result.to_dict())
+    return result
+
+
+def analyze(document: dict[str, Any]) -> Result:
+    """The result of a records document (offline: nothing is run)."""
+    check_document(document)
+    spec = spec_from_dict(document["spec"])
+    proto = protocol_of(spec)
+    return Result(spec, document["backend"], proto.analyze(document, spec))
+
+
+def check_document(document: Any, where: str = "the records") -> None:
+    """Refuse, in one line, anything that is not a complete records document."""
+    if not isinstance(document, dict) or document.get("kind") != RECORDS_KIND:
+        raise QheatError(f"{where} is not a qheat records file (no kind = {RECORDS_KIND!r})")
+    missing = next((k for k in ("spec", "backend", "records") if k not in document), None)
+    if missing:
+        raise QheatError(f"{where} is not a complete qheat records file (no {missing!r})")
+    if not isinstance(document["records"], list) or not isinstance(document["spec"], dict):
+        raise QheatError(f"{where}: 'records' must be a list and 'spec' a table")
+
+
+# ----------------------------------------------------------------------------- one point
+
+
+def run_point(spec: SpecFile, backend: str, files: Files | None = None, force: bool = False,
+              progress: Progress | None = None, report: Report | None = None) -> dict[str, Any]:
+    """The result (as JSON data) of one point, reusing what ``files`` already hold for this very run."""
+    proto = protocol_of(spec)
+    with _locked(None if files is None else files.result):
+        if files is not None and files.result.exists() and not force:
+            old = _read_result(files.result)
+            if same_run(old, spec, backend):
+                _say(report, f"{spec.key()}: up to date in {files.result} (--force to redo)")
+                return old
+            raise QheatError(f"{files.result} holds a result of another spec, backend or result schema; use --force "
+                             "to overwrite or another --output")
+        if backend == "exact":
+            body = proto.exact(spec)
+        elif type(proto).batches is Protocol.batches:        # not yet on the engine: its own loop
+            body = _legacy(spec, backend, files, force, progress, report)
+        else:
+            document = _records(spec, backend, files, force, progress, report)
+            body = proto.analyze(document, spec)
+        data = Result(spec, backend, body).to_dict()
+        if files is not None:
+            write_json_atomic(files.result, data)
+    return data
+
+
+def _legacy(spec: SpecFile, backend: str, files: Files | None, force: bool, progress: Progress | None,
+            report: Report | None) -> dict:
+    """Protocols whose circuits do not yet come as batches: their own run loop (cascade: its collect)."""
+    if spec.protocol not in ("cascade", "simultaneous"):  # type: ignore[attr-defined]
+        import importlib
+
+        module = importlib.import_module(f"qheat.protocols.{spec.protocol.replace('-', '_')}.model")  # type: ignore[attr-defined]
+        return _body(module.run(spec, backend).to_dict())
+    from qheat.protocols.cascade.measured import analyze_records
+    from qheat.protocols.cascade.measured import collect as cascade_collect
+
+    if files is not None and files.records.exists() and not force:
+        document = read_json(files.records, "records file")
+        check_document(document, str(files.records))
+        if not same_run(document, spec, backend):
+            raise QheatError(f"{files.records} holds records of another spec, backend or result schema; use --force "
+                             "to measure again or another --output")
+        _say(report, f"{spec.key()}: analysing the records in {files.records} (--force to measure again)")
+    else:
+        if files is not None and force:
+            files.checkpoint.unlink(missing_ok=True)
+        tick = None if progress is None else (lambda done, total: progress(spec.key(), done, total))
+        document = cascade_collect(spec, backend, tick, checkpoint=None if files is None else files.checkpoint)
+        document["schema"] = RESULT_SCHEMA
+        if files is not None:
+            write_json_atomic(files.records, document, indent=None)
+            files.checkpoint.unlink(missing_ok=True)
+    return _body(analyze_records(document).to_dict())
+
+
+def _records(spec: SpecFile, backend: str, files: Files | None, force: bool, progress: Progress | None,
+             report: Report | None) -> dict:
+    """The records document of one point: read back if its file holds this run, else collected and saved."""
+    if files is None:
+        return collect(spec, backend, progress=progress)
+    if files.records.exists() and not force:
+        document = read_json(files.records, "records file")
+        check_document(document, str(files.records))
+        if not same_run(document, spec, backend):
+            raise QheatError(f"{files.records} holds records of another spec, backend or result schema; use --force "
+                             "to measure again or another --output")
+        _say(report, f"{spec.key()}: analysing the records in {files.records} (--force to measure again)")
+        return document
+    if files.checkpoint.exists() and not force:
+        _say(report, f"{spec.key()}: resuming the partial run in {files.checkpoint}")
+    document = collect(spec, backend, checkpoint=files.checkpoint, force=force, progress=progress)
+    write_json_atomic(files.records, document, indent=None)
+    files.checkpoint.unlink(missing_ok=True)   # ours: collect refused any other
+    return document
+
+
+def collect(spec: SpecFile, backend: str, *, checkpoint: Path | None = None, force: bool = False,
+            progress: Progress | None = None) -> dict[str, Any]:
+    """Drive the protocol's batches on the device; the records document (nothing analysed).
+
+    A ``Checkpoint`` the protocol yields is written to ``checkpoint`` with the records so far; a call that
+    finds a checkpoint of this very run resumes from it. Another spec's checkpoint, or a damaged one, is
+    refused (``force``: started over and replaced)."""
+    from qheat.backends import open_device
+
+    proto = protocol_of(spec)
+    saved = _read_checkpoint(checkpoint, spec, backend) if checkpoint is not None and not force else None
+    device = open_device(backend)
+    records: list[dict[str, Any]] = list(saved["records"]) if saved else []
+    started = time.time() - (float(saved.get("seconds", 0.0)) if saved else 0.0)
+    gen = proto.batches(spec, device, resume=saved["state"] if saved else None)
+    label = spec.key()
+    done = 0
+    try:
+        item = next(gen)
+        while True:
+            if isinstance(item, Checkpoint):
+                if checkpoint is not None:
+                    write_json_atomic(checkpoint, {
+                        "kind": CHECKPOINT_KIND, "schema": RESULT_SCHEMA, "qheat_version": __version__,
+                        "spec": spec.to_dict(), "backend": backend, "seconds": time.time() - started,
+                        "records": records, "state": item.state}, indent=None)
+                item = gen.send([])
+                continue
+            if not isinstance(item, Batch):
+                raise TypeError(f"protocol {proto.name!r} yielded {type(item).__name__}, not a Batch or Checkpoint")
+            out = execute(device, item)
+            if item.keep:
+                records += [_jsonable_record(r) for r in out]
+            done += 1
+            if progress:
+                progress(label, done, 0)
+            item = gen.send(out)
+    except StopIteration as stop:
+        extra = dict(stop.value or {})
+    metadata = {"spec_key": spec.key(), "backend": backend, "seconds": round(time.time() - started, 3),
+                "batches": done, **extra.pop("metadata", {})}
+    return {"kind": RECORDS_KIND, "schema": RESULT_SCHEMA, "qheat_version": __version__, "protocol": proto.name,
+            "spec": spec.to_dict(), "backend": backend, "metadata": metadata,
+            "records": records + list(extra.pop("records", [])), **extra}
+
+
+def execute(device: Any, batch: Batch) -> list[dict[str, Any]]:
+    """Run one batch on a device: one record per circuit, its metadata and its counts, states or channel."""
+    if batch.kind == "counts":
+        counts = device.sample(list(batch.circuits), [int(s) for s in batch.shots], seed=batch.seed,
+                               register=batch.register, method=batch.method)
+        return [{"metadata": dict(m), "counts": dict(c)} for m, c in zip(batch.metadata, counts)]
+    if batch.kind == "states":
+        states = device.evolve(list(batch.circuits), seed=batch.seed)
+        return [{"metadata": dict(m), "states": s} for m, s in zip(batch.metadata, states)]
+    channels = [device.superop(qc) for qc in batch.circuits]
+    return [{"metadata": dict(m), "superop": c} for m, c in zip(batch.metadata, channels)]
+
+
+def _jsonable_record(record: dict[str, Any]) -> dict[str, Any]:
+    out = dict(record)
+    if "states" in out:
+        out["states"] = {k: matrix(v) for k, v in out["states"].items()}
+    if "superop" in out:
+        out["superop"] = matrix(out["superop"])
+    return out
+
+
+def _read_checkpoint(path: Path, spec: SpecFile, backend: str) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        doc = read_json(path, "checkpoint")
+    except QheatError as exc:
+        raise QheatError(f"{path} is a damaged checkpoint ({exc}); move it away, or use --force to start over") from None
+    if not isinstance(doc, dict) or doc.get("kind") != CHECKPOINT_KIND or not isinstance(doc.get("records"), list) \
+            or not isinstance(doc.get("state"), dict):
+        raise QheatError(f"{path} is a damaged checkpoint; move it away, or use --force to start over")
+    if not same_run(doc, spec, backend):
+        raise QheatError(f"{path} holds a partial run of another spec, backend or result schema; use --force to "
+                         "start over or another --output")
+    return doc
+
+
+def _read_result(path: Path) -> dict[str, Any]:
+    try:
+        data = read_json(path, "result file")
+    except QheatError:
+        data = None
+    if not isinstance(data, dict) or not {"spec", "backend", "protocol"} <= set(data):
+        raise QheatError(f"{path} exists and is not a qheat result; use --force to overwrite or another --output")
+    return data
+
+
+def _say(report: Report | None, line: str) -> None:
+    if report is not None:
+        report(line)
+
+
+def _body(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in ("qheat_version", "schema", "protocol", "backend", "spec")}
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _locked(path: Path | None) -> Any:
+    return _NoLock() if path is None else Lock(path)
+
+
+# ----------------------------------------------------------------------------- many points
+
+
+def _point_task(spec_data: dict[str, Any], backend: str, result_path: str | None, force: bool) -> dict[str, Any]:
+    """One point in a worker process (or on a Dask worker): plain data in, plain data out."""
+    spec = spec_from_dict(spec_data)
+    return run_point(spec, backend, None if result_path is None else Files(Path(result_path)), force)
+
+
+def _map_points(points: list[SpecFile], backend: str, files: list[Files | None], force: bool, jobs: int,
+                scheduler: str | None, progress: Progress | None, report: Report | None) -> list[dict[str, Any]]:
+    total = len(points)
+    args = [(p.to_dict(), backend, None if f is None else str(f.result), force) for p, f in zip(points, files)]
+    results: list[dict[str, Any] | None] = [None] * total
+    done = 0
+
+    def finished(i: int, data: dict[str, Any]) -> None:
+        nonlocal done
+        results[i] = data
+        done += 1
+        if progress:
+            progress("sweep points", done, total)
+
+    if scheduler is not None:
+        for i, data in _on_dask(scheduler, args):
+            finished(i, data)
+    elif jobs == 1 or total == 1:
+        for i, (p, f) in enumerate(zip(points, files)):
+            finished(i, run_point(p, backend, f, force, report=report))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ctx = multiprocessing.get_context("spawn")   # Aer and BLAS threads do not survive fork
+        with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=ctx) as pool:
+            futures = {pool.submit(_point_task, *a): i for i, a in enumerate(args)}
+            for future in as_completed(futures):
+                finished(futures[future], future.result())
+    return [r for r in results if r is not None]
+
+
+def _on_dask(scheduler: str, args: list[tuple]) -> Any:
+    """Yield (index, result) as the points finish on the Dask cluster at ``scheduler``."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise QheatError("--scheduler needs Dask's distributed scheduler: pip install 'qheat[dask]'") from None
+    try:
+        client = Client(scheduler, timeout=10)
+    except (OSError, TimeoutError) as exc:
+        raise QheatError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one with "
+                         "'dask scheduler' (and workers with 'dask worker ADDRESS'), or drop --scheduler") from None
+    try:
+        run_id = uuid.uuid4().hex[:12]
+        futures = [client.submit(_point_task, *a, key=f"qheat-point-{run_id}-{i}", pure=False)
+                   for i, a in enumerate(args)]
+        index = {f.key: i for i, f in enumerate(futures)}
+        for future in as_completed(futures):
+            yield index[future.key], future.result()
+    finally:
+        client.close()

@@ -1,0 +1,1 @@
+"""Error mitigation techniques: circuits to run and corrections to apply."""

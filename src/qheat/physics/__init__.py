@@ -1,0 +1,1 @@
+"""Pure numerics: linear algebra, states, thermodynamic quantities, tomography fits, open systems."""

@@ -1,0 +1,152 @@
+"""State tomography from Pauli-basis counts with qiskit-experiments' fitters, and bootstrap resampling.
+
+The fit is qiskit-experiments' ``linear_inversion`` (dual basis of ``PauliMeasurementBasis``)
+followed by its ``postprocess_fitter(make_positive=True)``, which rescales the eigenvalues to the
+nearest positive semidefinite state of trace one (Smolin, Gambetta, Smith, PRL 108, 070502), so
+that entropy, free energy and apparent temperature are defined. Linear inversion is linear in the
+frequencies and local in the qubits: we obtain each qubit's dual operators from
+``linear_inversion`` itself and apply their tensor products to whole batches of frequencies at once
+(bootstrap replicas, every record), which equals calling the fitter on each (tested).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+
+@lru_cache(None)
+def _single_qubit_duals() -> np.ndarray:
+    """d[s, o]: the dual operator of setting s (0 = Z, 1 = X, 2 = Y), outcome o, from linear_inversion."""
+    from qiskit_experiments.library.tomography.basis import PauliMeasurementBasis
+    from qiskit_experiments.library.tomography.fitters import linear_inversion
+
+    unit = np.zeros((6, 3, 2), dtype=int)
+    for j in range(6):
+        unit[j, j // 2, j % 2] = 1
+    fits, _ = linear_inversion(unit, np.ones(3, dtype=int), np.arange(3)[:, None], np.zeros((3, 0), dtype=int),
+                               measurement_basis=PauliMeasurementBasis())
+    return np.asarray(fits).reshape(3, 2, 2, 2)
+
+
+@lru_cache(None)
+def inversion_map(num_qubits: int) -> np.ndarray:
+    """M[s, o] with rho = sum_{s,o} f[s, o] M[s, o]; s runs over ``circuits.cascade.settings`` order
+    (entry j of a setting for qubit j) and bit j of outcome o is qubit j (Qiskit order)."""
+    from qheat.physics.tomography import settings
+
+    d = _single_qubit_duals()
+    dim = 2**num_qubits
+    out = np.empty((3**num_qubits, dim, dim, dim), dtype=complex)
+    for i, setting in enumerate(settings(num_qubits)):
+        for o in range(dim):
+            op = np.ones((1, 1), dtype=complex)
+            for q in range(num_qubits):  # kron puts the highest qubit first
+                op = np.kron(d[setting[q], (o >> q) & 1], op)
+            out[i, o] = op
+    return out
+
+
+def linear_fit(frequencies: np.ndarray) -> np.ndarray:
+    """Linear-inversion estimates (..., d, d) from outcome frequencies (..., settings, outcomes)."""
+    frequencies = np.asarray(frequencies, dtype=float)
+    num_qubits = int(round(np.log2(frequencies.shape[-1])))
+    return np.einsum("...so,soij->...ij", frequencies, inversion_map(num_qubits))
+
+
+def physical(rho: np.ndarray) -> np.ndarray:
+    """The nearest density matrices (PSD, trace one) by qiskit-experiments' ``postprocess_fitter``."""
+    from qiskit_experiments.library.tomography.fitters import postprocess_fitter
+
+    rho = np.asarray(rho)
+    flat = rho.reshape(-1, *rho.shape[-2:])
+    out = np.empty_like(flat)
+    dim = flat.shape[-1]
+    for i, m in enumerate(flat):
+        states, _ = postprocess_fitter(m, {"output_dims": (dim,)}, make_positive=True, trace=1.0, qpt=False)
+        out[i] = states[0].data
+    return out.reshape(rho.shape)
+
+
+def richardson_weights(factors: tuple[int, ...] | list[int]) -> np.ndarray:
+    """w_i with P(0) = sum_i w_i y_i for the polynomial P of degree len - 1 through (factor_i, y_i):
+    Richardson extrapolation to zero noise (Lagrange basis at 0; two factors = a straight line)."""
+    lam = np.asarray(factors, dtype=float)
+    return np.array([np.prod([mu / (mu - l) for mu in lam if mu != l]) for l in lam])
+
+
+def linear_estimate(counts: np.ndarray, inverse: np.ndarray | None = None,
+                    factors: tuple[int, ...] | None = None) -> np.ndarray:
+    """Linear-inversion estimates (..., d, d) from counts (..., settings, outcomes), readout-mitigated
+    with ``inverse`` (see ``mitigate``) when given. With ``factors`` the counts are (..., F, settings,
+    outcomes), measured at those noise factors, and the mitigated frequencies are extrapolated to zero
+    noise (``richardson_weights``) before the (linear) inversion."""
+    counts = np.asarray(counts, dtype=float)
+    freq = mitigate(counts / counts.sum(-1, keepdims=True), inverse)
+    if factors is not None:
+        freq = np.einsum("f,...fso->...so", richardson_weights(factors), freq)
+    return linear_fit(freq)
+
+
+def fit_states(counts: np.ndarray, inverse: np.ndarray | None = None,
+               factors: tuple[int, ...] | None = None) -> np.ndarray:
+    """Physical states (..., d, d) from counts (..., [F,] settings, outcomes) (see ``linear_estimate``)."""
+    return physical(linear_estimate(counts, inverse, factors))
+
+
+def bootstrap_counts(counts: np.ndarray, replicas: int, rng: np.random.Generator) -> np.ndarray:
+    """Nonparametric bootstrap: each setting's counts redrawn (multinomial) from its own frequencies.
+
+    counts (..., settings, outcomes) -> (replicas, ..., settings, outcomes).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    shots = counts.sum(-1)
+    p = counts / np.maximum(shots, 1)[..., None]
+    return rng.multinomial(np.broadcast_to(shots, (replicas, *shots.shape)), np.broadcast_to(p, (replicas, *p.shape)))
+
+
+# ----------------------------------------------------------------------------- readout mitigation
+#
+# One mechanism: the inverse of the tensor product of each measured qubit's 2x2 assignment matrix
+# (qiskit-experiments' ``LocalReadoutMitigator``, as qiskit-experiments' ``LocalReadoutError`` builds it) applied
+# to every setting's outcome frequencies before ``linear_fit``. Linear inversion is linear, so this
+# equals linear inversion with the mitigated POVMs; ``physical`` then makes the result a state.
+
+
+def assignment_matrices(all_zero: dict[str, int], all_one: dict[str, int], num_qubits: int) -> list[np.ndarray]:
+    """A_q[measured, prepared] of each qubit q (bit q of the outcome, Qiskit order) from the counts of two
+    calibration circuits that prepare all |0> and all |1> (qiskit-experiments' LocalReadoutError)."""
+    mats = []
+    for q in range(num_qubits):
+        col = []
+        for counts in (all_zero, all_one):
+            total = sum(counts.values())
+            if total <= 0:
+                raise ValueError("a readout calibration circuit has no counts")
+            ones = sum(c for bits, c in counts.items() if bits[::-1][q] == "1")
+            col.append([1 - ones / total, ones / total])
+        mats.append(np.array(col).T)
+    return mats
+
+
+def mitigation_matrix(matrices: list[np.ndarray]) -> np.ndarray:
+    """The inverse assignment matrix on all measured qubits, from qiskit-experiments' ``LocalReadoutMitigator``."""
+    from qiskit_experiments.data_processing import LocalReadoutMitigator
+
+    return np.asarray(LocalReadoutMitigator(assignment_matrices=[np.asarray(m) for m in matrices]).mitigation_matrix())
+
+
+def mitigate(frequencies: np.ndarray, inverse: np.ndarray | None) -> np.ndarray:
+    """Frequencies (..., settings, outcomes) with the readout inverse applied (no-op if ``inverse`` is None)."""
+    if inverse is None:
+        return np.asarray(frequencies, dtype=float)
+    return np.einsum("ot,...t->...o", inverse, np.asarray(frequencies, dtype=float))
+
+
+
+def settings(num_qubits: int) -> list[tuple[int, ...]]:
+    """Pauli settings (0 = Z, 1 = X, 2 = Y; entry j for measured qubit j), qiskit-experiments' indices."""
+    from itertools import product
+
+    return [tuple(reversed(t)) for t in product(range(3), repeat=num_qubits)]
+

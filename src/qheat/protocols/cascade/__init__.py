@@ -1,0 +1,62 @@
+"""Seed 001: a coherent multipartite system in cascade (or simultaneous) contact with a bath."""
+from __future__ import annotations
+
+from typing import Any
+
+from qheat.core.protocol import Protocol
+from qheat.protocols.cascade.spec import CASCADE_KEYS, CASCADE_OPTIONAL, CascadeSpec, cascade_from_dict
+
+
+class Cascade(Protocol):
+    """Partial-SWAP collisions S_k-R with a bath particle refreshed every collision (seed 001, Fig. 1)."""
+
+    name = "cascade"
+    spec_names = ("cascade", "simultaneous")
+    keys = frozenset(CASCADE_KEYS | CASCADE_OPTIONAL)
+    required = frozenset(CASCADE_KEYS)
+
+    def parse(self, top, protocol, name, description, sweep):
+        return cascade_from_dict(top, protocol, name, description, sweep)
+
+    def check(self, spec: CascadeSpec, backend: str) -> None:
+        from qheat.backends import check
+
+        check(backend)
+
+    def exact(self, spec: CascadeSpec) -> dict[str, Any]:
+        from qheat.protocols.cascade.analysis import analyze
+        from qheat.protocols.cascade.exact import simulate
+
+        return analyze(simulate(spec), spec).data
+
+    def analyze(self, document: dict[str, Any], spec: CascadeSpec) -> dict[str, Any]:
+        from qheat.protocols.cascade.measured import analyze_records
+
+        return analyze_records(document).data
+
+    def summary(self, result: dict[str, Any]) -> str:
+        if "points" in result:
+            return f"{len(result['points'])} sweep points: " + "; ".join(self.summary(p) for p in result["points"])
+        exact = result.get("exact", {}).get("subsystems")
+        return "heat absorbed " + ", ".join(
+            f"{s['label']} {s['heat_absorbed']:+.5f}"
+            + (f" +- {s['heat_absorbed_stderr']:.5f}" if s.get("heat_absorbed_stderr") is not None else "")
+            + (f" (exact {exact[k]['heat_absorbed']:+.5f})" if exact else "")
+            for k, s in enumerate(result["subsystems"]))
+
+    def figure(self, results):
+        from qheat.protocols.cascade.plots import sweep_figure, trajectory_figure
+
+        if any("points" in r for r in results):
+            if len(results) > 1:
+                from qheat.core.errors import QheatError
+
+                raise QheatError("plot a sweep on its own (one file); trajectories can go together")
+            return sweep_figure(results[0])
+        return trajectory_figure(results)
+
+    def required_result_keys(self, result):
+        return ("spec", "points") if "sweep" in result else ("spec", "steps", "subsystems", "system", "bath")
+
+
+PROTOCOL = Cascade()

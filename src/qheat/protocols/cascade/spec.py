@@ -1,0 +1,322 @@
+"""The cascade spec (seed 001): frozen dataclasses read from TOML/JSON."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qheat.core.errors import QheatError
+from qheat.core.spec import (
+    MAX_BOOTSTRAP,
+    MAX_SHOTS,
+    SpecFile,
+    Sweep,
+    _choice,
+    _integer,
+    _list,
+    _number,
+    _table,
+)
+from qheat.physics.states import PairCoherence, check_positive
+
+
+MAX_COLLISIONS = 1_000_000
+
+
+# ----------------------------------------------------------------------------- dataclasses
+
+
+@dataclass(frozen=True)
+class Coherence:
+    """c_pq = strength * exp(i phase) between S_p and S_q (1-based, p < q). A negative strength is phase + pi."""
+
+    pair: tuple[int, int]
+    strength: float
+    phase: float = 0.0
+
+    @property
+    def c(self) -> complex:
+        return complex(self.strength * math.cos(self.phase), self.strength * math.sin(self.phase))
+
+
+@dataclass(frozen=True)
+class System:
+    """n two-level subsystems H_k = (delta/2) sigma_z at temperatures T_k, with pairwise coherence."""
+
+    temperatures: tuple[float, ...]
+    coherence: tuple[Coherence, ...] = ()
+    delta: float = 1.0
+
+    @property
+    def n(self) -> int:
+        return len(self.temperatures)
+
+    def pair_coherences(self) -> list[PairCoherence]:
+        return [PairCoherence(c.pair[0] - 1, c.pair[1] - 1, c.c) for c in self.coherence]
+
+
+@dataclass(frozen=True)
+class Bath:
+    """Identical bath particles R, each a qubit with the subsystems' gap, thermal at T_R."""
+
+    temperature: float
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """Partial SWAPs U_k = exp(-i tau g (s+^k s-^R + h.c.)); ``order`` is 1-based (None: 1..n)."""
+
+    g: float
+    tau: float
+    collisions: int
+    order: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How the experiment runs on circuits (backends ``aer``, ``aer:<config>``; the exact engine ignores it).
+
+    mode "reset": one circuit per record, the bath qubit refreshed by a mid-circuit reset every
+    collision; "reprepare": the repeated procedure of SI Fig. 8, each run prepares the state
+    reconstructed by the previous run and performs the collisions up to the next record (constant depth).
+    preparation "temporal": one circuit per eigenvector of rho_S^0 (shots split multinomially, the
+    NMR paper's temporal averaging); "purification": one ancilla per system qubit.
+    engine "snapshots": Aer evolves each prepared branch once, saving the density matrix at every
+    record, and the counts of each measurement circuit are drawn from its (noisy) outcome
+    probabilities; "circuits": every measurement circuit is run by SamplerV2. Same statistics.
+    """
+
+    mode: str = "reset"
+    preparation: str = "temporal"
+    engine: str = "snapshots"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Records and tomography: a record after every ``every`` interactions (default: one collision).
+
+    ``shots`` per Pauli setting (3^n settings, or 3^(n+1) with the bath); ``bootstrap`` resamples
+    of the counts give the ``*_stderr`` of every reported quantity; ``seed`` seeds Aer and the draws.
+    """
+
+    every: int | None = None
+    shots: int = 4000
+    tomography: str = "system"
+    seed: int = 1234
+    bootstrap: int = 100
+
+
+@dataclass(frozen=True)
+class Mitigation:
+    """Error mitigation on Runtime backends (``fake:<name>``, ``ibm:<name>``; refused elsewhere).
+
+    ``readout``: two calibration circuits (all |0>, all |1>, as qiskit-experiments' LocalReadoutError)
+    in every job; the tomography fit applies the inverse of each measured qubit's assignment matrix to
+    the frequencies. ``dynamical_decoupling`` and ``twirling`` (of two-qubit gates): Runtime's options
+    on ``ibm:``; on ``fake:`` the same techniques applied by qheat (local mode ignores them).
+    ``zne``: zero-noise extrapolation, the odd noise factors (e.g. ``[1, 3]``) at which every circuit runs,
+    its noisy gates folded G -> G (G^dag G)^((f-1)/2) (``circuits.folding``); each setting's
+    (readout-mitigated) frequencies are extrapolated to factor 0 by Richardson's polynomial through the
+    points, before linear inversion.
+    """
+
+    readout: bool = False
+    dynamical_decoupling: bool = False
+    twirling: bool = False
+    zne: tuple[int, ...] = ()
+
+    @property
+    def noise_factors(self) -> tuple[int, ...]:
+        """The noise factors every circuit runs at: ``zne``, or (1,) without it."""
+        return self.zne or (1,)
+
+
+@dataclass(frozen=True)
+class CascadeSpec(SpecFile):
+    """Seed 001's collision model: cascade (Fig. 1) or simultaneous (SI Fig. 11) contact."""
+
+    protocol: str
+    system: System
+    bath: Bath
+    interaction: Interaction
+    name: str = ""
+    description: str = ""
+    sweep: Sweep | None = None
+    execution: Execution = Execution()
+    measurement: Measurement = Measurement()
+    mitigation: Mitigation | None = None
+
+    @property
+    def noise_factors(self) -> tuple[int, ...]:
+        """The noise factors every circuit runs at (``[mitigation] zne``; (1,) without ZNE)."""
+        return self.mitigation.noise_factors if self.mitigation is not None else (1,)
+
+    @property
+    def stage_steps(self) -> int:
+        """Interactions per stage: 1 in a cascade, n in a simultaneous collision."""
+        return self.n if self.protocol == "simultaneous" else 1
+
+    @property
+    def record_every(self) -> int:
+        """Interactions between records (``measurement.every``, default one full collision)."""
+        return self.measurement.every or self.n
+
+    def record_steps(self) -> list[int]:
+        """The steps (interactions completed) at which the state is measured; the last always is."""
+        total = self.n * self.interaction.collisions
+        steps = list(range(0, total + 1, self.record_every))
+        if steps[-1] != total:
+            steps.append(total)
+        return steps
+
+    @property
+    def n(self) -> int:
+        return self.system.n
+
+    @property
+    def order(self) -> tuple[int, ...]:
+        """0-based interaction order of the subsystems."""
+        if self.interaction.order is None:
+            return tuple(range(self.n))
+        return tuple(k - 1 for k in self.interaction.order)
+
+    def initial_state(self) -> np.ndarray:
+        """rho_S^0 of Eq. (S4) (checked positive semidefinite)."""
+        return check_positive(self.system.temperatures, self.system.pair_coherences(), self.system.delta)
+
+
+    def check(self) -> None:
+        """Refuse an unphysical initial state now, naming the strength allowed."""
+        self.initial_state()
+
+
+def cascade_from_dict(top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None) -> CascadeSpec:
+    sysd = _table(top["system"], "[system]", {"temperatures", "coherence", "delta"}, {"temperatures"})
+    temps = tuple(
+        _number(t, f"system.temperatures[{i}]", positive=True)
+        for i, t in enumerate(_list(sysd["temperatures"], "system.temperatures"))
+    )
+    n = len(temps)
+    if n == 0:
+        raise QheatError("system.temperatures must list at least one subsystem temperature")
+    delta = _number(sysd.get("delta", 1.0), "system.delta", positive=True)
+    coherences, seen = [], set()
+    for i, cd in enumerate(_list(sysd.get("coherence", []), "system.coherence")):
+        where = f"system.coherence[{i}]"
+        cd = _table(cd, where, {"pair", "strength", "phase"}, {"pair", "strength"})
+        pair = [_integer(x, f"{where}.pair", minimum=1) for x in _list(cd["pair"], f"{where}.pair")]
+        if len(pair) != 2:
+            raise QheatError(f"{where}.pair must have two entries, got {cd['pair']!r}")
+        p, q = pair
+        if p > n or q > n:
+            raise QheatError(f"{where}.pair {pair} names subsystem {max(p, q)}, but there are only {n}")
+        if p == q:
+            raise QheatError(f"{where}.pair {pair} pairs a subsystem with itself; use two different subsystems")
+        if p > q:
+            raise QheatError(f"{where}.pair {pair}: list the lower index first ([{q}, {p}] with the opposite phase)")
+        if (p, q) in seen:
+            raise QheatError(f"{where}.pair {pair} is given twice")
+        seen.add((p, q))
+        coherences.append(Coherence((p, q), _number(cd["strength"], f"{where}.strength"),
+                                    _number(cd.get("phase", 0.0), f"{where}.phase")))
+    system = System(temps, tuple(coherences), delta)
+
+    bathd = _table(top["bath"], "[bath]", {"temperature"}, {"temperature"})
+    bath = Bath(_number(bathd["temperature"], "bath.temperature", positive=True))
+
+    intd = _table(top["interaction"], "[interaction]", {"g", "tau", "order", "collisions"}, {"g", "tau", "collisions"})
+    order = None
+    if "order" in intd:
+        if protocol == "simultaneous":
+            raise QheatError("interaction.order has no meaning for protocol 'simultaneous' (all S_k meet R at once); remove it")
+        order = tuple(_integer(k, "interaction.order", minimum=1) for k in _list(intd["order"], "interaction.order"))
+        if sorted(order) != list(range(1, n + 1)):
+            raise QheatError(f"interaction.order {list(order)} is not a permutation of 1..{n}")
+    interaction = Interaction(
+        _number(intd["g"], "interaction.g"),
+        _number(intd["tau"], "interaction.tau", nonnegative=True),
+        _integer(intd["collisions"], "interaction.collisions", minimum=0),
+        order,
+    )
+    if not math.isfinite(interaction.g * interaction.tau):
+        raise QheatError("interaction.g * interaction.tau (the partial-SWAP angle) must be finite")
+    if interaction.collisions > MAX_COLLISIONS:
+        raise QheatError(f"interaction.collisions = {interaction.collisions} is more than {MAX_COLLISIONS}; split the run")
+    execution = _execution_from_dict(top.get("execution", {}))
+    measurement = _measurement_from_dict(top.get("measurement", {}), protocol, n, execution)
+    mitigation = _mitigation_from_dict(top["mitigation"]) if "mitigation" in top else None
+    return CascadeSpec(protocol, system, bath, interaction, name, description, sweep, execution, measurement,
+                       mitigation)
+
+
+MAX_NOISE_FACTOR = 9
+
+
+def _mitigation_from_dict(data: Any) -> Mitigation:
+    d = _table(data, "[mitigation]", {"readout", "dynamical_decoupling", "twirling", "zne"}, set())
+    for key, value in d.items():
+        if key != "zne" and not isinstance(value, bool):
+            raise QheatError(f"mitigation.{key} must be true or false, got {value!r}")
+    if d.get("zne", []) in ([], ()):   # absent, or [] (what to_dict writes without ZNE): no extrapolation
+        d.pop("zne", None)
+    else:
+        factors = tuple(_integer(f, "mitigation.zne", minimum=1) for f in _list(d["zne"], "mitigation.zne"))
+        if (len(factors) < 2 or len(set(factors)) != len(factors)
+                or any(f % 2 == 0 or f > MAX_NOISE_FACTOR for f in factors)):
+            raise QheatError(f"mitigation.zne must list two or more distinct odd noise factors up to "
+                             f"{MAX_NOISE_FACTOR} (gate folding G (G^dag G)^k), e.g. [1, 3]; got {list(factors)}")
+        d["zne"] = tuple(sorted(factors))
+    return Mitigation(**d)
+
+
+MODES = ("reset", "reprepare")
+PREPARATIONS = ("temporal", "purification")
+ENGINES = ("snapshots", "circuits")
+TOMOGRAPHY = ("system", "system+bath")
+MIN_BOOTSTRAP_SHOTS = 30
+
+
+def _execution_from_dict(data: Any) -> Execution:
+    d = _table(data, "[execution]", {"mode", "preparation", "engine"}, set())
+    default = Execution()
+    return Execution(
+        _choice(d.get("mode", default.mode), "execution.mode", MODES),
+        _choice(d.get("preparation", default.preparation), "execution.preparation", PREPARATIONS),
+        _choice(d.get("engine", default.engine), "execution.engine", ENGINES),
+    )
+
+
+def _measurement_from_dict(data: Any, protocol: str, n: int, execution: Execution) -> Measurement:
+    d = _table(data, "[measurement]", {"every", "shots", "tomography", "seed", "bootstrap"}, set())
+    default = Measurement()
+    every = _integer(d["every"], "measurement.every", minimum=1) if "every" in d else None
+    if every is not None:
+        if protocol == "simultaneous" and every % n:
+            raise QheatError(f"measurement.every = {every}: a simultaneous collision is {n} interactions at once; "
+                             f"use a multiple of {n}")
+        if execution.mode == "reprepare" and every % n:
+            raise QheatError(f"measurement.every = {every}: in mode 'reprepare' every run ends after whole "
+                             f"collisions; use a multiple of {n} (one collision)")
+    shots = _integer(d.get("shots", default.shots), "measurement.shots", minimum=1)
+    if shots > MAX_SHOTS:
+        raise QheatError(f"measurement.shots = {shots} is more than {MAX_SHOTS} per setting")
+    boot = _integer(d.get("bootstrap", default.bootstrap), "measurement.bootstrap", minimum=0)
+    if boot == 1 or boot > MAX_BOOTSTRAP:
+        raise QheatError(f"measurement.bootstrap = {boot}: use 0 (no error bars) or 2..{MAX_BOOTSTRAP} resamples")
+    if boot and shots < MIN_BOOTSTRAP_SHOTS:
+        raise QheatError(f"measurement.shots = {shots} is too few for bootstrap error bars (resampling a few "
+                         f"shots understates the error); use >= {MIN_BOOTSTRAP_SHOTS} or bootstrap = 0")
+    return Measurement(
+        every,
+        shots,
+        _choice(d.get("tomography", default.tomography), "measurement.tomography", TOMOGRAPHY),
+        _integer(d.get("seed", default.seed), "measurement.seed", minimum=0),
+        boot,
+    )
+
+
+CASCADE_KEYS = {"system", "bath", "interaction"}
+CASCADE_OPTIONAL = {"execution", "measurement", "mitigation"}
+

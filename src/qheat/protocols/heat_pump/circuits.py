@@ -1,0 +1,182 @@
+"""Seed 002's heat-pump cycle as gate-model circuits (backend ``aer``).
+
+Qubits: A on 0, B on 1, the bath ancillas a_A on 2 and a_B on 3 (also the purification's ancillas: see below).
+One collision round of length dt (the exact engine's order): RZ(-omega dt) on A and B (exp(-i (H_A + H_B) dt),
+H_k = -(omega/2) Z_k), in the coupling window also exp(-i V_AB dt) = ``XXPlusYYGate(2 Omega dt, beta)`` on
+(A, B) with beta = phi_V ([V_AB, H_A + H_B] = 0, so the split is exact); then for k = A, B: refresh a_k
+(mid-circuit ``reset``, ``RY`` to the Gibbs population of T_k, a Z measurement that dephases it into the
+Gibbs mixture, as ``circuits.cascade`` refreshes seed 001's bath) and the partial SWAP
+``XXPlusYYGate(2 theta_k)`` on (k, a_k), theta_k^2 = kappa_k (1 + 2 n_k) dt.
+
+Each cycle starts at its injection: the purification (``preparation.purification_circuit``, one
+``StatePreparation`` of A, B and two ancillas, exact) prepares the state the exact engine reaches
+right after injecting chi. Its ancillas are the bath ancillas: their first refresh resets them, which
+traces the purification out and leaves A, B in exactly that state (4 qubits instead of 6: Aer's density
+matrices are 16 times smaller). This *replaces* the injection (a non-unitary rho -> rho + chi) by a
+re-preparation; the thermalisation before it is not run on the circuit (the re-preparation would erase it).
+
+Two circuits per cycle ("a circuit per measured quantity"):
+
+- ``decouple``: the coupling window (n_c rounds); in every round each ancilla's refresh measurement
+  (kept: its first energy) and a Z measurement after its collision (second energy); then Z on A and B.
+  Heat drawn from bath k in a round = the ancilla's energy loss omega (in - out) (two-point measurement;
+  the partial SWAP conserves qubit + ancilla energy). Keeping the refresh outcome instead of using the
+  Gibbs mean makes the sum over rounds nearly noise-free when nothing is exchanged.
+- ``cycle``: the whole cycle (coupling window + rethermalisation, n_c + n_r rounds), then Z on A and B.
+  Its ancilla measurements are discarded, so they are replaced by their channel (the Kraus map
+  {|0><0|, |1><1|}, as in cascade's snapshot circuits): the same distribution of the final outcomes,
+  and Aer evolves one density matrix and samples all shots from it instead of simulating 10^4
+  mid-circuit measurements shot by shot (~0.14 s per shot for 5000 rounds).
+
+Per-cycle heat, Q_k = sum over the window of the ancilla losses + E_k(end) - E_k(decouple): outside the
+window only the collisions change E_k (H_A + H_B commutes with H_k), so the rethermalisation's heat is the
+qubit's energy change; inside it V_AB moves energy between A and B, which only the ancillas see. Summing
+ancilla losses over the 5000 rethermalisation rounds instead would add ~9 (omega^2) of variance per shot.
+Per shot x_k = sum(losses) - E_k(decouple) (decouple circuit) and y_k = E_k(end) (cycle circuit):
+Q_k = mean(x_k) + mean(y_k), standard error sqrt(var(x_k)/S + var(y_k)/S) (independent circuits).
+
+``snapshot=True`` replaces every measurement by its channel and saves expectation values instead
+(the shot-free value of the same estimator, used by the tests and reported as ``shot_free``).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from qiskit import ClassicalRegister, QuantumCircuit
+from qiskit.circuit.library import XXPlusYYGate
+from qiskit.quantum_info import Pauli
+from qiskit_aer.library import SaveExpectationValue  # noqa: F401  (registers QuantumCircuit.save_*)
+
+from qheat.circuits.preparation import purification_circuit
+from qheat.protocols.cascade.circuits import DEPHASING
+
+Compiler = Callable[[QuantumCircuit], QuantumCircuit]
+WIDTH = 4
+ANCILLA = (2, 3)
+Z = Pauli("Z")
+
+
+def _identity(qc: QuantumCircuit) -> QuantumCircuit:
+    return qc
+
+
+def coupling_phase(v: np.ndarray) -> float:
+    """beta with XXPlusYYGate(2 Omega dt, beta) = exp(-i V dt) on (A, B) (qheat order: A on bit 0)."""
+    return float(-np.angle(v[1, 2]))
+
+
+class PumpCircuits:
+    """The pieces of one spec (compiled once each) and the circuits of a cycle built from them."""
+
+    def __init__(self, omega: float, dt: float, omega_c: float, beta: float, thetas: tuple[float, float],
+                 p_excited: tuple[float, float], compile: Compiler = _identity) -> None:
+        self.compile = compile
+        free = QuantumCircuit(WIDTH)
+        for k in range(2):
+            free.rz(-omega * dt, k)
+        coupled = free.copy()
+        coupled.append(XXPlusYYGate(2.0 * omega_c * dt, beta), [0, 1])
+        self.free = {False: compile(free), True: compile(coupled)}
+        self.refresh, self.swap = {}, {}
+        for k in range(2):
+            angle = 2.0 * math.asin(math.sqrt(min(max(p_excited[k], 0.0), 1.0)))
+            for mode in ("measure", "channel"):
+                qc = QuantumCircuit(WIDTH, 1 if mode == "measure" else 0)
+                qc.reset(ANCILLA[k])
+                qc.ry(angle, ANCILLA[k])
+                if mode == "measure":
+                    qc.measure(ANCILLA[k], 0)
+                else:
+                    qc.append(DEPHASING, [ANCILLA[k]])
+                self.refresh[k, mode] = compile(qc)
+            qc = QuantumCircuit(WIDTH)
+            qc.append(XXPlusYYGate(2.0 * thetas[k]), [k, ANCILLA[k]])
+            self.swap[k] = compile(qc)
+
+    def prepare(self, rho: np.ndarray, clbits: int) -> QuantumCircuit:
+        qc = QuantumCircuit(WIDTH)
+        if clbits:
+            qc.add_register(ClassicalRegister(clbits, "meas"))
+        qc.compose(self.compile(purification_circuit(rho)), qubits=[0, 1, 2, 3], inplace=True)
+        return qc
+
+    def decouple(self, rho: np.ndarray, n_couple: int) -> QuantumCircuit:
+        """Window with two-point ancilla records: bit 4r + 2k (refresh of a_k in round r), 4r + 2k + 1 (a_k
+        after its collision); bits 4 n_couple, 4 n_couple + 1: Z of A, B at the decoupling."""
+        qc = self.prepare(rho, 4 * n_couple + 2)
+        bits = qc.cregs[0]
+        for r in range(n_couple):
+            qc.compose(self.free[True], inplace=True)
+            for k in range(2):
+                qc.compose(self.refresh[k, "measure"], clbits=[bits[4 * r + 2 * k]], inplace=True)
+                qc.compose(self.swap[k], inplace=True)
+                qc.measure(ANCILLA[k], bits[4 * r + 2 * k + 1])
+        qc.measure([0, 1], [bits[4 * n_couple], bits[4 * n_couple + 1]])
+        return qc
+
+    def cycle(self, rho: np.ndarray, n_couple: int, n_relax: int, *, snapshot: bool = False) -> QuantumCircuit:
+        """The whole cycle, ancilla measurements as channels; Z of A, B at the end (bits 0, 1). ``snapshot``:
+        no measurement; saves <Z> of each ancilla after its refresh (``in<r>_<k>``) and collision
+        (``out<r>_<k>``) in the window, of A, B at the decoupling (``dec<k>``) and the end (``end<k>``)."""
+        qc = self.prepare(rho, 0 if snapshot else 2)
+        for r in range(n_couple + n_relax):
+            coupled = r < n_couple
+            qc.compose(self.free[coupled], inplace=True)
+            for k in range(2):
+                qc.compose(self.refresh[k, "channel"], inplace=True)
+                if snapshot and coupled:
+                    qc.save_expectation_value(Z, [ANCILLA[k]], label=f"in{r}_{k}")
+                qc.compose(self.swap[k], inplace=True)
+                if snapshot and coupled:
+                    qc.save_expectation_value(Z, [ANCILLA[k]], label=f"out{r}_{k}")
+            if snapshot and r == n_couple - 1:
+                for k in range(2):
+                    qc.save_expectation_value(Z, [k], label=f"dec{k}")
+        if snapshot:
+            for k in range(2):
+                qc.save_expectation_value(Z, [k], label=f"end{k}")
+        else:
+            qc.measure([0, 1], list(qc.cregs[0]))
+        return qc
+
+
+def energy(z: np.ndarray | float, omega: float) -> np.ndarray | float:
+    """(omega/2) sigma_z with sigma_z = +1 on |1>: -omega <Z> / 2."""
+    return -0.5 * omega * np.asarray(z)
+
+
+def shot_free_heats(saved: dict[str, np.ndarray], n_couple: int, omega: float) -> tuple[float, float]:
+    """(Q_A, Q_B) of one cycle from a snapshot circuit's expectation values (same estimator as the shots)."""
+    out = []
+    for k in range(2):
+        loss = sum(float(energy(saved[f"in{r}_{k}"], omega) - energy(saved[f"out{r}_{k}"], omega))
+                   for r in range(n_couple))
+        out.append(loss + float(energy(saved[f"end{k}"], omega) - energy(saved[f"dec{k}"], omega)))
+    return out[0], out[1]
+
+
+def _bits(counts: dict[str, int], width: int) -> np.ndarray:
+    """(shots, width) array of outcomes, column j = clbit j."""
+    rows = []
+    for key, c in counts.items():
+        b = np.array([int(ch) for ch in key.replace(" ", "")[::-1]], dtype=np.int8)[:width]
+        rows.append(np.repeat(b[None], c, axis=0))
+    return np.concatenate(rows)
+
+
+def sampled_heats(decouple_counts: dict[str, int], cycle_counts: dict[str, int], n_couple: int,
+                  omega: float) -> dict[str, dict[str, float]]:
+    """{"A": {"Q", "stderr"}, "B": ...} of one cycle from the two circuits' counts (see module doc)."""
+    d = _bits(decouple_counts, 4 * n_couple + 2).astype(float)
+    e = _bits(cycle_counts, 2).astype(float)
+    out = {}
+    for k, name in enumerate("AB"):
+        loss = omega * (d[:, 2 * k:4 * n_couple:4] - d[:, 2 * k + 1:4 * n_couple:4]).sum(axis=1)
+        x = loss - omega * (d[:, 4 * n_couple + k] - 0.5)          # - E_k(decouple), E = omega (bit - 1/2)
+        y = omega * (e[:, k] - 0.5)                                 # E_k(end)
+        q = float(x.mean() + y.mean())
+        se = math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
+        out[name] = {"Q": q, "stderr": se}
+    return out

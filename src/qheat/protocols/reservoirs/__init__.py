@@ -1,0 +1,67 @@
+"""Seeds 003 and 004: one or two qubits between two bosonic reservoirs, in the steady state."""
+from __future__ import annotations
+
+from typing import Any
+
+from qheat.core.protocol import Protocol
+from qheat.protocols.reservoirs.spec import ReservoirsSpec, reservoirs_from_dict
+
+
+class Reservoirs(Protocol):
+    """Steady states and heat currents from competing master equations (and gate-model reservoirs)."""
+
+    name = "reservoirs"
+    spec_names = ("reservoirs",)
+    keys = frozenset({"system", "reservoirs", "methods", "lamb_shift", "collisions"})
+    required = frozenset({"system", "reservoirs"})
+
+    def parse(self, top, protocol, name, description, sweep):
+        return reservoirs_from_dict(top, protocol, name, description, sweep)
+
+    def check(self, spec: ReservoirsSpec, backend: str) -> None:
+        from qheat.protocols.reservoirs.model import check_backend
+
+        check_backend(spec, backend)
+
+    def exact(self, spec: ReservoirsSpec) -> dict[str, Any]:
+        from qheat.protocols.reservoirs.model import solve
+
+        return solve(spec)
+
+    def combine(self, spec: ReservoirsSpec, points: list[dict[str, Any]]) -> dict[str, Any]:
+        from qheat.protocols.reservoirs.model import summarize
+
+        return {"summary": summarize(points, spec)}
+
+    def summary(self, result: dict[str, Any]) -> str:
+        if "points" in result:
+            ndtc = result.get("summary", {}).get("ndtc", {})
+            extra = "".join(f"; NDTC ({m}): current peaks at T_A - T_B = {v['peak_at']:g}"
+                            for m, v in ndtc.items() if v["present"])
+            for m in result["points"][0]["methods"]:
+                bad = sum(p["methods"][m].get("negative_populations", False) for p in result["points"])
+                extra += f"; {m}: negative populations at {bad} points" if bad else ""
+            return f"{len(result['points'])} sweep points{extra}"
+        return "heat current from A: " + ", ".join(
+            f"{m} {v['heat_current']['A']:+.6g}" + (f" +- {v['stderr']['A']:.2g}" if "stderr" in v else "")
+            + (" (negative populations)" if v.get("negative_populations") else "")
+            for m, v in result["methods"].items())
+
+    def figure(self, results):
+        from qheat.protocols.reservoirs.plots import reservoirs_figure
+
+        return reservoirs_figure(_one(results, self.name))
+
+    def required_result_keys(self, result):
+        return ("spec", "points") if "sweep" in result else ("spec", "methods")
+
+
+def _one(results: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    if len(results) != 1:
+        from qheat.core.errors import QheatError
+
+        raise QheatError(f"plot a {name} result on its own (one file)")
+    return results[0]
+
+
+PROTOCOL = Reservoirs()
