@@ -2,8 +2,8 @@
 
 qheat: the three Fig. 3 specs (100 collisions, a record after every collision: 101 time points,
 3-qubit Pauli tomography, 4000 shots per setting, 100 bootstrap resamples), ``reset`` mode, on
-``aer`` and ``aer:nmr-crotonic``: records collected (``cascade_circuits.collect``) and analysed
-(``analyze_records``), in a fresh process each so that Aer's warm-up is included.
+``aer`` and ``aer:nmr-crotonic``: records collected (``qheat.engine.collect``) and analysed
+(``qheat.engine.analyze``), in a fresh process each so that Aer's warm-up is included.
 Baseline: ``../shared/baselines/naive_fig3.py`` (one StateTomography experiment per time point on
 a purified 8-qubit circuit) on time points 0, 150 and 300 of the same experiment (interactions;
 all three are points of qheat's run), in the same run of this script. The figure of merit is
@@ -34,7 +34,7 @@ CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
 from qheat.protocols.registry import load_spec, spec_from_dict
-from qheat.protocols.cascade.measured import analyze_records, collect
+from qheat.engine import analyze as analyze_records, collect
 backend, mode = sys.argv[1], sys.argv[2]
 out = {"cases": []}
 for name in %r:

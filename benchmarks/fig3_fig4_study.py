@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from qheat.protocols.cascade.measured import analyze_records, collect
+from qheat.engine import analyze as analyze_records
+from qheat.engine import collect
 from qheat.protocols.registry import load_spec, spec_from_dict
 
 SPECS = ("fig3-zero", "fig3-reversed", "fig3-enhanced", "fig4a", "fig4b", "fig4c-forward", "fig4c-reverse")

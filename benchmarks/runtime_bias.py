@@ -31,7 +31,8 @@ from qheat.physics.tomography import physical, richardson_weights
 from qheat.protocols.cascade.analysis import analyze, system_columns
 from qheat.protocols.cascade.circuits import CascadeCircuits
 from qheat.protocols.cascade.exact import simulate
-from qheat.protocols.cascade.measured import _branches, runtime_backend
+from qheat.protocols.cascade.circuits import branches
+from qheat.protocols.cascade.devices import runtime_backend
 
 SETTINGS = {"ideal": None, "none": (1,), "zne13": (1, 3), "zne135": (1, 3, 5)}
 
@@ -62,7 +63,7 @@ def chain(spec, backend: str, factors: tuple[int, ...] | None, every: int,
 
     def run(rho, start, stop):
         circuits, w = [], []
-        for wb, prep in _branches(spec, rho, True):
+        for wb, prep in branches(spec, rho, True):
             m = cc.refreshes(start, stop)
             for i in range(2**m):
                 pattern = tuple((i >> r) & 1 for r in range(m))
@@ -81,7 +82,7 @@ def chain(spec, backend: str, factors: tuple[int, ...] | None, every: int,
 
         reset_ry, _ = cc.refresh["phase"]
         circuits, w = [], []
-        for wb, prep in _branches(spec, rho0, True):
+        for wb, prep in branches(spec, rho0, True):
             qc = cc.start(prep, snapshot=True)
             for step in range(steps[-1]):
                 if step in steps:

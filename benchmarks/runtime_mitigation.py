@@ -18,7 +18,8 @@ import warnings
 from pathlib import Path
 
 import qheat
-from qheat.protocols.cascade.measured import analyze_records, collect
+from qheat.engine import analyze as analyze_records
+from qheat.engine import collect
 
 MODE = "reprepare"
 BOOTSTRAP = 50   # resampled chains: the statistical error of each heat (0 in the first rows measured)

@@ -8,7 +8,13 @@ from typing import Any
 from qheat.core.errors import QheatError
 from qheat.core.result import Result
 from qheat.core.version import __version__
-from qheat.protocols.registry import Spec, bundled_names, load_spec, load_specs, spec_from_dict
+from qheat.protocols.registry import (
+    Spec,
+    bundled_names,
+    load_spec,
+    load_specs,
+    spec_from_dict,
+)
 
 
 def run(spec: Spec | str | dict, backend: str = "exact", *, output: str | Path | None = None, force: bool = False,

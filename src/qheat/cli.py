@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from qheat.core.errors import QheatError
-from qheat.protocols.registry import Spec
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -163,111 +162,34 @@ def _cmd_backends(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spec_with_shots(spec: Spec, shots: int | None) -> Spec:
-    from qheat.protocols.registry import spec_from_dict
-
-    if shots is None:
-        return spec
-    data = spec.to_dict()
-    data.setdefault("measurement", {})["shots"] = shots
-    return spec_from_dict(data)
-
-
 def _cmd_submit(args: argparse.Namespace) -> int:
-    from qheat.backends import is_runtime_backend
-    from qheat.backends.runtime import check_name, manifest_paths, submit_pending
-    from qheat.protocols.cascade.spec import CascadeSpec
-    from qheat.protocols.registry import load_spec
+    from qheat import submission
 
     echo = (lambda *a: None) if args.quiet else print
     if args.resume:
         if args.spec:
             raise QheatError("give either a spec or --resume MANIFEST, not both")
-        submit_pending(Path(args.resume), instance=args.instance, echo=echo)
-        echo(f"manifest -> {args.resume} (qheat status / qheat fetch {args.resume})")
+        submission.resume(Path(args.resume), instance=args.instance, echo=echo)
         return 0
     if not args.spec:
         raise QheatError("submit needs a spec (or --resume MANIFEST)")
-    if not args.backend or not is_runtime_backend(args.backend):
-        raise QheatError(f"submit needs --backend fake:<name> or ibm:<name>, got {args.backend!r}")
-    check_name(args.backend)
-    if args.backend.startswith("ibm:"):  # fail fast: credentials and the network before any work
-        from qheat.backends.runtime import credentials, reachable
-
-        credentials(args.instance)
-        reachable()
-    spec = load_spec(args.spec)
-    if not isinstance(spec, CascadeSpec):
-        raise QheatError(f"submit runs seed 001's cascade specs; {spec.key()} is protocol {spec.protocol!r}")
-    spec = _spec_with_shots(spec, args.shots)
-    if args.max_circuits is not None and args.max_circuits < 1:
-        raise QheatError(f"--max-circuits must be >= 1, got {args.max_circuits}")
-    folder = Path(args.output or "results")
-    if folder.suffix.lower() == ".json":
-        raise QheatError("--output names a directory for submit (the manifest is <dir>/<name>.manifest.json)")
-    path = folder / f"{spec.key()}.manifest.json"
-    if path.exists() and not args.force:
-        raise QheatError(f"{path} exists; continue it with 'qheat submit --resume {path}', or --force to start anew")
-    if args.force:
-        import shutil
-
-        files = manifest_paths(path)
-        for key in ("local", "fetched"):
-            if files[key].is_dir():
-                shutil.rmtree(files[key])
-    from qheat.protocols.cascade.measured import plan_submission
-
-    manifest = plan_submission(spec, args.backend, path, instance=args.instance, max_circuits=args.max_circuits)
-    layout = manifest["layout"]["assignment"]
-    echo(f"{spec.key()}: {manifest['circuits']} circuits in {len(manifest['jobs'])} jobs on {manifest['device']}, "
-         f"layout {layout}; manifest -> {path}")
-    submit_pending(path, instance=args.instance, echo=echo)
-    echo(f"submitted; 'qheat status {path}' shows the jobs, 'qheat fetch {path}' downloads and analyses them")
+    submission.submit(args.spec, args.backend, output=args.output, shots=args.shots, max_circuits=args.max_circuits,
+                      force=args.force, instance=args.instance, echo=echo)
     return 0
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from qheat.backends.runtime import job_states, read_manifest
+    from qheat import submission
 
-    path = Path(args.manifest)
-    manifest = read_manifest(path)
-    states = job_states(path, manifest, instance=args.instance)
-    print(f"{manifest['spec'].get('name') or 'spec'} on {manifest['backend']} (manifest {manifest['id']}, "
-          f"{len(states)} jobs)")
-    for st in states:
-        print(f"  job {st['index']:3d}  {st['job_id'] or '-':38s}  {st['state']}"
-              + ("  (fetched)" if st.get("fetched") else "") + f"  {st['circuits']} circuits")
+    submission.status(Path(args.manifest), instance=args.instance, echo=print)
     return 0
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from qheat.backends.runtime import FINAL_STATES, fetch, manifest_paths
-    from qheat.core.records import write_json_atomic
-    from qheat.protocols.cascade.measured import analyze_records, records_from_jobs
+    from qheat import submission
 
-    path = Path(args.manifest)
     echo = (lambda *a: None) if args.quiet else print
-    manifest, report, counts = fetch(path, instance=args.instance, echo=echo)
-    waiting = [r for r in report if r["state"] not in FINAL_STATES]
-    for r in report:
-        if r["state"] != "DONE":
-            print(f"job {r['index']} ({r['job_id'] or 'never submitted'}): {r['state']}", file=sys.stderr)
-    if waiting:
-        unsubmitted = [r for r in waiting if r["state"] == "NOT SUBMITTED"]
-        hint = f"; submit them with 'qheat submit --resume {path}'" if unsubmitted else "; run fetch again later"
-        echo(f"{len(report) - len(waiting)} of {len(report)} jobs finished, {len(waiting)} not yet{hint}")
-        return 0
-    if not counts:
-        raise QheatError(f"no job of {path} finished successfully: nothing to analyse")
-    files = manifest_paths(path)
-    doc = records_from_jobs(manifest, counts, report)
-    write_json_atomic(files["records"], doc, indent=None)
-    data = analyze_records(doc).to_dict()
-    target = Path(args.output) if args.output else files["result"]
-    write_json_atomic(target, data)
-    failed = [r for r in report if r["state"] != "DONE"]
-    echo(f"{data['spec'].get('name') or 'spec'}: {_summary(data)} -> {target}"
-         + (f" ({len(failed)} jobs failed or cancelled; analysed the rest)" if failed else ""))
+    submission.fetch(Path(args.manifest), output=args.output, instance=args.instance, echo=echo)
     return 0
 
 
@@ -279,7 +201,6 @@ def _summary(data: dict[str, Any]) -> str:
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
-
 
     from qheat.protocols.registry import protocol
 

@@ -28,14 +28,19 @@ from typing import Any
 
 from qheat.core.errors import QheatError
 from qheat.core.protocol import Batch, Checkpoint, Protocol
-from qheat.core.records import Lock, matrix, read_json, write_json_atomic
+from qheat.core.records import (
+    CHECKPOINT_KIND,
+    RECORDS_KIND,
+    Lock,
+    matrix,
+    read_json,
+    write_json_atomic,
+)
 from qheat.core.result import RESULT_SCHEMA, Result, same_run
 from qheat.core.spec import SpecFile
 from qheat.core.version import __version__
 from qheat.protocols.registry import expand, protocol_of, spec_from_dict, validated
 
-RECORDS_KIND = "qheat-records"
-CHECKPOINT_KIND = "qheat-checkpoint"
 Progress = Callable[[str, int, int], None]   # (what, done, total); total 0 when unknown
 Report = Callable[[str], None]                # one line about what a run does with the files it finds
 
@@ -144,8 +149,6 @@ def run_point(spec: SpecFile, backend: str, files: Files | None = None, force: b
                              "to overwrite or another --output")
         if backend == "exact":
             body = proto.exact(spec)
-        elif type(proto).batches is Protocol.batches:        # not yet on the engine: its own loop
-            body = _legacy(spec, backend, files, force, progress, report)
         else:
             document = _records(spec, backend, files, force, progress, report)
             body = proto.analyze(document, spec)
@@ -153,36 +156,6 @@ def run_point(spec: SpecFile, backend: str, files: Files | None = None, force: b
         if files is not None:
             write_json_atomic(files.result, data)
     return data
-
-
-def _legacy(spec: SpecFile, backend: str, files: Files | None, force: bool, progress: Progress | None,
-            report: Report | None) -> dict:
-    """Protocols whose circuits do not yet come as batches: their own run loop (cascade: its collect)."""
-    if spec.protocol not in ("cascade", "simultaneous"):  # type: ignore[attr-defined]
-        import importlib
-
-        module = importlib.import_module(f"qheat.protocols.{spec.protocol.replace('-', '_')}.model")  # type: ignore[attr-defined]
-        return _body(module.run(spec, backend).to_dict())
-    from qheat.protocols.cascade.measured import analyze_records
-    from qheat.protocols.cascade.measured import collect as cascade_collect
-
-    if files is not None and files.records.exists() and not force:
-        document = read_json(files.records, "records file")
-        check_document(document, str(files.records))
-        if not same_run(document, spec, backend):
-            raise QheatError(f"{files.records} holds records of another spec, backend or result schema; use --force "
-                             "to measure again or another --output")
-        _say(report, f"{spec.key()}: analysing the records in {files.records} (--force to measure again)")
-    else:
-        if files is not None and force:
-            files.checkpoint.unlink(missing_ok=True)
-        tick = None if progress is None else (lambda done, total: progress(spec.key(), done, total))
-        document = cascade_collect(spec, backend, tick, checkpoint=None if files is None else files.checkpoint)
-        document["schema"] = RESULT_SCHEMA
-        if files is not None:
-            write_json_atomic(files.records, document, indent=None)
-            files.checkpoint.unlink(missing_ok=True)
-    return _body(analyze_records(document).to_dict())
 
 
 def _records(spec: SpecFile, backend: str, files: Files | None, force: bool, progress: Progress | None,
@@ -281,12 +254,13 @@ def _read_checkpoint(path: Path, spec: SpecFile, backend: str) -> dict[str, Any]
         doc = read_json(path, "checkpoint")
     except QheatError as exc:
         raise QheatError(f"{path} is a damaged checkpoint ({exc}); move it away, or use --force to start over") from None
-    if not isinstance(doc, dict) or doc.get("kind") != CHECKPOINT_KIND or not isinstance(doc.get("records"), list) \
-            or not isinstance(doc.get("state"), dict):
+    if not isinstance(doc, dict) or doc.get("kind") != CHECKPOINT_KIND:
         raise QheatError(f"{path} is a damaged checkpoint; move it away, or use --force to start over")
     if not same_run(doc, spec, backend):
         raise QheatError(f"{path} holds a partial run of another spec, backend or result schema; use --force to "
                          "start over or another --output")
+    if not isinstance(doc.get("records"), list) or not isinstance(doc.get("state"), dict):
+        raise QheatError(f"{path} is a damaged checkpoint; move it away, or use --force to start over")
     return doc
 
 

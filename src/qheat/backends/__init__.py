@@ -31,7 +31,7 @@ def names(*, fake: bool = False) -> list[str]:
 
 def is_runtime_backend(name: str) -> bool:
     """``fake:<name>`` or ``ibm:<name>``: circuits through Qiskit Runtime (``backends.runtime``)."""
-    return name.startswith("fake:") or name.startswith("ibm:")
+    return name.startswith(("fake:", "ibm:"))
 
 
 def is_circuit_backend(name: str) -> bool:

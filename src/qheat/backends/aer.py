@@ -3,12 +3,11 @@
 Two ways to turn circuits into counts, with the same statistics:
 
 - ``sample``: every circuit run by ``qiskit_aer.primitives.SamplerV2``, each with its own seed;
-- ``evolve`` + ``draw``: Aer's density-matrix method evolves each prepared branch once and saves
-  the state at every record; each Pauli setting's outcome probabilities are then those of its own
-  measurement circuit -- the noisy channel of its compiled basis rotations (Aer's superoperator
-  method, computed once per setting) followed by the readout assignment matrix -- and the counts
-  are multinomial draws from them. Exact probabilities of the same circuits, so the counts are
-  distributed as if each circuit had been run (tested against ``sample``).
+- ``evolve`` + ``superop``: Aer's density-matrix method evolves each prepared branch once and saves
+  the state at every record; with the noisy channel of each measurement circuit's basis rotations
+  (Aer's superoperator method) and the readout ``assignment`` matrix, a protocol has the exact outcome
+  probabilities of the same circuits, and counts drawn from them are distributed as if each circuit had
+  been run (the cascade's snapshots engine; tested against ``sample``).
 """
 from __future__ import annotations
 
@@ -22,10 +21,10 @@ from typing import Any
 import numpy as np
 from qiskit import QuantumCircuit
 
+from qheat.circuits import IDEAL_BASIS
 from qheat.core.errors import QheatError
 
 CONFIG_PACKAGE = "qheat.hardware_configs"
-IDEAL_BASIS = ["rz", "sx", "x", "cx"]
 
 
 @dataclass(frozen=True)
@@ -161,7 +160,14 @@ class AerBackend:
         return generate_preset_pass_manager(optimization_level=1, target=self.simulator.target, seed_transpiler=0)
 
     def compile(self, qc: QuantumCircuit) -> QuantumCircuit:
-        """Transpile one circuit (a piece: preparation, collision segment, setting) to this backend."""
+        """Transpile one circuit (a piece: preparation, collision segment, setting) to this backend.
+
+        On ideal ``aer`` a circuit wider than the density-matrix simulator's target (pure states for the
+        statevector method) is transpiled to the ideal basis without a target."""
+        if self.config is None and qc.num_qubits > self.simulator.target.num_qubits:
+            from qiskit import transpile
+
+            return transpile(qc, basis_gates=IDEAL_BASIS, optimization_level=1, seed_transpiler=0)
         return self.pass_manager.run(qc)
 
     # ------------------------------------------------------------------ SamplerV2 path
@@ -203,14 +209,11 @@ class AerBackend:
         result = self.simulator.run(circuits, shots=1, seed_simulator=seed).result()
         return [{k: np.asarray(v) for k, v in result.data(i).items()} for i in range(len(circuits))]
 
-    def setting_channel(self, rotations: QuantumCircuit) -> np.ndarray:
-        """Rows of the noisy superoperator of the compiled basis rotations that give the outcome
-        probabilities: P[o, :] . vec(rho) = <o| Phi(rho) |o> (column-stacked vec, as Qiskit's SuperOp)."""
-        qc = rotations.copy()
+    def superop(self, circuit: QuantumCircuit) -> np.ndarray:
+        """The noisy superoperator of a circuit (column-stacked vec, as Qiskit's SuperOp): one Aer run."""
+        qc = circuit.copy()
         qc.save_superop()
-        superop = np.asarray(self._superop_simulator.run(qc, shots=1).result().data(0)["superop"])
-        dim = 2**qc.num_qubits
-        return superop[np.arange(dim) * (dim + 1)]
+        return np.asarray(self._superop_simulator.run(qc, shots=1).result().data(0)["superop"])
 
     @cached_property
     def _superop_simulator(self):

@@ -1,9 +1,6 @@
-"""Pure builders of gates and circuits for the collision models (seed 001)."""
-from qheat.protocols.cascade.collisions import (
-    collision_stages,
-    exchange_hamiltonian,
-    partial_swap,
-    simultaneous_gate,
-)
+"""Shared circuit builders: state preparation, Pauli evolution, routing.
 
-__all__ = ["collision_stages", "exchange_hamiltonian", "partial_swap", "simultaneous_gate"]
+``IDEAL_BASIS``: the gates every ideal compilation (Aer without a noise model) targets.
+"""
+
+IDEAL_BASIS = ["rz", "sx", "x", "cx"]

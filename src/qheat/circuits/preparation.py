@@ -17,7 +17,7 @@ Two methods, both exact:
 Two-qubit gates for n = 3 after transpiling to {cx, rz, sx, x} at optimisation level 1
 (``circuit_cost``), for rho_S^0 of Fig. 3 (c = -0.5): temporal averaging, each branch at most
 4 CX (2 Givens rotations); purification, one 6-qubit circuit of 57 CX. The generic
-``StatePreparation`` of one 3-qubit vector costs 4 CX (measured by ``tests/unit/test_circuits``).
+``StatePreparation`` of one 3-qubit vector costs 4 CX (measured by ``tests/cascade/test_circuits``).
 """
 from __future__ import annotations
 

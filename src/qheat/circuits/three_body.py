@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister, transpile
+from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.circuit.library import PauliEvolutionGate
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.synthesis import LieTrotter, MatrixExponential
@@ -131,8 +131,8 @@ def measured_circuit(prep: QuantumCircuit, evolution: QuantumCircuit, measure: S
                      register: str = "meas") -> QuantumCircuit:
     """prep, then evolution on the system qubits, then the measurement of ``measure`` (which may include
     ancillas: all measurements are terminal) into ``register``, bit i = measure[i]: in Z, or in the Pauli
-    ``setting`` (``circuits.cascade.MEASUREMENT_BASIS``: entry i for measure[i], 0 = Z, 1 = X, 2 = Y)."""
-    from qheat.protocols.cascade.circuits import MEASUREMENT_BASIS
+    ``setting`` (``physics.tomography.MEASUREMENT_BASIS``: entry i for measure[i], 0 = Z, 1 = X, 2 = Y)."""
+    from qheat.physics.tomography import MEASUREMENT_BASIS
 
     width = prep.num_qubits
     qr = QuantumRegister(width, "q")
@@ -146,13 +146,3 @@ def measured_circuit(prep: QuantumCircuit, evolution: QuantumCircuit, measure: S
         qc.compose(MEASUREMENT_BASIS.circuit(tuple(setting)).decompose(), qubits=list(measure), clbits=list(cr),
                    inplace=True)
     return qc
-
-
-def compiled(circuits: Sequence[QuantumCircuit]) -> list[QuantumCircuit]:
-    """The circuits transpiled to Aer's ideal basis (``backends.aer.IDEAL_BASIS``) at optimisation level 1, for
-    ``AerBackend.sample``; no target, so wider than the density-matrix simulator's 15 qubits is fine."""
-    from qheat.backends.aer import IDEAL_BASIS
-
-    with warnings.catch_warnings():   # scipy sparse-format notices from Qiskit's synthesis
-        warnings.simplefilter("ignore", category=SparseEfficiencyWarning)
-        return transpile(list(circuits), basis_gates=IDEAL_BASIS, optimization_level=1, seed_transpiler=0)

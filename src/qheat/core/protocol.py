@@ -110,6 +110,18 @@ class Protocol(ABC):
         """The result body from a records document (pure: reads the document and the spec only)."""
         raise QheatError(f"protocol {self.name!r} has no records to analyse")
 
+    def plan_submission(self, spec: SpecFile, backend: str, manifest_path: Any, *, instance: str | None = None,
+                        max_circuits: int | None = None) -> dict[str, Any]:
+        """Build the device circuits of ``spec``, split them into jobs and write circuits and manifest (before
+        anything is submitted); the manifest."""
+        raise QheatError(f"submit runs seed 001's cascade specs so far; {spec.key()} is protocol "
+                         f"{getattr(spec, 'protocol', self.name)!r} (run it with 'qheat run --backend ...')")
+
+    def records_from_jobs(self, spec: SpecFile, manifest: dict[str, Any], job_counts: dict[int, list],
+                          report: list[dict]) -> dict[str, Any]:
+        """The records document of a submission from its finished jobs' counts."""
+        raise QheatError(f"protocol {self.name!r} has no submissions")
+
     def combine(self, spec: SpecFile, points: list[dict[str, Any]]) -> dict[str, Any]:
         """Keys a sweep result adds beside its points (e.g. a summary along the sweep)."""
         return {}

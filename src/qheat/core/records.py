@@ -10,6 +10,9 @@ from typing import Any
 
 from qheat.core.errors import QheatError
 
+RECORDS_KIND = "qheat-records"       # the raw data of a run: counts (or states) and each circuit's metadata
+CHECKPOINT_KIND = "qheat-checkpoint"  # the records and state of an unfinished adaptive run
+
 
 def jsonable(value: Any) -> Any:
     """Plain JSON data: arrays to lists, non-finite floats to null."""

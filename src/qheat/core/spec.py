@@ -10,7 +10,6 @@ from typing import Any
 
 from qheat.core.errors import QheatError
 
-
 MAX_SWEEP_POINTS = 10_000
 MAX_SEEDS = 1000
 

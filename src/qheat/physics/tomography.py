@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from qiskit_experiments.library.tomography.basis import PauliMeasurementBasis
 
 
 @lru_cache(None)
@@ -31,7 +32,7 @@ def _single_qubit_duals() -> np.ndarray:
 
 @lru_cache(None)
 def inversion_map(num_qubits: int) -> np.ndarray:
-    """M[s, o] with rho = sum_{s,o} f[s, o] M[s, o]; s runs over ``circuits.cascade.settings`` order
+    """M[s, o] with rho = sum_{s,o} f[s, o] M[s, o]; s runs over ``settings`` order
     (entry j of a setting for qubit j) and bit j of outcome o is qubit j (Qiskit order)."""
     from qheat.physics.tomography import settings
 
@@ -142,6 +143,9 @@ def mitigate(frequencies: np.ndarray, inverse: np.ndarray | None) -> np.ndarray:
         return np.asarray(frequencies, dtype=float)
     return np.einsum("ot,...t->...o", inverse, np.asarray(frequencies, dtype=float))
 
+
+
+MEASUREMENT_BASIS = PauliMeasurementBasis()   # qiskit-experiments' Pauli bases: 0 = Z, 1 = X, 2 = Y
 
 
 def settings(num_qubits: int) -> list[tuple[int, ...]]:

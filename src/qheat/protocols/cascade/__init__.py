@@ -4,7 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from qheat.core.protocol import Protocol
-from qheat.protocols.cascade.spec import CASCADE_KEYS, CASCADE_OPTIONAL, CascadeSpec, cascade_from_dict
+from qheat.protocols.cascade.spec import (
+    CASCADE_KEYS,
+    CASCADE_OPTIONAL,
+    CascadeSpec,
+    cascade_from_dict,
+)
 
 
 class Cascade(Protocol):
@@ -19,9 +24,18 @@ class Cascade(Protocol):
         return cascade_from_dict(top, protocol, name, description, sweep)
 
     def check(self, spec: CascadeSpec, backend: str) -> None:
-        from qheat.backends import check
+        from qheat.backends import check, is_runtime_backend
 
         check(backend)
+        if is_runtime_backend(backend):
+            from qheat.protocols.cascade.devices import check_device
+
+            check_device(spec, backend)
+
+    def batches(self, spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None):
+        from qheat.protocols.cascade.collect import batches
+
+        return batches(spec, device, resume)
 
     def exact(self, spec: CascadeSpec) -> dict[str, Any]:
         from qheat.protocols.cascade.analysis import analyze
@@ -30,9 +44,19 @@ class Cascade(Protocol):
         return analyze(simulate(spec), spec).data
 
     def analyze(self, document: dict[str, Any], spec: CascadeSpec) -> dict[str, Any]:
-        from qheat.protocols.cascade.measured import analyze_records
+        from qheat.protocols.cascade.records import analyze_records
 
-        return analyze_records(document).data
+        return analyze_records(document, spec)
+
+    def plan_submission(self, spec, backend, manifest_path, *, instance=None, max_circuits=None):
+        from qheat.protocols.cascade.submission import plan_submission
+
+        return plan_submission(spec, backend, manifest_path, instance=instance, max_circuits=max_circuits)
+
+    def records_from_jobs(self, spec, manifest, job_counts, report):
+        from qheat.protocols.cascade.submission import records_from_jobs
+
+        return records_from_jobs(spec, manifest, job_counts, report)
 
     def summary(self, result: dict[str, Any]) -> str:
         if "points" in result:

@@ -1,6 +1,4 @@
-"""Seed 001: a coherent multipartite system in cascade (or simultaneous) contact with a bath.
-
-``run(spec, backend)`` simulates and analyses; ``analyze(snapshots, spec)`` turns the state
+"""Seed 001's thermodynamics of a trajectory: ``analyze(snapshots, spec)`` turns the state
 after every interaction into energies, heat, free energy (Eq. S19), apparent temperatures
 (Eqs. 49, 54), one-way coherence (Eq. 47), relative entropy of coherence and mutual
 information with the bath particle (SI resource analysis, Eqs. S26 and 27-36).
@@ -18,7 +16,6 @@ from qheat.physics.linalg import von_neumann_entropy
 from qheat.physics.states import gibbs_state
 from qheat.protocols.cascade.exact import Snapshot
 from qheat.protocols.cascade.spec import CascadeSpec
-
 
 CHUNK = 64  # snapshots analysed together: batched linear algebra, bounded memory at large n
 

@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.quantum_info import Kraus
-from qiskit_experiments.library.tomography.basis import PauliMeasurementBasis
 
+from qheat.circuits.preparation import (
+    purification_circuit,
+    star_branches,
+    temporal_branches,
+)
 from qheat.physics.states import gibbs_state
-from qheat.physics.tomography import settings
+from qheat.physics.tomography import MEASUREMENT_BASIS, settings
 from qheat.protocols.cascade.collisions import collision_stages
 from qheat.protocols.cascade.spec import CascadeSpec
 
-MEASUREMENT_BASIS = PauliMeasurementBasis()
 DEPHASING = Kraus([np.diag([1.0, 0.0]), np.diag([0.0, 1.0])])
 
 
@@ -150,3 +154,13 @@ class CascadeCircuits:
                     clbits=list(creg), inplace=True)
         return out
 
+
+def branches(spec: CascadeSpec, rho: np.ndarray, star: bool = False) -> list[tuple[float, Any]]:
+    """(weight, preparation circuit) pairs: eigenvectors (temporal averaging) or one purification.
+    ``star``: a device layout (Runtime backends): circuits whose two-qubit gates all touch R, the
+    state projected onto the excitation blocks (``preparation.star_branches``)."""
+    if spec.execution.preparation == "purification":
+        return [(1.0, purification_circuit(rho))]
+    if star:
+        return [(b.weight, b.circuit) for b in star_branches(rho)]
+    return [(b.weight, b.circuit) for b in temporal_branches(rho)]

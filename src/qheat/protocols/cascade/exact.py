@@ -1,7 +1,7 @@
 """The exact engine: density-matrix propagation of the n subsystems plus one bath particle R.
 
 Every collision starts from rho_S (x) rho_R^th with a fresh thermal R (qubit n), applies the
-stages of ``circuits.collision_stages`` (a partial SWAP per subsystem in the cascade order, or
+stages of ``collisions.collision_stages`` (a partial SWAP per subsystem in the cascade order, or
 one joint exchange in simultaneous mode), and records a ``Snapshot`` after every stage.
 """
 from __future__ import annotations
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qheat.circuits import collision_stages
 from qheat.core.errors import QheatError
 from qheat.physics.linalg import (
     apply_unitary,
@@ -20,6 +19,7 @@ from qheat.physics.linalg import (
     tensor_product,
 )
 from qheat.physics.states import gibbs_state
+from qheat.protocols.cascade.collisions import collision_stages
 from qheat.protocols.cascade.spec import CascadeSpec
 
 MAX_SUBSYSTEMS = 10

@@ -21,7 +21,6 @@ from qheat.core.spec import (
 )
 from qheat.physics.states import PairCoherence, check_positive
 
-
 MAX_COLLISIONS = 1_000_000
 
 

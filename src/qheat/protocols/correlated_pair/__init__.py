@@ -1,11 +1,19 @@
-"""Seed 002 Sec. III (Holdsworth & Kawai): two locally thermal qubits, entangled by chi, coupled by V_AB."""
+"""Seed 002 Sec. III (Holdsworth & Kawai): two locally thermal qubits, entangled by chi, coupled by V_AB.
+
+Backend ``exact``: ``exact.trajectory``. Backends ``aer`` and ``aer:<config>``: the exact body and, under
+``circuits``, two-qubit state tomography of rho_AB(t) at ``circuits.points`` times (``circuits.py``: one
+batch of 9 settings per time, compiled by the device; ``analysis.py``: fit and bootstrap from the records).
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from qheat.core.errors import QheatError
-from qheat.core.protocol import Protocol
-from qheat.protocols.correlated_pair.spec import CorrelatedPairSpec, correlated_pair_from_dict
+from qheat.core.protocol import BatchGenerator, Protocol
+from qheat.protocols.correlated_pair.spec import (
+    CorrelatedPairSpec,
+    correlated_pair_from_dict,
+)
 
 
 class CorrelatedPair(Protocol):
@@ -20,17 +28,47 @@ class CorrelatedPair(Protocol):
         return correlated_pair_from_dict(top, protocol, name, description, sweep)
 
     def check(self, spec: CorrelatedPairSpec, backend: str) -> None:
-        from qheat.protocols.correlated_pair.model import check_backend
-
-        check_backend(spec, backend)
+        if backend == "exact":
+            return
+        if not (backend == "aer" or backend.startswith("aer:")):
+            raise QheatError(f"protocol {self.name!r} runs on 'exact', 'aer' and 'aer:<config>' for now, not "
+                             f"{backend!r} (Qiskit Runtime backends are not wired up for it yet)")
+        if spec.circuits is None:
+            raise QheatError(f"backend {backend!r} needs a [circuits] table (points, shots, seed)")
 
     def exact(self, spec: CorrelatedPairSpec) -> dict[str, Any]:
-        from qheat.protocols.correlated_pair.model import trajectory
+        from qheat.protocols.correlated_pair.exact import trajectory
 
         return trajectory(spec)
 
+    def batches(self, spec: CorrelatedPairSpec, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
+        """One batch: the 9 tomography settings at every time, compiled by ``device``, seeded from the spec."""
+        from qheat.core.protocol import Batch
+        from qheat.protocols.correlated_pair.analysis import streams
+        from qheat.protocols.correlated_pair.circuits import pair_circuits
+
+        circuits, gates = pair_circuits(spec)
+        device.check_width(circuits[0].num_qubits, f"{self.name} tomography (A, B and two purifying ancillas)")
+        compiled = [device.compile(qc) for qc in circuits]
+        seed, _ = streams(spec)
+        # ideal Aer: pure states, statevector is exact and fast; a noise model needs density matrices
+        method = "statevector" if device.name == "aer" else None
+        yield Batch(compiled, [dict(qc.metadata) for qc in circuits], [spec.circuits.shots] * len(circuits),
+                    method=method, seed=seed, label="tomography")
+        return {"metadata": {"sampler_seed": seed, "two_qubit_gates": gates,
+                             "compiled_two_qubit_gates": max(_two_qubit(qc) for qc in compiled)}}
+
+    def analyze(self, document: dict[str, Any], spec: CorrelatedPairSpec) -> dict[str, Any]:
+        from qheat.protocols.correlated_pair.analysis import headline, measured
+        from qheat.protocols.correlated_pair.exact import trajectory
+
+        data = trajectory(spec)
+        data["circuits"] = measured(document, spec)
+        data["headline"] += headline(document["backend"], data["circuits"])
+        return data
+
     def combine(self, spec, points):
-        from qheat.protocols.correlated_pair.model import CONVENTIONS
+        from qheat.protocols.correlated_pair.exact import CONVENTIONS
 
         return {"conventions": CONVENTIONS}
 
@@ -43,6 +81,10 @@ class CorrelatedPair(Protocol):
 
     def required_result_keys(self, result):
         return ("spec", "points") if "sweep" in result else ("spec", "times", "sed")
+
+
+def _two_qubit(qc: Any) -> int:
+    return sum(1 for inst in qc.data if inst.operation.num_qubits == 2)
 
 
 PROTOCOL = CorrelatedPair()

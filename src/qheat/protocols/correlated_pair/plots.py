@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from qheat.plotting import STYLE, _series, _values  # noqa: E402
+from qheat.plotting import STYLE, _series, _values
 
 DELTA_STYLE = {0.0: ("k", ":"), 1.5708: ("C0", "--"), -1.5708: ("C3", "-")}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from qheat.core.errors import QheatError
-from qheat.core.protocol import Protocol
+from qheat.core.protocol import BatchGenerator, Protocol
 from qheat.protocols.heat_pump.spec import HeatPumpSpec, heat_pump_from_dict
 
 
@@ -20,17 +20,36 @@ class HeatPump(Protocol):
         return heat_pump_from_dict(top, protocol, name, description, sweep)
 
     def check(self, spec: HeatPumpSpec, backend: str) -> None:
-        from qheat.protocols.heat_pump.model import check_backend
+        from qheat.backends import check, is_runtime_backend, open_device
+        from qheat.protocols.heat_pump.circuits import WIDTH
 
-        check_backend(spec, backend)
+        check(backend)
+        if backend == "exact":
+            return
+        if is_runtime_backend(backend):
+            raise QheatError(f"protocol {self.name!r} does not run on Qiskit Runtime devices ({backend!r}) yet; "
+                             "use backend 'exact', 'aer' or 'aer:<config>'")
+        if spec.circuits is None:
+            raise QheatError(f"backend {backend!r} needs a [circuits] table (shots, seed)")
+        open_device(backend).check_width(WIDTH, f"spec {spec.key()!r} (qubits A, B and their two bath ancillas)")
 
     def exact(self, spec: HeatPumpSpec) -> dict[str, Any]:
-        from qheat.protocols.heat_pump.model import exact_body
+        from qheat.protocols.heat_pump.exact import exact_body
 
         return exact_body(spec)
 
+    def batches(self, spec: HeatPumpSpec, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
+        from qheat.protocols.heat_pump.circuits import batches
+
+        return batches(spec, device, resume)
+
+    def analyze(self, document: dict[str, Any], spec: HeatPumpSpec) -> dict[str, Any]:
+        from qheat.protocols.heat_pump.analysis import analyze
+
+        return analyze(document, spec)
+
     def combine(self, spec, points):
-        from qheat.protocols.heat_pump.model import CONVENTIONS
+        from qheat.protocols.heat_pump.exact import CONVENTIONS
 
         return {"conventions": CONVENTIONS}
 

@@ -1,11 +1,12 @@
-"""Seed 002's heat-pump cycle as gate-model circuits (backend ``aer``).
+"""Seed 002's heat-pump cycle as gate-model circuits (backends ``aer`` and ``aer:<config>``), and the
+batches a run hands to the engine (``batches``).
 
 Qubits: A on 0, B on 1, the bath ancillas a_A on 2 and a_B on 3 (also the purification's ancillas: see below).
 One collision round of length dt (the exact engine's order): RZ(-omega dt) on A and B (exp(-i (H_A + H_B) dt),
 H_k = -(omega/2) Z_k), in the coupling window also exp(-i V_AB dt) = ``XXPlusYYGate(2 Omega dt, beta)`` on
 (A, B) with beta = phi_V ([V_AB, H_A + H_B] = 0, so the split is exact); then for k = A, B: refresh a_k
 (mid-circuit ``reset``, ``RY`` to the Gibbs population of T_k, a Z measurement that dephases it into the
-Gibbs mixture, as ``circuits.cascade`` refreshes seed 001's bath) and the partial SWAP
+Gibbs mixture, as the cascade protocol refreshes seed 001's bath) and the partial SWAP
 ``XXPlusYYGate(2 theta_k)`` on (k, a_k), theta_k^2 = kappa_k (1 + 2 n_k) dt.
 
 Each cycle starts at its injection: the purification (``preparation.purification_circuit``, one
@@ -24,7 +25,7 @@ Two circuits per cycle ("a circuit per measured quantity"):
   Gibbs mean makes the sum over rounds nearly noise-free when nothing is exchanged.
 - ``cycle``: the whole cycle (coupling window + rethermalisation, n_c + n_r rounds), then Z on A and B.
   Its ancilla measurements are discarded, so they are replaced by their channel (the Kraus map
-  {|0><0|, |1><1|}, as in cascade's snapshot circuits): the same distribution of the final outcomes,
+  {|0><0|, |1><1|}, ``DEPHASING``): the same distribution of the final outcomes,
   and Aer evolves one density matrix and samples all shots from it instead of simulating 10^4
   mid-circuit measurements shot by shot (~0.14 s per shot for 5000 rounds).
 
@@ -32,30 +33,45 @@ Per-cycle heat, Q_k = sum over the window of the ancilla losses + E_k(end) - E_k
 window only the collisions change E_k (H_A + H_B commutes with H_k), so the rethermalisation's heat is the
 qubit's energy change; inside it V_AB moves energy between A and B, which only the ancillas see. Summing
 ancilla losses over the 5000 rethermalisation rounds instead would add ~9 (omega^2) of variance per shot.
-Per shot x_k = sum(losses) - E_k(decouple) (decouple circuit) and y_k = E_k(end) (cycle circuit):
-Q_k = mean(x_k) + mean(y_k), standard error sqrt(var(x_k)/S + var(y_k)/S) (independent circuits).
+The estimator from the counts is ``analysis.sampled_heats``.
 
 ``snapshot=True`` replaces every measurement by its channel and saves expectation values instead
 (the shot-free value of the same estimator, used by the tests and reported as ``shot_free``).
+
+On ``aer:<config>`` the pieces are compiled by the device (its basis gates) and run with its noise
+model: the decouple circuit as noisy statevector trajectories, the others on noisy density matrices;
+the shot-free values are then the noisy circuit's (without the readout error, which acts on counts).
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit
 from qiskit.circuit.library import XXPlusYYGate
-from qiskit.quantum_info import Pauli
+from qiskit.quantum_info import Kraus, Pauli
 from qiskit_aer.library import SaveExpectationValue  # noqa: F401  (registers QuantumCircuit.save_*)
 
 from qheat.circuits.preparation import purification_circuit
-from qheat.protocols.cascade.circuits import DEPHASING
+from qheat.core.protocol import Batch, BatchGenerator
+from qheat.core.records import matrix
+from qheat.physics import dense as ht
+from qheat.protocols.heat_pump.exact import bath_parameters, simulate
+from qheat.protocols.heat_pump.spec import HeatPumpSpec
+
+if TYPE_CHECKING:
+    from qheat.backends.aer import AerBackend
 
 Compiler = Callable[[QuantumCircuit], QuantumCircuit]
 WIDTH = 4
 ANCILLA = (2, 3)
 Z = Pauli("Z")
+DEPHASING = Kraus([np.diag([1.0, 0.0]), np.diag([0.0, 1.0])])   # a Z measurement whose outcome is discarded
+CLBITS = ("decouple: bit 4r + 2k = bath ancilla a_k after its refresh in coupled round r, 4r + 2k + 1 = a_k "
+          "after its collision, 4 n_c + k = qubit k at the decoupling; cycle: bit k = qubit k at the end "
+          "(k = 0: A, 1: B; bitstrings with bit 0 rightmost)")
 
 
 def _identity(qc: QuantumCircuit) -> QuantumCircuit:
@@ -142,41 +158,39 @@ class PumpCircuits:
         return qc
 
 
-def energy(z: np.ndarray | float, omega: float) -> np.ndarray | float:
-    """(omega/2) sigma_z with sigma_z = +1 on |1>: -omega <Z> / 2."""
-    return -0.5 * omega * np.asarray(z)
+def circuit_pieces(spec: HeatPumpSpec, compile: Compiler = _identity) -> PumpCircuits:
+    """The ``PumpCircuits`` of ``spec``, its pieces compiled by ``compile``."""
+    thetas, p_exc = bath_parameters(spec)
+    beta = coupling_phase(ht.exchange_coupling(spec.coupling.strength, spec.coupling.phase))
+    return PumpCircuits(spec.qubits.frequency, spec.baths.dt, spec.coupling.strength, beta,
+                        (thetas[0], thetas[1]), (p_exc[0], p_exc[1]), compile)
 
 
-def shot_free_heats(saved: dict[str, np.ndarray], n_couple: int, omega: float) -> tuple[float, float]:
-    """(Q_A, Q_B) of one cycle from a snapshot circuit's expectation values (same estimator as the shots)."""
-    out = []
-    for k in range(2):
-        loss = sum(float(energy(saved[f"in{r}_{k}"], omega) - energy(saved[f"out{r}_{k}"], omega))
-                   for r in range(n_couple))
-        out.append(loss + float(energy(saved[f"end{k}"], omega) - energy(saved[f"dec{k}"], omega)))
-    return out[0], out[1]
+def batches(spec: HeatPumpSpec, device: AerBackend, resume: dict[str, Any] | None = None) -> BatchGenerator:
+    """Three batches, one circuit per cycle each: ``decouple`` (sampled; statevector, for its mid-circuit
+    measurements), ``cycle`` (sampled; density matrix) and ``shot_free`` (saved expectation values).
 
+    The states each cycle prepares are the exact engine's (``exact.simulate``) right after the injection.
+    Returns the records document's metadata and the prepared states. ``resume`` is unused (not adaptive)."""
+    device.check_width(WIDTH, f"spec {spec.key()!r} (qubits A, B and their two bath ancillas)")
+    data = simulate(spec)
+    injected = data["_injected"]
+    n_couple, n_relax = data["rounds"]["coupling"], data["rounds"]["relax"]
+    settings = spec.circuits
+    pieces = circuit_pieces(spec, device.compile)
+    rng = np.random.default_rng(spec.seed_sequence(settings.seed))
+    seeds = [int(rng.integers(2**62)) for _ in range(3)]
+    shots = [settings.shots] * len(injected)
 
-def _bits(counts: dict[str, int], width: int) -> np.ndarray:
-    """(shots, width) array of outcomes, column j = clbit j."""
-    rows = []
-    for key, c in counts.items():
-        b = np.array([int(ch) for ch in key.replace(" ", "")[::-1]], dtype=np.int8)[:width]
-        rows.append(np.repeat(b[None], c, axis=0))
-    return np.concatenate(rows)
+    def metadata(circuit: str) -> list[dict[str, Any]]:
+        return [{"circuit": circuit, "cycle": c + 1, "coupling_rounds": n_couple, "relax_rounds": n_relax}
+                for c in range(len(injected))]
 
-
-def sampled_heats(decouple_counts: dict[str, int], cycle_counts: dict[str, int], n_couple: int,
-                  omega: float) -> dict[str, dict[str, float]]:
-    """{"A": {"Q", "stderr"}, "B": ...} of one cycle from the two circuits' counts (see module doc)."""
-    d = _bits(decouple_counts, 4 * n_couple + 2).astype(float)
-    e = _bits(cycle_counts, 2).astype(float)
-    out = {}
-    for k, name in enumerate("AB"):
-        loss = omega * (d[:, 2 * k:4 * n_couple:4] - d[:, 2 * k + 1:4 * n_couple:4]).sum(axis=1)
-        x = loss - omega * (d[:, 4 * n_couple + k] - 0.5)          # - E_k(decouple), E = omega (bit - 1/2)
-        y = omega * (e[:, k] - 0.5)                                 # E_k(end)
-        q = float(x.mean() + y.mean())
-        se = math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
-        out[name] = {"Q": q, "stderr": se}
-    return out
+    yield Batch([pieces.decouple(rho, n_couple) for rho in injected], metadata("decouple"), shots,
+                method="statevector", seed=seeds[0], label="decouple")
+    yield Batch([pieces.cycle(rho, n_couple, n_relax) for rho in injected], metadata("cycle"), shots,
+                seed=seeds[1], label="cycle")
+    yield Batch([pieces.cycle(rho, n_couple, n_relax, snapshot=True) for rho in injected], metadata("shot_free"),
+                kind="states", seed=seeds[2], label="shot-free")
+    return {"metadata": {"shots": settings.shots, "seed": settings.seed, "sampler_seeds": seeds, "clbits": CLBITS},
+            "prepared_states": [matrix(rho) for rho in injected]}

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from qheat.plotting import (
-    STYLE,
-    _values,  # noqa: E402
-)
+from qheat.plotting import STYLE, _values
 
 
 @plt.rc_context(STYLE)

@@ -1,11 +1,20 @@
-"""Seed 000 (Ma et al.): heat transfer between qubit systems A and B, anomalous or not."""
+"""Seed 000 (Ma et al.): heat transfer between qubit systems A and B, anomalous or not.
+
+``exact``: the exact engine (``exact.trajectory``; ``exact.phase_diagram`` for a ``[phase_diagram]``
+spec, which runs on backend 'exact' only). Circuit backends (``aer``, ``aer:<config>``): one batch of
+Z-measurement circuits (``circuits.batches``), analysed from the records (``analysis.analyze``).
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from qheat.core.errors import QheatError
-from qheat.core.protocol import Protocol
-from qheat.protocols.heat_transfer.spec import HeatTransferPhaseSpec, HeatTransferSpec, heat_transfer_from_dict
+from qheat.core.protocol import BatchGenerator, Protocol
+from qheat.protocols.heat_transfer.spec import (
+    HeatTransferPhaseSpec,
+    HeatTransferSpec,
+    heat_transfer_from_dict,
+)
 
 
 class HeatTransfer(Protocol):
@@ -20,24 +29,38 @@ class HeatTransfer(Protocol):
         return heat_transfer_from_dict(top, protocol, name, description, sweep)
 
     def check(self, spec: HeatTransferSpec | HeatTransferPhaseSpec, backend: str) -> None:
-        from qheat.protocols.heat_transfer.model import check_backend
+        from qheat.protocols.heat_transfer.circuits import check_backend
 
         check_backend(spec, backend)
 
     def exact(self, spec: HeatTransferSpec | HeatTransferPhaseSpec) -> dict[str, Any]:
-        from qheat.protocols.heat_transfer.model import build_model, phase_diagram, trajectory
+        from qheat.protocols.heat_transfer.exact import phase_diagram, trajectory
+        from qheat.protocols.heat_transfer.model import build_model
 
         if isinstance(spec, HeatTransferPhaseSpec):
             return phase_diagram(spec)
         return trajectory(spec, build_model(spec))
 
+    def batches(self, spec: HeatTransferSpec, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
+        from qheat.protocols.heat_transfer.circuits import batches
+
+        return batches(spec, device, resume)
+
+    def analyze(self, document: dict[str, Any], spec: HeatTransferSpec) -> dict[str, Any]:
+        from qheat.protocols.heat_transfer.analysis import analyze
+
+        return analyze(document, spec)
+
     def combine(self, spec, points):
-        from qheat.protocols.heat_transfer.model import CONVENTIONS
+        from qheat.protocols.heat_transfer.exact import CONVENTIONS
 
         return {"conventions": CONVENTIONS}
 
     def figure(self, results):
-        from qheat.protocols.heat_transfer.plots import heat_transfer_figure, phase_figure
+        from qheat.protocols.heat_transfer.plots import (
+            heat_transfer_figure,
+            phase_figure,
+        )
 
         if len(results) != 1:
             raise QheatError(f"plot a {self.name} result on its own (one file)")

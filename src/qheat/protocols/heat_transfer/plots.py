@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import TwoSlopeNorm  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.patches import Patch
 
-from qheat.plotting import STYLE, _series, _values  # noqa: E402
+from qheat.plotting import STYLE, _series, _values
 
 
 @plt.rc_context(STYLE)

@@ -25,12 +25,12 @@ from qheat.core.tables import (
     _circuits,
     _evolution,
 )
+from qheat.protocols.heat_transfer.model import Model, build_model
 
 KELVIN_PER_GHZ = PLANCK_H * 1e9 / BOLTZMANN_K   # h * 1 GHz / k_B = 0.04799 K
 SYSTEMS = ("A", "B")
 LETTERS = ("I", "X", "Y", "Z", "+", "-")
 MAX_QUBITS = 8
-CONSERVATION_TOLERANCE = 1e-10   # relative to ||H_I|| ||H_A + H_B||
 
 
 # ----------------------------------------------------------------------------- seed 000
@@ -105,9 +105,7 @@ class HeatTransferSpec(SpecFile):
             return tuple(q.temperature for q in self.qubits)
         return tuple(q.temperature / (KELVIN_PER_GHZ * self.omega0_ghz) for q in self.qubits)
 
-    def model(self):  # -> protocols.heat_transfer.Model
-        from qheat.protocols.heat_transfer.model import build_model
-
+    def model(self) -> Model:
         return build_model(self)
 
     def check(self) -> None:

@@ -1,9 +1,15 @@
-"""Seeds 003 and 004: one or two qubits between two bosonic reservoirs, in the steady state."""
+"""Seeds 003 and 004: one or two qubits between two bosonic reservoirs, in the steady state.
+
+Backend 'exact': the master equations' steady states (``exact.solve``). Backends 'aer' and
+'aer:<config>': each reservoir a stream of fresh thermal ancillas (``circuits``), one sampled and one
+shot-free circuit per collision model (``experiment.batches``), analysed from the records
+(``analysis.analyze``) beside the exact collision-model and master-equation values.
+"""
 from __future__ import annotations
 
 from typing import Any
 
-from qheat.core.protocol import Protocol
+from qheat.core.protocol import BatchGenerator, Protocol
 from qheat.protocols.reservoirs.spec import ReservoirsSpec, reservoirs_from_dict
 
 
@@ -19,17 +25,27 @@ class Reservoirs(Protocol):
         return reservoirs_from_dict(top, protocol, name, description, sweep)
 
     def check(self, spec: ReservoirsSpec, backend: str) -> None:
-        from qheat.protocols.reservoirs.model import check_backend
+        from qheat.protocols.reservoirs.experiment import check
 
-        check_backend(spec, backend)
+        check(spec, backend)
 
     def exact(self, spec: ReservoirsSpec) -> dict[str, Any]:
-        from qheat.protocols.reservoirs.model import solve
+        from qheat.protocols.reservoirs.exact import solve
 
         return solve(spec)
 
+    def batches(self, spec: ReservoirsSpec, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
+        from qheat.protocols.reservoirs.experiment import batches
+
+        return batches(spec, device, resume)
+
+    def analyze(self, document: dict[str, Any], spec: ReservoirsSpec) -> dict[str, Any]:
+        from qheat.protocols.reservoirs.analysis import analyze
+
+        return analyze(document, spec)
+
     def combine(self, spec: ReservoirsSpec, points: list[dict[str, Any]]) -> dict[str, Any]:
-        from qheat.protocols.reservoirs.model import summarize
+        from qheat.protocols.reservoirs.exact import summarize
 
         return {"summary": summarize(points, spec)}
 

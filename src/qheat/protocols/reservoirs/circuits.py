@@ -1,5 +1,5 @@
 """Gate-model reservoirs: each bosonic reservoir of seeds 003/004 emulated by repeated collisions with
-fresh thermal ancilla qubits (pure builders; ``qheat.protocols.reservoirs.collisions`` runs and analyses).
+fresh thermal ancilla qubits (pure builders; ``experiment`` makes the batches, ``analysis`` reads the records).
 
 Physics
 -------
@@ -74,9 +74,13 @@ prep="measure" then measures it in Z: the outcome is discarded in relaxation rou
 first point of a two-point (TPM) measurement in the measured rounds; either way the ancilla is the
 thermal mixture diag(1-p, p), exactly. prep="purify" instead entangles it with a second ancilla
 (qubit n+1, CX then left alone, reset before the next collision), the purification of the same
-mixture: no classical randomness, so a density-matrix simulation is deterministic. The system's
-initial mixture (thermal at a temperature, in the eigenframe: a superposition with amplitudes
-sqrt(p_i), then dephased by Z measurements or by CX to the purifier and reset) is built the same way.
+mixture: no classical randomness, so a density-matrix simulation is deterministic. prep="dephase"
+applies the unconditional Z measurement as a channel (Aer's Kraus instruction) instead: the very
+gates of prep="measure" with no classical bit, for a deterministic density-matrix run of the sampled
+circuit (on a noisy device the gate errors are those of the sampled circuit; readout errors, which
+Aer applies to the recorded bits only, are not). The system's initial mixture (thermal at a
+temperature, in the eigenframe: a superposition with amplitudes sqrt(p_i), then dephased by Z
+measurements, by CX to the purifier and reset, or by the channel) is built the same way.
 
 In each measured round every collision's ancilla is measured before and after (register "tpm"):
 the heat from reservoir j per unit time is q_j = -(1/dt) sum_w w <m_after - m_before>, positive
@@ -99,6 +103,7 @@ from qiskit.circuit.library import (
     UnitaryGate,
     XXPlusYYGate,
 )
+from qiskit.quantum_info import Kraus, Pauli
 from scipy.linalg import expm
 from scipy.special import expit
 
@@ -371,7 +376,13 @@ def round_gate_counts(system: QubitSystem, res: Reservoirs, dt: float, model: st
     return ops
 
 
-def _prepare_ancilla(qc: QuantumCircuit, anc: int, purifier: int | None, p: float, bit: Any | None) -> None:
+def _dephasing() -> Any:
+    """The unconditional Z measurement as a channel: rho -> diag(rho) on one qubit (an Aer 'kraus' instruction)."""
+    return Kraus([np.diag([1.0, 0.0]), np.diag([0.0, 1.0])]).to_instruction()
+
+
+def _prepare_ancilla(qc: QuantumCircuit, anc: int, purifier: int | None, p: float, bit: Any | None,
+                     dephase: bool = False) -> None:
     qc.reset(anc)
     qc.ry(2.0 * math.asin(math.sqrt(p)), anc)
     if purifier is not None:
@@ -379,6 +390,8 @@ def _prepare_ancilla(qc: QuantumCircuit, anc: int, purifier: int | None, p: floa
         qc.cx(anc, purifier)
     if bit is not None:
         qc.measure(anc, bit)
+    if dephase:
+        qc.append(_dephasing(), [anc])
 
 
 def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: int, measured_rounds: int, *,
@@ -386,21 +399,26 @@ def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: i
                       initial: str | float = "thermal", free: bool = True) -> QuantumCircuit:
     """``rounds`` collision rounds; the last ``measured_rounds`` record every ancilla.
 
-    prep: 'measure' (RY then Z measurement: the thermal mixture; 3 qubits for two system qubits) or
-    'purify' (RY then CX to a second ancilla; 4 qubits; deterministic under a density-matrix method).
+    prep: 'measure' (RY then Z measurement: the thermal mixture; 3 qubits for two system qubits),
+    'purify' (RY then CX to a second ancilla; 4 qubits) or 'dephase' (RY then the dephasing channel;
+    3 qubits); the last two are deterministic under a density-matrix method.
     record: 'measure' (two-point Z measurements into register 'tpm'), 'save' (Aer
-    save_expectation_value of Z on the ancilla after each measured collision, labels 'z_<r>_<c>',
-    and save_density_matrix of the system, label 'rho_system', at the end) or 'none'.
+    save_expectation_value of Z on the ancilla before and after each measured collision, labels
+    'z_before_<r>_<c>' and 'z_after_<r>_<c>', and save_density_matrix of the system, label
+    'rho_system', at the end) or 'none'.
     initial: 'ground', 'thermal' (Gibbs state of H_S at (T_A + T_B)/2) or a temperature.
     """
-    if prep not in ("measure", "purify") or record not in ("measure", "save", "none"):
-        raise QheatError(f"prep must be 'measure' or 'purify' and record 'measure', 'save' or 'none'; got {prep!r}, {record!r}")
+    if prep not in ("measure", "purify", "dephase") or record not in ("measure", "save", "none"):
+        raise QheatError(f"prep must be 'measure', 'purify' or 'dephase' and record 'measure', 'save' or 'none'; "
+                         f"got {prep!r}, {record!r}")
     if record == "measure" and prep != "measure":
         raise QheatError("record='measure' needs prep='measure' (its Z measurement is the first point of the two)")
     if not (initial in ("ground", "thermal") or (isinstance(initial, int | float) and initial > 0)):
         raise QheatError(f"initial must be 'ground', 'thermal' or a positive temperature, got {initial!r}")
     if not 0 <= measured_rounds <= rounds:
         raise QheatError(f"measured_rounds must be between 0 and rounds = {rounds}, got {measured_rounds}")
+    if record == "save":
+        from qiskit_aer.library import SaveDensityMatrix, SaveExpectationValue
     n = system.n
     colls = collisions(system, res, dt, model)
     frame = "eigen" if model == "global" else "lab"
@@ -409,7 +427,7 @@ def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: i
     evolution = free_evolution(system, dt, frame) if free else None
 
     qreg = QuantumRegister(n, "sys")
-    areg = QuantumRegister(1 if prep == "measure" else 2, "anc")
+    areg = QuantumRegister(2 if prep == "purify" else 1, "anc")
     qc = QuantumCircuit(qreg, areg)
     anc, purifier = n, (n + 1 if prep == "purify" else None)
     tpm = scratch = None
@@ -428,6 +446,9 @@ def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: i
             init = ClassicalRegister(n, "init")
             qc.add_register(init)
             qc.measure(qreg, init)
+        elif prep == "dephase":
+            for k in range(n):
+                qc.append(_dephasing(), [k])
         else:
             for k in range(n):
                 qc.reset(purifier)
@@ -447,22 +468,19 @@ def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: i
             bit = None
             if prep == "measure":
                 bit = tpm[index] if (measured and tpm is not None) else scratch[0]
-            _prepare_ancilla(qc, anc, purifier, c.excited_population, bit)
+            _prepare_ancilla(qc, anc, purifier, c.excited_population, bit, dephase=prep == "dephase")
+            if measured and record == "save":
+                qc.append(SaveExpectationValue(Pauli("Z"), label=f"z_before_{r - first}_{ci}"), [anc])
             qc.compose(block, range(n + 1), inplace=True)
             if measured and record == "measure":
                 qc.measure(anc, tpm[index + 1])
                 tpm_bits[ci][0].append(index)
                 tpm_bits[ci][1].append(index + 1)
             elif measured and record == "save":
-                from qiskit.quantum_info import Pauli
-                from qiskit_aer.library import SaveExpectationValue
-
-                qc.append(SaveExpectationValue(Pauli("Z"), label=f"z_{r - first}_{ci}"), [anc])
+                qc.append(SaveExpectationValue(Pauli("Z"), label=f"z_after_{r - first}_{ci}"), [anc])
     if frame == "eigen":
         qc.append(UnitaryGate(w, label="W"), qreg)
     if record == "save":
-        from qiskit_aer.library import SaveDensityMatrix
-
         qc.append(SaveDensityMatrix(n, label="rho_system"), qreg)
 
     qc.metadata = {

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 from qheat.plotting import COLORS, _title
 
@@ -51,7 +51,7 @@ def reservoirs_figure(result: dict[str, Any]) -> plt.Figure:
         return fig
     sweep = result["sweep"]
     parameter = sweep["parameter"] if isinstance(sweep["parameter"], str) else sweep["parameter"][0]
-    x = np.array([v if np.ndim(v) == 0 else v[0] for v in sweep["values"]], dtype=float)
+    x = np.array([_value(p["spec"], parameter) for p in points])   # one per point (sweep.seeds repeats values)
     both = ["reservoirs.temperatures.0", "reservoirs.temperatures.1"]
     if not isinstance(sweep["parameter"], str) and sorted(sweep["parameter"]) == both:
         parameter = "mean temperature (T_A + T_B)/2"  # seed 003 Figs. 3, 5
@@ -80,8 +80,16 @@ def reservoirs_figure(result: dict[str, Any]) -> plt.Figure:
     for ax in (ax_q, ax_p, ax_c):
         ax.set_xlabel(parameter)
         ax.grid(alpha=0.25)
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:   # on circuits the populations and coherences panels stay empty
+            ax.legend(fontsize=7)
     fig.suptitle(_title(result), fontsize=10)
     fig.tight_layout()
     return fig
 
+
+def _value(spec: dict[str, Any], path: str) -> float:
+    """The number at a dotted path such as ``reservoirs.temperatures.0`` of a spec's data."""
+    node: Any = spec
+    for part in path.split("."):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return float(node)

@@ -12,12 +12,13 @@ from qheat.physics.open_systems import QubitSystem, Reservoirs
 
 @dataclass(frozen=True)
 class CollisionSettings:
-    """The gate-model reservoir (backend 'aer'): rounds of duration dt, sampled with ``shots``.
+    """The gate-model reservoir (backends 'aer', 'aer:<config>'): rounds of duration dt, sampled with ``shots``.
 
     Collision angles follow theta^2 = g(w)(1 + 2n(w)) dt (g the rate function: 2J for Ohmic-Drude),
-    so dt is the collision strength; the
-    steady-state currents are averaged over ``window`` time units (default: as long as relaxing).
-    ``keep_records = false`` leaves the raw counts (megabytes at small dt) out of the result.
+    so dt is the collision strength; the steady-state currents are averaged over ``window`` time
+    units (default: as long as relaxing). Every random stream derives from ``seed`` and the spec's key
+    (``SpecFile.seed_sequence``). The records file always holds the raw counts; ``keep_records = false``
+    leaves their copy (megabytes at small dt) out of the result.
     """
 
     dt: float

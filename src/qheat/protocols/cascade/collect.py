@@ -1,0 +1,330 @@
+"""Seed 001 measured the way a laboratory measures it: the circuits of a run, as batches for the engine.
+
+Modes (``[execution] mode``):
+- ``reset``: the record at step k comes from circuits that prepare rho_S^0 and perform k
+  interactions, the bath qubit refreshed every collision (depth grows with k);
+- ``reprepare``: the repeated procedure of seed 001, SI Fig. 8: run j prepares the state
+  reconstructed by run j - 1 (run 1: rho_S^0), performs the collisions up to the next record and
+  measures; the depth is that of one run whatever the number of collisions.
+
+Engines (``[execution] engine``) on Aer: "snapshots" -- each prepared branch evolved once (a "states" batch),
+the counts of every Pauli setting drawn from the exact outcome probabilities of its noisy measurement
+channel (a "superop" batch); "circuits" -- every measurement circuit sampled (a "counts" batch), as on devices.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+
+from qheat.backends import is_runtime_backend
+from qheat.core.errors import QheatError
+from qheat.core.protocol import Batch, BatchGenerator, Checkpoint
+from qheat.core.records import array, matrix
+from qheat.mitigation.readout import readout_inverse
+from qheat.protocols.cascade.circuits import CascadeCircuits, branches
+from qheat.protocols.cascade.devices import prepare_device, runtime_metadata
+from qheat.protocols.cascade.records import fit_run, seed_sequence, system_part
+from qheat.protocols.cascade.spec import CascadeSpec
+
+# ----------------------------------------------------------------------------- running
+
+
+def split_shots(rng: np.random.Generator, shots: int, weights: np.ndarray, size: int) -> np.ndarray:
+    """Shots of each branch for ``size`` settings: multinomial draws with the branch weights (S, B)."""
+    return rng.multinomial(shots, weights / weights.sum(), size=size)
+
+
+class _Runner:
+    """The measurements of one spec on one device (Aer or Runtime), with either engine, as batches."""
+
+    def __init__(self, spec: CascadeSpec, device: Any, rng: np.random.Generator) -> None:
+        self.spec, self.device, self.rng = spec, device, rng
+        self.runtime = is_runtime_backend(device.name)           # fake:/ibm: every circuit through the sampler
+        self.circuits = CascadeCircuits(spec, device.compile, "phase" if self.runtime else "measure")
+        self.snapshot = spec.execution.engine == "snapshots" and not self.runtime
+        self.readout = bool(self.runtime and spec.mitigation is not None and spec.mitigation.readout)
+        self.last_calibration: list[dict] = []  # readout calibration counts of the last measure() (Runtime)
+        self.measured = self.circuits.measured
+        self.settings = self.circuits.settings
+        self.dim = 2 ** len(self.measured)
+        self.jobs = 0
+        self.reference: dict[int, np.ndarray] = {}  # snapshots: the state each record samples (all branches)
+        self.channels: np.ndarray | None = None
+
+    def channels_batch(self) -> Generator[Batch, list[dict], None]:
+        """Snapshots engine: the noisy channel of every setting's compiled basis rotations (one "superop"
+        batch); its rows give the outcome probabilities, P[o, :] . vec(rho) = <o| Phi(rho) |o>."""
+        from qiskit import QuantumCircuit
+
+        rotations = []
+        for setting in self.settings:
+            rot = QuantumCircuit(len(self.measured))
+            rot.compose(self.circuits.setting_circuit(setting).remove_final_measurements(inplace=False), inplace=True)
+            rotations.append(rot)
+        out = yield Batch(rotations, [{"setting": list(s)} for s in self.settings], kind="superop", keep=False,
+                          label="measurement channels")
+        self.channels = np.stack([r["superop"][np.arange(self.dim) * (self.dim + 1)] for r in out])   # (S, D, D^2)
+        self.assignment = self.device.assignment(len(self.measured))
+
+    def probabilities(self, rho: np.ndarray) -> np.ndarray:
+        """Outcome probabilities (..., S, D) of every setting for states rho (..., D, D)."""
+        vec = np.swapaxes(rho, -1, -2).reshape(*rho.shape[:-2], -1)      # column-stacked
+        p = np.real(np.einsum("sok,...k->...so", self.channels, vec))
+        if self.assignment is not None:
+            p = np.einsum("ot,...st->...so", self.assignment, p)
+        p = np.clip(p, 0.0, None)
+        return p / p.sum(-1, keepdims=True)
+
+    def measure(self, preps: list[tuple[float, Any]], start: int, stop: int,
+                records: list[int]) -> Generator[Batch, list[dict], list[dict]]:
+        """Prepare each branch at ``start``, evolve to ``stop``; counts of every setting at each step of
+        ``records`` (within [start, stop]), shots split among branches by weight."""
+        spec = self.spec
+        weights = np.array([w for w, _ in preps])
+        shots = spec.measurement.shots
+        split = {k: split_shots(self.rng, shots, weights, len(self.settings)) for k in records}   # (S, B)
+        out: list[dict] = []
+        if self.snapshot:
+            states = []
+            for b, (_, prep) in enumerate(preps):  # one Aer run per branch
+                qc = self.circuits.start(prep, snapshot=True)
+                qc = self.circuits.evolve(qc, start, stop, snapshot=True, records=records, save_qubits=self.measured)
+                done = yield Batch([qc], [{"branch": b, "start": start, "stop": stop}], kind="states",
+                                   seed=int(self.rng.integers(2**31)), keep=False, label=f"steps {start}-{stop}")
+                states += [r["states"] for r in done]
+                self.jobs += 1
+            for k in records:
+                rho = np.stack([s[f"step{k}"] for s in states])                  # (B, D, D)
+                self.reference[k] = np.einsum("b,bij->ij", weights, rho)
+                p = self.probabilities(rho)                                       # (B, S, D)
+                counts = self.rng.multinomial(split[k].T, p)                      # (B, S, D)
+                for b in range(len(preps)):
+                    for i, setting in enumerate(self.settings):
+                        out.append(_record(k, setting, b, weights[b], counts[b, i]))
+            return out
+        # every measurement circuit sampled
+        target = self.device.layout_target if self.runtime else None
+        circuits, shot_list, meta = measurement_circuits(self.circuits, preps, start, records, split, self.rng,
+                                                         self.spec.noise_factors, target)
+        if self.readout:
+            for qc in calibration_circuits(self.circuits).values():
+                circuits.append(qc)
+                shot_list.append(int(spec.measurement.shots))
+        done = yield Batch(circuits, [*meta, *({"calibration": qc.metadata["calibration"]} for qc in circuits[len(meta):])],
+                           shots=shot_list, seed=int(self.rng.integers(2**31)), keep=False,
+                           label=f"steps {start}-{stop}")
+        results = [r["counts"] for r in done]
+        self.jobs += len(circuits)
+        self.last_calibration = [{"counts": dict(c), "metadata": {"calibration": qc.metadata["calibration"]}}
+                                 for qc, c in zip(circuits[len(meta):], results[len(meta):])]
+        return merge_records(meta, results[: len(meta)], self.dim)
+
+
+PHASE_PATTERNS = 8
+
+
+def _phase_split(rng: np.random.Generator, refreshes: int, shots: int) -> list[tuple[tuple[int, ...], int]]:
+    """(Z^b bits of each refresh, shots) for one circuit (``CascadeCircuits`` with ``dephasing = "phase"``):
+    every pattern with equal shots (the remainder to patterns drawn at random) when there are at most
+    ``PHASE_PATTERNS``, else that many patterns drawn at random. Either way the expected counts are those of
+    R dephased at every refresh."""
+    if refreshes == 0:
+        return [((), shots)]
+    if 2**refreshes <= PHASE_PATTERNS:
+        patterns = [tuple((i >> r) & 1 for r in range(refreshes)) for i in range(2**refreshes)]
+    else:
+        patterns = [tuple(int(x) for x in rng.integers(0, 2, refreshes)) for _ in range(PHASE_PATTERNS)]
+    k = len(patterns)
+    split = np.full(k, shots // k)
+    split[rng.choice(k, shots % k, replace=False)] += 1
+    return [(p, int(c)) for p, c in zip(patterns, split) if c > 0]
+
+
+def measurement_circuits(cc: CascadeCircuits, preps: list[tuple[float, Any]], start: int, records: list[int],
+                         split: dict[int, np.ndarray], rng: np.random.Generator, factors: tuple[int, ...] = (1,),
+                         target: Any = None) -> tuple[list, list[int], list[dict]]:
+    """Every measurement circuit of one run: each branch prepared at ``start``, evolved to each step of
+    ``records``, measured in each setting with ``split[k][setting, branch]`` shots -- per Z^b pattern of
+    the bath refreshes with ``dephasing = "phase"`` (``_phase_split``), per noise factor with ZNE (noisy gates
+    folded, ``circuits.folding``; every factor gets all the shots). Returns circuits, shots and each
+    circuit's record metadata (step, setting, branch, weight[, noise_factor])."""
+    from qheat.mitigation.zne import fold_gates
+
+    zne = tuple(factors) != (1,)
+    circuits, shots, meta = [], [], []
+    inverses: dict = {}     # each gate's inverse written once for every circuit folded here
+    pieces: dict[tuple, Any] = {}
+
+    def folded(qc, f: int):
+        """Folding acts gate by gate, so a measured circuit is its folded base + its folded setting:
+        each base and each setting is folded once, not once per measured circuit."""
+        return qc if f == 1 else fold_gates(qc, f, target, inverses)
+
+    def add(base: dict[int, Any], count: int, k: int, setting: tuple[int, ...], b: int, w: float) -> None:
+        for f in factors:
+            if (setting, f) not in pieces:
+                pieces[setting, f] = folded(cc.setting_circuit(setting), f)
+            circuits.append(cc.measure(base[f], setting, pieces[setting, f]))
+            shots.append(int(count))
+            meta.append({"step": int(k), "setting": list(setting), "branch": b, "weight": float(w),
+                         **({"noise_factor": int(f)} if zne else {})})
+
+    for b, (w, prep) in enumerate(preps):
+        if cc.dephasing == "measure":        # one growing circuit per branch, measured at every record
+            qc, at = cc.start(prep, snapshot=False), start
+            for k in records:
+                cc.evolve(qc, at, k, snapshot=False)
+                at = k
+                base = {f: folded(qc, f) for f in factors}
+                for i, setting in enumerate(cc.settings):
+                    add(base, int(split[k][i, b]), k, setting, b, w)
+            continue
+        bases: dict[tuple, dict[int, Any]] = {}
+        for k in records:
+            for i, setting in enumerate(cc.settings):
+                for pattern, count in _phase_split(rng, cc.refreshes(start, k), int(split[k][i, b])):
+                    if (k, pattern) not in bases:
+                        qc = cc.evolve(cc.start(prep, snapshot=False), start, k, snapshot=False, phases=pattern)
+                        bases[k, pattern] = {f: folded(qc, f) for f in factors}
+                    add(bases[k, pattern], count, k, setting, b, w)
+    return circuits, shots, meta
+
+
+def merge_records(meta: list[dict], counts: list[dict[str, int]], dim: int) -> list[dict]:
+    """One record per (step, setting, branch[, noise factor]): the counts of its circuits (Z^b patterns) summed."""
+    merged: dict[tuple, tuple[dict, np.ndarray]] = {}
+    for m, c in zip(meta, counts):
+        key = (m["step"], tuple(m["setting"]), m["branch"], m.get("noise_factor"))
+        vec = merged.setdefault(key, (m, np.zeros(dim, dtype=np.int64)))[1]
+        for bits, v in c.items():
+            vec[int(bits, 2)] += int(v)
+    out = []
+    for m, vec in merged.values():
+        rec = _record(m["step"], tuple(m["setting"]), m["branch"], m["weight"], vec)
+        if "noise_factor" in m:
+            rec["metadata"]["noise_factor"] = m["noise_factor"]
+        out.append(rec)
+    return out
+
+
+def calibration_circuits(cc: CascadeCircuits) -> dict[str, Any]:
+    """qiskit-experiments' LocalReadoutError circuits on the measured qubits -- all |0>, all |1>, measured
+    into ``meas`` -- compiled like every other piece."""
+    from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
+
+    m = len(cc.measured)
+    out = {}
+    for label in ("0" * m, "1" * m):
+        qc = QuantumCircuit(m)
+        if label[0] == "1":
+            qc.x(range(m))
+        compiled = cc.compile(qc)
+        full = QuantumCircuit(QuantumRegister(cc.spec.n, "s"), QuantumRegister(1, "r"))
+        creg = ClassicalRegister(m, "meas")
+        full.add_register(creg)
+        full.compose(compiled, qubits=cc.measured, inplace=True)
+        full.measure(cc.measured, list(creg))
+        full.metadata = {"calibration": label}
+        out[label] = full
+    return out
+
+
+def _record(step: int, setting: tuple[int, ...], branch: int, weight: float, counts: np.ndarray) -> dict:
+    width = int(round(math.log2(len(counts))))
+    return {
+        "counts": {format(o, f"0{width}b"): int(c) for o, c in enumerate(counts) if c},
+        "metadata": {"step": int(step), "setting": list(setting), "branch": int(branch), "weight": float(weight)},
+    }
+
+
+def batches(spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
+    """The runs of ``spec`` on ``device`` (Aer or Runtime) as batches; returns the records document's body.
+
+    Mode reprepare checkpoints after step 0 and after every run (the records so far, the state the next run
+    prepares, the random generator's state and the layout); resumed from one, the run goes on after its last
+    finished run, on the same qubits -- on a seeded simulator with the records of an uninterrupted run."""
+    n = spec.n
+    runtime = is_runtime_backend(device.name)
+    saved = resume if spec.execution.mode == "reprepare" else None
+    if runtime:   # a resumed run keeps its qubits, whatever today's calibration would choose
+        prepare_device(spec, device, layout=tuple(saved["layout"]) if saved and saved.get("layout") else None)
+    else:
+        if spec.mitigation is not None and any(vars(spec.mitigation).values()):
+            raise QheatError(f"[mitigation] applies to Runtime backends (fake:<name>, ibm:<name>), not {device.name!r}")
+        width = n + 1 + (n if spec.execution.preparation == "purification" else 0)
+        device.check_width(width, f"spec {spec.key()!r} ({n} subsystems, bath"
+                           + (", purification ancillas)" if width > n + 1 else ")"))
+    rng = np.random.default_rng(seed_sequence(spec))
+    steps = spec.record_steps()
+    rho0 = spec.initial_state()
+    first = branches(spec, rho0, runtime)
+    runner = _Runner(spec, device, rng)
+    if runner.snapshot:
+        yield from runner.channels_batch()
+    records: list[dict] = []
+    runs: list[dict] = []
+    calibration: list[dict] = []
+
+    def state(completed: int, prepared: np.ndarray) -> Checkpoint:
+        return Checkpoint({
+            "layout": list(device.layout.qubits) if runtime else None, "completed_run": completed, "runs": runs,
+            "prepared": matrix(prepared), "rng": rng.bit_generator.state, "jobs": runner.jobs,
+            "reference_states": {str(k): matrix(v) for k, v in runner.reference.items()},
+            "records": records, "calibration": calibration})
+
+    if spec.execution.mode == "reset":
+        records = yield from runner.measure(first, 0, steps[-1], steps)
+        calibration += runner.last_calibration
+    else:
+        if saved is None:
+            records = yield from runner.measure(first, 0, 0, [0])
+            calibration += runner.last_calibration
+            prepared, resumed = rho0, 0
+            yield state(0, prepared)
+        else:
+            try:
+                records, calibration, runs = list(saved["records"]), list(saved["calibration"]), list(saved["runs"])
+                prepared, resumed = array(saved["prepared"]), int(saved["completed_run"])
+                rng.bit_generator.state = saved["rng"]
+                runner.reference.update({int(k): array(v) for k, v in saved["reference_states"].items()})
+                runner.jobs = int(saved["jobs"])
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise QheatError("damaged checkpoint: its saved state is incomplete; move it away, or use --force to start "
+                                 "over") from None
+        for j, (start, stop) in enumerate(zip(steps, steps[1:]), start=1):
+            if j <= resumed:
+                continue
+            preps = first if j == 1 else branches(spec, prepared, runtime)  # run 1 prepares rho_S^0 again
+            new = yield from runner.measure(preps, start, stop, [stop])
+            for r in new:
+                r["metadata"]["run"] = j
+            cal = runner.last_calibration
+            for r in cal:
+                r["metadata"]["run"] = j
+            calibration += cal
+            records += new
+            runs.append({"run": j, "start": start, "stop": stop, "prepared": matrix(prepared)})
+            inverse = readout_inverse(cal, len(runner.measured)) if runner.readout else None
+            prepared = system_part(spec, fit_run(new, runner.settings, inverse, spec.noise_factors))
+            yield state(j, prepared)
+    return {
+        "metadata": {
+            "seed": spec.measurement.seed,
+            "mode": spec.execution.mode,
+            "engine": spec.execution.engine,
+            "preparation": spec.execution.preparation,
+            "measured_qubits": runner.measured,
+            "settings": "Pauli index per measured qubit (0 = Z, 1 = X, 2 = Y), entry j for qubit j; "
+                        "bitstrings with qubit 0 rightmost",
+            "shots_per_setting": spec.measurement.shots,
+            "aer_runs": runner.jobs,
+            **(runtime_metadata(device, runner.circuits, spec) if runtime else {}),
+        },
+        "runs": runs,
+        "reference_states": {str(k): matrix(v) for k, v in sorted(runner.reference.items())},
+        "records": records,
+        **({"calibration": calibration} if calibration else {}),
+    }

@@ -1,0 +1,131 @@
+"""Seeds 003/004 on circuits: what may run, how long each circuit is, and the batches the engine runs.
+
+Each master equation with a collision model (``exact.COLLISION_MODELS``: 'lindblad' <- global
+collisions, 'local' <- local ones; 'redfield' has none) gives two circuits of the same rounds
+(``circuits.reservoir_circuit``): one *sampled* (two-point Z measurements of the ancillas, register
+'tpm', statevector method for its mid-circuit measurements and resets) and one *shot-free* (each
+measurement replaced by the unconditional measurement channel and the ancilla's <Z> saved before
+and after each measured collision; run once with the density-matrix method), both compiled for the
+device, so that on a noisy device the shot-free value is what the sampled one estimates.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from qiskit.circuit import Gate
+
+from qheat.core.errors import QheatError
+from qheat.core.protocol import Batch, BatchGenerator
+from qheat.core.spec import _set_path
+from qheat.protocols.reservoirs import circuits as builders
+from qheat.protocols.reservoirs.exact import COLLISION_MODELS, CollisionModel
+from qheat.protocols.reservoirs.spec import ReservoirsSpec, reservoirs_from_dict
+
+RELAX_TOL = 1e-3                  # relaxation rounds: |lambda_2|^R <= RELAX_TOL from the exact channel
+MAX_COLLISIONS_PER_SHOT = 50_000  # each measured collision stores two bits per shot in the records
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One collision model's circuit: ``rounds`` rounds of duration ``dt``, the last ``measured_rounds`` recorded."""
+
+    method: str
+    model: str
+    dt: float
+    rounds: int
+    measured_rounds: int
+
+
+def plans(spec: ReservoirsSpec) -> list[Plan]:
+    """The circuit of every method of ``spec`` that has a collision model, in the spec's order.
+
+    Relaxation: enough rounds to relax to ``RELAX_TOL`` (from the exact channel's |lambda_2|); measured:
+    ``collisions.window / dt`` rounds (default: as many as relaxing)."""
+    settings = spec.collisions
+    out = []
+    for method in spec.methods:
+        if method not in COLLISION_MODELS:
+            continue
+        model = COLLISION_MODELS[method]
+        cm = CollisionModel(spec.system, spec.reservoirs, settings.dt, model)
+        relax = cm.rounds_to_relax(RELAX_TOL)
+        measured = relax if settings.window is None else max(1, math.ceil(settings.window / settings.dt))
+        rounds = relax + measured
+        if rounds * len(cm.collisions) > MAX_COLLISIONS_PER_SHOT:
+            raise QheatError(f"collisions.dt = {settings.dt:g} needs {rounds} rounds of {len(cm.collisions)} collisions "
+                             f"per shot (more than {MAX_COLLISIONS_PER_SHOT}); use a larger dt or a shorter window")
+        out.append(Plan(method, model, settings.dt, rounds, measured))
+    return out
+
+
+def check(spec: ReservoirsSpec, backend: str) -> None:
+    """Refuse, in one line, a backend or spec the gate-model reservoir cannot run (every sweep point checked)."""
+    if backend == "exact":
+        return
+    if backend.startswith(("fake:", "ibm:")):
+        raise QheatError(f"protocol 'reservoirs' runs on 'exact', 'aer' and 'aer:<config>' so far, not on the "
+                         f"Runtime device {backend!r}")
+    if spec.collisions is None:
+        raise QheatError(f"backend {backend!r} needs a [collisions] table with dt (the collision strength), e.g. dt = 0.25")
+    if spec.lamb_shift:
+        raise QheatError(f"backend {backend!r} has no collision model with the Lamb shift; remove lamb_shift or use "
+                         "backend 'exact'")
+    if not any(m in COLLISION_MODELS for m in spec.methods):
+        raise QheatError(f"backend {backend!r} has collision models for methods 'lindblad' and 'local' only; "
+                         f"add one of them to methods {list(spec.methods)}")
+    if spec.sweep is None:
+        plans(spec)
+        return
+    data = spec.to_dict()
+    data.pop("sweep")
+    for point in spec.sweep.configurations:      # repetitions (sweep.seeds) differ in their seeds only
+        one = copy.deepcopy(data)
+        for path, value in zip(spec.sweep.parameters, point):
+            _set_path(one, path, value)
+        try:
+            plans(reservoirs_from_dict(one, spec.protocol, "", "", None))
+        except QheatError as exc:
+            raise QheatError(f"sweep point {spec.sweep.label(point)}: {exc}") from None
+
+
+def batches(spec: ReservoirsSpec, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
+    """One sampled batch per collision model (``collisions.shots`` shots), then one shot-free batch of all.
+
+    Seeds: one per sampled batch, then one for the shot-free batch, drawn in that order from
+    ``spec.seed_sequence(collisions.seed)`` (every sweep point its own stream). Returns the records
+    document's metadata: the seeds, the seconds each sampled batch took, the device's one-qubit readout
+    assignment matrix (None if ideal). ``resume`` is unused (nothing adaptive)."""
+    check(spec, device.name)    # also when the engine's collect is driven without ``Protocol.check``
+    settings, system, res = spec.collisions, spec.system, spec.reservoirs
+    todo = plans(spec)
+    device.check_width(system.n + 1, f"spec {spec.key()!r} ({system.n} system qubits and one ancilla)")
+    rng = np.random.default_rng(spec.seed_sequence(settings.seed))
+    seeds = [int(rng.integers(2**62)) for _ in range(len(todo) + 1)]
+    seconds: dict[str, float] = {}
+
+    def compiled(plan: Plan, circuit: str, **options: Any) -> tuple[Any, dict[str, Any]]:
+        qc = builders.reservoir_circuit(system, res, plan.dt, plan.rounds, plan.measured_rounds, model=plan.model,
+                                        **options)
+        out = device.compile(qc)
+        gates = sum(1 for inst in out.data if isinstance(inst.operation, Gate) and inst.operation.num_qubits == 2)
+        return out, {"method": plan.method, "circuit": circuit, **qc.metadata, "two_qubit_gates_compiled": gates}
+
+    for plan, seed in zip(todo, seeds):
+        qc, metadata = compiled(plan, "sampled")
+        metadata["sampler_seed"] = seed
+        start = time.perf_counter()
+        yield Batch([qc], [metadata], [settings.shots], register="tpm", method="statevector", seed=seed,
+                    label=f"{plan.method} collisions, sampled")
+        seconds[plan.method] = time.perf_counter() - start
+    shot_free = [compiled(plan, "shot_free", prep="dephase", record="save") for plan in todo]
+    yield Batch([c for c, _ in shot_free], [m for _, m in shot_free], kind="states", seed=seeds[-1],
+                label="collisions, shot-free")
+    assignment = device.assignment(1)
+    return {"metadata": {"collision_seed": settings.seed, "sampler_seeds": seeds[:-1], "shot_free_seed": seeds[-1],
+                         "sampled_seconds": seconds,
+                         "readout_assignment": None if assignment is None else np.asarray(assignment).tolist()}}

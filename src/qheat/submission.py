@@ -1,0 +1,122 @@
+"""Jobs on devices that outlive the process: plan, submit, status, fetch (``qheat submit/status/fetch``).
+
+A submission is a manifest (``<name>.manifest.json``) written atomically with the device circuits (QPY)
+before anything is submitted; each job id is recorded as soon as the job exists, so a crash costs
+nothing and ``--resume`` submits only the jobs that never were. The protocol builds the circuits and
+turns the fetched counts into its records document (``Protocol.plan_submission``,
+``Protocol.records_from_jobs``); the records are written before the analysis, as in ``qheat run``.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from qheat.core.errors import QheatError
+from qheat.core.records import write_json_atomic
+from qheat.protocols.registry import load_spec, protocol_of, spec_from_dict
+
+Echo = Callable[..., None]
+
+
+def _with_shots(spec: Any, shots: int | None) -> Any:
+    if shots is None:
+        return spec
+    data = spec.to_dict()
+    data.setdefault("measurement", {})["shots"] = shots
+    return spec_from_dict(data)
+
+
+def submit(spec_name: str, backend: str | None, *, output: str | None = None, shots: int | None = None,
+           max_circuits: int | None = None, force: bool = False, instance: str | None = None,
+           echo: Echo = print) -> Path:
+    """Plan ``spec_name`` on ``backend`` (fake:/ibm:), write the manifest, submit its jobs; the manifest path."""
+    from qheat.backends import is_runtime_backend
+    from qheat.backends.runtime import check_name, manifest_paths
+
+    if not backend or not is_runtime_backend(backend):
+        raise QheatError(f"submit needs --backend fake:<name> or ibm:<name>, got {backend!r}")
+    check_name(backend)
+    if backend.startswith("ibm:"):  # fail fast: credentials and the network before any work
+        from qheat.backends.runtime import credentials, reachable
+
+        credentials(instance)
+        reachable()
+    spec = load_spec(spec_name)
+    proto = protocol_of(spec)
+    spec = _with_shots(spec, shots)
+    if max_circuits is not None and max_circuits < 1:
+        raise QheatError(f"--max-circuits must be >= 1, got {max_circuits}")
+    folder = Path(output or "results")
+    if folder.suffix.lower() == ".json":
+        raise QheatError("--output names a directory for submit (the manifest is <dir>/<name>.manifest.json)")
+    path = folder / f"{spec.key()}.manifest.json"
+    if path.exists() and not force:
+        raise QheatError(f"{path} exists; continue it with 'qheat submit --resume {path}', or --force to start anew")
+    if force:
+        files = manifest_paths(path)
+        for key in ("local", "fetched"):
+            if files[key].is_dir():
+                shutil.rmtree(files[key])
+    manifest = proto.plan_submission(spec, backend, path, instance=instance, max_circuits=max_circuits)
+    echo(f"{spec.key()}: {manifest['circuits']} circuits in {len(manifest['jobs'])} jobs on {manifest['device']}, "
+         f"layout {manifest['layout']['assignment']}; manifest -> {path}")
+    resume(path, instance=instance, echo=echo, done=f"submitted; 'qheat status {path}' shows the jobs, "
+                                                     f"'qheat fetch {path}' downloads and analyses them")
+    return path
+
+
+def resume(path: Path, *, instance: str | None = None, echo: Echo = print, done: str | None = None) -> None:
+    """Submit the jobs of a manifest that were never submitted."""
+    from qheat.backends.runtime import submit_pending
+
+    submit_pending(path, instance=instance, echo=echo)
+    echo(done or f"manifest -> {path} (qheat status / qheat fetch {path})")
+
+
+def status(path: Path, *, instance: str | None = None, echo: Echo = print) -> list[dict[str, Any]]:
+    """The state of every job of a manifest (printed through ``echo``)."""
+    from qheat.backends.runtime import job_states, read_manifest
+
+    manifest = read_manifest(path)
+    states = job_states(path, manifest, instance=instance)
+    echo(f"{manifest['spec'].get('name') or 'spec'} on {manifest['backend']} (manifest {manifest['id']}, "
+         f"{len(states)} jobs)")
+    for st in states:
+        echo(f"  job {st['index']:3d}  {st['job_id'] or '-':38s}  {st['state']}"
+             + ("  (fetched)" if st.get("fetched") else "") + f"  {st['circuits']} circuits")
+    return states
+
+
+def fetch(path: Path, *, output: str | None = None, instance: str | None = None, echo: Echo = print) -> Path | None:
+    """Download the finished jobs of a manifest; once all are final, write the records, then the result."""
+    from qheat import engine
+    from qheat.backends.runtime import FINAL_STATES, manifest_paths
+    from qheat.backends.runtime import fetch as fetch_jobs
+
+    manifest, report, counts = fetch_jobs(path, instance=instance, echo=echo)
+    waiting = [r for r in report if r["state"] not in FINAL_STATES]
+    for r in report:
+        if r["state"] != "DONE":
+            print(f"job {r['index']} ({r['job_id'] or 'never submitted'}): {r['state']}", file=sys.stderr)
+    if waiting:
+        unsubmitted = [r for r in waiting if r["state"] == "NOT SUBMITTED"]
+        hint = f"; submit them with 'qheat submit --resume {path}'" if unsubmitted else "; run fetch again later"
+        echo(f"{len(report) - len(waiting)} of {len(report)} jobs finished, {len(waiting)} not yet{hint}")
+        return None
+    if not counts:
+        raise QheatError(f"no job of {path} finished successfully: nothing to analyse")
+    spec = spec_from_dict(manifest["spec"])
+    proto = protocol_of(spec)
+    files = manifest_paths(path)
+    doc = proto.records_from_jobs(spec, manifest, counts, report)
+    write_json_atomic(files["records"], doc, indent=None)
+    data = engine.analyze(doc).to_dict()
+    target = Path(output) if output else files["result"]
+    write_json_atomic(target, data)
+    failed = [r for r in report if r["state"] != "DONE"]
+    echo(f"{data['spec'].get('name') or 'spec'}: {proto.summary(data)} -> {target}"
+         + (f" ({len(failed)} jobs failed or cancelled; analysed the rest)" if failed else ""))
+    return target
