@@ -125,7 +125,7 @@ class _Progress:
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from qheat import engine
-    from qheat.core.records import read_json, write_json_atomic
+    from qheat.core.records import Lock, read_json, write_json_atomic
     from qheat.protocols.registry import protocol
 
     source = Path(args.records)
@@ -137,10 +137,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         target = source.with_name(source.name[: -len(".records.json")] + ".json")
     else:
         target = source.with_name(source.stem + ".result.json")
-    if target.exists() and not args.force:
-        raise QheatError(f"{target} exists; use --force to overwrite it or --output for another file")
     data = engine.analyze(doc).to_dict()
-    write_json_atomic(target, data)
+    with Lock(target):
+        if target.exists() and not args.force:
+            raise QheatError(f"{target} exists; use --force to overwrite it or --output for another file")
+        write_json_atomic(target, data)
     if not args.quiet:
         print(f"{data['spec'].get('name') or 'spec'}: {protocol(data['protocol']).summary(data)} -> {target}")
     return 0
@@ -193,19 +194,13 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary(data: dict[str, Any]) -> str:
-    from qheat.protocols.registry import protocol
-
-    return protocol(data["protocol"]).summary(data)
-
-
 def _cmd_plot(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
     from qheat.protocols.registry import protocol
 
     results = [_read_result(Path(p)) for p in args.results]
-    kinds = {protocol(r["protocol"]).name for r in results}
+    kinds = {protocol(r.get("protocol") or r["spec"]["protocol"]).name for r in results}
     if len(kinds) > 1:
         raise QheatError(f"plot results of one protocol at a time, got {', '.join(sorted(kinds))}")
     out = Path(args.output)
@@ -217,8 +212,11 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if not 1 <= args.dpi <= MAX_DPI:
         raise QheatError(f"--dpi must be between 1 and {MAX_DPI}, got {args.dpi}")
     try:
-        fig = protocol(results[0]["protocol"]).figure(results)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        fig = protocol(kinds.pop()).figure(results)
+    except QheatError:
+        plt.close("all")
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         plt.close("all")
         raise QheatError(f"{', '.join(args.results)}: not a complete qheat result ({type(exc).__name__}: {exc})") from None
     try:

@@ -76,6 +76,11 @@ def prepare(spec: SpecFile, backend: str) -> tuple[SpecFile, Protocol]:
     check(backend)
     spec = validated(spec)
     proto.check(spec, backend)
+    for point in expand(spec) if spec.sweep is not None else ():
+        try:
+            proto.check(point, backend)
+        except QheatError as exc:
+            raise QheatError(f"sweep point {point.key()}: {exc}") from None
     if spec.sweep is not None and spec.sweep.seeds and backend == "exact":
         raise QheatError("sweep.seeds repeats a configuration to study shot noise; the exact engine has none "
                          "(use a circuit backend, or remove seeds)")
@@ -90,7 +95,7 @@ def run(spec: SpecFile, backend: str = "exact", *, output: str | Path | None = N
     spec, proto = prepare(spec, backend)
     if jobs < 1:
         raise QheatError(f"--jobs must be >= 1, got {jobs}")
-    target = None if output is None else Path(output)
+    target = None if output is None else Path(output).resolve()   # workers elsewhere write the same files
     if spec.sweep is None:
         data = run_point(spec, backend, None if target is None else Files(target), force, progress, report)
         return Result(spec, backend, _body(data))
@@ -104,32 +109,77 @@ def run(spec: SpecFile, backend: str = "exact", *, output: str | Path | None = N
                 return Result(spec, backend, _body(old))
             raise QheatError(f"{target} holds a result of another spec, backend or result schema; use --force to "
                              "overwrite or another --output")
+        records = None if target is None else Files(target).records
+        if records is not None and records.exists() and not force and not same_run(_json_or_none(records), spec,
+                                                                                     backend):
+            raise QheatError(f"{records} holds records of another spec, backend or result schema; use --force to "
+                             "overwrite or another --output")
         files = [None if folder is None else Files(folder / f"{i:04d}.json") for i in range(len(points))]
         results = _map_points(points, backend, files, force, jobs, scheduler, progress, report)
-        body = {"sweep": spec.sweep.to_dict(), "points": results, **proto.combine(spec, results)}
-        result = Result(spec, backend, body)
+        result = Result(spec, backend, _sweep_body(spec, proto, results))
         if target is not None:
+            if backend != "exact":      # every point's records in one document beside the sweep's result
+                documents = [read_json(f.records, "records file") for f in files if f is not None]
+                write_json_atomic(Files(target).records, _envelope(spec, backend, proto, {"points": documents}),
+                                  indent=None)
             write_json_atomic(target, result.to_dict())
     return result
 
 
+def _sweep_body(spec: SpecFile, proto: Protocol, points: list[dict[str, Any]]) -> dict[str, Any]:
+    assert spec.sweep is not None
+    return {"sweep": spec.sweep.to_dict(), "points": points, **proto.combine(spec, points)}
+
+
 def analyze(document: dict[str, Any]) -> Result:
-    """The result of a records document (offline: nothing is run)."""
+    """The result of a records document -- one point's, or a sweep's (every point's) -- offline: nothing is run.
+
+    Records that do not fit their spec (a field missing, a count that is not a number) are refused in one line."""
     check_document(document)
     spec = spec_from_dict(document["spec"])
     proto = protocol_of(spec)
-    return Result(spec, document["backend"], proto.analyze(document, spec))
+    backend = document["backend"]
+    if "points" in document:
+        if spec.sweep is None:
+            raise QheatError("the records hold sweep points but their spec has no [sweep]")
+        points = [analyze(p).to_dict() for p in document["points"]]
+        if [p["spec"] for p in points] != [p.to_dict() for p in expand(spec)]:
+            raise QheatError("the records' points are not the points of their sweep; were they made with another spec?")
+        return Result(spec, backend, _sweep_body(spec, proto, points))
+    try:
+        return Result(spec, backend, proto.analyze(document, spec))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        if isinstance(exc, QheatError):
+            raise
+        raise QheatError(f"the records do not fit their spec ({type(exc).__name__}: {exc}); were they edited or "
+                         "made by another version?") from None
 
 
 def check_document(document: Any, where: str = "the records") -> None:
     """Refuse, in one line, anything that is not a complete records document."""
     if not isinstance(document, dict) or document.get("kind") != RECORDS_KIND:
         raise QheatError(f"{where} is not a qheat records file (no kind = {RECORDS_KIND!r})")
-    missing = next((k for k in ("spec", "backend", "records") if k not in document), None)
-    if missing:
-        raise QheatError(f"{where} is not a complete qheat records file (no {missing!r})")
-    if not isinstance(document["records"], list) or not isinstance(document["spec"], dict):
-        raise QheatError(f"{where}: 'records' must be a list and 'spec' a table")
+    missing = next((k for k in ("spec", "backend") if k not in document), None)
+    if missing or not ("records" in document or "points" in document):
+        raise QheatError(f"{where} is not a complete qheat records file (no {missing or 'records'!r})")
+    if not isinstance(document["spec"], dict) or not isinstance(document["backend"], str):
+        raise QheatError(f"{where}: 'spec' must be a table and 'backend' a name")
+    if "points" in document:
+        if not isinstance(document["points"], list):
+            raise QheatError(f"{where}: 'points' must be a list of records documents")
+        for i, point in enumerate(document["points"]):
+            check_document(point, f"{where}, point {i}")
+        return
+    if not isinstance(document["records"], list):
+        raise QheatError(f"{where}: 'records' must be a list")
+    for i, record in enumerate(document["records"]):
+        if not isinstance(record, dict) or not isinstance(record.get("metadata"), dict):
+            raise QheatError(f"{where}: record {i} is not a table with a 'metadata' table")
+        counts = record.get("counts")
+        if counts is not None and (not isinstance(counts, dict) or not all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                for k, v in counts.items())):
+            raise QheatError(f"{where}: record {i} has counts that are not whole numbers >= 0 by bit string")
 
 
 # ----------------------------------------------------------------------------- one point
@@ -170,6 +220,12 @@ def _records(spec: SpecFile, backend: str, files: Files | None, force: bool, pro
             raise QheatError(f"{files.records} holds records of another spec, backend or result schema; use --force "
                              "to measure again or another --output")
         _say(report, f"{spec.key()}: analysing the records in {files.records} (--force to measure again)")
+        if files.checkpoint.exists():       # left by a crash after the records were written: ours if of this run
+            try:
+                _read_checkpoint(files.checkpoint, spec, backend)
+                files.checkpoint.unlink()
+            except QheatError:
+                pass
         return document
     if files.checkpoint.exists() and not force:
         _say(report, f"{spec.key()}: resuming the partial run in {files.checkpoint}")
@@ -214,15 +270,20 @@ def collect(spec: SpecFile, backend: str, *, checkpoint: Path | None = None, for
                 records += [_jsonable_record(r) for r in out]
             done += 1
             if progress:
-                progress(label, done, 0)
+                progress(f"{label} {item.label}".rstrip(), done, 0)
             item = gen.send(out)
     except StopIteration as stop:
         extra = dict(stop.value or {})
     metadata = {"spec_key": spec.key(), "backend": backend, "seconds": round(time.time() - started, 3),
                 "batches": done, **extra.pop("metadata", {})}
+    return _envelope(spec, backend, proto, {"metadata": metadata,
+                                            "records": records + list(extra.pop("records", [])), **extra})
+
+
+def _envelope(spec: SpecFile, backend: str, proto: Protocol, body: dict[str, Any]) -> dict[str, Any]:
+    """A records document: what it is, of which spec on which backend, then its body."""
     return {"kind": RECORDS_KIND, "schema": RESULT_SCHEMA, "qheat_version": __version__, "protocol": proto.name,
-            "spec": spec.to_dict(), "backend": backend, "metadata": metadata,
-            "records": records + list(extra.pop("records", [])), **extra}
+            "spec": spec.to_dict(), "backend": backend, **({"records": []} if "points" in body else {}), **body}
 
 
 def execute(device: Any, batch: Batch) -> list[dict[str, Any]]:
@@ -262,6 +323,13 @@ def _read_checkpoint(path: Path, spec: SpecFile, backend: str) -> dict[str, Any]
     if not isinstance(doc.get("records"), list) or not isinstance(doc.get("state"), dict):
         raise QheatError(f"{path} is a damaged checkpoint; move it away, or use --force to start over")
     return doc
+
+
+def _json_or_none(path: Path) -> Any:
+    try:
+        return read_json(path, "records file")
+    except QheatError:
+        return None
 
 
 def _read_result(path: Path) -> dict[str, Any]:
@@ -329,10 +397,15 @@ def _map_points(points: list[SpecFile], backend: str, files: list[Files | None],
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         ctx = multiprocessing.get_context("spawn")   # Aer and BLAS threads do not survive fork
-        with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=ctx) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=ctx)
+        try:
             futures = {pool.submit(_point_task, *a): i for i, a in enumerate(args)}
             for future in as_completed(futures):
                 finished(futures[future], future.result())
+        except BaseException:      # a failed point or Ctrl-C: stop the rest now, what finished is on disk
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     return [r for r in results if r is not None]
 
 

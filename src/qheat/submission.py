@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from qheat.core.errors import QheatError
-from qheat.core.records import write_json_atomic
+from qheat.core.records import Lock, read_json, write_json_atomic
+from qheat.core.result import same_run
 from qheat.protocols.registry import load_spec, protocol_of, spec_from_dict
 
 Echo = Callable[..., None]
@@ -53,19 +54,45 @@ def submit(spec_name: str, backend: str | None, *, output: str | None = None, sh
     if folder.suffix.lower() == ".json":
         raise QheatError("--output names a directory for submit (the manifest is <dir>/<name>.manifest.json)")
     path = folder / f"{spec.key()}.manifest.json"
-    if path.exists() and not force:
-        raise QheatError(f"{path} exists; continue it with 'qheat submit --resume {path}', or --force to start anew")
-    if force:
-        files = manifest_paths(path)
-        for key in ("local", "fetched"):
-            if files[key].is_dir():
-                shutil.rmtree(files[key])
-    manifest = proto.plan_submission(spec, backend, path, instance=instance, max_circuits=max_circuits)
-    echo(f"{spec.key()}: {manifest['circuits']} circuits in {len(manifest['jobs'])} jobs on {manifest['device']}, "
-         f"layout {manifest['layout']['assignment']}; manifest -> {path}")
-    resume(path, instance=instance, echo=echo, done=f"submitted; 'qheat status {path}' shows the jobs, "
-                                                     f"'qheat fetch {path}' downloads and analyses them")
+    with Lock(path):                     # two submits of one manifest: the second is refused, no job twice
+        if path.exists() and not force:
+            raise QheatError(f"{path} exists; continue it with 'qheat submit --resume {path}', or --force to start anew")
+        manifest, circuits = proto.plan_submission(spec, backend, instance=instance, max_circuits=max_circuits)
+        manifest = _write_plan(path, manifest, circuits)
+        if force:                        # the old manifest's downloaded counts, only once the new one is written
+            files = manifest_paths(path)
+            for key in ("local", "fetched"):
+                if files[key].is_dir():
+                    shutil.rmtree(files[key])
+        echo(f"{spec.key()}: {manifest['circuits']} circuits in {len(manifest['jobs'])} jobs on {manifest['device']}, "
+             f"layout {manifest['layout']['assignment']}; manifest -> {path}")
+        resume(path, instance=instance, echo=echo, done=f"submitted; 'qheat status {path}' shows the jobs, "
+                                                         f"'qheat fetch {path}' downloads and analyses them")
     return path
+
+
+def _write_plan(path: Path, manifest: dict[str, Any], circuits: list) -> dict[str, Any]:
+    """The circuits (QPY) then the manifest naming them, each written atomically."""
+    import os
+    import tempfile
+
+    from qiskit import qpy
+
+    from qheat.backends.runtime import _sha256, manifest_paths, write_manifest
+
+    target = manifest_paths(path)["circuits"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            qpy.dump(circuits, fh)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    manifest = {**manifest, "circuits_file": target.name, "circuits_sha256": _sha256(target)}
+    write_manifest(path, manifest)
+    return manifest
 
 
 def resume(path: Path, *, instance: str | None = None, echo: Echo = print, done: str | None = None) -> None:
@@ -112,11 +139,22 @@ def fetch(path: Path, *, output: str | None = None, instance: str | None = None,
     proto = protocol_of(spec)
     files = manifest_paths(path)
     doc = proto.records_from_jobs(spec, manifest, counts, report)
-    write_json_atomic(files["records"], doc, indent=None)
     data = engine.analyze(doc).to_dict()
     target = Path(output) if output else files["result"]
-    write_json_atomic(target, data)
+    with Lock(files["records"]), Lock(target):
+        if target.exists() and not same_run(_json_or_none(target), spec, manifest["backend"]):
+            raise QheatError(f"{target} holds something other than a result of this manifest's spec; "
+                             "give another --output")
+        write_json_atomic(files["records"], doc, indent=None)
+        write_json_atomic(target, data)
     failed = [r for r in report if r["state"] != "DONE"]
     echo(f"{data['spec'].get('name') or 'spec'}: {proto.summary(data)} -> {target}"
          + (f" ({len(failed)} jobs failed or cancelled; analysed the rest)" if failed else ""))
     return target
+
+
+def _json_or_none(path: Path) -> Any:
+    try:
+        return read_json(path, "result file")
+    except QheatError:
+        return None

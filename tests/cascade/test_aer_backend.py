@@ -196,4 +196,4 @@ def test_collect_reports_progress():
     data["measurement"] = {"shots": 100, "bootstrap": 0}
     collect(spec_from_dict(data), "aer", progress=lambda what, done, total: seen.append((what, done)))
     assert len(seen) >= 2 and [d for _, d in seen] == list(range(1, len(seen) + 1))
-    assert {w for w, _ in seen} == {"fig3-reversed"}
+    assert all(w.startswith("fig3-reversed") for w, _ in seen)

@@ -89,6 +89,8 @@ def test_cascade_sweep_on_aer_is_identical_serially_in_processes_and_on_dask(tmp
         on_dask = _numbers(qheat.run(spec, "aer", scheduler=cluster.scheduler_address,
                                      output=tmp_path / "s.json").to_dict())
     assert on_dask == serial
+    sweep_records = tmp_path / "s.records.json"         # every point's records beside the sweep's result
+    assert qheat.analyze(sweep_records).to_dict() == json.loads((tmp_path / "s.json").read_text())
     assert sorted(p.name for p in (tmp_path / "s.points").iterdir() if not p.name.startswith(".")) == [
         f"000{i}.{kind}json" for i in range(3) for kind in ("", "records.")]
 
@@ -158,3 +160,34 @@ def test_two_runs_at_once_into_one_file_never_both_write(tmp_path):
         winner = specs[[c for c, _ in codes].index(0)]
         assert json.loads(out.read_text())["spec"]["system"] == json.loads(winner.read_text())["system"]
         assert not list(tmp_path.glob(".*.lock"))
+
+
+def test_damaged_records_are_refused_in_one_line(toy, tmp_path, capsys):
+    out = tmp_path / "toy.json"
+    qheat.run(TOY, "aer", output=out)
+    records = tmp_path / "toy.records.json"
+    good = json.loads(records.read_text())
+    for damage in ({"counts": {"1": -3}}, {"counts": {"1": "x"}}, {"metadata": None}, {}):
+        bad = json.loads(json.dumps(good))
+        bad["records"][0] = {**bad["records"][0], **damage} if damage else {"metadata": {}}
+        records.write_text(json.dumps(bad))
+        assert main(["analyze", str(records), "--output", str(tmp_path / "again.json"), "-q"]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_a_sweep_never_replaces_another_specs_records(tmp_path, capsys):
+    single = _small_sweep()
+    single.pop("sweep")
+    single["name"] = "victim"
+    sweep = dict(_small_sweep(), name="victim")
+    (tmp_path / "single.json").write_text(json.dumps(single))
+    (tmp_path / "sweep.json").write_text(json.dumps(sweep))
+    out = tmp_path / "d"
+    assert main(["run", str(tmp_path / "single.json"), "--backend", "aer", "--output", str(out), "-q"]) == 0
+    records = out / "victim.records.json"
+    before = records.read_bytes()
+    (out / "victim.json").unlink()                     # as after a crash between records and result
+    assert main(["run", str(tmp_path / "sweep.json"), "--backend", "aer", "--output", str(out), "-q"]) == 2
+    assert "records of another spec" in capsys.readouterr().err
+    assert records.read_bytes() == before and not (out / "victim.points").exists()

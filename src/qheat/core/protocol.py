@@ -110,10 +110,10 @@ class Protocol(ABC):
         """The result body from a records document (pure: reads the document and the spec only)."""
         raise QheatError(f"protocol {self.name!r} has no records to analyse")
 
-    def plan_submission(self, spec: SpecFile, backend: str, manifest_path: Any, *, instance: str | None = None,
-                        max_circuits: int | None = None) -> dict[str, Any]:
-        """Build the device circuits of ``spec``, split them into jobs and write circuits and manifest (before
-        anything is submitted); the manifest."""
+    def plan_submission(self, spec: SpecFile, backend: str, *, instance: str | None = None,
+                        max_circuits: int | None = None) -> tuple[dict[str, Any], list]:
+        """The device circuits of ``spec`` split into jobs: a manifest (jobs, layout, costs, options) and the
+        circuits in its order; ``qheat.submission`` writes both before anything is submitted."""
         raise QheatError(f"submit runs seed 001's cascade specs so far; {spec.key()} is protocol "
                          f"{getattr(spec, 'protocol', self.name)!r} (run it with 'qheat run --backend ...')")
 
@@ -141,8 +141,3 @@ class Protocol(ABC):
         """Keys a complete result file of this protocol holds (checked before plotting)."""
         return ("spec",)
 
-
-def require_backend(protocol: str, backend: str, names: tuple[str, ...]) -> None:
-    """One line naming the backends a protocol runs on, for any other backend."""
-    if backend not in names:
-        raise QheatError(f"unknown backend {backend!r} for protocol {protocol!r}; available: {', '.join(names)}")

@@ -26,7 +26,6 @@ import numpy as np
 from scipy.special import expit
 
 from qheat.physics.linalg import (
-    entropy_of_probabilities,
     reduced_state,
     tensor_product,
     von_neumann_entropies,
@@ -352,7 +351,3 @@ def deviation_in_sigma(estimate: Sequence[float], exact: Sequence[float], stderr
     se = np.asarray(stderr, dtype=float)
     ok = se > 0
     return f"{(err[ok] / se[ok]).max():.1f} sigma" if ok.any() else "sigma undefined (standard errors 0)"
-
-
-def shannon(p: np.ndarray) -> float:
-    return float(entropy_of_probabilities(p))

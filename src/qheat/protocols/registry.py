@@ -79,6 +79,9 @@ def spec_from_dict(data: dict[str, Any], *, name: str = "") -> Spec:
     top = _table(data, "the spec", COMMON_KEYS | proto.keys, {"protocol"} | proto.required)
     sweep = sweep_from_dict(top["sweep"]) if "sweep" in top else None
     spec_name = str(top.get("name", name) or name)
+    if spec_name.endswith((".records", ".records.partial", ".points", ".manifest")):
+        raise QheatError(f"spec name {spec_name!r} ends like the files qheat writes beside a result "
+                         "(.records, .records.partial, .points, .manifest); choose another name")
     if any(ch in spec_name for ch in '/\\:') or spec_name.startswith("."):
         raise QheatError(f"spec name {spec_name!r} must not contain '/', '\\' or ':' or start with '.' (it names the result file)")
     spec = proto.parse(top, kind, spec_name, str(top.get("description", "")), sweep)

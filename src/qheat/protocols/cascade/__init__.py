@@ -48,10 +48,10 @@ class Cascade(Protocol):
 
         return analyze_records(document, spec)
 
-    def plan_submission(self, spec, backend, manifest_path, *, instance=None, max_circuits=None):
+    def plan_submission(self, spec, backend, *, instance=None, max_circuits=None):
         from qheat.protocols.cascade.submission import plan_submission
 
-        return plan_submission(spec, backend, manifest_path, instance=instance, max_circuits=max_circuits)
+        return plan_submission(spec, backend, instance=instance, max_circuits=max_circuits)
 
     def records_from_jobs(self, spec, manifest, job_counts, report):
         from qheat.protocols.cascade.submission import records_from_jobs

@@ -56,7 +56,7 @@ def system_columns(rho_s: np.ndarray, spec: CascadeSpec) -> dict[str, np.ndarray
 
 
 def analyze(snapshots: Iterable[Snapshot], spec: CascadeSpec, backend: str = "exact") -> Result:
-    """Thermodynamics of a trajectory of snapshots (see ``backends.exact.Snapshot``).
+    """Thermodynamics of a trajectory of snapshots (see ``protocols.cascade.exact.Snapshot``).
 
     S(S R) inside a collision is taken from unitary invariance: it equals S(rho_S) at the start
     of the collision plus S(rho_R^th), since each collision is a unitary on S (x) R.

@@ -149,7 +149,7 @@ def measurement_circuits(cc: CascadeCircuits, preps: list[tuple[float, Any]], st
     """Every measurement circuit of one run: each branch prepared at ``start``, evolved to each step of
     ``records``, measured in each setting with ``split[k][setting, branch]`` shots -- per Z^b pattern of
     the bath refreshes with ``dephasing = "phase"`` (``_phase_split``), per noise factor with ZNE (noisy gates
-    folded, ``circuits.folding``; every factor gets all the shots). Returns circuits, shots and each
+    folded, ``mitigation.zne``; every factor gets all the shots). Returns circuits, shots and each
     circuit's record metadata (step, setting, branch, weight[, noise_factor])."""
     from qheat.mitigation.zne import fold_gates
 

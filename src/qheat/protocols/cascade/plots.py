@@ -97,8 +97,12 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> plt.Figure:
 
 def sweep_figure(result: dict[str, Any]) -> plt.Figure:
     """Fig. 13 of seed 001: heat absorbed by each subsystem and coherence consumed vs the swept parameter."""
+    from qheat.core.spec import sweep_from_dict
+
     sweep, points = result["sweep"], result["points"]
-    x = np.asarray(sweep["values"], dtype=float)
+    x = np.array([p[0] for p in sweep_from_dict(sweep).points], dtype=float)   # the first axis, every point
+    if isinstance(sweep["parameter"], list):
+        sweep = {**sweep, "parameter": sweep["parameter"][0]}
     fig, (ax_h, ax_c) = plt.subplots(1, 2, figsize=(9.0, 3.8))
     n = len(points[0]["subsystems"])
     for k in range(n):

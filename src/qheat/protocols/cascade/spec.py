@@ -116,7 +116,7 @@ class Mitigation:
     the frequencies. ``dynamical_decoupling`` and ``twirling`` (of two-qubit gates): Runtime's options
     on ``ibm:``; on ``fake:`` the same techniques applied by qheat (local mode ignores them).
     ``zne``: zero-noise extrapolation, the odd noise factors (e.g. ``[1, 3]``) at which every circuit runs,
-    its noisy gates folded G -> G (G^dag G)^((f-1)/2) (``circuits.folding``); each setting's
+    its noisy gates folded G -> G (G^dag G)^((f-1)/2) (``mitigation.zne``); each setting's
     (readout-mitigated) frequencies are extrapolated to factor 0 by Richardson's polynomial through the
     points, before linear inversion.
     """
@@ -151,11 +151,6 @@ class CascadeSpec(SpecFile):
     def noise_factors(self) -> tuple[int, ...]:
         """The noise factors every circuit runs at (``[mitigation] zne``; (1,) without ZNE)."""
         return self.mitigation.noise_factors if self.mitigation is not None else (1,)
-
-    @property
-    def stage_steps(self) -> int:
-        """Interactions per stage: 1 in a cascade, n in a simultaneous collision."""
-        return self.n if self.protocol == "simultaneous" else 1
 
     @property
     def record_every(self) -> int:

@@ -102,23 +102,19 @@ def records_from_jobs(spec: CascadeSpec, manifest: dict[str, Any], job_counts: d
     }
 
 
-def plan_submission(spec: CascadeSpec, backend: str, manifest_path: Any, *, instance: str | None = None,
-                    max_circuits: int | None = None) -> dict[str, Any]:
-    """Build the ISA circuits of ``spec`` for ``backend``, split them into jobs and write the circuits (QPY)
-    and the manifest atomically -- before anything is submitted. Returns the manifest."""
+def plan_submission(spec: CascadeSpec, backend: str, *, instance: str | None = None,
+                    max_circuits: int | None = None) -> tuple[dict[str, Any], list]:
+    """The ISA circuits of ``spec`` for ``backend`` split into jobs: the manifest (without its circuits file,
+    which ``qheat.submission`` writes) and the circuits in the manifest's order."""
+    import time
     import uuid
-    from pathlib import Path
-
-    from qiskit import qpy
 
     from qheat.backends import runtime as rt
-    from qheat.core.records import write_json_atomic  # noqa: F401 -- same atomic rule for the QPY below
 
     if spec.sweep is not None:
         raise QheatError("submit one spec at a time; run the points of the sweep separately")
     if spec.execution.mode != "reset":
         submission_circuits(spec, None)  # raises the explanation
-    path = Path(manifest_path)
     be = runtime_backend(spec, backend, instance=instance)
     circuits, shots, meta, cc = submission_circuits(spec, be)
     seed = int(np.random.default_rng(seed_sequence(spec, 11)).integers(2**31))
@@ -128,19 +124,11 @@ def plan_submission(spec: CascadeSpec, backend: str, manifest_path: Any, *, inst
         calibration = {label: be.isa(qc) for label, qc in calibration_circuits(cc).items()}
     limit = max_circuits or be.max_circuits
     flat, jobs = rt.plan_jobs(pubs, origin, meta, calibration, spec.measurement.shots, limit)
-    files = rt.manifest_paths(path)
-    files["circuits"].parent.mkdir(parents=True, exist_ok=True)
-    tmp = files["circuits"].with_name(f".{files['circuits'].name}.tmp")
-    with tmp.open("wb") as fh:
-        qpy.dump(flat, fh)
-    import os
-
-    os.replace(tmp, files["circuits"])
     manifest = {
         "kind": rt.MANIFEST_KIND,
         "format": rt.MANIFEST_FORMAT,
         "id": uuid.uuid4().hex[:16],
-        "created": __import__("time").strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "spec": spec.to_dict(),
         "backend": backend,
         "device": be.device.name,
@@ -157,11 +145,8 @@ def plan_submission(spec: CascadeSpec, backend: str, manifest_path: Any, *, inst
                     "local_techniques": "dynamical decoupling / twirling applied by qheat (local mode ignores Runtime's "
                                         "options)" if be.kind == "fake" else None},
         "versions": rt.versions(),
-        "circuits_file": files["circuits"].name,
-        "circuits_sha256": rt._sha256(files["circuits"]),
         "circuits": len(circuits),
         "jobs": jobs,
     }
-    rt.write_manifest(path, manifest)
-    return manifest
+    return manifest, flat
 

@@ -58,6 +58,9 @@ class HeatPump(Protocol):
 
         if len(results) != 1:
             raise QheatError(f"plot a {self.name} result on its own (one file)")
+        if "points" in results[0]:
+            raise QheatError(f"a {self.name} sweep has no figure of its own yet; plot one of its points, "
+                             "e.g. qheat plot <output>/<name>.points/0000.json")
         return heat_pump_figure(results[0])
 
     def required_result_keys(self, result):

@@ -64,10 +64,13 @@ class HeatTransfer(Protocol):
 
         if len(results) != 1:
             raise QheatError(f"plot a {self.name} result on its own (one file)")
+        if "points" in results[0]:
+            raise QheatError(f"a {self.name} sweep has no figure of its own yet; plot one of its points, "
+                             "e.g. qheat plot <output>/<name>.points/0000.json")
         return phase_figure(results[0]) if "maps" in results[0] else heat_transfer_figure(results[0])
 
     def required_result_keys(self, result):
-        return ("spec", "conventions")
+        return ("spec", "points") if "sweep" in result else ("spec", "conventions")
 
 
 PROTOCOL = HeatTransfer()

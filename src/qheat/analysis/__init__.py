@@ -1,1 +1,0 @@
-"""Pure functions from states (or records) to thermodynamic quantities, and figures."""
