@@ -76,11 +76,13 @@ def prepare(spec: SpecFile, backend: str) -> tuple[SpecFile, Protocol]:
     check(backend)
     spec = validated(spec)
     proto.check(spec, backend)
-    for point in expand(spec) if spec.sweep is not None else ():
-        try:
-            proto.check(point, backend)
-        except QheatError as exc:
-            raise QheatError(f"sweep point {point.key()}: {exc}") from None
+    if spec.sweep is not None:
+        labels = [spec.sweep.label(p, r) for p, r in zip(spec.sweep.points, spec.sweep.repetitions)]
+        for point, label in zip(expand(spec), labels):
+            try:
+                proto.check(point, backend)
+            except QheatError as exc:
+                raise QheatError(f"sweep point {label}: {exc}") from None
     if spec.sweep is not None and spec.sweep.seeds and backend == "exact":
         raise QheatError("sweep.seeds repeats a configuration to study shot noise; the exact engine has none "
                          "(use a circuit backend, or remove seeds)")
