@@ -34,6 +34,7 @@ from qheat.core.records import (
     Lock,
     matrix,
     read_json,
+    read_json_or_none,
     write_json_atomic,
 )
 from qheat.core.result import RESULT_SCHEMA, Result, same_run
@@ -112,7 +113,7 @@ def run(spec: SpecFile, backend: str = "exact", *, output: str | Path | None = N
             raise QheatError(f"{target} holds a result of another spec, backend or result schema; use --force to "
                              "overwrite or another --output")
         records = None if target is None else Files(target).records
-        if records is not None and records.exists() and not force and not same_run(_json_or_none(records), spec,
+        if records is not None and records.exists() and not force and not same_run(read_json_or_none(records), spec,
                                                                                      backend):
             raise QheatError(f"{records} holds records of another spec, backend or result schema; use --force to "
                              "overwrite or another --output")
@@ -325,13 +326,6 @@ def _read_checkpoint(path: Path, spec: SpecFile, backend: str) -> dict[str, Any]
     if not isinstance(doc.get("records"), list) or not isinstance(doc.get("state"), dict):
         raise QheatError(f"{path} is a damaged checkpoint; move it away, or use --force to start over")
     return doc
-
-
-def _json_or_none(path: Path) -> Any:
-    try:
-        return read_json(path, "records file")
-    except QheatError:
-        return None
 
 
 def _read_result(path: Path) -> dict[str, Any]:

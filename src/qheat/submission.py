@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from qheat.core.errors import QheatError
-from qheat.core.records import Lock, read_json, write_json_atomic
+from qheat.core.records import Lock, read_json_or_none, write_json_atomic
 from qheat.core.result import same_run
 from qheat.protocols.registry import load_spec, protocol_of, spec_from_dict
 
@@ -142,7 +142,7 @@ def fetch(path: Path, *, output: str | None = None, instance: str | None = None,
     data = engine.analyze(doc).to_dict()
     target = Path(output) if output else files["result"]
     with Lock(files["records"]), Lock(target):
-        if target.exists() and not same_run(_json_or_none(target), spec, manifest["backend"]):
+        if target.exists() and not same_run(read_json_or_none(target), spec, manifest["backend"]):
             raise QheatError(f"{target} holds something other than a result of this manifest's spec; "
                              "give another --output")
         write_json_atomic(files["records"], doc, indent=None)
@@ -151,10 +151,3 @@ def fetch(path: Path, *, output: str | None = None, instance: str | None = None,
     echo(f"{data['spec'].get('name') or 'spec'}: {proto.summary(data)} -> {target}"
          + (f" ({len(failed)} jobs failed or cancelled; analysed the rest)" if failed else ""))
     return target
-
-
-def _json_or_none(path: Path) -> Any:
-    try:
-        return read_json(path, "result file")
-    except QheatError:
-        return None

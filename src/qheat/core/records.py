@@ -68,6 +68,14 @@ def read_json(path: str | Path, what: str) -> Any:
         raise QheatError(f"{path} nests too deeply to be a {what}") from None
 
 
+def read_json_or_none(path: str | Path) -> Any:
+    """The JSON content of ``path``, or None where there is no readable JSON."""
+    try:
+        return read_json(path, "file")
+    except QheatError:
+        return None
+
+
 def matrix(value: Any) -> dict[str, Any]:
     """A complex array as JSON: {"real": ..., "imag": ...}."""
     import numpy as np
