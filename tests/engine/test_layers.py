@@ -23,11 +23,7 @@ def _imports() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for path in ROOT.rglob("*.py"):
         found = set()
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):       # imports for type checkers only never run: leave them out
-            if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
-                node.body = []
-        for node in ast.walk(tree):
+        for node in ast.walk(ast.parse(path.read_text())):   # imports for type checkers count too
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 found.add(node.module)
                 found |= {f"{node.module}.{a.name}" for a in node.names}   # "from pkg import module"

@@ -3,7 +3,7 @@ heat-transfer condition [H_I, H_A + H_B] = 0, a locally traceless chi with rho_0
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -11,11 +11,29 @@ from qheat.core.errors import QheatError
 from qheat.core.tables import POSITIVITY_TOLERANCE
 from qheat.physics import dense as ht
 
-if TYPE_CHECKING:
-    from qheat.protocols.heat_transfer.spec import HeatTransferSpec
-
 CONSERVATION_TOLERANCE = 1e-10   # relative to ||H_I|| ||H_A + H_B||
 MIN_POPULATION = 1e-10   # smallest eigenvalue of a reference marginal: below it S(rho'||rho) drowns in rounding
+
+
+class ModelSpec(Protocol):
+    """What ``build_model`` reads of a heat-transfer spec (``spec.HeatTransferSpec``, which validates itself
+    by building its model: this module must not import it)."""
+
+    qubits: tuple[Any, ...]
+    interaction: tuple[Any, ...]
+    correlation: tuple[Any, ...]
+    allow_nonconserving: bool
+
+    @property
+    def n(self) -> int: ...
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+
+    @property
+    def frequencies(self) -> tuple[float, ...]: ...
+
+    def temperatures(self) -> tuple[float, ...]: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,7 +75,7 @@ def _norm(m: np.ndarray) -> float:
     return float(np.linalg.norm(m, 2)) if m.size else 0.0
 
 
-def build_model(spec: HeatTransferSpec) -> Model:
+def build_model(spec: ModelSpec) -> Model:
     """The matrices of ``spec``, refusing a non-Hermitian H, a broken heat-transfer condition (unless
     allowed), and a correlation that is not locally traceless or leaves rho_0 + chi non-positive."""
     labels = spec.labels
