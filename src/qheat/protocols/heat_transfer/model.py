@@ -19,10 +19,17 @@ class ModelSpec(Protocol):
     """What ``build_model`` reads of a heat-transfer spec (``spec.HeatTransferSpec``, which validates itself
     by building its model: this module must not import it)."""
 
-    qubits: tuple[Any, ...]
-    interaction: tuple[Any, ...]
-    correlation: tuple[Any, ...]
-    allow_nonconserving: bool
+    @property
+    def qubits(self) -> tuple[Any, ...]: ...
+
+    @property
+    def interaction(self) -> tuple[Any, ...]: ...
+
+    @property
+    def correlation(self) -> tuple[Any, ...]: ...
+
+    @property
+    def allow_nonconserving(self) -> bool: ...
 
     @property
     def n(self) -> int: ...
