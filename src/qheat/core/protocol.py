@@ -137,6 +137,15 @@ class Protocol(ABC):
         """A matplotlib figure of one result (or of several that belong together)."""
         raise QheatError(f"protocol {self.name!r} draws no figure")
 
+    def one_result(self, results: list[dict[str, Any]], *, sweeps: bool = True) -> dict[str, Any]:
+        """The single result a figure of this protocol draws (``sweeps=False``: a sweep has no figure yet)."""
+        if len(results) != 1:
+            raise QheatError(f"plot a {self.name} result on its own (one file)")
+        if not sweeps and "points" in results[0]:
+            raise QheatError(f"a {self.name} sweep has no figure of its own yet; plot one of its points, "
+                             "e.g. qheat plot <output>/<name>.points/0000.json")
+        return results[0]
+
     def required_result_keys(self, result: dict[str, Any]) -> tuple[str, ...]:
         """Keys a complete result file of this protocol holds (checked before plotting)."""
         return ("spec",)

@@ -75,9 +75,7 @@ class CorrelatedPair(Protocol):
     def figure(self, results):
         from qheat.protocols.correlated_pair.plots import correlated_pair_figure
 
-        if len(results) != 1:
-            raise QheatError(f"plot a {self.name} result on its own (one file)")
-        return correlated_pair_figure(results[0])
+        return correlated_pair_figure(self.one_result(results))
 
     def required_result_keys(self, result):
         return ("spec", "points") if "sweep" in result else ("spec", "times", "sed")

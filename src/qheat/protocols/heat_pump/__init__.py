@@ -56,12 +56,7 @@ class HeatPump(Protocol):
     def figure(self, results):
         from qheat.protocols.heat_pump.plots import heat_pump_figure
 
-        if len(results) != 1:
-            raise QheatError(f"plot a {self.name} result on its own (one file)")
-        if "points" in results[0]:
-            raise QheatError(f"a {self.name} sweep has no figure of its own yet; plot one of its points, "
-                             "e.g. qheat plot <output>/<name>.points/0000.json")
-        return heat_pump_figure(results[0])
+        return heat_pump_figure(self.one_result(results, sweeps=False))
 
     def required_result_keys(self, result):
         return ("spec", "points") if "sweep" in result else ("spec", "times", "heat", "performance")

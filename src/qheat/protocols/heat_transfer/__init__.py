@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from qheat.core.errors import QheatError
 from qheat.core.protocol import BatchGenerator, Protocol
 from qheat.protocols.heat_transfer.spec import (
     HeatTransferPhaseSpec,
@@ -62,12 +61,8 @@ class HeatTransfer(Protocol):
             phase_figure,
         )
 
-        if len(results) != 1:
-            raise QheatError(f"plot a {self.name} result on its own (one file)")
-        if "points" in results[0]:
-            raise QheatError(f"a {self.name} sweep has no figure of its own yet; plot one of its points, "
-                             "e.g. qheat plot <output>/<name>.points/0000.json")
-        return phase_figure(results[0]) if "maps" in results[0] else heat_transfer_figure(results[0])
+        result = self.one_result(results, sweeps=False)
+        return phase_figure(result) if "maps" in result else heat_transfer_figure(result)
 
     def required_result_keys(self, result):
         return ("spec", "points") if "sweep" in result else ("spec", "conventions")

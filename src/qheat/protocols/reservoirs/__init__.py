@@ -66,18 +66,10 @@ class Reservoirs(Protocol):
     def figure(self, results):
         from qheat.protocols.reservoirs.plots import reservoirs_figure
 
-        return reservoirs_figure(_one(results, self.name))
+        return reservoirs_figure(self.one_result(results))
 
     def required_result_keys(self, result):
         return ("spec", "points") if "sweep" in result else ("spec", "methods")
-
-
-def _one(results: list[dict[str, Any]], name: str) -> dict[str, Any]:
-    if len(results) != 1:
-        from qheat.core.errors import QheatError
-
-        raise QheatError(f"plot a {name} result on its own (one file)")
-    return results[0]
 
 
 PROTOCOL = Reservoirs()
