@@ -26,7 +26,7 @@ LIBRARY = resources.files("qheat") / "spec_library"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FIG3 = ["fig3-zero", "fig3-reversed", "fig3-enhanced"]
 
-# README, "Result JSON"
+# docs/specs-and-results.md, "Result JSON"
 TOP_KEYS = {"qheat_version", "schema", "protocol", "backend", "spec", "steps", "collision", "subsystems", "system", "bath",
             "conventions"}
 SUBSYSTEM_KEYS = {"label", "energy", "apparent_temperature", "heat_absorbed", "one_way_coherence",

@@ -214,7 +214,7 @@ def test_zne_on_a_fake_device_end_to_end():
 
 
 def test_folding_leaves_a_first_order_bias_under_amplitude_damping():
-    """Why ZNE by folding cannot remove relaxation (README, "Real backends"): a fold G (G^dag G)^k puts the
+    """Why ZNE by folding cannot remove relaxation (docs/real-backends.md): a fold G (G^dag G)^k puts the
     noise L after G and G L G^dag after each G^dag, so the noise grows as (k + 1) L + k G L G^dag, not
     (2k + 1) L, and its extrapolation to zero ends at (L - G L G^dag) / 2. For X with amplitude damping
     gamma, G L G^dag is amplitude *pumping*: from |0>, p_1(f) follows p -> (1 - p)(1 - gamma) f times
