@@ -67,17 +67,18 @@ def _targets(specs: list, output: str | None) -> list[Path]:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from qheat import engine
-    from qheat.protocols.registry import load_specs, protocol_of
+    from qheat.protocols.registry import load_specs
 
     specs = [s for name in args.spec for s in load_specs(name)]
-    specs = [engine.prepare(spec, args.backend)[0] for spec in specs]   # every refusal before any work
+    plans = [engine.prepare(spec, args.backend) for spec in specs]   # every refusal before any work
     if args.jobs < 1:
         raise QheatError(f"--jobs must be >= 1, got {args.jobs}")
-    for spec, target in zip(specs, _targets(specs, args.output)):
+    for plan, target in zip(plans, _targets([p.spec for p in plans], args.output)):
+        spec = plan.spec
         with _Progress(spec.key(), enabled=not args.quiet) as progress:
             lines: list[str] = []
-            result = engine.run(spec, args.backend, output=target, force=args.force, jobs=args.jobs,
-                                scheduler=args.scheduler, progress=progress, report=lines.append)
+            result = engine.run_plan(plan, output=target, force=args.force, jobs=args.jobs, scheduler=args.scheduler,
+                                   progress=progress, report=lines.append)
         if args.quiet:
             continue
         done = f"{spec.key()}: up to date"
@@ -85,7 +86,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             if line.startswith(done) or "up to date" not in line:
                 print(line)
         if not any(line.startswith(done) for line in lines):
-            print(f"{spec.key()}: {protocol_of(spec).summary(result.to_dict())} -> {target}")
+            print(f"{spec.key()}: {plan.proto.summary(result.to_dict())} -> {target}")
     return 0
 
 

@@ -69,17 +69,30 @@ def points_folder(target: Path) -> Path:
 # ----------------------------------------------------------------------------- the public verbs
 
 
-def prepare(spec: SpecFile, backend: str) -> tuple[SpecFile, Protocol]:
-    """Validate ``spec`` (as if read from a file) and refuse a backend it cannot run on, before any work."""
+@dataclass(frozen=True)
+class Plan:
+    """A validated spec, its protocol and backend, and the points of its sweep (empty without one)."""
+
+    spec: SpecFile
+    proto: Protocol
+    backend: str
+    points: tuple[SpecFile, ...] = ()
+
+
+def prepare(spec: SpecFile, backend: str) -> Plan:
+    """Validate ``spec`` (as if read from a file), expand its sweep and refuse a backend any point cannot run
+    on, before any work."""
     from qheat.backends import check
 
     proto = protocol_of(spec)
     check(backend)
     spec = validated(spec)
     proto.check(spec, backend)
+    points: tuple[SpecFile, ...] = ()
     if spec.sweep is not None:
+        points = tuple(expand(spec))
         labels = [spec.sweep.label(p, r) for p, r in zip(spec.sweep.points, spec.sweep.repetitions)]
-        for point, label in zip(expand(spec), labels):
+        for point, label in zip(points, labels):
             try:
                 proto.check(point, backend)
             except QheatError as exc:
@@ -87,22 +100,26 @@ def prepare(spec: SpecFile, backend: str) -> tuple[SpecFile, Protocol]:
     if spec.sweep is not None and spec.sweep.seeds and backend == "exact":
         raise QheatError("sweep.seeds repeats a configuration to study shot noise; the exact engine has none "
                          "(use a circuit backend, or remove seeds)")
-    return spec, proto
+    return Plan(spec, proto, backend, points)
 
 
-def run(spec: SpecFile, backend: str = "exact", *, output: str | Path | None = None, force: bool = False,
-        jobs: int = 1, scheduler: str | None = None, progress: Progress | None = None,
-        report: Report | None = None) -> Result:
-    """Run ``spec`` (every point of its sweep) on ``backend``; with ``output`` (a result file), records and
-    results are written as they are made and a re-run resumes."""
-    spec, proto = prepare(spec, backend)
+def run(spec: SpecFile, backend: str = "exact", **options: Any) -> Result:
+    """Run ``spec`` (every point of its sweep) on ``backend``: ``run_plan(prepare(spec, backend), **options)``."""
+    return run_plan(prepare(spec, backend), **options)
+
+
+def run_plan(plan: Plan, *, output: str | Path | None = None, force: bool = False, jobs: int = 1,
+             scheduler: str | None = None, progress: Progress | None = None, report: Report | None = None) -> Result:
+    """Run a prepared spec; with ``output`` (a result file), records and results are written as they are made
+    and a re-run resumes."""
+    spec, proto, backend = plan.spec, plan.proto, plan.backend
     if jobs < 1:
         raise QheatError(f"--jobs must be >= 1, got {jobs}")
     target = None if output is None else Path(output).resolve()   # workers elsewhere write the same files
     if spec.sweep is None:
         data = run_point(spec, backend, None if target is None else Files(target), force, progress, report)
         return Result(spec, backend, _body(data))
-    points = expand(spec)
+    points = list(plan.points)
     folder = None if target is None else points_folder(target)
     with _locked(target):
         if target is not None and target.exists() and not force:
