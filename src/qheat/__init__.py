@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from qheat.core.errors import QheatError
-from qheat.core.result import Result
+from qheat.core.result import Result, use_spec_reader
 from qheat.core.version import __version__
 from qheat.protocols.registry import (
     Spec,
@@ -16,18 +16,22 @@ from qheat.protocols.registry import (
     spec_from_dict,
 )
 
+use_spec_reader(spec_from_dict)   # Result.load reads specs back (core cannot import the registry)
+
 
 def run(spec: Spec | str | dict, backend: str = "exact", *, output: str | Path | None = None, force: bool = False,
-        jobs: int = 1, scheduler: str | None = None) -> Result:
+        jobs: int = 1, scheduler: str | None = None, allow_large: bool = False) -> Result:
     """Run a spec (a spec object, a bundled name, a path, or spec data as a dict) on a backend.
 
     Returns a Result; ``result.to_json()`` is the JSON that ``qheat run`` writes. With ``output`` (a .json
     file) the records and results are saved as they are made and a re-run resumes; ``jobs`` runs the
-    points of a sweep in that many processes, ``scheduler`` on a Dask cluster.
+    points of a sweep in that many processes, ``scheduler`` on a Dask cluster. A run estimated beyond the
+    limits (``qheat.core.limits``) is refused before any work unless ``allow_large``.
     """
     from qheat import engine
 
-    return engine.run(_spec(spec), backend, output=output, force=force, jobs=jobs, scheduler=scheduler)
+    return engine.run(_spec(spec), backend, output=output, force=force, jobs=jobs, scheduler=scheduler,
+                      allow_large=allow_large)
 
 
 def analyze(records: dict[str, Any] | str | os.PathLike) -> Result:

@@ -67,15 +67,17 @@ def _targets(specs: list, output: str | None) -> list[Path]:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from qheat import engine
+    from qheat.core.progress import Progress
     from qheat.protocols.registry import load_specs
 
     specs = [s for name in args.spec for s in load_specs(name)]
-    plans = [engine.prepare(spec, args.backend) for spec in specs]   # every refusal before any work
+    plans = [engine.prepare(spec, args.backend, allow_large=args.allow_large)   # every refusal before any work
+             for spec in specs]
     if args.jobs < 1:
         raise QheatError(f"--jobs must be >= 1, got {args.jobs}")
     for plan, target in zip(plans, _targets([p.spec for p in plans], args.output)):
         spec = plan.spec
-        with _Progress(spec.key(), enabled=not args.quiet) as progress:
+        with Progress(spec.key(), bar=not args.quiet and sys.stderr.isatty()) as progress:
             lines: list[str] = []
             result = engine.run_plan(plan, output=target, force=args.force, jobs=args.jobs, scheduler=args.scheduler,
                                    progress=progress, report=lines.append)
@@ -88,40 +90,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if not any(line.startswith(done) for line in lines):
             print(f"{spec.key()}: {plan.proto.summary(result.to_dict())} -> {target}")
     return 0
-
-
-class _Progress:
-    """A progress bar on stderr for runs longer than a few seconds; silent when quiet or not a TTY."""
-
-    DELAY = 3.0
-
-    def __init__(self, label: str, enabled: bool = True) -> None:
-        import time
-
-        self.label, self.started, self.shown = label, time.monotonic(), False
-        self.enabled = enabled and sys.stderr.isatty()
-
-    def __call__(self, what: str, done: int, total: int) -> None:
-        import time
-
-        if not self.enabled or time.monotonic() - self.started < self.DELAY:
-            return
-        if total:
-            width = 30
-            filled = int(width * done / max(total, 1))
-            bar = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-        else:
-            bar = f"{done} batches"
-        sys.stderr.write(f"\r{self.label}: {what} {bar}")
-        sys.stderr.flush()
-        self.shown = True
-
-    def __enter__(self) -> "_Progress":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
@@ -180,6 +148,19 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from qheat import planning
+    from qheat.core.records import write_json_atomic
+
+    techniques = [t.strip() for t in args.techniques.split(",") if t.strip()] if args.techniques else None
+    data = planning.plan(args.spec, args.backend, args.target_error, techniques=techniques, replicas=args.replicas,
+                         job_overhead=args.job_overhead)
+    print(planning.table(data))
+    if args.output:
+        write_json_atomic(Path(args.output), data)
+    return 0
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     from qheat import submission
 
@@ -195,7 +176,19 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from qheat import reproduce
+
+    seeds = reproduce.seeds_of(args.seeds)      # an unknown seed: one line before any work
+    verdicts = reproduce.run(seeds, args.backend)
+    print(reproduce.table(verdicts, args.backend))
+    return 1 if any(v.verdict in ("FAIL", "ERROR") for v in verdicts) else 0
+
+
 def _cmd_plot(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")      # figures go to files: no window system needed
     import matplotlib.pyplot as plt
 
     from qheat.protocols.registry import protocol
@@ -256,16 +249,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exact (default), aer, aer:<config> (e.g. aer:nmr-crotonic), fake:<name> (Runtime local mode) "
                         "or ibm:<name>; circuit backends save "
                         "<name>.records.json (raw counts) before the analysis and reuse it on a re-run")
-    p.add_argument("--output", help="a .json file for one spec, else a directory (default: results/)")
+    p.add_argument("--output", "-o", help="a .json file for one spec, else a directory (default: results/)")
     p.add_argument("--force", action="store_true", help="redo and overwrite results already on disk")
     p.add_argument("--jobs", "-j", type=int, default=1, help="run the points of a sweep in N processes")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the points of a sweep on the Dask cluster at ADDRESS (pip install 'qheat[dask]')")
+    p.add_argument("--allow-large", action="store_true",
+                   help="run even when the estimated memory, time or shots are beyond the limits (qheat.core.limits)")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("backends", help="list the backends available offline (and how to reach ibm:<name>)")
     p.set_defaults(func=_cmd_backends)
-    p = sub.add_parser("submit", help="build ISA circuits, write a manifest, submit SamplerV2 jobs (fake:/ibm:)")
+    p = sub.add_parser("submit", help="build ISA circuits, write a manifest, submit Sampler jobs (fake:/ibm:)")
     p.add_argument("spec", nargs="?")
     p.add_argument("--backend", help="fake:<name> (local mode, offline) or ibm:<name>")
     p.add_argument("--instance", help="IBM Quantum instance (else QISKIT_IBM_INSTANCE or the saved account's)")
@@ -276,6 +271,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="start anew over an existing manifest")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_submit)
+    p = sub.add_parser("plan", help="before spending budget: circuits, shots and device time per mitigation "
+                                    "technique to resolve every heat to +-E (fake:/ibm:)")
+    p.add_argument("spec")
+    p.add_argument("--backend", required=True, help="fake:<name>, or ibm:<name> (predicted with its fake twin)")
+    p.add_argument("--target-error", type=float, required=True, help="the error bar E wanted on every heat")
+    p.add_argument("--techniques", help="comma-separated: raw, readout, readout+zne, pec (default: all but pec)")
+    p.add_argument("--replicas", type=int, default=40, help="parametric-bootstrap data sets per technique")
+    p.add_argument("--job-overhead", type=float, default=2.0,
+                   help="ASSUMED Runtime overhead per job in seconds (default 2; no device reports it)")
+    p.add_argument("--output", help="also write the plan as JSON to this file")
+    p.set_defaults(func=_cmd_plan)
     p = sub.add_parser("status", help="show the state of each job of a manifest")
     p.add_argument("manifest")
     p.add_argument("--instance")
@@ -299,18 +305,83 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dpi", type=int, default=150)
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_plot)
+    p = sub.add_parser("reproduce", help="re-run the seed papers' claims and print qheat's numbers beside theirs "
+                                         "(exit 1 when a claim fails)")
+    p.add_argument("seeds", nargs="*", metavar="SEED", help="000 ... 004 or all (default: all)")
+    p.add_argument("--backend", default="exact", help="exact (default) or a circuit backend; claims whose specs "
+                                                      "cannot run there are skipped")
+    p.set_defaults(func=_cmd_reproduce)
     return parser
+
+
+def _log_to_stderr(show: bool) -> None:
+    """Lines of the ``qheat`` logger on stderr off a terminal (a bar there instead) when ``show``; else warnings."""
+    import logging
+
+    from qheat.core.progress import HoldBack
+
+    logger = logging.getLogger("qheat")
+    for old in [h for h in logger.handlers if isinstance(h, HoldBack)]:
+        logger.removeHandler(old)           # main() called again in one process (tests)
+    handler = HoldBack(sys.stderr)          # a run shorter than its delay prints its result only
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if show and not sys.stderr.isatty() else logging.WARNING)
+
+
+LIBRARY_LOGGERS = ("qiskit_ibm_runtime", "qiskit", "qiskit_aer", "qutip")
+
+
+class _library_lines:
+    """Hold the libraries' own log lines (qiskit-ibm-runtime prints WARNINGs to stderr through its handler) while
+    a command runs: shown after a command that succeeds, dropped after a one-line error that explains itself."""
+
+    def __enter__(self) -> None:
+        import logging
+        from logging.handlers import MemoryHandler
+
+        self.held = MemoryHandler(capacity=10**6, flushLevel=logging.CRITICAL + 1)
+        self.saved = {}
+        for name in LIBRARY_LOGGERS:
+            lib = logging.getLogger(name)
+            self.saved[name] = (lib.handlers[:], lib.propagate)
+            lib.handlers, lib.propagate = [self.held], False
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        import logging
+
+        for name, (handlers, propagate) in self.saved.items():
+            lib = logging.getLogger(name)
+            lib.handlers, lib.propagate = handlers, propagate
+        if kind is None:
+            for record in self.held.buffer:
+                logging.getLogger(record.name).handle(record)
+        self.held.buffer.clear()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _log_to_stderr(args.command == "run" and not args.quiet)   # a run's progress; other verbs print results
     try:
-        return args.func(args)
+        with _library_lines():
+            return args.func(args)
+    except BrokenPipeError:     # the reader went away (qheat list | head -1): stop quietly
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())   # the interpreter's last flush would raise again
+        return 141                               # 128 + SIGPIPE, as the shell reports a killed writer
     except QheatError as exc:
         print(f"qheat: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"qheat: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("qheat: error: out of memory; make the spec smaller (qheat run estimates the cost first)", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print("qheat: error: the input nests too deeply (a spec or records file needs a few levels)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("qheat: interrupted", file=sys.stderr)

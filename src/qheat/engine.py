@@ -19,6 +19,7 @@ worker, so all three give identical numbers.
 """
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from qheat.core.errors import QheatError
+from qheat.core.limits import LONG_RUN_SECONDS, Cost, guard
 from qheat.core.protocol import Batch, Checkpoint, Protocol
 from qheat.core.records import (
     CHECKPOINT_KIND,
@@ -35,6 +37,7 @@ from qheat.core.records import (
     matrix,
     read_json,
     read_json_or_none,
+    unexplained_nonfinite,
     write_json_atomic,
 )
 from qheat.core.result import RESULT_SCHEMA, Result, same_run
@@ -43,6 +46,7 @@ from qheat.core.version import __version__
 from qheat.protocols.registry import expand, protocol_of, spec_from_dict, validated
 
 Progress = Callable[[str, int, int], None]   # (what, done, total); total 0 when unknown
+log = logging.getLogger("qheat")            # what runs, for people (the CLI shows it off a terminal)
 Report = Callable[[str], None]                # one line about what a run does with the files it finds
 
 
@@ -77,11 +81,13 @@ class Plan:
     proto: Protocol
     backend: str
     points: tuple[SpecFile, ...] = ()
+    cost: Cost = Cost()
 
 
-def prepare(spec: SpecFile, backend: str) -> Plan:
+def prepare(spec: SpecFile, backend: str, *, allow_large: bool = False) -> Plan:
     """Validate ``spec`` (as if read from a file), expand its sweep and refuse a backend any point cannot run
-    on, before any work."""
+    on, or a run whose estimated cost (``Protocol.cost``) is beyond the limits (``allow_large``: run it anyway),
+    before any work."""
     from qheat.backends import check
 
     proto = protocol_of(spec)
@@ -100,12 +106,15 @@ def prepare(spec: SpecFile, backend: str) -> Plan:
     if spec.sweep is not None and spec.sweep.seeds and backend == "exact":
         raise QheatError("sweep.seeds repeats a configuration to study shot noise; the exact engine has none "
                          "(use a circuit backend, or remove seeds)")
-    return Plan(spec, proto, backend, points)
+    cost = sum((proto.cost(p, backend) for p in points[1:]), proto.cost(points[0], backend)) if points else \
+        proto.cost(spec, backend)
+    guard(cost, getattr(spec, "limits", None), allow_large, f"{spec.key()} on backend {backend!r}")
+    return Plan(spec, proto, backend, points, cost)
 
 
-def run(spec: SpecFile, backend: str = "exact", **options: Any) -> Result:
+def run(spec: SpecFile, backend: str = "exact", *, allow_large: bool = False, **options: Any) -> Result:
     """Run ``spec`` (every point of its sweep) on ``backend``: ``run_plan(prepare(spec, backend), **options)``."""
-    return run_plan(prepare(spec, backend), **options)
+    return run_plan(prepare(spec, backend, allow_large=allow_large), **options)
 
 
 def run_plan(plan: Plan, *, output: str | Path | None = None, force: bool = False, jobs: int = 1,
@@ -115,6 +124,9 @@ def run_plan(plan: Plan, *, output: str | Path | None = None, force: bool = Fals
     spec, proto, backend = plan.spec, plan.proto, plan.backend
     if jobs < 1:
         raise QheatError(f"--jobs must be >= 1, got {jobs}")
+    log.info(describe(plan, jobs=jobs, scheduler=scheduler))
+    if plan.cost.seconds > LONG_RUN_SECONDS:
+        log.warning("%s: estimated %s", spec.key(), plan.cost.describe())
     target = None if output is None else Path(output).resolve()   # workers elsewhere write the same files
     if spec.sweep is None:
         data = run_point(spec, backend, None if target is None else Files(target), force, progress, report)
@@ -146,6 +158,15 @@ def run_plan(plan: Plan, *, output: str | Path | None = None, force: bool = Fals
     return result
 
 
+def describe(plan: Plan, *, jobs: int = 1, scheduler: str | None = None) -> str:
+    """One line saying what a plan runs: spec, protocol, backend, points, where they run and the estimated cost."""
+    where = "" if not plan.points else (f" on the Dask cluster at {scheduler}" if scheduler else
+                                        f" in {min(jobs, len(plan.points))} processes" if jobs > 1 else " one by one")
+    points = f"{len(plan.points)} sweep points{where}" if plan.points else "one point"
+    return (f"{plan.spec.key()}: protocol {plan.proto.name} on backend {plan.backend}, {points}; "
+            f"estimated {plan.cost.describe()}")
+
+
 def _sweep_body(spec: SpecFile, proto: Protocol, points: list[dict[str, Any]]) -> dict[str, Any]:
     assert spec.sweep is not None
     return {"sweep": spec.sweep.to_dict(), "points": points, **proto.combine(spec, points)}
@@ -167,12 +188,19 @@ def analyze(document: dict[str, Any]) -> Result:
             raise QheatError("the records' points are not the points of their sweep; were they made with another spec?")
         return Result(spec, backend, _sweep_body(spec, proto, points))
     try:
-        return Result(spec, backend, proto.analyze(document, spec))
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        body = proto.analyze(document, spec)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
         if isinstance(exc, QheatError):
             raise
-        raise QheatError(f"the records do not fit their spec ({type(exc).__name__}: {exc}); were they edited or "
-                         "made by another version?") from None
+        raise QheatError(f"the records do not fit their spec ({type(exc).__name__}: {str(exc)[:120]}); were they "
+                         "edited or made by another version?") from None
+    bad = unexplained_nonfinite(body)
+    if bad:
+        raise QheatError(f"the records give NaN or infinity at {bad} with no note saying why; were they edited?")
+    return Result(spec, backend, body)
+
+
+MAX_COUNT = 10**12        # shots of one bit string: beyond any run (spec shots are at most 10^7 per circuit)
 
 
 def check_document(document: Any, where: str = "the records") -> None:
@@ -192,14 +220,17 @@ def check_document(document: Any, where: str = "the records") -> None:
         return
     if not isinstance(document["records"], list):
         raise QheatError(f"{where}: 'records' must be a list")
+    if not isinstance(document.get("metadata", {}), dict):
+        raise QheatError(f"{where}: 'metadata' must be a table (got {type(document['metadata']).__name__})")
     for i, record in enumerate(document["records"]):
         if not isinstance(record, dict) or not isinstance(record.get("metadata"), dict):
             raise QheatError(f"{where}: record {i} is not a table with a 'metadata' table")
         counts = record.get("counts")
         if counts is not None and (not isinstance(counts, dict) or not all(
-                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_COUNT
                 for k, v in counts.items())):
-            raise QheatError(f"{where}: record {i} has counts that are not whole numbers >= 0 by bit string")
+            raise QheatError(f"{where}: record {i} has counts that are not whole numbers from 0 to {MAX_COUNT} by "
+                             "bit string")
 
 
 # ----------------------------------------------------------------------------- one point
@@ -217,11 +248,25 @@ def run_point(spec: SpecFile, backend: str, files: Files | None = None, force: b
                 return old
             raise QheatError(f"{files.result} holds a result of another spec, backend or result schema; use --force "
                              "to overwrite or another --output")
-        if backend == "exact":
-            body = proto.exact(spec)
-        else:
-            document = _records(spec, backend, files, force, progress, report)
-            body = proto.analyze(document, spec)
+        saved = "" if backend == "exact" or files is None else f"; the records are saved in {files.records}"
+        try:
+            if backend == "exact":
+                body = proto.exact(spec)
+            else:
+                document = _records(spec, backend, files, force, progress, report)
+                body = proto.analyze(document, spec)
+        except (OverflowError, FloatingPointError, ZeroDivisionError) as exc:
+            raise QheatError(f"{spec.key()}: a number overflowed double precision ({type(exc).__name__}: {exc})"
+                             f"{saved}; keep the spec's parameters within a few orders of magnitude of its energy "
+                             "scale") from None
+        except MemoryError:
+            raise QheatError(f"{spec.key()}: ran out of memory (estimated {proto.cost(spec, backend).describe()})"
+                             f"{saved}; make the spec smaller") from None
+        bad = unexplained_nonfinite(body)
+        if bad:
+            raise QheatError(f"{spec.key()}: the run gave NaN or infinity at {bad} with no note saying why{saved}; "
+                             "the spec's numbers are beyond double precision somewhere -- keep them within a few "
+                             "orders of magnitude of its energy scale")
         data = Result(spec, backend, body).to_dict()
         if files is not None:
             write_json_atomic(files.result, data)
@@ -285,12 +330,15 @@ def collect(spec: SpecFile, backend: str, *, checkpoint: Path | None = None, for
                 continue
             if not isinstance(item, Batch):
                 raise TypeError(f"protocol {proto.name!r} yielded {type(item).__name__}, not a Batch or Checkpoint")
+            shots = f", {sum(item.shots)} shots" if item.kind == "counts" else f" ({item.kind})"
+            log.log(logging.INFO if done == 0 else logging.DEBUG, "%s: batch %d%s: %d circuits%s", label, done + 1,
+                    f" ({item.label})" if item.label else "", len(item.circuits), shots)
             out = execute(device, item)
             if item.keep:
                 records += [_jsonable_record(r) for r in out]
             done += 1
             if progress:
-                progress(f"{label} {item.label}".rstrip(), done, 0)
+                progress(item.label or "batch", done, 0)
             item = gen.send(out)
     except StopIteration as stop:
         extra = dict(stop.value or {})
@@ -315,7 +363,11 @@ def execute(device: Any, batch: Batch) -> list[dict[str, Any]]:
     if batch.kind == "states":
         states = device.evolve(list(batch.circuits), seed=batch.seed)
         return [{"metadata": dict(m), "states": s} for m, s in zip(batch.metadata, states)]
-    channels = [device.superop(qc) for qc in batch.circuits]
+    if batch.kind == "expectations":
+        values = device.expectations(list(batch.circuits), [list(o) for o in batch.observables],
+                                     [int(s) for s in batch.shots], seed=batch.seed, techniques=tuple(batch.techniques))
+        return [{"metadata": dict(m), "expectations": v} for m, v in zip(batch.metadata, values)]
+    channels = device.superops(list(batch.circuits))
     return [{"metadata": dict(m), "superop": c} for m, c in zip(batch.metadata, channels)]
 
 

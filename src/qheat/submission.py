@@ -103,12 +103,47 @@ def resume(path: Path, *, instance: str | None = None, echo: Echo = print, done:
     echo(done or f"manifest -> {path} (qheat status / qheat fetch {path})")
 
 
-def status(path: Path, *, instance: str | None = None, echo: Echo = print) -> list[dict[str, Any]]:
-    """The state of every job of a manifest (printed through ``echo``)."""
-    from qheat.backends.runtime import job_states, read_manifest
+def checked_manifest(path: Path) -> dict[str, Any]:
+    """The manifest at ``path`` (``runtime.read_manifest``), its job ids checked: text or absent."""
+    from qheat.backends.runtime import read_manifest
 
     manifest = read_manifest(path)
+    for job in manifest["jobs"]:
+        job_id = job.get("job_id")
+        if job_id is not None and not (isinstance(job_id, str) and job_id.strip()):
+            raise QheatError(f"{path} is damaged: job {job['index']} has the job id {job_id!r}, not a job id (text); "
+                             "restore the manifest or submit anew with 'qheat submit ... --force'")
+    return manifest
+
+
+def _local_jobs_intact(path: Path, manifest: dict[str, Any], states: list[dict[str, Any]]) -> None:
+    """Local-mode jobs run as they are submitted: one that is not final has lost its stored result (deleted,
+    truncated or swapped). Refuse with what happened and what to do, instead of 'run fetch again later'."""
+    from qheat.backends.runtime import FINAL_STATES
+    from qheat.backends.runtime.jobs import job_store
+
+    if manifest["store"] != "local":
+        return
+    for st in states:
+        if st["state"] in FINAL_STATES or st["state"] == "NOT SUBMITTED" or st.get("fetched"):
+            continue
+        try:
+            job_store(path, manifest)._read(st["job_id"])
+            why = f"local job {st['job_id']} is in state {st['state']}"
+        except QheatError as exc:
+            why = str(exc)
+        raise QheatError(f"{path}: job {st['index']}: {why}; a local-mode job never finishes later -- restore its "
+                         f"file or submit anew with 'qheat submit {manifest['spec'].get('name') or 'SPEC'} --backend "
+                         f"{manifest['backend']} --output {path.parent} --force'")
+
+
+def status(path: Path, *, instance: str | None = None, echo: Echo = print) -> list[dict[str, Any]]:
+    """The state of every job of a manifest (printed through ``echo``)."""
+    from qheat.backends.runtime import job_states
+
+    manifest = checked_manifest(path)
     states = job_states(path, manifest, instance=instance)
+    _local_jobs_intact(path, manifest, states)
     echo(f"{manifest['spec'].get('name') or 'spec'} on {manifest['backend']} (manifest {manifest['id']}, "
          f"{len(states)} jobs)")
     for st in states:
@@ -123,7 +158,9 @@ def fetch(path: Path, *, output: str | None = None, instance: str | None = None,
     from qheat.backends.runtime import FINAL_STATES, manifest_paths
     from qheat.backends.runtime import fetch as fetch_jobs
 
+    checked_manifest(path)
     manifest, report, counts = fetch_jobs(path, instance=instance, echo=echo)
+    _local_jobs_intact(path, manifest, report)
     waiting = [r for r in report if r["state"] not in FINAL_STATES]
     for r in report:
         if r["state"] != "DONE":

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qheat.core.errors import QheatError
+from qheat.core.limits import Cost
 from qheat.core.spec import SpecFile, Sweep
 
 if TYPE_CHECKING:  # matplotlib is imported only by the figure methods
     from matplotlib.figure import Figure
 
-KINDS = ("counts", "states", "superop")
+KINDS = ("counts", "states", "superop", "expectations")
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,10 +37,13 @@ class Batch:
 
     kind "counts": ``shots[i]`` shots of circuit i, the counts of classical register ``register``;
     "states": each circuit's saved density matrices (``save_density_matrix`` labels), one shot;
-    "superop": the superoperator of each circuit (a noisy measurement channel, for example).
-    ``method`` asks for a simulation method where it matters ("statevector" for pure-state
-    circuits too wide for density matrices, or with mid-circuit measurements). ``seed`` makes
-    the run reproducible; the engine gives circuit i its own stream derived from it.
+    "superop": the superoperator of each circuit (a noisy measurement channel, for example);
+    "expectations": ``observables[i]`` (a list of ``SparsePauliOp`` on circuit i's qubits) estimated with
+    ``shots[i]`` shots and the error-mitigation ``techniques`` (Runtime's Estimator: trex, zne, pea, pec),
+    each record's values and standard errors. ``method`` asks for a simulation method where it matters
+    ("statevector" for pure-state circuits too wide for density matrices, or with mid-circuit
+    measurements). ``seed`` makes the run reproducible; the engine gives circuit i its own stream derived
+    from it.
     """
 
     circuits: Sequence[Any]
@@ -51,14 +55,18 @@ class Batch:
     seed: int = 0
     keep: bool = True          # False: the engine hands the results back but leaves them out of the records file
     label: str = ""            # what the batch is, for progress lines
+    observables: Sequence[Any] = ()     # kind "expectations": one list of observables per circuit
+    techniques: tuple[str, ...] = ()    # kind "expectations": Estimator error mitigation
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"batch kind {self.kind!r} is not one of {KINDS}")
         if len(self.metadata) != len(self.circuits):
             raise ValueError(f"{len(self.circuits)} circuits but {len(self.metadata)} metadata entries")
-        if self.kind == "counts" and len(self.shots) != len(self.circuits):
+        if self.kind in ("counts", "expectations") and len(self.shots) != len(self.circuits):
             raise ValueError(f"{len(self.circuits)} circuits but {len(self.shots)} shot counts")
+        if self.kind == "expectations" and len(self.observables) != len(self.circuits):
+            raise ValueError(f"{len(self.circuits)} circuits but {len(self.observables)} observable lists")
 
 
 Records = list[dict[str, Any]]
@@ -93,6 +101,11 @@ class Protocol(ABC):
         """Refuse, in one line and before any work, a backend or setting this spec cannot run with."""
         if backend != "exact" and not self.circuit_backends:
             raise QheatError(f"protocol {self.name!r} runs on backend 'exact' only, not {backend!r}")
+
+    def cost(self, spec: SpecFile, backend: str) -> Cost:
+        """What running ``spec`` (one point) on ``backend`` will cost (``qheat.core.limits``), from the spec alone:
+        the engine refuses, before any work, a run beyond its limits. The default: a small run."""
+        return Cost(seconds=0.1)
 
     @abstractmethod
     def exact(self, spec: SpecFile) -> dict[str, Any]:
@@ -137,13 +150,10 @@ class Protocol(ABC):
         """A matplotlib figure of one result (or of several that belong together)."""
         raise QheatError(f"protocol {self.name!r} draws no figure")
 
-    def one_result(self, results: list[dict[str, Any]], *, sweeps: bool = True) -> dict[str, Any]:
-        """The single result a figure of this protocol draws (``sweeps=False``: a sweep has no figure yet)."""
+    def one_result(self, results: list[dict[str, Any]]) -> dict[str, Any]:
+        """The single result (one point or a whole sweep) a figure of this protocol draws."""
         if len(results) != 1:
             raise QheatError(f"plot a {self.name} result on its own (one file)")
-        if not sweeps and "points" in results[0]:
-            raise QheatError(f"a {self.name} sweep has no figure of its own yet; plot one of its points, "
-                             "e.g. qheat plot <output>/<name>.points/0000.json")
         return results[0]
 
     def required_result_keys(self, result: dict[str, Any]) -> tuple[str, ...]:

@@ -27,6 +27,36 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def unexplained_nonfinite(value: Any, path: str = "") -> str | None:
+    """The path of the first NaN or infinity in a result body that no note explains (None if there is none).
+
+    A non-finite number at key K (or inside its list) is explained when its table also holds ``K_note`` or
+    ``note``: e.g. an apparent temperature that Eq. (49) leaves undefined, with the reason beside it."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if f"{k}_note" in value or f"{k.removesuffix('_stderr')}_note" in value or "note" in value:
+                continue
+            found = unexplained_nonfinite(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            found = unexplained_nonfinite(v, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    if hasattr(value, "dtype") and hasattr(value, "shape"):
+        import numpy as np
+
+        if np.issubdtype(value.dtype, np.number) and not np.all(np.isfinite(value)):
+            return path
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    return None
+
+
 def write_json_atomic(path: str | Path, data: dict[str, Any], *, indent: int | None = 1) -> Path:
     """Write JSON next to its final place, then rename: a crash never leaves half a file."""
     path = Path(path)

@@ -153,13 +153,21 @@ def _number(value: Any, where: str, *, positive: bool = False, nonnegative: bool
     return x
 
 
+MAX_INTEGER = 2**63 - 1     # beyond, no counter of numpy, Aer or the Runtime holds it
+
+
 def _integer(value: Any, where: str, *, minimum: int) -> int:
     if isinstance(value, float) and not math.isfinite(value):
         raise QheatError(f"{where} must be a finite whole number, got {value!r}")
+    if isinstance(value, float) and value == int(value):
+        raise QheatError(f"{where} must be a whole number written without a decimal point or exponent "
+                         f"(an integer), got {value!r}")
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
         raise QheatError(f"{where} must be a whole number, got {value!r}")
     if value < minimum:
         raise QheatError(f"{where} must be >= {minimum}, got {value!r}")
+    if value > MAX_INTEGER:
+        raise QheatError(f"{where} = {value:.3g} is beyond {MAX_INTEGER} (a 64-bit integer); no run holds that many")
     return int(value)
 
 
@@ -175,7 +183,36 @@ def _bool(value: Any, where: str) -> bool:
     return value
 
 
-COMMON_KEYS = {"protocol", "name", "description", "sweep"}
+COMMON_KEYS = {"protocol", "name", "description", "sweep", "limits"}
+MAX_NESTING = 32       # tables and lists inside each other: no spec needs more than a few
+MAX_PHASE = 1e8        # radians: beyond, a double fixes an angle only to ~1e-8 rad and a gate of it means nothing
+
+
+def check_nesting(data: Any, where: str = "the spec") -> None:
+    """Refuse data nested more than ``MAX_NESTING`` deep (without recursion, so any depth is refused in one line)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list | tuple):
+            if depth > MAX_NESTING:
+                raise QheatError(f"{where} nests tables or lists more than {MAX_NESTING} deep; a spec needs a few")
+            stack.extend((v, depth + 1) for v in (node.values() if isinstance(node, dict) else node))
+
+
+def check_text(value: str, where: str) -> str:
+    """Refuse control characters (NUL, escape sequences, ...) in a name that is printed or names a file."""
+    bad = next((ch for ch in value if ord(ch) < 32 or 127 <= ord(ch) < 160), None)
+    if bad is not None:
+        raise QheatError(f"{where} {value[:40]!r} contains the control character {bad!r}; use printable text")
+    return value
+
+
+def check_phase(value: float, where: str) -> float:
+    """Refuse an angle (radians) too large for a double to fix modulo 2 pi."""
+    if abs(value) > MAX_PHASE:
+        raise QheatError(f"{where} = {value:.3g} rad is beyond {MAX_PHASE:.0e} rad: a double fixes so large an angle "
+                         "only to ~1e-8 rad, so its gate is meaningless; reduce it (it acts modulo 2 pi)")
+    return value
 
 
 def _axis_from_dict(data: Any, where: str) -> Axis:
@@ -243,7 +280,8 @@ def _set_path(data: dict[str, Any], path: str, value: float) -> None:
         if i == len(parts) - 1:
             if isinstance(node[key], bool) or not isinstance(node[key], int | float):
                 raise QheatError(f"sweep.parameter {path!r}: {where!r} is not a number, it cannot be swept")
-            node[key] = value
+            whole = isinstance(node[key], int) and math.isfinite(value) and value == int(value)
+            node[key] = int(value) if whole else value     # an integer field takes whole sweep values as integers
         else:
             node = node[key]
 

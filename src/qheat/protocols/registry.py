@@ -16,7 +16,15 @@ from typing import Any
 
 from qheat.core.errors import QheatError
 from qheat.core.protocol import Protocol
-from qheat.core.spec import COMMON_KEYS, SpecFile, _set_path, _table, sweep_from_dict
+from qheat.core.spec import (
+    COMMON_KEYS,
+    SpecFile,
+    _set_path,
+    _table,
+    check_nesting,
+    check_text,
+    sweep_from_dict,
+)
 
 PACKAGES = {
     "cascade": "qheat.protocols.cascade",                  # seed 001 (also spec protocol "simultaneous")
@@ -70,6 +78,7 @@ def spec_from_dict(data: dict[str, Any], *, name: str = "") -> Spec:
     """Validate plain data (from TOML or JSON) into a spec; bad input raises QheatError."""
     if not isinstance(data, dict):
         raise QheatError(f"a spec must be a table of keys, got {type(data).__name__}")
+    check_nesting(data)
     if "protocol" not in data:
         raise QheatError(f"the spec is missing the key 'protocol' (one of {spec_names()})")
     kind = data["protocol"]
@@ -78,13 +87,23 @@ def spec_from_dict(data: dict[str, Any], *, name: str = "") -> Spec:
     proto = _by_spec_name()[kind]
     top = _table(data, "the spec", COMMON_KEYS | proto.keys, {"protocol"} | proto.required)
     sweep = sweep_from_dict(top["sweep"]) if "sweep" in top else None
-    spec_name = str(top.get("name", name) or name)
+    spec_name = check_text(str(top.get("name", name) or name), "spec name")
+    if not isinstance(top.get("description", ""), str):
+        raise QheatError(f"description must be text, got {type(top['description']).__name__}")
     if spec_name.endswith((".records", ".records.partial", ".points", ".manifest")):
         raise QheatError(f"spec name {spec_name!r} ends like the files qheat writes beside a result "
                          "(.records, .records.partial, .points, .manifest); choose another name")
     if any(ch in spec_name for ch in '/\\:') or spec_name.startswith("."):
         raise QheatError(f"spec name {spec_name!r} must not contain '/', '\\' or ':' or start with '.' (it names the result file)")
     spec = proto.parse(top, kind, spec_name, str(top.get("description", "")), sweep)
+    if "limits" in top:
+        from dataclasses import replace
+
+        from qheat.core.limits import limits_from_dict
+
+        if "limits" not in getattr(spec, "__dataclass_fields__", {}):
+            raise QheatError(f"protocol {kind!r} takes no [limits] table (its spec has no 'limits' field)")
+        spec = replace(spec, limits=limits_from_dict(top["limits"]))   # type: ignore[type-var]
     if sweep is None:
         spec.check()
     else:
@@ -95,6 +114,7 @@ def spec_from_dict(data: dict[str, Any], *, name: str = "") -> Spec:
 # ----------------------------------------------------------------------------- loading
 
 _LIBRARY = "spec_library"
+MAX_SPEC_BYTES = 10_000_000   # the largest bundled spec is a few kB; a results file holding a spec can be MBs
 
 
 def _library_files() -> dict[str, Any]:
@@ -117,6 +137,15 @@ def _parse_toml(text: str, source: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise QheatError(f"malformed TOML in {source}: {exc}") from None
+    except RecursionError:
+        raise QheatError(f"{source} nests tables or lists too deeply to be a spec") from None
+    except ValueError as exc:     # e.g. an integer of more than 4300 digits
+        raise QheatError(f"malformed TOML in {source}: {_digits(exc)}") from None
+
+
+def _digits(exc: ValueError) -> str:
+    """Python's refusal of a huge integer literal, in the user's terms."""
+    return "an integer with more than 4300 digits" if "4300 digits" in str(exc) else str(exc)
 
 
 def load_spec(name_or_path: str | Path) -> Spec:
@@ -133,9 +162,18 @@ def load_specs(name_or_path: str | Path) -> list[Spec]:
     path = Path(text)
     files, groups = _library_files(), bundled_groups()
     suffix = path.suffix.lower()
+    check_text(text, "spec path")
     if path.is_file() or (suffix in (".toml", ".json") and text not in files):
+        if path.is_dir():
+            raise QheatError(f"spec file {text} is a directory; give a TOML or JSON file")
+        if path.exists() and not path.is_file():
+            raise QheatError(f"spec file {text} is not a regular file (a FIFO, socket or device?); give a TOML or "
+                             "JSON file")
         if not path.is_file():
             raise QheatError(f"spec file {text} does not exist")
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise QheatError(f"spec file {text} is {path.stat().st_size} bytes, more than {MAX_SPEC_BYTES}; a spec is "
+                             "a short TOML or JSON file")
         try:
             raw = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -145,6 +183,10 @@ def load_specs(name_or_path: str | Path) -> list[Spec]:
                 data = json.loads(raw)
             except json.JSONDecodeError as exc:
                 raise QheatError(f"malformed JSON in {text}: {exc}") from None
+            except RecursionError:
+                raise QheatError(f"{text} nests tables or lists too deeply to be a spec") from None
+            except ValueError as exc:     # e.g. an integer of more than 4300 digits
+                raise QheatError(f"malformed JSON in {text}: {_digits(exc)}") from None
             data = data.get("spec", data) if isinstance(data, dict) else data
         else:
             data = _parse_toml(raw, text)
