@@ -20,7 +20,6 @@ import argparse
 import json
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +28,9 @@ import qheat
 from qheat.mitigation.zne import fold_gates
 from qheat.physics.tomography import physical, richardson_weights
 from qheat.protocols.cascade.analysis import analyze, system_columns
-from qheat.protocols.cascade.circuits import CascadeCircuits
-from qheat.protocols.cascade.exact import simulate
-from qheat.protocols.cascade.circuits import branches
+from qheat.protocols.cascade.circuits import CascadeCircuits, branches
 from qheat.protocols.cascade.devices import runtime_backend
+from qheat.protocols.cascade.exact import simulate
 
 SETTINGS = {"ideal": None, "none": (1,), "zne13": (1, 3), "zne135": (1, 3, 5)}
 
@@ -108,7 +106,6 @@ def chain(spec, backend: str, factors: tuple[int, ...] | None, every: int,
 
 
 def main() -> None:
-    warnings.simplefilter("ignore")
     p = argparse.ArgumentParser()
     p.add_argument("--collisions", type=int, default=100)
     p.add_argument("--every", type=int, default=3)

@@ -14,7 +14,6 @@ import argparse
 import json
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import qheat
@@ -51,7 +50,6 @@ def one(backend: str, name: str, setting: str, collisions: int, every: int, shot
 
 
 def main() -> None:
-    warnings.simplefilter("ignore")
     p = argparse.ArgumentParser()
     p.add_argument("--collisions", type=int, default=100)
     p.add_argument("--every", type=int, default=30)

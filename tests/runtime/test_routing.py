@@ -33,8 +33,8 @@ def test_route_keeps_the_operator_and_every_qubit_in_place():
     expected = 0
     for _ in range(12):
         a, b = (int(x) for x in rng.choice(6, size=2, replace=False))
-        qc.append(XXPlusYYGate(float(rng.uniform(0, 3))) if rng.random() < 0.5 else random_unitary(4, seed=int(a * 6 + b)),
-                  [a, b])
+        gate = XXPlusYYGate(float(rng.uniform(0, 3))) if rng.random() < 0.5 else random_unitary(4, seed=int(a * 6 + b))
+        qc.append(gate, [a, b])
         expected += 2 * (len(shortest_path(graph, b if b == 5 else a, a if b == 5 else b)) - 2)
     qc.ccx(0, 3, 5)
     routed, swaps = route(qc, graph, mover=5)

@@ -104,7 +104,8 @@ def restricted_fake(device, qubits: tuple[int, ...]):
                             if a in index and b in index]
     conf["gates"] = []
     conf["meas_map"] = [list(range(len(qubits)))]
-    props = {k: copy.deepcopy(v) for k, v in device._props_dict.items() if k not in ("qubits", "gates", "general_qlists")}
+    props = {k: copy.deepcopy(v) for k, v in device._props_dict.items()
+             if k not in ("qubits", "gates", "general_qlists")}
     props["qubits"] = [copy.deepcopy(device._props_dict["qubits"][p]) for p in qubits]
     props["gates"] = []
     for gate in device._props_dict["gates"]:
