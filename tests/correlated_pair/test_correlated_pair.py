@@ -282,12 +282,12 @@ def test_noisy_nmr_device_counts_follow_its_noise_model(tmp_path):
     from qheat.protocols.correlated_pair.circuits import pair_circuits
 
     spec = small_spec(shots=4000, bootstrap=20)
-    r = qheat.run(spec, "aer:nmr-crotonic", output=tmp_path / "n.json").to_dict()
+    r = qheat.run(spec, "aer:nmr-depolarizing", output=tmp_path / "n.json").to_dict()
     c = r["circuits"]
     assert [c["exact_sed"][0], c["exact_sed"][1]] == pytest.approx([r["sed"][0], r["sed"][-1]], abs=1e-12)
-    assert "aer:nmr-crotonic tomography" in r["headline"]
+    assert "aer:nmr-depolarizing tomography" in r["headline"]
     doc = read_json(tmp_path / "n.records.json", "records")
-    device = AerBackend("aer:nmr-crotonic")
+    device = AerBackend("aer:nmr-depolarizing")
     circuits, _ = pair_circuits(spec)
     chi_noisy = chi_ideal = 0.0
     for qc, rec in zip(circuits, doc["records"]):
@@ -308,15 +308,17 @@ def test_noisy_nmr_device_counts_follow_its_noise_model(tmp_path):
     assert 0.9 < min(c["fidelity"]) < 0.999
 
 
-@pytest.mark.parametrize("backend", ["fake:torino", "ibm:ibm_torino"])
-def test_runtime_backends_are_refused_in_one_line(backend, capsys, tmp_path):
+def test_ibm_without_an_account_is_refused_in_one_line(capsys, tmp_path, monkeypatch):
+    """fake: devices run (tests/runtime/test_protocol_devices.py); ibm: needs an account, checked before any work."""
     from qheat.cli import main
 
+    monkeypatch.delenv("QISKIT_IBM_TOKEN", raising=False)
+    monkeypatch.setenv("QISKIT_IBM_ACCOUNT_FILE", str(tmp_path / "none.json"))
     path = tmp_path / "pair.json"
     path.write_text(__import__("json").dumps(small_spec().to_dict()))
-    assert main(["run", str(path), "--backend", backend, "--output", str(tmp_path / "out")]) == 2
+    assert main(["run", str(path), "--backend", "ibm:ibm_torino", "--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err and "'exact', 'aer' and 'aer:<config>'" in err
+    assert err.count("\n") == 1 and "Traceback" not in err and "no IBM Quantum account" in err
     assert not (tmp_path / "out").exists()
 
 

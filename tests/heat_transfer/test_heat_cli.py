@@ -48,7 +48,7 @@ def test_run_on_aer_and_plot(tmp_path, capsys):
     (["run", "ma-fig2a", "--backend", "aer"], "exact"),
     (["run", "holdsworth-fig1", "--backend", "nope"], "nope"),
     (["run", "ma-fig1b", "--backend", "aer:nmr-crotonic"], "needs 6 qubits but aer:nmr-crotonic has 4"),
-    (["run", "ma-fig1b", "--backend", "fake:manila"], "Qiskit Runtime"),
+    (["run", "ma-fig1b", "--backend", "fake:manila"], "needs 6 qubits but fake:manila has 5"),
 ])
 def test_bad_backends_give_one_line(capsys, tmp_path, args, needle):
     code, out, err = _cli(capsys, *args, "--output", str(tmp_path))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 
 import matplotlib.pyplot as plt
@@ -123,17 +124,17 @@ def test_records_come_first_and_analyze_reproduces_the_result(tmp_path, capsys):
 
 
 def test_noisy_nmr_device_runs_with_its_noise_beside_the_exact_values(tmp_path, capsys):
-    """aer:nmr-crotonic (4 qubits, gate noise, relaxation, readout error 0.005): the circuits (3 qubits) run
+    """aer:nmr-depolarizing (4 qubits, gate noise, relaxation, readout error 0.005): the circuits (3 qubits) run
     compiled for it; the shot-free value of the same noisy circuit is what the counts estimate, and the
     noise shows: the global collisions conserve energy (q_A + q_B = 0 exactly), the noisy device does not."""
     path = tmp_path / "noisy.json"
     path.write_text(json.dumps({**SPEC, "methods": ["lindblad"], "collisions": {**SPEC["collisions"], "shots": 100,
                                                                                "window": 10.0}}))
     out = tmp_path / "noisy-result.json"
-    assert main(["run", str(path), "--backend", "aer:nmr-crotonic", "--output", str(out)]) == 0
+    assert main(["run", str(path), "--backend", "aer:nmr-depolarizing", "--output", str(out)]) == 0
     assert "heat current from A" in capsys.readouterr().out
     data = json.loads(out.read_text())["methods"]["lindblad"]
-    assert data["backend"] == "aer:nmr-crotonic"
+    assert data["backend"] == "aer:nmr-depolarizing"
     records = json.loads(out.with_name("noisy-result.records.json").read_text())["records"]
     assert {r["metadata"]["two_qubit_gates_compiled"] for r in records} == {data["two_qubit_gates_compiled"]}
     free, ideal = data["shot_free"], data["exact"]["circuit_expectation"]
@@ -171,10 +172,16 @@ def test_cli_runs_and_plots_both_backends(tmp_path, capsys):
         assert "heat current from A" in capsys.readouterr().out
         assert main(["plot", str(out), "--output", str(tmp_path / f"{backend}.png"), "-q"]) == 0
         assert (tmp_path / f"{backend}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for device in ("fake:sherbrooke", "ibm:ibm_torino"):   # Runtime devices: a later issue, refused in one line
-        assert main(["run", str(path), "--backend", device, "--output", str(tmp_path / "x.json")]) == 2
-        err = capsys.readouterr().err
-        assert "protocol 'reservoirs'" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    # Runtime devices: fake: runs (tests/runtime/test_protocol_devices.py); ibm: without an account is one line
+    env = {k: os.environ.pop(k) for k in list(os.environ) if k in ("QISKIT_IBM_TOKEN", "QISKIT_IBM_ACCOUNT_FILE")}
+    os.environ["QISKIT_IBM_ACCOUNT_FILE"] = str(tmp_path / "none.json")
+    try:
+        assert main(["run", str(path), "--backend", "ibm:ibm_torino", "--output", str(tmp_path / "x.json")]) == 2
+    finally:
+        del os.environ["QISKIT_IBM_ACCOUNT_FILE"]
+        os.environ.update(env)
+    err = capsys.readouterr().err
+    assert "no IBM Quantum account" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_sweep_result_plots(tmp_path):

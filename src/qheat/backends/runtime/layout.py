@@ -75,7 +75,8 @@ def _edge_error(target, a: int, b: int, ops: list[str]) -> float | None:
 
 def coupled_pairs(target) -> list[tuple[int, int]]:
     """Pairs (a < b) of qubits with a two-qubit gate in ``target``."""
-    pairs = {tuple(sorted(q)) for op in _two_qubit_ops(target) for q in (target[op] or {}) if q is not None and len(q) == 2}
+    pairs = {tuple(sorted(q)) for op in _two_qubit_ops(target) for q in (target[op] or {})
+             if q is not None and len(q) == 2}
     return sorted(pairs)  # type: ignore[arg-type]
 
 
@@ -190,7 +191,8 @@ class LayoutCompiler:
         width = qc.num_qubits
         if width > self.n + 1:
             raise QheatError(f"a circuit of {width} qubits does not fit the layout {list(self.layout.qubits)} "
-                             "(purification ancillas are not supported on Runtime backends; use preparation = 'temporal')")
+                             "(purification ancillas are not supported on Runtime backends; use preparation = "
+                             "'temporal')")
         meta = dict(qc.metadata or {})
         if needs_routing(qc, self.graph):
             qc, swaps = route(qc, self.graph, mover=self.n, key=self.layout.qubits.__getitem__)  # paths as reported
@@ -208,3 +210,172 @@ class LayoutCompiler:
 
 def two_qubit_count(qc) -> int:
     return int(sum(1 for inst in qc.data if inst.operation.num_qubits == 2 and inst.operation.name != "barrier"))
+
+
+# ----------------------------------------------------------------------------- any interaction graph
+
+MAX_MAPPINGS = 4000   # embeddings of an interaction graph scored per distance (VF2 enumeration is capped)
+MAX_HOPS = 3          # interaction pairs at most this far apart on the device (SWAPs beyond a neighbour)
+
+
+def interaction_graph(circuits) -> tuple[int, dict[tuple[int, int], int]]:
+    """Width and two-qubit interaction graph of logical circuits: pair (a < b) -> the largest number of
+    two-qubit gates between a and b in any one circuit, once transpiled to {cx, rz, sx, x} without a device."""
+    from qiskit import transpile
+
+    width, edges = 0, dict[tuple[int, int], int]()
+    for qc in circuits:
+        width = max(width, qc.num_qubits)
+        tq = transpile(qc.remove_final_measurements(inplace=False), basis_gates=["cx", "rz", "sx", "x"],
+                       optimization_level=1, seed_transpiler=0)
+        here: dict[tuple[int, int], int] = {}
+        for inst in tq.data:
+            if inst.operation.num_qubits == 2 and inst.operation.name != "barrier":
+                a, b = sorted(tq.find_bit(q).index for q in inst.qubits)
+                here[a, b] = here.get((a, b), 0) + 1
+        for pair, count in here.items():
+            edges[pair] = max(edges.get(pair, 0), count)
+    return width, edges
+
+
+@dataclass(frozen=True)
+class GraphLayout:
+    """Physical qubits of logical qubits 0..width-1, then the qubits that routing passes through (idle
+    otherwise); the estimated error that chose them."""
+
+    qubits: tuple[int, ...]
+    width: int
+    score: float
+    candidates: int
+    hops: int
+    errors: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self, names: tuple[str, ...] = ()) -> dict[str, Any]:
+        names = tuple(names) + tuple(f"q{i}" for i in range(len(names), self.width))
+        return {"physical_qubits": list(self.qubits),
+                "assignment": {names[i]: q for i, q in enumerate(self.qubits[: self.width])},
+                "routing_qubits": list(self.qubits[self.width:]), "score": self.score,
+                "candidates": self.candidates, "max_distance": self.hops, "errors": self.errors,
+                "rule": "the circuits' two-qubit interaction graph embedded in the device's coupling graph (VF2, "
+                        "pairs at most max_distance apart: 1 = every interaction native), among the embeddings the "
+                        "smallest sum of reported errors: each pair's two-qubit gates (x its gate count, a pair d "
+                        "apart 6 (d - 1) more gates along its path), readout of the measured qubits, sx"}
+
+
+def choose_graph_layout(target, width: int, edges: dict[tuple[int, int], int], measured: tuple[int, ...] = (),
+                        max_mappings: int = MAX_MAPPINGS) -> GraphLayout:
+    """The layout of an interaction graph (``interaction_graph``) with the smallest estimated error (see
+    ``GraphLayout.to_dict()["rule"]``): native embeddings if any, else pairs 2, then 3 apart."""
+    import rustworkx as rx
+
+    errs = _edge_errors(target)
+    device = rx.PyGraph()
+    device.add_nodes_from(range(target.num_qubits))
+    device.add_edges_from_no_data([(a, b) for (a, b) in errs if a < b])
+    paths = rx.all_pairs_dijkstra_shortest_paths(device, lambda _: 1.0)
+    pattern = rx.PyGraph()
+    pattern.add_nodes_from(range(width))
+    pattern.add_edges_from_no_data(list(edges))
+    readout = [_error(target, "measure", (q,)) or 0.0 for q in range(target.num_qubits)]
+    sx = [_error(target, "sx", (q,)) or 0.0 for q in range(target.num_qubits)]
+
+    def path(a: int, b: int) -> list[int]:
+        return [a] if a == b else list(paths[a][b])
+
+    for hops in range(1, MAX_HOPS + 1):
+        graph = device if hops == 1 else rx.PyGraph()
+        if hops > 1:
+            graph.add_nodes_from(range(target.num_qubits))
+            graph.add_edges_from_no_data([(a, b) for a in range(target.num_qubits) for b in paths[a]
+                                          if a < b and len(paths[a][b]) - 1 <= hops])
+        best, count = None, 0
+        for mapping in islice(rx.vf2_mapping(graph, pattern, subgraph=True, induced=False, id_order=False),
+                              max_mappings):
+            phys = [0] * width
+            for p, v in mapping.items():
+                phys[v] = p
+            count += 1
+            two = moves = 0.0
+            via: set[int] = set()
+            for (a, b), w in edges.items():
+                route = path(phys[a], phys[b])
+                two += w * errs[(route[-2], route[-1])]
+                moves += w * 6 * sum(errs[(x, y)] for x, y in pairwise(route[:-1]))
+                via |= set(route[1:-1])
+            parts = {"two_qubit": two, "routing": moves, "readout": sum(readout[phys[q]] for q in measured),
+                     "sx": sum(sx[q] for q in phys)}
+            score = sum(parts.values())
+            if best is None or score < best[0]:
+                extra = tuple(sorted(via - set(phys)))
+                best = (score, (*phys, *extra), parts)
+        if best is not None:
+            return GraphLayout(best[1], width, round(best[0], 6), count, hops,
+                               {k: round(v, 6) for k, v in best[2].items()})
+    raise QheatError(f"the circuits' {width} qubits and their interactions do not fit this device's connected "
+                     f"working qubits ({target.num_qubits}) with pairs at most {MAX_HOPS} apart")
+
+
+def shape(target, qubits: tuple[int, ...]) -> str:
+    """How ``qubits`` sit on the coupling graph: the union of the shortest paths between them is a 'line'
+    (a path), a 'star' (a tree with one branching qubit, e.g. a heavy-hex degree-3 qubit and its
+    neighbours), else 'spread'; with the number of qubits that union spans."""
+    import rustworkx as rx
+
+    device = rx.PyGraph()
+    device.add_nodes_from(range(target.num_qubits))
+    device.add_edges_from_no_data(coupled_pairs(target))
+    nodes, links = set(qubits), set()
+    for a, b in combinations(qubits, 2):
+        path = list(rx.dijkstra_shortest_paths(device, a, b)[b])
+        nodes |= set(path)
+        links |= {tuple(sorted(e)) for e in pairwise(path)}
+    degree = {q: sum(q in e for e in links) for q in nodes}
+    tree = len(links) == len(nodes) - 1
+    branching = sum(d >= 3 for d in degree.values())
+    kind = "line" if tree and branching == 0 else "star" if tree and branching == 1 else "spread"
+    return f"{kind} of {len(nodes)} qubits"
+
+
+class CircuitCompiler:
+    """Compile whole circuits (every measurement in them, mid-circuit ones too) for the device's target
+    restricted to a layout's qubits: logical qubit i on layout qubit i, Sabre routing where an interaction is
+    not native (a final permutation is harmless: measurements write their own clbits). ``__call__`` returns
+    the compiled circuit, its metadata plus ``routing_swaps``."""
+
+    ROUTERS = ("SabreSwap", "SabreLayout", "BasicSwap", "LookaheadSwap", "StochasticSwap")
+
+    def __init__(self, layout_target, seed: int = 0) -> None:
+        self.target, self.seed = layout_target, seed
+        self._pms: dict[int, Any] = {}
+
+    def pass_manager(self, width: int):
+        if width not in self._pms:
+            from qiskit.transpiler import generate_preset_pass_manager
+
+            self._pms[width] = generate_preset_pass_manager(optimization_level=1, target=self.target,
+                                                            initial_layout=list(range(width)),
+                                                            seed_transpiler=self.seed)
+        return self._pms[width]
+
+    def __call__(self, qc):
+        swaps = {"n": 0}
+
+        def count(pass_, dag, **_: Any) -> None:
+            if type(pass_).__name__ in self.ROUTERS:
+                swaps["n"] = int(dag.count_ops().get("swap", 0))
+
+        before = int(qc.count_ops().get("swap", 0))
+        out = self.pass_manager(qc.num_qubits).run(qc, callback=count)
+        out.metadata = {**dict(qc.metadata or {}), "routing_swaps": max(swaps["n"] - before, 0)}
+        return out
+
+
+def circuit_costs(compiled) -> dict[str, Any]:
+    """Two-qubit gates, depth and routing SWAPs of compiled circuits (each, and the largest)."""
+    two = [two_qubit_count(qc) for qc in compiled]
+    depth = [int(qc.depth()) for qc in compiled]
+    swaps = [int((qc.metadata or {}).get("routing_swaps", 0)) for qc in compiled]
+    return {"two_qubit_gates": two, "two_qubit_gates_max": max(two), "depth": depth, "depth_max": max(depth),
+            "swaps": swaps, "swaps_max": max(swaps),
+            "note": "per circuit, compiled for the layout (device basis); 'swaps': SWAPs routing inserted where an "
+                    "interaction is not native (included in the two-qubit gate count)"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qheat.backends.runtime.runs import BatchSubmission
 from qheat.core.errors import QheatError
 from qheat.core.protocol import BatchGenerator, Protocol
 from qheat.protocols.correlated_pair.spec import (
@@ -16,7 +17,7 @@ from qheat.protocols.correlated_pair.spec import (
 )
 
 
-class CorrelatedPair(Protocol):
+class CorrelatedPair(BatchSubmission, Protocol):
     """The subspace energy difference (Eq. 12), concurrence and mutual information of a correlated pair."""
 
     name = "correlated-pair"
@@ -28,13 +29,22 @@ class CorrelatedPair(Protocol):
         return correlated_pair_from_dict(top, protocol, name, description, sweep)
 
     def check(self, spec: CorrelatedPairSpec, backend: str) -> None:
+        from qheat.backends import check, is_runtime_backend
+
+        check(backend)
         if backend == "exact":
             return
-        if not (backend == "aer" or backend.startswith("aer:")):
-            raise QheatError(f"protocol {self.name!r} runs on 'exact', 'aer' and 'aer:<config>' for now, not "
-                             f"{backend!r} (Qiskit Runtime backends are not wired up for it yet)")
         if spec.circuits is None:
             raise QheatError(f"backend {backend!r} needs a [circuits] table (points, shots, seed)")
+        if is_runtime_backend(backend):
+            from qheat.backends.runtime.runs import check_runtime
+
+            check_runtime(backend, 4, f"{self.name} tomography (A, B and two purifying ancillas)")
+
+    def cost(self, spec, backend):
+        from qheat.protocols.correlated_pair.costs import cost
+
+        return cost(spec, backend)
 
     def exact(self, spec: CorrelatedPairSpec) -> dict[str, Any]:
         from qheat.protocols.correlated_pair.exact import trajectory
@@ -42,21 +52,30 @@ class CorrelatedPair(Protocol):
         return trajectory(spec)
 
     def batches(self, spec: CorrelatedPairSpec, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
-        """One batch: the 9 tomography settings at every time, compiled by ``device``, seeded from the spec."""
+        """One batch: the 9 tomography settings at every time, compiled by ``device``, seeded from the spec; on a
+        Runtime device on the layout chosen for the circuits' interaction graph (``runs.prepare_run``)."""
+        from qheat.backends import is_runtime_backend
         from qheat.core.protocol import Batch
         from qheat.protocols.correlated_pair.analysis import streams
-        from qheat.protocols.correlated_pair.circuits import pair_circuits
+        from qheat.protocols.correlated_pair.circuits import MEASURED, pair_circuits
 
         circuits, gates = pair_circuits(spec)
         device.check_width(circuits[0].num_qubits, f"{self.name} tomography (A, B and two purifying ancillas)")
-        compiled = [device.compile(qc) for qc in circuits]
         seed, _ = streams(spec)
+        run = None
+        if is_runtime_backend(device.name):
+            from qheat.backends.runtime.runs import prepare_run
+
+            # the 9 settings of a time differ by one-qubit rotations only: one of them per time has every interaction
+            run = prepare_run(device, circuits[::9], names=("A", "B", "anc_A", "anc_B"), measured=MEASURED, seed=seed)
+        compiled = [(run or device).compile(qc) for qc in circuits]
         # ideal Aer: pure states, statevector is exact and fast; a noise model needs density matrices
         method = "statevector" if device.name == "aer" else None
         yield Batch(compiled, [dict(qc.metadata) for qc in circuits], [spec.circuits.shots] * len(circuits),
                     method=method, seed=seed, label="tomography")
         return {"metadata": {"sampler_seed": seed, "two_qubit_gates": gates,
-                             "compiled_two_qubit_gates": max(_two_qubit(qc) for qc in compiled)}}
+                             "compiled_two_qubit_gates": max(_two_qubit(qc) for qc in compiled),
+                             **({} if run is None else run.metadata(compiled))}}
 
     def analyze(self, document: dict[str, Any], spec: CorrelatedPairSpec) -> dict[str, Any]:
         from qheat.protocols.correlated_pair.analysis import headline, measured

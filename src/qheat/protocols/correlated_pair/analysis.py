@@ -32,6 +32,11 @@ CONVENTIONS = {
 }
 
 
+DEVICE = ("fake:/ibm: the tomography circuits ran on the device (Qiskit Runtime; fake: its noise model in local mode) "
+          "on the layout under 'layout': its gate and readout errors bias the fitted states, so the exact_* values "
+          "differ by more than the shot noise; the same circuits' noisy shot-free state is what the fit estimates")
+
+
 def streams(spec: CorrelatedPairSpec) -> tuple[int, np.random.Generator]:
     """The sampler's seed and the bootstrap's generator: one stream from ``circuits.seed`` and the spec's key
     (the seed is its first draw, the bootstrap continues it)."""
@@ -96,9 +101,10 @@ def measured(document: dict[str, Any], spec: CorrelatedPairSpec) -> dict[str, An
         "sampler_seed": sampler_seed,
         "bootstrap": settings.bootstrap,
         "seconds": meta.get("seconds"),
+        **{k: meta[k] for k in ("device", "layout", "costs", "engine") if k in meta},
         "records": [{"counts": dict(sorted(r["counts"].items())), "metadata": r["metadata"]}
                     for r in document["records"]],
-        "conventions": CONVENTIONS,
+        "conventions": {**CONVENTIONS, "device": DEVICE} if "device" in meta else CONVENTIONS,
     }
 
 

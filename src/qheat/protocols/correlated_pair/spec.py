@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from qheat.core.spec import Sweep
+from qheat.core.limits import Limits
+from qheat.core.spec import Sweep, check_phase
 from qheat.core.tables import (
     CircuitSettings,
     Evolution,
@@ -32,6 +33,7 @@ class CorrelatedPairSpec(_PairSpec):
     name: str = ""
     description: str = ""
     sweep: Sweep | None = None
+    limits: Limits | None = None
 
 
 def correlated_pair_from_dict(top: dict[str, Any], protocol: str, name: str, description: str,
@@ -39,6 +41,8 @@ def correlated_pair_from_dict(top: dict[str, Any], protocol: str, name: str, des
     qubits, correlation, coupling = _pair_common(top)
     evolution = _evolution(top["evolution"])
     _check_points(evolution)
+    check_phase(max(qubits.frequency, coupling.strength) * evolution.t_max,
+                "the largest phase of e^{-iHt}, max(frequency, coupling.strength) * t_max")
     circuits = _circuits(top["circuits"], bootstrap=True) if "circuits" in top else None
     return CorrelatedPairSpec(protocol, qubits, correlation, coupling, evolution, circuits, name, description, sweep)
 

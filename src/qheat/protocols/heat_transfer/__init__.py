@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qheat.backends.runtime.runs import BatchSubmission
 from qheat.core.protocol import BatchGenerator, Protocol
 from qheat.protocols.heat_transfer.spec import (
     HeatTransferPhaseSpec,
@@ -16,7 +17,7 @@ from qheat.protocols.heat_transfer.spec import (
 )
 
 
-class HeatTransfer(Protocol):
+class HeatTransfer(BatchSubmission, Protocol):
     """H = H_A + H_B + H_I from rho_0 + chi: Q(t), Eq. (5) terms, derivatives (Eq. 2), phase diagrams (Fig. 2)."""
 
     name = "heat-transfer"
@@ -31,6 +32,11 @@ class HeatTransfer(Protocol):
         from qheat.protocols.heat_transfer.circuits import check_backend
 
         check_backend(spec, backend)
+
+    def cost(self, spec, backend):
+        from qheat.protocols.heat_transfer.costs import cost
+
+        return cost(spec, backend)
 
     def exact(self, spec: HeatTransferSpec | HeatTransferPhaseSpec) -> dict[str, Any]:
         from qheat.protocols.heat_transfer.exact import phase_diagram, trajectory
@@ -59,9 +65,12 @@ class HeatTransfer(Protocol):
         from qheat.protocols.heat_transfer.plots import (
             heat_transfer_figure,
             phase_figure,
+            sweep_figure,
         )
 
-        result = self.one_result(results, sweeps=False)
+        result = self.one_result(results)
+        if "points" in result:
+            return sweep_figure(result)
         return phase_figure(result) if "maps" in result else heat_transfer_figure(result)
 
     def required_result_keys(self, result):

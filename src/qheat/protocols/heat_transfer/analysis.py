@@ -33,7 +33,11 @@ CONVENTIONS = {
                               "formulas included): differs from exact_heat only by the product-formula error",
     "preparation": "purification of rho_0 + chi on one ancilla per qubit",
 }
-IDEAL = "ideal Aer: circuits compiled to {rz, sx, x, cx}, sampled with the statevector method"
+DEVICE_KEYS = ("device", "layout", "costs", "engine")   # Runtime devices: what ran where, and its cost
+RUNTIME = ("{backend}: circuits compiled for the layout under 'layout' and sampled through Qiskit Runtime (fake: local "
+           "mode with the device's noise model); exact_heat and circuit_heat_shot_free are noise-free, so they differ "
+           "from the sampled heat by the device's bias as well as by the shot noise")
+IDEAL = "ideal Aer: circuits compiled to {{rz, sx, x, cx}}, sampled with the statevector method"
 NOISY = ("{backend}: circuits compiled by the device and sampled with its noise model (gates, relaxation, "
          "readout) and density matrices; exact_heat and circuit_heat_shot_free are noise-free")
 
@@ -47,7 +51,8 @@ def analyze(document: dict[str, Any], spec: HeatTransferSpec | HeatTransferPhase
     c = circuit_part(document, spec, model)
     data["circuits"] = c
     err = np.abs(np.subtract(c["heat"], c["exact_heat"]))
-    data["headline"] += (f"; {document['backend']}: max |Q_aer - Q_exact| = {err.max():.2g} "
+    label = "Q_device" if "device" in document.get("metadata", {}) else "Q_aer"
+    data["headline"] += (f"; {document['backend']}: max |{label} - Q_exact| = {err.max():.2g} "
                          f"({ht.deviation_in_sigma(c['heat'], c['exact_heat'], c['stderr'])}), "
                          f"{c['two_qubit_gates']['evolution_max']} CX per evolution")
     return data
@@ -104,8 +109,10 @@ def circuit_part(document: dict[str, Any], spec: HeatTransferSpec, model: Model)
         "sampler_seed": meta["sampler_seed"],
         "seconds": meta["seconds"],
         "estimator": "two-point" if hc.two_point else "end-point",
+        **{k: meta[k] for k in DEVICE_KEYS if k in meta},
         "records": [{"counts": dict(sorted(r["counts"].items())), "metadata": r["metadata"]} for r in records],
-        "conventions": {**CONVENTIONS, "device": NOISY.format(backend=backend) if meta.get("noise") else IDEAL},
+        "conventions": {**CONVENTIONS, "device": (RUNTIME if "device" in meta else NOISY if meta.get("noise")
+                                                  else IDEAL).format(backend=backend)},
     }
 
 

@@ -89,12 +89,14 @@ def check_backend(spec: HeatTransferSpec | HeatTransferPhaseSpec, backend: str) 
         return
     if isinstance(spec, HeatTransferPhaseSpec):
         raise QheatError("a [phase_diagram] spec is a closed-form map; it runs on backend 'exact' only")
-    if is_runtime_backend(backend):
-        raise QheatError(f"protocol 'heat-transfer' does not run on Qiskit Runtime devices ({backend!r}) yet; "
-                         "use backend 'exact', 'aer' or 'aer:<config>'")
     if spec.circuits is None:
         raise QheatError(f"backend {backend!r} needs a [circuits] table (points, shots, seed)")
-    check_width(spec, open_device(backend))
+    if is_runtime_backend(backend):
+        from qheat.backends.runtime.runs import check_runtime
+
+        check_runtime(backend, width(spec), _what(spec))
+    else:
+        check_width(spec, open_device(backend))
     model = build_model(spec)
     if np.abs(model.h_b - np.diag(np.diag(model.h_b))).max() > 1e-12:
         raise QheatError(f"H_B has terms that are not diagonal (X or Y inside B): backend {backend!r} measures H_B "
@@ -107,28 +109,49 @@ def check_backend(spec: HeatTransferSpec | HeatTransferPhaseSpec, backend: str) 
                          "raise max_trotter_error, shorten t_max or set circuits.synthesis = 'exact'")
 
 
+def _what(spec: HeatTransferSpec) -> str:
+    return f"spec {spec.key()!r} ({spec.n} qubits and one purifying ancilla each)"
+
+
 def check_width(spec: HeatTransferSpec, device: AerBackend) -> None:
     """Refuse circuits wider than the device."""
-    device.check_width(width(spec), f"spec {spec.key()!r} ({spec.n} qubits and one purifying ancilla each)")
+    device.check_width(width(spec), _what(spec))
 
 
 def batches(spec: HeatTransferSpec, device: AerBackend, resume: dict[str, Any] | None = None) -> BatchGenerator:
     """One batch: the circuit of every time, compiled by ``device``, ``shots`` each (statevector method on
     ideal Aer, the device's density matrices with its noise model otherwise). ``resume`` is unused (one
-    batch). Returns the records document's metadata: seeds, estimator and two-qubit gate counts."""
+    batch). Returns the records document's metadata: seeds, estimator and two-qubit gate counts.
+
+    On a Runtime device (``fake:``/``ibm:``) the layout is chosen for the circuits' interaction graph by the
+    device's reported errors (``backends.runtime.runs.prepare_run``) and the metadata add device, layout and
+    costs (with the synthesis and its Trotter error bound)."""
+    from qheat.backends import is_runtime_backend
+
     check_width(spec, device)
     hc = heat_circuits(spec, build_model(spec))
     settings = spec.circuits
-    compiled = [device.compile(qc) for qc in hc.circuits]
     seed = sampler_seed(spec)
-    method = "statevector" if device.noise is None else None
+    runtime = is_runtime_backend(device.name)
+    run = None
+    if runtime:
+        from qheat.backends.runtime.runs import prepare_run
+
+        names = spec.labels + tuple(f"anc_{label}" for label in spec.labels)
+        run = prepare_run(device, hc.circuits, names=names, measured=hc.measured, seed=seed)
+    compiled = [(run or device).compile(qc) for qc in hc.circuits]
+    method = None if runtime or device.noise is not None else "statevector"
     yield Batch(compiled, [dict(qc.metadata) for qc in hc.circuits], [settings.shots] * len(compiled),
                 method=method, seed=seed, label="heat-transfer circuits")
     gates_evo = [circuit_cost(evo) for evo in hc.evolutions]
+    device_part = {} if run is None else run.metadata(
+        compiled, group=spec.n, synthesis=[s.method for s in hc.synthesis], trotter_reps=[s.reps for s in hc.synthesis],
+        trotter_error_bound_max=max(s.error_bound for s in hc.synthesis))
     return {"metadata": {
         "sampler_seed": seed,
-        "method": method or device.sample_method,
-        "noise": device.noise is not None,
+        "method": method or getattr(device, "sample_method", "device"),
+        "noise": runtime or device.noise is not None,
+        **device_part,
         "estimator": "two-point" if hc.two_point else "end-point",
         "two_qubit_gates": {"preparation": circuit_cost(hc.preparation), "evolution": gates_evo,
                             "evolution_max": int(max(gates_evo)),

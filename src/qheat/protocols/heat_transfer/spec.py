@@ -8,6 +8,7 @@ from scipy.constants import h as PLANCK_H
 from scipy.constants import k as BOLTZMANN_K
 
 from qheat.core.errors import QheatError
+from qheat.core.limits import Limits
 from qheat.core.spec import (
     SpecFile,
     Sweep,
@@ -17,6 +18,7 @@ from qheat.core.spec import (
     _list,
     _number,
     _table,
+    check_phase,
 )
 from qheat.core.tables import (
     CircuitSettings,
@@ -31,6 +33,7 @@ KELVIN_PER_GHZ = PLANCK_H * 1e9 / BOLTZMANN_K   # h * 1 GHz / k_B = 0.04799 K
 SYSTEMS = ("A", "B")
 LETTERS = ("I", "X", "Y", "Z", "+", "-")
 MAX_QUBITS = 8
+MAX_CHECK_POINTS = 10_000
 
 
 # ----------------------------------------------------------------------------- seed 000
@@ -75,6 +78,7 @@ class HeatTransferSpec(SpecFile):
     name: str = ""
     description: str = ""
     sweep: Sweep | None = None
+    limits: Limits | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
@@ -140,6 +144,7 @@ class HeatTransferPhaseSpec(SpecFile):
     name: str = ""
     description: str = ""
     sweep: Sweep | None = None
+    limits: Limits | None = None
 
     def check(self) -> None:
         if any(j != 0.0 for j in self.phase_diagram.j_over_c) and not self.allow_nonconserving:
@@ -183,6 +188,9 @@ def heat_transfer_from_dict(top: dict[str, Any], protocol: str, name: str, descr
                           _integer(d.get("check_points", 6), "phase_diagram.check_points", minimum=0))
         if pd.points > 2001:
             raise QheatError(f"phase_diagram.points = {pd.points} is more than 2001")
+        if pd.check_points > MAX_CHECK_POINTS:
+            raise QheatError(f"phase_diagram.check_points = {pd.check_points} is more than {MAX_CHECK_POINTS} "
+                             "(each is a numerical check of the closed form at a random point)")
         return HeatTransferPhaseSpec(protocol, pd, allow, name, description, sweep)
     for key in ("qubits", "interaction", "evolution"):
         if key not in top:
@@ -215,6 +223,8 @@ def heat_transfer_from_dict(top: dict[str, Any], protocol: str, name: str, descr
                         for i, t in enumerate(_list(top.get("correlation", []), "correlation")))
     evolution = _evolution(top["evolution"])
     _check_points(evolution)
+    scale = max([q.frequency for q in qubits] + [abs(t.c) for t in interaction])
+    check_phase(scale * evolution.t_max, "the largest phase of e^{-iHt}, max(frequency, |coefficient|) * t_max")
     circuits = _circuits(top["circuits"]) if "circuits" in top else None
     return HeatTransferSpec(protocol, tuple(qubits), interaction, evolution, correlation, allow, omega0,
                             circuits, name, description, sweep)

@@ -119,7 +119,8 @@ def analyze(document: dict[str, Any], spec: ReservoirsSpec) -> dict[str, Any]:
         methods[method] = body
     if not methods:
         raise QheatError("these records hold no sampled reservoir circuit")
-    return {"methods": methods, "conventions": conventions(spec)}
+    device = {k: meta[k] for k in ("device", "layout", "costs", "engine") if k in meta}
+    return {"methods": methods, "conventions": conventions(spec), **({"device": device} if device else {})}
 
 
 def _method(spec: ReservoirsSpec, md: dict[str, Any], counts: dict[str, int], backend: str) -> dict[str, Any]:

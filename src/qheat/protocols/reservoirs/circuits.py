@@ -396,7 +396,7 @@ def _prepare_ancilla(qc: QuantumCircuit, anc: int, purifier: int | None, p: floa
 
 def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: int, measured_rounds: int, *,
                       model: str = "global", prep: str = "measure", record: str = "measure",
-                      initial: str | float = "thermal", free: bool = True) -> QuantumCircuit:
+                      initial: str | float = "thermal", free: bool = True, register: str = "tpm") -> QuantumCircuit:
     """``rounds`` collision rounds; the last ``measured_rounds`` record every ancilla.
 
     prep: 'measure' (RY then Z measurement: the thermal mixture; 3 qubits for two system qubits),
@@ -407,12 +407,16 @@ def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: i
     'z_before_<r>_<c>' and 'z_after_<r>_<c>', and save_density_matrix of the system, label
     'rho_system', at the end) or 'none'.
     initial: 'ground', 'thermal' (Gibbs state of H_S at (T_A + T_B)/2) or a temperature.
+    prep='purify' with record='measure' (Runtime devices: no Kraus channel, no measurement but the records):
+    the ancilla of a recorded collision is measured after its RY, every other one purified.
+    register: the name of the two-point register ('meas' on Runtime devices, whose jobs return that one).
     """
     if prep not in ("measure", "purify", "dephase") or record not in ("measure", "save", "none"):
         raise QheatError(f"prep must be 'measure', 'purify' or 'dephase' and record 'measure', 'save' or 'none'; "
                          f"got {prep!r}, {record!r}")
-    if record == "measure" and prep != "measure":
-        raise QheatError("record='measure' needs prep='measure' (its Z measurement is the first point of the two)")
+    if record == "measure" and prep not in ("measure", "purify"):
+        raise QheatError("record='measure' needs prep='measure' or 'purify' (the Z measurement of a recorded "
+                         "ancilla is the first point of the two)")
     if not (initial in ("ground", "thermal") or (isinstance(initial, int | float) and initial > 0)):
         raise QheatError(f"initial must be 'ground', 'thermal' or a positive temperature, got {initial!r}")
     if not 0 <= measured_rounds <= rounds:
@@ -432,7 +436,7 @@ def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: i
     anc, purifier = n, (n + 1 if prep == "purify" else None)
     tpm = scratch = None
     if record == "measure" and measured_rounds:
-        tpm = ClassicalRegister(2 * measured_rounds * len(colls), "tpm")
+        tpm = ClassicalRegister(2 * measured_rounds * len(colls), register)
         qc.add_register(tpm)
     if prep == "measure" and (rounds > measured_rounds or record != "measure"):
         scratch = ClassicalRegister(1, "prep")
@@ -468,7 +472,10 @@ def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: i
             bit = None
             if prep == "measure":
                 bit = tpm[index] if (measured and tpm is not None) else scratch[0]
-            _prepare_ancilla(qc, anc, purifier, c.excited_population, bit, dephase=prep == "dephase")
+            elif prep == "purify" and measured and tpm is not None:
+                bit = tpm[index]
+            _prepare_ancilla(qc, anc, None if bit is not None else purifier, c.excited_population, bit,
+                             dephase=prep == "dephase")
             if measured and record == "save":
                 qc.append(SaveExpectationValue(Pauli("Z"), label=f"z_before_{r - first}_{ci}"), [anc])
             qc.compose(block, range(n + 1), inplace=True)
@@ -500,7 +507,7 @@ def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: i
         "ancilla_qubit": anc,
         "collisions": [c.describe() | {"before_bits": tpm_bits[i][0], "after_bits": tpm_bits[i][1]}
                        for i, c in enumerate(colls)],
-        "register": "tpm" if tpm is not None else None,
+        "register": register if tpm is not None else None,
         "energies": [float(e) for e in energies],
         "heat_sign": "q_j > 0: reservoir j gives energy to the system",
     }

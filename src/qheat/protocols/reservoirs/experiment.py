@@ -65,9 +65,6 @@ def check(spec: ReservoirsSpec, backend: str) -> None:
     """Refuse, in one line, a backend or spec the gate-model reservoir cannot run (every sweep point checked)."""
     if backend == "exact":
         return
-    if backend.startswith(("fake:", "ibm:")):
-        raise QheatError(f"protocol 'reservoirs' runs on 'exact', 'aer' and 'aer:<config>' so far, not on the "
-                         f"Runtime device {backend!r}")
     if spec.collisions is None:
         raise QheatError(f"backend {backend!r} needs a [collisions] table with dt (the collision strength), e.g. dt = 0.25")
     if spec.lamb_shift:
@@ -78,6 +75,15 @@ def check(spec: ReservoirsSpec, backend: str) -> None:
                          f"add one of them to methods {list(spec.methods)}")
     if spec.sweep is None:     # the engine checks every point of a sweep
         plans(spec)
+    if backend.startswith(("fake:", "ibm:")):
+        from qheat.backends.runtime.runs import check_runtime
+
+        check_runtime(backend, spec.system.n + 2, _what(spec, True))
+
+
+def _what(spec: ReservoirsSpec, runtime: bool) -> str:
+    return f"spec {spec.key()!r} ({spec.system.n} system qubits and one ancilla" + (" with its purifier)" if runtime
+                                                                                     else ")")
 
 
 def batches(spec: ReservoirsSpec, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
@@ -86,33 +92,59 @@ def batches(spec: ReservoirsSpec, device: Any, resume: dict[str, Any] | None = N
     Seeds: one per sampled batch, then one for the shot-free batch, drawn in that order from
     ``spec.seed_sequence(collisions.seed)`` (every sweep point its own stream). Returns the records
     document's metadata: the seeds, the seconds each sampled batch took, the device's one-qubit readout
-    assignment matrix (None if ideal). ``resume`` is unused (nothing adaptive)."""
+    assignment matrix (None if ideal). ``resume`` is unused (nothing adaptive).
+
+    On a Runtime device (``fake:``/``ibm:``) the sampled circuits refresh every unrecorded ancilla by reset + RY
+    + CX to a purifier (prep 'purify': no Kraus channel, no measurement but the records, register 'meas'), are
+    compiled on the layout chosen for their interaction graph (``runs.prepare_run``), and there is no shot-free
+    batch (a device saves no state)."""
+    from qheat.backends import is_runtime_backend
+
     check(spec, device.name)    # also when the engine's collect is driven without ``Protocol.check``
     settings, system, res = spec.collisions, spec.system, spec.reservoirs
     todo = plans(spec)
-    device.check_width(system.n + 1, f"spec {spec.key()!r} ({system.n} system qubits and one ancilla)")
+    runtime = is_runtime_backend(device.name)
+    device.check_width(system.n + (2 if runtime else 1), _what(spec, runtime))
     rng = np.random.default_rng(spec.seed_sequence(settings.seed))
     seeds = [int(rng.integers(2**62)) for _ in range(len(todo) + 1)]
     seconds: dict[str, float] = {}
+    device_options = {"prep": "purify", "register": "meas"} if runtime else {}
+
+    def logical(plan: Plan, **options: Any) -> Any:
+        return builders.reservoir_circuit(system, res, plan.dt, plan.rounds, plan.measured_rounds, model=plan.model,
+                                          **options)
+
+    run = None
+    if runtime:
+        from qheat.backends.runtime.runs import prepare_run
+
+        run = prepare_run(device, [logical(p, **device_options) for p in todo],
+                          names=(*(f"S{k + 1}" for k in range(system.n)), "ancilla", "purifier"),
+                          measured=(system.n,), seed=seeds[0])
+    done: list[Any] = []
 
     def compiled(plan: Plan, circuit: str, **options: Any) -> tuple[Any, dict[str, Any]]:
-        qc = builders.reservoir_circuit(system, res, plan.dt, plan.rounds, plan.measured_rounds, model=plan.model,
-                                        **options)
-        out = device.compile(qc)
+        qc = logical(plan, **options)
+        out = (run or device).compile(qc)
+        done.append(out)
         gates = sum(1 for inst in out.data if isinstance(inst.operation, Gate) and inst.operation.num_qubits == 2)
         return out, {"method": plan.method, "circuit": circuit, **qc.metadata, "two_qubit_gates_compiled": gates}
 
+    register = "meas" if runtime else "tpm"
     for plan, seed in zip(todo, seeds):
-        qc, metadata = compiled(plan, "sampled")
+        qc, metadata = compiled(plan, "sampled", **device_options)
         metadata["sampler_seed"] = seed
         start = time.perf_counter()
-        yield Batch([qc], [metadata], [settings.shots], register="tpm", method="statevector", seed=seed,
+        yield Batch([qc], [metadata], [settings.shots], register=register, method="statevector", seed=seed,
                     label=f"{plan.method} collisions, sampled")
         seconds[plan.method] = time.perf_counter() - start
-    shot_free = [compiled(plan, "shot_free", prep="dephase", record="save") for plan in todo]
-    yield Batch([c for c, _ in shot_free], [m for _, m in shot_free], kind="states", seed=seeds[-1],
-                label="collisions, shot-free")
-    assignment = device.assignment(1)
+    assignment = None
+    if run is None:
+        shot_free = [compiled(plan, "shot_free", prep="dephase", record="save") for plan in todo]
+        yield Batch([c for c, _ in shot_free], [m for _, m in shot_free], kind="states", seed=seeds[-1],
+                    label="collisions, shot-free")
+        assignment = device.assignment(1)
     return {"metadata": {"collision_seed": settings.seed, "sampler_seeds": seeds[:-1], "shot_free_seed": seeds[-1],
                          "sampled_seconds": seconds,
-                         "readout_assignment": None if assignment is None else np.asarray(assignment).tolist()}}
+                         "readout_assignment": None if assignment is None else np.asarray(assignment).tolist(),
+                         **({} if run is None else run.metadata(done))}}
