@@ -2,7 +2,12 @@
 
 (a) the three Fig. 3 cases (``qheat.run("fig3-zero" | "fig3-reversed" | "fig3-enhanced")``,
     100 collisions each, a record after every interaction): target < 1 s together;
-(b) n = 8 subsystems in cascade, 100 collisions, with some coherence: target < 10 s.
+(b) n = 8 subsystems in cascade, 100 collisions, with some coherence: target < 10 s;
+(c) ``--sizes 8 10 12``: the same workload at n spins x 100 collisions (a record after every interaction),
+    each in a fresh process: wall and CPU time of the streamed run (``analyze(simulate(spec))``), the spec's
+    parse and positivity check apart, peak memory (``resource.getrusage``), and two physical checks: S_1's
+    energy equals a one-spin run's, and the system's energy change plus the bath's heat is zero.
+    Targets at n = 12: < 300 s and < 4 GB.
 
 Each workload is timed end to end (``qheat.run``) and split into simulation (iterating
 ``qheat.protocols.cascade.exact.simulate(spec)`` alone) and analysis (``qheat.protocols.cascade.analysis.analyze``
@@ -13,6 +18,7 @@ energies and free energies must agree with qheat's to 1e-9 or the comparison is 
     python3 benchmarks/bench_exact.py               # full run, updates benchmarks/README.md
     python3 benchmarks/bench_exact.py --quick       # smoke run: 1 repeat, (b) estimated, README untouched
     python3 benchmarks/bench_exact.py --profile     # also cProfile both workloads once
+    python3 benchmarks/bench_exact.py --sizes 8 10 12 [--collisions 100]   # only (c)
 
 Exit code 1 if a target is missed or the baseline disagrees with qheat.
 """
@@ -214,13 +220,65 @@ def bench_n8(repeat: int, collisions: int) -> dict:
         sim.add(timed(lambda: drain(spec))[0])
         t, base_one = timed(lambda: baseline_run(one))
         base.add(t)
-    snaps = list(simulate(spec))  # ~1 MB per snapshot at n = 8: about 0.8 GB for 100 collisions
+    snaps = list(simulate(spec))  # ~0.2 MB per snapshot at n = 8 (excitation sectors): ~0.16 GB for 100 collisions
     for _ in range(repeat):
         ana.add(timed(lambda: analyze(snaps, spec))[0])
     del snaps
     gc.collect()
     return {"total": total, "sim": sim, "analysis": ana, "baseline": base, "collisions": collisions,
             "estimated": scale != 1.0, "disagreement": disagreement(qheat.run(one), base_one)}
+
+
+SIZE_CHILD = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+import numpy as np
+from qheat.protocols.cascade.analysis import analyze
+from qheat.protocols.cascade.exact import simulate
+from qheat.protocols.registry import spec_from_dict
+n, collisions = int(sys.argv[1]), int(sys.argv[2])
+data = json.loads(sys.argv[3])
+data["system"]["temperatures"] = [1.0] * n
+data["system"]["coherence"] = [c for c in data["system"]["coherence"] if max(c["pair"]) <= n]
+data["interaction"]["collisions"] = collisions
+t = time.perf_counter(); spec = spec_from_dict(data); t_parse = time.perf_counter() - t
+c, t = time.process_time(), time.perf_counter()
+res = analyze(simulate(spec), spec).data
+t_run, c_run = time.perf_counter() - t, time.process_time() - c
+one = {**data, "system": {"temperatures": [1.0]}}
+alone = analyze(simulate(spec_from_dict(one)), spec_from_dict(one)).data
+steps = np.array(res["steps"])
+e1_alone = np.array(alone["subsystems"][0]["energy"])[(steps + n - 1) // n]   # after the same number of collisions
+s1 = np.abs(np.array(res["subsystems"][0]["energy"]) - e1_alone).max()
+e = np.array(res["system"]["energy"])
+balance = np.abs(e - e[0] + np.array(res["bath"]["heat_received"])).max()
+print("RESULT " + json.dumps({"n": n, "records": len(res["steps"]), "parse_s": t_parse, "run_s": t_run, "cpu_s": c_run,
+      "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, "s1_vs_one_spin": s1,
+      "heat_balance": balance, "heat": [s["heat_absorbed"] for s in res["subsystems"]],
+      "total_s": time.perf_counter() - t0}))
+"""
+
+
+def bench_sizes(sizes: list[int], collisions: int) -> list[dict]:
+    """Workload (c): one fresh process per n (so the peak memory is that n's own)."""
+    import json
+
+    # The analysis runs the sectors' spectra on 2 threads of its own; OpenBLAS's own threads on top of them
+    # oversubscribe 2 cores (measured: the 13 sectors of 12 spins 0.47 s single-threaded, 7.7 s with both).
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
+    out = []
+    for n in sizes:
+        proc = subprocess.run([sys.executable, "-c", SIZE_CHILD, str(n), str(collisions), json.dumps(N8)],
+                              capture_output=True, text=True, env=env)
+        line = next((row for row in proc.stdout.splitlines() if row.startswith("RESULT ")), None)
+        if line is None:
+            raise SystemExit(f"n = {n} failed:\n{proc.stdout}\n{proc.stderr}")
+        r = json.loads(line[7:])
+        out.append(r)
+        print(f"n = {n:2d}: {r['records']} records in {r['run_s']:7.1f} s wall, {r['cpu_s']:7.1f} s CPU, peak "
+              f"{r['peak_gb']:.2f} GB (spec parse + positivity check {r['parse_s']:.1f} s apart); "
+              f"S1 vs one spin {r['s1_vs_one_spin']:.1e}, heat balance {r['heat_balance']:.1e}", flush=True)
+    return out
 
 
 def profile(label: str, fn: Callable[[], object], top: int) -> None:
@@ -301,7 +359,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="smoke run: 1 repeat, (b) on 10 collisions scaled x10, benchmarks/README.md left alone")
     parser.add_argument("--profile", action="store_true", help="also cProfile each workload once and print the top functions")
     parser.add_argument("--top", type=int, default=15, help="rows per cProfile listing (default 15)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="only workload (c) at these n (e.g. 8 10 12)")
+    parser.add_argument("--collisions", type=int, default=100, help="collisions of workload (c) (default 100)")
     args = parser.parse_args(argv)
+    if args.sizes:
+        rows = bench_sizes(args.sizes, args.collisions)
+        bad = [r for r in rows if r["s1_vs_one_spin"] > 1e-12 or r["heat_balance"] > 1e-12]
+        slow = [r for r in rows if r["n"] == 12 and args.collisions == 100 and (r["run_s"] > 300 or r["peak_gb"] > 4)]
+        for r in bad:
+            print(f"CHECK FAILED at n = {r['n']}: S1 vs one spin {r['s1_vs_one_spin']:.1e}, balance {r['heat_balance']:.1e}")
+        for r in slow:
+            print(f"TARGET MISSED at n = 12: {r['run_s']:.0f} s (< 300 s), {r['peak_gb']:.2f} GB (< 4 GB)")
+        return 1 if bad or slow else 0
     repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
     if repeat < 1:
         parser.error("--repeat must be >= 1")

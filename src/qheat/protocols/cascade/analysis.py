@@ -5,42 +5,53 @@ information with the bath particle (SI resource analysis, Eqs. S26 and 27-36).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from qheat.core.result import Result
 from qheat.physics import thermo
-from qheat.physics.linalg import von_neumann_entropy
+from qheat.physics.linalg import entropy_of_probabilities, von_neumann_entropy
 from qheat.physics.states import gibbs_state
 from qheat.protocols.cascade.exact import Snapshot
 from qheat.protocols.cascade.spec import CascadeSpec
 
-CHUNK = 64  # snapshots analysed together: batched linear algebra, bounded memory at large n
+ENTROPY_WORKERS = 2  # the machine's 2 cores: LAPACK releases the GIL
+LOOKAHEAD = 3        # snapshots alive at once besides the engine's state (memory: ~20 MB each at 12 spins)
+THREADS_FROM = 9     # fewer subsystems: sectors of <= 70 states, cheaper inline than handed to a thread
 
 
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk: list = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def state_measures(rho_s: np.ndarray) -> dict[str, np.ndarray]:
+    """What the thermodynamics needs of system states (a stack (..., d, d)): the diagonal, the exchange
+    coherences X[p, q] of Eq. (47) and the von Neumann entropy."""
+    return {
+        "diagonal": np.real(np.diagonal(rho_s, axis1=-2, axis2=-1)),
+        "exchange": thermo.exchange_coherences(rho_s),
+        "entropy": thermo.von_neumann_entropies(rho_s),
+    }
 
 
 def system_columns(rho_s: np.ndarray, spec: CascadeSpec) -> dict[str, np.ndarray]:
-    """Everything that the system's states alone determine, batched over the leading axes of rho_s:
-    populations, one-way coherence C_k (Eq. 47), energies, apparent temperatures (Eqs. 49, 54),
-    entropy, relative entropy of coherence and free energy F = E - T_R S (Eq. S19)."""
+    """Everything that the system's states alone determine, batched over the leading axes of rho_s
+    (see ``measure_columns``)."""
+    return measure_columns(state_measures(rho_s), spec)
+
+
+def measure_columns(measures: dict[str, np.ndarray], spec: CascadeSpec) -> dict[str, np.ndarray]:
+    """From ``state_measures``: populations, one-way coherence C_k (Eq. 47), energies, apparent
+    temperatures (Eqs. 49, 54), entropy, relative entropy of coherence and free energy F = E - T_R S (Eq. S19)."""
     delta, t_r = spec.system.delta, spec.bath.temperature
     weights = thermo.coherence_weights(spec.protocol, spec.order)
-    pops = thermo.populations(rho_s)
-    c_k = thermo.one_way_coherence(rho_s, weights)
+    diag, s_sys = measures["diagonal"], np.asarray(measures["entropy"])
+    n = spec.n
+    bits = ((np.arange(diag.shape[-1])[:, None] >> np.arange(n)[None, :]) & 1).astype(float)
+    p1 = diag @ bits
+    pops = np.stack([diag.sum(axis=-1)[..., None] - p1, p1], axis=-1)
+    c_k = np.einsum("pk,...pk->...k", weights, measures["exchange"])
     e_k = thermo.subsystem_energies(pops, delta)
-    s_sys = thermo.von_neumann_entropies(rho_s)
     energy = e_k.sum(axis=-1)
     return {
         "pops": pops,
@@ -50,7 +61,7 @@ def system_columns(rho_s: np.ndarray, spec: CascadeSpec) -> dict[str, np.ndarray
         "energy": energy,
         "at": thermo.apparent_temperature(pops[..., 0].sum(-1), pops[..., 1].sum(-1), c_k.sum(-1), delta),
         "entropy": s_sys,
-        "coherence": thermo.relative_entropy_of_coherence(rho_s, s_sys),
+        "coherence": np.maximum(entropy_of_probabilities(diag) - s_sys, 0.0),
         "free_energy": thermo.free_energy(energy, s_sys, t_r),
     }
 
@@ -66,36 +77,40 @@ def analyze(snapshots: Iterable[Snapshot], spec: CascadeSpec, backend: str = "ex
     s_bath_th = von_neumann_entropy(bath_th)
     e_bath_th = thermo.qubit_energy(bath_th, delta)
 
-    parts: dict[str, list[np.ndarray]] = {}
-    steps: list[int] = []
-    collisions: list[int] = []
-    heat_cum: list[float] = []
-    mi_sys: list[float] = []
-    heat, e_r_before, s_prev, s_joint = 0.0, e_bath_th, 0.0, 0.0
-    for chunk in _chunks(snapshots, CHUNK):
-        rho_s = np.stack([s.rho_s for s in chunk])
-        rho_r = np.stack([s.rho_r for s in chunk])
-        s_r = thermo.von_neumann_entropies(rho_r)
-        e_r = thermo.qubit_energy(rho_r, delta)
-        columns = system_columns(rho_s, spec)
-        s_sys = columns["entropy"]
-        columns["mi_k"] = np.maximum(thermo.pair_mutual_information(np.stack([s.rho_kr for s in chunk])), 0.0)
-        columns["particle_energy"] = e_r
-        for key, value in columns.items():
-            parts.setdefault(key, []).append(np.asarray(value))
-        for i, snap in enumerate(chunk):
-            if snap.step == 0:
-                s_joint = s_sys[i] + s_bath_th
+    measures: dict[str, list] = {"diagonal": [], "exchange": [], "entropy": []}
+    rho_r, rho_kr, steps, collisions, fresh = [], [], [], [], []
+    # Each snapshot is reduced as it comes; its entropy (the dominant cost: the sectors' spectra) runs on
+    # worker threads while the engine computes the next states, at most LOOKAHEAD snapshots ahead.
+    pending: deque[Future[float]] = deque()
+    with ThreadPoolExecutor(max_workers=ENTROPY_WORKERS if n >= THREADS_FROM else 1) as pool:
+        for snap in snapshots:
+            if n >= THREADS_FROM:
+                pending.append(pool.submit(snap.system.entropy))
             else:
-                if snap.fresh_bath:
-                    e_r_before, s_joint = e_bath_th, s_prev + s_bath_th
-                heat += e_r[i] - e_r_before
-            e_r_before, s_prev = e_r[i], s_sys[i]
+                measures["entropy"].append(snap.system.entropy())
+            measures["diagonal"].append(snap.system.diagonal())
+            measures["exchange"].append(snap.system.exchange_coherences())
+            rho_r.append(snap.rho_r)
+            rho_kr.append(snap.rho_kr)
             steps.append(snap.step)
             collisions.append(snap.collision)
-            heat_cum.append(heat)
-            mi_sys.append(max(thermo.mutual_information(s_sys[i], s_r[i], s_joint), 0.0))
-    col = {key: np.concatenate(value) for key, value in parts.items()}
+            fresh.append(snap.fresh_bath)
+            if len(pending) > LOOKAHEAD:
+                measures["entropy"].append(pending.popleft().result())
+        measures["entropy"].extend(f.result() for f in pending)
+    col = measure_columns({key: np.asarray(value) for key, value in measures.items()}, spec)
+    col["mi_k"] = np.maximum(thermo.pair_mutual_information(np.stack(rho_kr)), 0.0)
+    e_r = np.asarray(thermo.qubit_energy(np.stack(rho_r), delta))
+    col["particle_energy"] = e_r
+    # heat into the bath: the particle's energy change, from e_bath_th wherever a fresh particle came in
+    before = np.where(fresh, e_bath_th, np.concatenate([[e_bath_th], e_r[:-1]]))
+    heat_cum = np.cumsum(np.where(np.asarray(steps) == 0, 0.0, e_r - before)).tolist()
+    # S(S R) = S(rho_S) at the start of the collision + S(rho_R^th) (unitary invariance)
+    s_sys = col["entropy"]
+    start = np.maximum.accumulate(np.where(fresh, np.arange(len(steps)), 0))
+    s_joint = np.where(np.asarray(steps) == 0, s_sys, s_sys[np.maximum(start - 1, 0)]) + s_bath_th
+    s_r = thermo.von_neumann_entropies(np.stack(rho_r))
+    mi_sys = np.maximum(thermo.mutual_information(s_sys, s_r, s_joint), 0.0).tolist()
 
     pops0, c0 = col["pops"][0], col["c_k"][0]
     subsystems = []

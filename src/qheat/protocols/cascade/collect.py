@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -88,14 +89,15 @@ class _Runner:
         split = {k: split_shots(self.rng, shots, weights, len(self.settings)) for k in records}   # (S, B)
         out: list[dict] = []
         if self.snapshot:
-            states = []
-            for b, (_, prep) in enumerate(preps):  # one Aer run per branch
-                qc = self.circuits.start(prep, snapshot=True)
-                qc = self.circuits.evolve(qc, start, stop, snapshot=True, records=records, save_qubits=self.measured)
-                done = yield Batch([qc], [{"branch": b, "start": start, "stop": stop}], kind="states",
-                                   seed=int(self.rng.integers(2**31)), keep=False, label=f"steps {start}-{stop}")
-                states += [r["states"] for r in done]
-                self.jobs += 1
+            # every branch in ONE Aer run; the saved density matrices do not depend on the simulator's seed
+            # (no shot is drawn), and one seed per branch is still drawn so the counts' random stream is unchanged
+            seeds = [int(self.rng.integers(2**31)) for _ in preps]
+            evolutions = [self.circuits.evolve(self.circuits.start(prep, snapshot=True), start, stop, snapshot=True,
+                                               records=records, save_qubits=self.measured) for _, prep in preps]
+            done = yield Batch(evolutions, [{"branch": b, "start": start, "stop": stop} for b in range(len(preps))],
+                               kind="states", seed=seeds[0], keep=False, label=f"steps {start}-{stop}")
+            states = [r["states"] for r in done]
+            self.jobs += 1
             for k in records:
                 rho = np.stack([s[f"step{k}"] for s in states])                  # (B, D, D)
                 self.reference[k] = np.einsum("b,bij->ij", weights, rho)
@@ -232,10 +234,17 @@ def calibration_circuits(cc: CascadeCircuits) -> dict[str, Any]:
     return out
 
 
+@cache
+def _labels(dim: int) -> tuple[str, ...]:
+    """The bitstring of every outcome (qubit 0 rightmost)."""
+    width = int(round(math.log2(dim)))
+    return tuple(format(o, f"0{width}b") for o in range(dim))
+
+
 def _record(step: int, setting: tuple[int, ...], branch: int, weight: float, counts: np.ndarray) -> dict:
-    width = int(round(math.log2(len(counts))))
+    labels = _labels(len(counts))
     return {
-        "counts": {format(o, f"0{width}b"): int(c) for o, c in enumerate(counts) if c},
+        "counts": {labels[o]: c for o, c in enumerate(np.asarray(counts).tolist()) if c},
         "metadata": {"step": int(step), "setting": list(setting), "branch": int(branch), "weight": float(weight)},
     }
 

@@ -51,15 +51,17 @@ def _counts_by_step(doc: dict[str, Any], settings: list[tuple[int, ...]], dim: i
     """Counts merged over preparation branches: (steps, array (K, F, S, D)), F the noise factors."""
     index = {s: i for i, s in enumerate(settings)}
     level = {f: i for i, f in enumerate(factors)}
-    by_step: dict[int, np.ndarray] = {}
+    outcome = {format(o, f"0{int(round(math.log2(dim)))}b"): o for o in range(dim)}
+    by_step: dict[int, list] = {}
     for rec in doc["records"]:
         meta = rec["metadata"]
-        arr = by_step.setdefault(int(meta["step"]), np.zeros((len(factors), len(settings), dim), dtype=np.int64))
-        row = arr[level[meta.get("noise_factor", 1)], index[tuple(meta["setting"])]]
+        arr = by_step.setdefault(int(meta["step"]), [[[0] * dim for _ in settings] for _ in factors])
+        row = arr[level[meta.get("noise_factor", 1)]][index[tuple(meta["setting"])]]
         for bits, c in rec["counts"].items():
-            row[int(bits, 2)] += int(c)
+            row[outcome[bits]] += int(c)
     steps = sorted(by_step)
-    return steps, np.stack([by_step[k] for k in steps])
+    return steps, np.array([by_step[k] for k in steps], dtype=np.int64).reshape(len(steps), len(factors),
+                                                                               len(settings), dim)
 
 
 def fit_run(records: list[dict], settings: list[tuple[int, ...]], inverse: np.ndarray | None = None,
@@ -176,6 +178,7 @@ def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[
     if not isinstance(records, list) or not records:
         raise QheatError("the records document holds no counts (every job failed or none was fetched)")
     width = len(settings[0])
+    labels = {format(o, f"0{width}b") for o in range(2**width)}
     known = set(settings)
     seen: dict[int, set] = {}
     for i, rec in enumerate(records):
@@ -191,7 +194,7 @@ def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[
             raise QheatError(f"record {i}: step {step!r} / setting {setting!r} is not one of this spec's "
                              f"({width}-qubit Pauli settings)")
         for bits, c in counts.items():
-            if len(bits) != width or set(bits) - {"0", "1"} or isinstance(c, bool) or not isinstance(c, int) or c < 0:
+            if bits not in labels or type(c) is not int or c < 0:  # bool is not int here
                 raise QheatError(f"record {i}: bad count {bits!r}: {c!r} ({width}-bit strings, counts >= 0)")
         seen.setdefault(step, set()).add((meta.get("noise_factor", 1), tuple(setting)))
     expected = set(spec.record_steps())
@@ -264,7 +267,7 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
     def pick(key: str, f: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
         return f(col[key]), (None if rep is None else f(rep[key]))
 
-    from qheat.protocols.cascade.analysis import analyze
+    from qheat.protocols.cascade.analysis import _at_note, analyze
     from qheat.protocols.cascade.exact import simulate
 
     exact = analyze(simulate(spec), spec).data
@@ -280,6 +283,9 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
             sub["heat_absorbed_bootstrap_bias"] = float(np.mean(rep["energy_k"][:, -1, k] - rep["energy_k"][:, 0, k])
                                                         - sub["heat_absorbed"])
         sub.update(entry("apparent_temperature", *pick("at_k", lambda a: a[..., k])))
+        note = _at_note(col["at_k"][:, k], col["pops"][:, k, 0], col["pops"][:, k, 1], col["c_k"][:, k], steps)
+        if note:    # Eq. (49) undefined at some records: say where and why, as the exact result does
+            sub["apparent_temperature_note"] = note
         sub.update(entry("one_way_coherence", *pick("c_k", lambda a: a[..., k])))
         sub["reversal_threshold"] = thermo.reversal_threshold(t_k, t_r, delta)
         sub["reversal_predicted"] = thermo.reversal_predicted(float(c0[k]), t_k, t_r, delta)
@@ -293,6 +299,9 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
         system.update(entry(key, *pick(key, lambda a: a)))
     system.update(entry("free_energy_change", *pick("free_energy", lambda a: a - a[..., :1])))
     system.update(entry("apparent_temperature", *pick("at", lambda a: a)))
+    note = _at_note(col["at"], col["pops"][..., 0].sum(-1), col["pops"][..., 1].sum(-1), col["c_k"].sum(-1), steps)
+    if note:
+        system["apparent_temperature_note"] = note
     heat = -(col["energy"] - col["energy"][0])
     note = ("inferred from the measured system energy: the collisions conserve H_S + H_R, so "
             "Q_R = -(E_S(t) - E_S(0))")
