@@ -285,18 +285,19 @@ def test_records_come_first_and_analyze_reproduces_the_result(cli_pump, tmp_path
 
 
 def test_pump_runs_on_the_noisy_nmr_device(cli_pump, tmp_path, capsys):
-    """aer:nmr-crotonic (4 qubits, the pump's width): the device's compiled gates and noise, beside the exact
+    """aer:nmr-depolarizing (4 qubits, the pump's width): the device's compiled gates and noise, beside the exact
     values. Two independent noisy simulations of the same circuits (trajectories and shots against the noisy
     density matrix) agree; the noise moves the heats away from the exact ones, by less than a quarter."""
     from qheat.cli import main
 
     spec, _, _ = cli_pump
     capsys.readouterr()
-    assert main(["run", str(spec), "--backend", "aer:nmr-crotonic", "--output", str(tmp_path)]) == 0
+    assert main(["run", str(spec), "--backend", "aer:nmr-depolarizing", "--output", str(tmp_path)]) == 0
     assert capsys.readouterr().err == ""
     result = json.loads((tmp_path / "pump-short.json").read_text())
-    assert result["backend"] == "aer:nmr-crotonic" and "aer:nmr-crotonic" in result["circuits"]["conventions"]["noise"]
-    assert "aer:nmr-crotonic (200 shots per circuit)" in result["headline"]
+    assert result["backend"] == "aer:nmr-depolarizing"
+    assert "aer:nmr-depolarizing" in result["circuits"]["conventions"]["noise"]
+    assert "aer:nmr-depolarizing (200 shots per circuit)" in result["headline"]
     for c in result["circuits"]["per_cycle"]:
         for name in "AB":
             free, exact, se = c[f"Q_{name}_shot_free"], c[f"Q_{name}_exact"], c[f"Q_{name}_stderr"]
@@ -304,16 +305,23 @@ def test_pump_runs_on_the_noisy_nmr_device(cli_pump, tmp_path, capsys):
             assert 1e-4 < abs(free - exact) < 0.25 * abs(exact)
 
 
-@pytest.mark.parametrize("backend", ["fake:torino", "ibm:ibm_torino"])
-def test_runtime_devices_are_refused_in_one_line(cli_pump, capsys, tmp_path, backend):
+@pytest.mark.parametrize("backend, needle", [("fake:manila", "needs 6 qubits but fake:manila has 5"),
+                                             ("ibm:ibm_torino", "no IBM Quantum account")])
+def test_runtime_devices_that_cannot_run_are_refused_in_one_line(cli_pump, capsys, tmp_path, backend, needle,
+                                                                 monkeypatch):
+    """fake:torino runs the pump (tests/runtime/test_protocol_devices.py); too small a device, or ibm: without an
+    account, is refused before any work."""
     from qheat.cli import main
 
+    monkeypatch.delenv("QISKIT_IBM_TOKEN", raising=False)
+    monkeypatch.setenv("QISKIT_IBM_ACCOUNT_FILE", str(tmp_path / "none.json"))
     spec, _, _ = cli_pump
     capsys.readouterr()
-    assert main(["run", str(spec), "--backend", backend, "--output", str(tmp_path)]) == 2
+    out_dir = tmp_path / "out"
+    assert main(["run", str(spec), "--backend", backend, "--output", str(out_dir)]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and "Qiskit Runtime" in err and backend in err
-    assert not list(tmp_path.iterdir())
+    assert out == "" and err.count("\n") == 1 and needle in err
+    assert not out_dir.exists()
 
 
 def test_a_device_too_small_for_the_pump_is_refused_in_one_line():

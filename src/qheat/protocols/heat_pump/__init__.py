@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from qheat.backends.runtime.runs import BatchSubmission
 from qheat.core.errors import QheatError
 from qheat.core.protocol import BatchGenerator, Protocol
 from qheat.protocols.heat_pump.spec import HeatPumpSpec, heat_pump_from_dict
 
 
-class HeatPump(Protocol):
+class HeatPump(BatchSubmission, Protocol):
     """Thermalise, inject chi, couple for tau, decouple, rethermalise: heats, Sigma, Sigma_0 and the COP."""
 
     name = "heat-pump"
@@ -21,17 +22,27 @@ class HeatPump(Protocol):
 
     def check(self, spec: HeatPumpSpec, backend: str) -> None:
         from qheat.backends import check, is_runtime_backend, open_device
-        from qheat.protocols.heat_pump.circuits import WIDTH
+        from qheat.protocols.heat_pump.circuits import DEVICE_WIDTH, WIDTH, _what
 
         check(backend)
         if backend == "exact":
             return
-        if is_runtime_backend(backend):
-            raise QheatError(f"protocol {self.name!r} does not run on Qiskit Runtime devices ({backend!r}) yet; "
-                             "use backend 'exact', 'aer' or 'aer:<config>'")
+        if spec.baths.model == "heom":
+            raise QheatError(f"baths.model 'heom' runs on the exact engine only (circuits realise collision-model "
+                             f"baths); use --backend exact or baths.model = 'collisions' for {backend!r}")
         if spec.circuits is None:
             raise QheatError(f"backend {backend!r} needs a [circuits] table (shots, seed)")
-        open_device(backend).check_width(WIDTH, f"spec {spec.key()!r} (qubits A, B and their two bath ancillas)")
+        if is_runtime_backend(backend):
+            from qheat.backends.runtime.runs import check_runtime
+
+            check_runtime(backend, DEVICE_WIDTH, _what(spec, True))
+        else:
+            open_device(backend).check_width(WIDTH, _what(spec, False))
+
+    def cost(self, spec, backend):
+        from qheat.protocols.heat_pump.costs import cost
+
+        return cost(spec, backend)
 
     def exact(self, spec: HeatPumpSpec) -> dict[str, Any]:
         from qheat.protocols.heat_pump.exact import exact_body
@@ -54,9 +65,10 @@ class HeatPump(Protocol):
         return {"conventions": CONVENTIONS}
 
     def figure(self, results):
-        from qheat.protocols.heat_pump.plots import heat_pump_figure
+        from qheat.protocols.heat_pump.plots import heat_pump_figure, sweep_figure
 
-        return heat_pump_figure(self.one_result(results, sweeps=False))
+        result = self.one_result(results)
+        return sweep_figure(result) if "points" in result else heat_pump_figure(result)
 
     def required_result_keys(self, result):
         return ("spec", "points") if "sweep" in result else ("spec", "times", "heat", "performance")

@@ -67,6 +67,8 @@ if TYPE_CHECKING:
 Compiler = Callable[[QuantumCircuit], QuantumCircuit]
 WIDTH = 4
 ANCILLA = (2, 3)
+PURIFIER = (4, 5)     # on Runtime devices: each bath ancilla's purifying partner (the cycle circuit's refresh)
+DEVICE_WIDTH = 6
 Z = Pauli("Z")
 DEPHASING = Kraus([np.diag([1.0, 0.0]), np.diag([0.0, 1.0])])   # a Z measurement whose outcome is discarded
 CLBITS = ("decouple: bit 4r + 2k = bath ancilla a_k after its refresh in coupled round r, 4r + 2k + 1 = a_k "
@@ -98,21 +100,25 @@ class PumpCircuits:
         self.refresh, self.swap = {}, {}
         for k in range(2):
             angle = 2.0 * math.asin(math.sqrt(min(max(p_excited[k], 0.0), 1.0)))
-            for mode in ("measure", "channel"):
-                qc = QuantumCircuit(WIDTH, 1 if mode == "measure" else 0)
+            for mode in ("measure", "channel", "purify"):
+                qc = QuantumCircuit(DEVICE_WIDTH if mode == "purify" else WIDTH, 1 if mode == "measure" else 0)
                 qc.reset(ANCILLA[k])
+                if mode == "purify":
+                    qc.reset(PURIFIER[k])
                 qc.ry(angle, ANCILLA[k])
                 if mode == "measure":
                     qc.measure(ANCILLA[k], 0)
-                else:
+                elif mode == "channel":
                     qc.append(DEPHASING, [ANCILLA[k]])
+                else:
+                    qc.cx(ANCILLA[k], PURIFIER[k])
                 self.refresh[k, mode] = compile(qc)
             qc = QuantumCircuit(WIDTH)
             qc.append(XXPlusYYGate(2.0 * thetas[k]), [k, ANCILLA[k]])
             self.swap[k] = compile(qc)
 
-    def prepare(self, rho: np.ndarray, clbits: int) -> QuantumCircuit:
-        qc = QuantumCircuit(WIDTH)
+    def prepare(self, rho: np.ndarray, clbits: int, width: int = WIDTH) -> QuantumCircuit:
+        qc = QuantumCircuit(width)
         if clbits:
             qc.add_register(ClassicalRegister(clbits, "meas"))
         qc.compose(self.compile(purification_circuit(rho)), qubits=[0, 1, 2, 3], inplace=True)
@@ -132,16 +138,19 @@ class PumpCircuits:
         qc.measure([0, 1], [bits[4 * n_couple], bits[4 * n_couple + 1]])
         return qc
 
-    def cycle(self, rho: np.ndarray, n_couple: int, n_relax: int, *, snapshot: bool = False) -> QuantumCircuit:
+    def cycle(self, rho: np.ndarray, n_couple: int, n_relax: int, *, snapshot: bool = False,
+              refresh: str = "channel") -> QuantumCircuit:
         """The whole cycle, ancilla measurements as channels; Z of A, B at the end (bits 0, 1). ``snapshot``:
         no measurement; saves <Z> of each ancilla after its refresh (``in<r>_<k>``) and collision
-        (``out<r>_<k>``) in the window, of A, B at the decoupling (``dec<k>``) and the end (``end<k>``)."""
-        qc = self.prepare(rho, 0 if snapshot else 2)
+        (``out<r>_<k>``) in the window, of A, B at the decoupling (``dec<k>``) and the end (``end<k>``).
+        ``refresh = "purify"`` (Runtime devices, which run no Kraus channel): each ancilla and its purifier
+        (qubits 4, 5) reset, RY, CX -- a fresh ancilla in exactly the Gibbs mixture, without measurement."""
+        qc = self.prepare(rho, 0 if snapshot else 2, DEVICE_WIDTH if refresh == "purify" else WIDTH)
         for r in range(n_couple + n_relax):
             coupled = r < n_couple
             qc.compose(self.free[coupled], inplace=True)
             for k in range(2):
-                qc.compose(self.refresh[k, "channel"], inplace=True)
+                qc.compose(self.refresh[k, refresh], qubits=range(self.refresh[k, refresh].num_qubits), inplace=True)
                 if snapshot and coupled:
                     qc.save_expectation_value(Z, [ANCILLA[k]], label=f"in{r}_{k}")
                 qc.compose(self.swap[k], inplace=True)
@@ -171,13 +180,20 @@ def batches(spec: HeatPumpSpec, device: AerBackend, resume: dict[str, Any] | Non
     measurements), ``cycle`` (sampled; density matrix) and ``shot_free`` (saved expectation values).
 
     The states each cycle prepares are the exact engine's (``exact.simulate``) right after the injection.
-    Returns the records document's metadata and the prepared states. ``resume`` is unused (not adaptive)."""
-    device.check_width(WIDTH, f"spec {spec.key()!r} (qubits A, B and their two bath ancillas)")
+    Returns the records document's metadata and the prepared states. ``resume`` is unused (not adaptive).
+
+    On a Runtime device (``fake:``/``ibm:``): the cycle circuit's ancillas are refreshed by reset + RY + CX to
+    a purifier (``refresh = "purify"``, 6 qubits), the whole circuits are compiled on the layout chosen for
+    their interaction graph (``runs.prepare_run``), and there is no shot-free batch (a device saves no state)."""
+    from qheat.backends import is_runtime_backend
+
+    runtime = is_runtime_backend(device.name)
+    device.check_width(DEVICE_WIDTH if runtime else WIDTH, _what(spec, runtime))
     data = simulate(spec)
     injected = data["_injected"]
     n_couple, n_relax = data["rounds"]["coupling"], data["rounds"]["relax"]
     settings = spec.circuits
-    pieces = circuit_pieces(spec, device.compile)
+    pieces = circuit_pieces(spec, _identity if runtime else device.compile)
     rng = np.random.default_rng(spec.seed_sequence(settings.seed))
     seeds = [int(rng.integers(2**62)) for _ in range(3)]
     shots = [settings.shots] * len(injected)
@@ -186,11 +202,26 @@ def batches(spec: HeatPumpSpec, device: AerBackend, resume: dict[str, Any] | Non
         return [{"circuit": circuit, "cycle": c + 1, "coupling_rounds": n_couple, "relax_rounds": n_relax}
                 for c in range(len(injected))]
 
-    yield Batch([pieces.decouple(rho, n_couple) for rho in injected], metadata("decouple"), shots,
-                method="statevector", seed=seeds[0], label="decouple")
-    yield Batch([pieces.cycle(rho, n_couple, n_relax) for rho in injected], metadata("cycle"), shots,
-                seed=seeds[1], label="cycle")
-    yield Batch([pieces.cycle(rho, n_couple, n_relax, snapshot=True) for rho in injected], metadata("shot_free"),
-                kind="states", seed=seeds[2], label="shot-free")
-    return {"metadata": {"shots": settings.shots, "seed": settings.seed, "sampler_seeds": seeds, "clbits": CLBITS},
+    decouple = [pieces.decouple(rho, n_couple) for rho in injected]
+    cycle = [pieces.cycle(rho, n_couple, n_relax, refresh="purify" if runtime else "channel") for rho in injected]
+    device_part: dict[str, Any] = {}
+    if runtime:
+        from qheat.backends.runtime.runs import prepare_run
+
+        run = prepare_run(device, [*decouple, *cycle], names=("A", "B", "a_A", "a_B", "p_A", "p_B"),
+                          measured=(0, 1, *ANCILLA), seed=seeds[0])
+        decouple, cycle = [run.compile(qc) for qc in decouple], [run.compile(qc) for qc in cycle]
+        device_part = run.metadata([*decouple, *cycle])
+    yield Batch(decouple, metadata("decouple"), shots, method="statevector", seed=seeds[0], label="decouple")
+    yield Batch(cycle, metadata("cycle"), shots, seed=seeds[1], label="cycle")
+    if not runtime:
+        yield Batch([pieces.cycle(rho, n_couple, n_relax, snapshot=True) for rho in injected], metadata("shot_free"),
+                    kind="states", seed=seeds[2], label="shot-free")
+    return {"metadata": {"shots": settings.shots, "seed": settings.seed, "sampler_seeds": seeds, "clbits": CLBITS,
+                         **device_part},
             "prepared_states": [matrix(rho) for rho in injected]}
+
+
+def _what(spec: HeatPumpSpec, runtime: bool) -> str:
+    return f"spec {spec.key()!r} (qubits A, B and their two bath ancillas" + (", with a purifier each)" if runtime
+                                                                               else ")")

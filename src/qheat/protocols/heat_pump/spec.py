@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qheat.core.errors import QheatError
+from qheat.core.limits import Limits
 from qheat.core.spec import Sweep, _integer, _list, _number, _table
 from qheat.core.tables import (
     CircuitSettings,
@@ -18,6 +19,9 @@ from qheat.core.tables import (
 )
 
 
+BATH_MODELS = ("collisions", "heom")
+
+
 @dataclass(frozen=True)
 class Baths:
     """Collision-model baths: every dt each qubit meets a fresh ancilla thermal at its own temperature in a
@@ -27,6 +31,10 @@ class Baths:
     kappa: tuple[float, float]
     dt: float = 0.1
     relax_time: float = 500.0
+    model: str = "collisions"       # or "heom": Drude-Lorentz baths through QuTiP's HEOM (exact engine only)
+    cutoff: float | None = None     # heom (default 1.0): the Drude frequency gamma, assumed (the paper gives none)
+    depth: int | None = None        # heom (default 2): hierarchy depth
+    terms: int | None = None        # heom (default 3): Pade terms per bath
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class HeatPumpSpec(_PairSpec):
     description: str = ""
     sweep: Sweep | None = None
     circuits: CircuitSettings | None = None
+    limits: Limits | None = None
 
     def check(self) -> None:
         super().check()
@@ -60,15 +69,24 @@ class HeatPumpSpec(_PairSpec):
 def heat_pump_from_dict(top: dict[str, Any], protocol: str, name: str, description: str,
                          sweep: Sweep | None) -> HeatPumpSpec:
     qubits, correlation, coupling = _pair_common(top)
-    bd = _table(top["baths"], "[baths]", {"kappa", "dt", "relax_time"}, {"kappa"})
+    bd = _table(top["baths"], "[baths]", {"kappa", "dt", "relax_time", "model", "cutoff", "depth", "terms"}, {"kappa"})
     kappa = tuple(_number(k, f"baths.kappa[{i}]", positive=True) for i, k in enumerate(_list(bd["kappa"], "baths.kappa")))
     if len(kappa) != 2:
         raise QheatError(f"baths.kappa needs two entries (kappa_A, kappa_B), got {len(kappa)}")
+    model = bd.get("model", "collisions")
+    if model not in BATH_MODELS:
+        raise QheatError(f"unknown baths.model {model!r}; expected one of {list(BATH_MODELS)}")
+    if model == "collisions" and any(key in bd for key in ("cutoff", "depth", "terms")):
+        raise QheatError("baths.cutoff, depth and terms belong to baths.model = 'heom'; remove them or set the model")
+    heom = model == "heom"
     baths = Baths((kappa[0], kappa[1]), _number(bd.get("dt", 0.1), "baths.dt", positive=True),
-                  _number(bd.get("relax_time", 500.0), "baths.relax_time", positive=True))
+                  _number(bd.get("relax_time", 500.0), "baths.relax_time", positive=True), model,
+                  _number(bd.get("cutoff", 1.0), "baths.cutoff", positive=True) if heom else None,
+                  _integer(bd.get("depth", 2), "baths.depth", minimum=1) if heom else None,
+                  _integer(bd.get("terms", 3), "baths.terms", minimum=1) if heom else None)
     from qheat.physics.open_systems import planck  # here: it brings QuTiP
 
-    for k, t in zip(kappa, qubits.temperatures):
+    for k, t in zip(kappa, qubits.temperatures if model == "collisions" else ()):
         theta2 = k * baths.dt * (1.0 + 2.0 * planck(qubits.frequency, t))
         if theta2 > (math.pi / 2) ** 2:
             raise QheatError(f"baths.dt = {baths.dt:g}: the collision angle sqrt(kappa (1 + 2n) dt) = {math.sqrt(theta2):.3g} "

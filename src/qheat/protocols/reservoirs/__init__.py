@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from qheat.backends.runtime.runs import BatchSubmission
 from qheat.core.protocol import BatchGenerator, Protocol
 from qheat.protocols.reservoirs.spec import ReservoirsSpec, reservoirs_from_dict
 
 
-class Reservoirs(Protocol):
+class Reservoirs(BatchSubmission, Protocol):
     """Steady states and heat currents from competing master equations (and gate-model reservoirs)."""
 
     name = "reservoirs"
     spec_names = ("reservoirs",)
-    keys = frozenset({"system", "reservoirs", "methods", "lamb_shift", "collisions"})
+    keys = frozenset({"system", "reservoirs", "methods", "lamb_shift", "collisions", "heom"})
     required = frozenset({"system", "reservoirs"})
 
     def parse(self, top, protocol, name, description, sweep):
@@ -28,6 +29,11 @@ class Reservoirs(Protocol):
         from qheat.protocols.reservoirs.experiment import check
 
         check(spec, backend)
+
+    def cost(self, spec, backend):
+        from qheat.protocols.reservoirs.costs import cost
+
+        return cost(spec, backend)
 
     def exact(self, spec: ReservoirsSpec) -> dict[str, Any]:
         from qheat.protocols.reservoirs.exact import solve

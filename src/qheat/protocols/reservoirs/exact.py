@@ -28,7 +28,7 @@ import qutip as qt
 from scipy.linalg import expm
 
 from qheat.core.errors import QheatError
-from qheat.physics import open_systems
+from qheat.physics import heom, open_systems
 from qheat.physics.open_systems import QubitSystem, Reservoirs
 from qheat.protocols.reservoirs import circuits as builders
 from qheat.protocols.reservoirs.spec import ReservoirsSpec
@@ -46,13 +46,22 @@ CONVENTIONS = {
                "local: Lindblad dissipators on each reservoir's own qubit",
 }
 
+HEOM_CONVENTION = ("QuTiP's hierarchical equations of motion with Drude-Lorentz baths of the same J(w) (numerically "
+                   "exact: every order in the coupling, the Lamb shift included), currents from the first-level "
+                   "auxiliary density operators; 'hierarchy' gives depth, Pade terms and the convergence check")
+
 
 def solve(spec: ReservoirsSpec) -> dict[str, Any]:
     """The result body of one spec: each method's steady state and currents."""
     methods: dict[str, Any] = {}
     energies = None
     for method in spec.methods:
-        ss = open_systems.steady_state(method, spec.system, spec.reservoirs, spec.lamb_shift)
+        report = None
+        if method == "heom":
+            assert spec.heom is not None
+            ss, report = heom.solve(spec.system, spec.reservoirs, spec.heom)
+        else:
+            ss = open_systems.steady_state(method, spec.system, spec.reservoirs, spec.lamb_shift)
         energies = ss.energies
         methods[method] = {
             "heat_current": {"A": ss.heat_currents[0], "B": ss.heat_currents[1]},
@@ -62,11 +71,13 @@ def solve(spec: ReservoirsSpec) -> dict[str, Any]:
             "min_eigenvalue": ss.min_eigenvalue,
             "rho": {"real": ss.rho.real, "imag": ss.rho.imag},
             "rho_energy_basis": {"real": ss.rho_energy.real, "imag": ss.rho_energy.imag},
+            **({"hierarchy": report} if report is not None else {}),
         }
     lamb = ("included in the global equations (seed 004, Eqs. 9-15); not in the local one; with it the "
             "Bloch-Redfield current at T_A = T_B is of second order in the coupling, not 0"
             if spec.lamb_shift else "not included (Gamma(w) real, as in QuTiP's Bloch-Redfield tensor)")
-    return {"energies": energies, "methods": methods, "conventions": {**CONVENTIONS, "lamb_shift": lamb}}
+    heom_note = {"heom": HEOM_CONVENTION} if "heom" in spec.methods else {}
+    return {"energies": energies, "methods": methods, "conventions": {**CONVENTIONS, "lamb_shift": lamb, **heom_note}}
 
 
 def summarize(points: list[dict[str, Any]], spec: ReservoirsSpec) -> dict[str, Any]:

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from qheat.core.errors import QheatError
-from qheat.core.spec import SpecFile, Sweep, _integer, _list, _number, _table
+from qheat.core.limits import Limits
+from qheat.core.spec import MAX_SHOTS, SpecFile, Sweep, _integer, _list, _number, _table
+from qheat.physics.heom import HeomSettings
 from qheat.physics.open_systems import QubitSystem, Reservoirs
 
 
@@ -38,16 +40,19 @@ class ReservoirsSpec(SpecFile):
     methods: tuple[str, ...] = ("lindblad", "redfield", "local")
     lamb_shift: bool = False
     collisions: CollisionSettings | None = None
+    heom: HeomSettings | None = None      # set exactly when methods include "heom"
     name: str = ""
     description: str = ""
     sweep: Sweep | None = None
+    limits: Limits | None = None
 
     def check(self) -> None:
         """Nothing beyond field validation: every such system has a steady state."""
 COUPLINGS = ("exchange", "xx")
 BATH_COUPLINGS = ("sigma_x", "rwa")
 SPECTRAL_DENSITIES = ("flat", "ohmic-drude")
-METHODS = ("lindblad", "redfield", "local")
+METHODS = ("lindblad", "redfield", "local", "heom")
+DEFAULT_METHODS = ("lindblad", "redfield", "local")
 
 
 def reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None) -> ReservoirsSpec:
@@ -94,7 +99,7 @@ def reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descript
                          f"{math.sqrt(freqs[0] * freqs[1]):.6g} (seed 003, below Eq. 3.44)")
     reservoirs = Reservoirs((temps[0], temps[1]), (strengths[0], strengths[1]), density, cutoff, bath_coupling)
 
-    methods = METHODS
+    methods = DEFAULT_METHODS
     if "methods" in top:
         methods = tuple(_list(top["methods"], "methods"))
         unknown = [m for m in methods if m not in METHODS]
@@ -106,6 +111,18 @@ def reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descript
     if lamb_shift and (density == "flat" or bath_coupling != "sigma_x"):
         raise QheatError("lamb_shift needs spectral_density 'ohmic-drude' and coupling 'sigma_x' "
                          "(the principal value of a flat spectrum diverges)")
+    heom = HeomSettings() if "heom" in methods else None
+    if "heom" in top:
+        hd = _table(top["heom"], "[heom]", {"depth", "terms", "check"}, set())
+        if not isinstance(hd.get("check", True), bool):
+            raise QheatError("heom.check must be true or false")
+        if heom is None:
+            raise QheatError("[heom] sets the hierarchy of method 'heom'; add \"heom\" to methods or remove [heom]")
+        heom = HeomSettings(_integer(hd.get("depth", heom.depth), "heom.depth", minimum=1),
+                            _integer(hd.get("terms", heom.terms), "heom.terms", minimum=1), hd.get("check", True))
+    if "heom" in methods and (density != "ohmic-drude" or bath_coupling != "sigma_x"):
+        raise QheatError("method 'heom' needs Drude-Lorentz reservoirs: spectral_density = 'ohmic-drude' and "
+                         "coupling = 'sigma_x' (HEOM couples a Hermitian Q to each bath)")
     collisions = None
     if "collisions" in top:
         cold = _table(top["collisions"], "[collisions]", {"dt", "shots", "seed", "window", "keep_records"}, {"dt"})
@@ -119,5 +136,7 @@ def reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descript
             None if window is None else _number(window, "collisions.window", positive=True),
             cold.get("keep_records", True),
         )
-    return ReservoirsSpec(protocol, system, reservoirs, methods, lamb_shift, collisions, name, description, sweep)
+        if collisions.shots > MAX_SHOTS:
+            raise QheatError(f"collisions.shots = {collisions.shots} is more than {MAX_SHOTS}")
+    return ReservoirsSpec(protocol, system, reservoirs, methods, lamb_shift, collisions, heom, name, description, sweep)
 
