@@ -11,7 +11,7 @@ import qheat
 ROOT = Path(qheat.__file__).resolve().parent
 LAYERS = [("qheat.core",), ("qheat.physics",), ("qheat.circuits",), ("qheat.mitigation",),
           ("qheat.backends", "qheat.plotting"), ("qheat.protocols",), ("qheat.protocols.registry",),
-          ("qheat.engine", "qheat.submission"), ("qheat.cli", "qheat")]
+          ("qheat.engine", "qheat.submission", "qheat.reproduce", "qheat.planning"), ("qheat.cli", "qheat")]
 
 
 def _module(path: Path) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qheat.core.limits import Cost
 from qheat.core.protocol import Protocol
 from qheat.protocols.cascade.spec import (
     CASCADE_KEYS,
@@ -31,6 +32,11 @@ class Cascade(Protocol):
             from qheat.protocols.cascade.devices import check_device
 
             check_device(spec, backend)
+
+    def cost(self, spec: CascadeSpec, backend: str) -> Cost:
+        from qheat.protocols.cascade.costs import cost
+
+        return cost(spec, backend)
 
     def batches(self, spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None):
         from qheat.protocols.cascade.collect import batches

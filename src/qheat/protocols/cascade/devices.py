@@ -64,7 +64,7 @@ def runtime_metadata(be: Any, cc: CascadeCircuits, spec: CascadeSpec) -> dict[st
     from qheat.backends.runtime import versions
 
     return {"device": be.device.name, "layout": be.layout.to_dict(), "costs": circuit_costs(cc, spec),
-            "mitigation": dict(be.mitigation), "engine": "circuits (Qiskit Runtime SamplerV2"
+            "mitigation": dict(be.mitigation), "engine": "circuits (Qiskit Runtime executor_sampler.Sampler"
             + (", local mode on the fake device restricted to the layout)" if be.kind == "fake" else ")"),
             "versions": versions()}
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from qheat.core.errors import QheatError
+from qheat.core.limits import Limits
 from qheat.core.spec import (
     MAX_BOOTSTRAP,
     MAX_SHOTS,
@@ -18,10 +19,12 @@ from qheat.core.spec import (
     _list,
     _number,
     _table,
+    check_phase,
 )
 from qheat.physics.states import PairCoherence, check_positive
 
 MAX_COLLISIONS = 1_000_000
+MAX_SUBSYSTEMS = 12   # the exact engine's limit (cascade.exact.MAX_SUBSYSTEMS), refused before any state is built
 
 
 # ----------------------------------------------------------------------------- dataclasses
@@ -146,6 +149,7 @@ class CascadeSpec(SpecFile):
     execution: Execution = Execution()
     measurement: Measurement = Measurement()
     mitigation: Mitigation | None = None
+    limits: Limits | None = None
 
     @property
     def noise_factors(self) -> tuple[int, ...]:
@@ -182,8 +186,15 @@ class CascadeSpec(SpecFile):
 
 
     def check(self) -> None:
-        """Refuse an unphysical initial state now, naming the strength allowed."""
-        self.initial_state()
+        """Refuse too many subsystems, then an unphysical initial state, naming the strength allowed (by
+        excitation sectors: no 2^n x 2^n matrix is built)."""
+        from qheat.protocols.cascade.positivity import check_positive as check_sectors
+
+        if self.n > MAX_SUBSYSTEMS:
+            raise QheatError(f"system.temperatures lists {self.n} subsystems; the cascade handles at most "
+                             f"{MAX_SUBSYSTEMS} (every backend compares with the exact engine, whose state of "
+                             f"S and R has 4^(n+1) entries)")
+        check_sectors(self.system.temperatures, self.system.pair_coherences(), self.system.delta)
 
 
 def cascade_from_dict(top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None) -> CascadeSpec:
@@ -236,6 +247,11 @@ def cascade_from_dict(top: dict[str, Any], protocol: str, name: str, description
     )
     if not math.isfinite(interaction.g * interaction.tau):
         raise QheatError("interaction.g * interaction.tau (the partial-SWAP angle) must be finite")
+    check_phase(interaction.g * interaction.tau * math.sqrt(n if protocol == "simultaneous" else 1),
+                "the partial-SWAP angle g * tau" + (" * sqrt(n)" if protocol == "simultaneous" else ""))
+    if not math.isfinite(interaction.g * interaction.g * interaction.tau):
+        raise QheatError(f"interaction.g = {interaction.g:.3g}: the collision rate g^2 tau of Eq. (46) overflows double "
+                         "precision; give g and tau on the scale of the level spacing delta")
     if interaction.collisions > MAX_COLLISIONS:
         raise QheatError(f"interaction.collisions = {interaction.collisions} is more than {MAX_COLLISIONS}; split the run")
     execution = _execution_from_dict(top.get("execution", {}))

@@ -80,7 +80,7 @@ def records_from_jobs(spec: CascadeSpec, manifest: dict[str, Any], job_counts: d
             "backend": manifest["backend"],
             "seed": spec.measurement.seed,
             "mode": spec.execution.mode,
-            "engine": manifest.get("engine", "circuits (Qiskit Runtime SamplerV2)"),
+            "engine": manifest.get("engine", "circuits (Qiskit Runtime executor_sampler.Sampler)"),
             "preparation": spec.execution.preparation,
             "settings": "Pauli index per measured qubit (0 = Z, 1 = X, 2 = Y), entry j for qubit j; "
                         "bitstrings with qubit 0 rightmost",
@@ -135,15 +135,16 @@ def plan_submission(spec: CascadeSpec, backend: str, *, instance: str | None = N
         "store": "local" if be.kind == "fake" else "ibm",
         "layout": be.layout.to_dict(),
         "costs": circuit_costs(cc, spec),
-        "engine": "circuits (Qiskit Runtime SamplerV2" + (", local mode on the fake device restricted to the layout)"
-                                                          if be.kind == "fake" else ", IBM Quantum, in a Batch)"),
+        "engine": "circuits (Qiskit Runtime executor_sampler.Sampler"
+                  + (", local mode on the fake device restricted to the layout)" if be.kind == "fake"
+                     else ", IBM Quantum, in a Batch)"),
         "options": {"shots_per_setting": spec.measurement.shots, "seed": seed, "max_circuits": limit,
                     "mitigation": dict(be.mitigation),
                     "runtime_options": ({"dynamical_decoupling.enable": True, "dynamical_decoupling.sequence_type": "XY4"}
                                         if be.mitigation.get("dynamical_decoupling") and be.kind == "ibm" else {})
                     | ({"twirling.enable_gates": True} if be.mitigation.get("twirling") and be.kind == "ibm" else {}),
-                    "local_techniques": "dynamical decoupling / twirling applied by qheat (local mode ignores Runtime's "
-                                        "options)" if be.kind == "fake" else None},
+                    "local_techniques": "dynamical decoupling / twirling applied by qheat (as before the client-side "
+                                        "Sampler; not passed as its options)" if be.kind == "fake" else None},
         "versions": rt.versions(),
         "circuits": len(circuits),
         "jobs": jobs,
