@@ -19,6 +19,7 @@ baseline / qheat.
 Targets (issue 15): at least 600x faster per point than the baseline on the stand-in
 (``aer:nmr-crotonic``), and a full Fig. 3 under 5 min on 2 cores. Exit code 1 if a target is missed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -134,8 +135,7 @@ def run_baseline(points: int, shots: int, own: bool) -> float:
         script = f.name
     else:
         script = str(BASELINE)
-    proc = subprocess.run([sys.executable, script, str(points), str(shots)], capture_output=True, text=True,
-                          check=True)
+    proc = subprocess.run([sys.executable, script, str(points), str(shots)], capture_output=True, text=True, check=True)
     if own:
         Path(script).unlink()
     match = re.search(r"per_point_s=([0-9.]+)", proc.stdout)
@@ -149,8 +149,9 @@ def main() -> int:
     parser.add_argument("--mode", default="reset", choices=("reset", "reprepare"))
     parser.add_argument("--backends", nargs="+", default=["aer", "aer:nmr-crotonic"])
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--own-baseline", action="store_true",
-                        help="the baseline re-written here, even if ../shared exists")
+    parser.add_argument(
+        "--own-baseline", action="store_true", help="the baseline re-written here, even if ../shared exists"
+    )
     parser.add_argument("--baseline-points", type=int, default=3)
     args = parser.parse_args()
     ok = True
@@ -160,8 +161,10 @@ def main() -> int:
         points = sum(c["points"] for c in res["cases"])
         per_point = res["process_s"] / points
         rows.append((backend, res, points, per_point))
-        print(f"{backend:18s} {args.mode}: full Fig. 3 ({points} time points) in {res['process_s']:.1f} s from process "
-              f"start ({res['total_s']:.1f} s after the interpreter started) = {per_point:.4f} s per point")
+        print(
+            f"{backend:18s} {args.mode}: full Fig. 3 ({points} time points) in {res['process_s']:.1f} s from process "
+            f"start ({res['total_s']:.1f} s after the interpreter started) = {per_point:.4f} s per point"
+        )
         for c in res["cases"]:
             heats = ", ".join(f"{q:+.4f}+-{e:.4f} (exact {x:+.4f})" for q, e, x in c["heats"])
             print(f"   {c['name']:14s} collect {c['collect_s']:5.1f} s, analyse {c['analyze_s']:4.1f} s; heats {heats}")
@@ -173,12 +176,16 @@ def main() -> int:
         t = time.perf_counter()
         base = run_baseline(args.baseline_points, 4000, own)
         which = "the re-written loop of this script (NAIVE)" if own else str(BASELINE)
-        print(f"baseline ({which}): {base:.2f} s per time point ({args.baseline_points} points, "
-              f"{time.perf_counter() - t:.0f} s)")
+        print(
+            f"baseline ({which}): {base:.2f} s per time point ({args.baseline_points} points, "
+            f"{time.perf_counter() - t:.0f} s)"
+        )
         for backend, res, points, per_point in rows:
             ratio = base / per_point
-            print(f"   {backend:18s} {ratio:6.0f}x faster per point; full Fig. 3 baseline estimate "
-                  f"{base * points / 3600:.1f} h vs {res['process_s']:.0f} s")
+            print(
+                f"   {backend:18s} {ratio:6.0f}x faster per point; full Fig. 3 baseline estimate "
+                f"{base * points / 3600:.1f} h vs {res['process_s']:.0f} s"
+            )
             if backend == "aer:nmr-crotonic" and ratio < 600:
                 print(f"TARGET MISSED: {backend} is only {ratio:.0f}x faster than the baseline (< 600x)")
                 ok = False

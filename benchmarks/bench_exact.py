@@ -22,6 +22,7 @@ energies and free energies must agree with qheat's to 1e-9 or the comparison is 
 
 Exit code 1 if a target is missed or the baseline disagrees with qheat.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -137,7 +138,9 @@ def disagreement(result: qheat.core.result.Result, base: dict[str, np.ndarray]) 
         "final E_k": float(np.max(np.abs(e_q[-1] - base["energy_k"][-1]))),
         "E_k (all steps)": float(np.max(np.abs(e_q - base["energy_k"]))),
         "free energy": float(np.max(np.abs(np.asarray(data["system"]["free_energy"]) - base["free_energy"]))),
-        "bath particle energy": float(np.max(np.abs(np.asarray(data["bath"]["particle_energy"]) - base["bath_energy"]))),
+        "bath particle energy": float(
+            np.max(np.abs(np.asarray(data["bath"]["particle_energy"]) - base["bath_energy"]))
+        ),
     }
 
 
@@ -225,8 +228,15 @@ def bench_n8(repeat: int, collisions: int) -> dict:
         ana.add(timed(lambda: analyze(snaps, spec))[0])
     del snaps
     gc.collect()
-    return {"total": total, "sim": sim, "analysis": ana, "baseline": base, "collisions": collisions,
-            "estimated": scale != 1.0, "disagreement": disagreement(qheat.run(one), base_one)}
+    return {
+        "total": total,
+        "sim": sim,
+        "analysis": ana,
+        "baseline": base,
+        "collisions": collisions,
+        "estimated": scale != 1.0,
+        "disagreement": disagreement(qheat.run(one), base_one),
+    }
 
 
 SIZE_CHILD = r"""
@@ -268,16 +278,23 @@ def bench_sizes(sizes: list[int], collisions: int) -> list[dict]:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
     out = []
     for n in sizes:
-        proc = subprocess.run([sys.executable, "-c", SIZE_CHILD, str(n), str(collisions), json.dumps(N8)],
-                              capture_output=True, text=True, env=env)
+        proc = subprocess.run(
+            [sys.executable, "-c", SIZE_CHILD, str(n), str(collisions), json.dumps(N8)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         line = next((row for row in proc.stdout.splitlines() if row.startswith("RESULT ")), None)
         if line is None:
             raise SystemExit(f"n = {n} failed:\n{proc.stdout}\n{proc.stderr}")
         r = json.loads(line[7:])
         out.append(r)
-        print(f"n = {n:2d}: {r['records']} records in {r['run_s']:7.1f} s wall, {r['cpu_s']:7.1f} s CPU, peak "
-              f"{r['peak_gb']:.2f} GB (spec parse + positivity check {r['parse_s']:.1f} s apart); "
-              f"S1 vs one spin {r['s1_vs_one_spin']:.1e}, heat balance {r['heat_balance']:.1e}", flush=True)
+        print(
+            f"n = {n:2d}: {r['records']} records in {r['run_s']:7.1f} s wall, {r['cpu_s']:7.1f} s CPU, peak "
+            f"{r['peak_gb']:.2f} GB (spec parse + positivity check {r['parse_s']:.1f} s apart); "
+            f"S1 vs one spin {r['s1_vs_one_spin']:.1e}, heat balance {r['heat_balance']:.1e}",
+            flush=True,
+        )
     return out
 
 
@@ -309,18 +326,23 @@ def cpu_model() -> str:
 
 def git_state() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=HERE.parent, capture_output=True,
-                               text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=HERE.parent, capture_output=True, text=True, check=True
+        ).stdout.strip()
         return head + ("+dirty src" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
 
 def environment() -> dict[str, str]:
-    threads = ", ".join(f"{k}={os.environ[k]}" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-                        if k in os.environ)
+    threads = ", ".join(
+        f"{k}={os.environ[k]}"
+        for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+        if k in os.environ
+    )
     return {
         "date": datetime.date.today().isoformat(),
         "commit": git_state(),
@@ -354,10 +376,17 @@ def update_readme(row: str, key: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=None, help="timed repetitions of each workload (default 3; 1 with --quick)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 1 repeat, (b) on 10 collisions scaled x10, benchmarks/README.md left alone")
-    parser.add_argument("--profile", action="store_true", help="also cProfile each workload once and print the top functions")
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="timed repetitions of each workload (default 3; 1 with --quick)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 1 repeat, (b) on 10 collisions scaled x10, benchmarks/README.md left alone",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also cProfile each workload once and print the top functions"
+    )
     parser.add_argument("--top", type=int, default=15, help="rows per cProfile listing (default 15)")
     parser.add_argument("--sizes", type=int, nargs="+", help="only workload (c) at these n (e.g. 8 10 12)")
     parser.add_argument("--collisions", type=int, default=100, help="collisions of workload (c) (default 100)")
@@ -367,7 +396,9 @@ def main(argv: list[str] | None = None) -> int:
         bad = [r for r in rows if r["s1_vs_one_spin"] > 1e-12 or r["heat_balance"] > 1e-12]
         slow = [r for r in rows if r["n"] == 12 and args.collisions == 100 and (r["run_s"] > 300 or r["peak_gb"] > 4)]
         for r in bad:
-            print(f"CHECK FAILED at n = {r['n']}: S1 vs one spin {r['s1_vs_one_spin']:.1e}, balance {r['heat_balance']:.1e}")
+            print(
+                f"CHECK FAILED at n = {r['n']}: S1 vs one spin {r['s1_vs_one_spin']:.1e}, balance {r['heat_balance']:.1e}"
+            )
         for r in slow:
             print(f"TARGET MISSED at n = 12: {r['run_s']:.0f} s (< 300 s), {r['peak_gb']:.2f} GB (< 4 GB)")
         return 1 if bad or slow else 0
@@ -377,8 +408,10 @@ def main(argv: list[str] | None = None) -> int:
     n8_collisions = 10 if args.quick else N8["interaction"]["collisions"]
 
     env = environment()
-    print(f"qheat {qheat.__version__} ({env['commit']}) on {env['machine']}; {env['versions']}; "
-          f"load average {env['load']}; {repeat} repeat(s)")
+    print(
+        f"qheat {qheat.__version__} ({env['commit']}) on {env['machine']}; {env['versions']}; "
+        f"load average {env['load']}; {repeat} repeat(s)"
+    )
     if float(env["load"]) > 0.5:
         print("note: the machine is not idle (load average above 0.5); expect noisy figures and trust the minima more")
 
@@ -396,34 +429,52 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'seconds, median (min)':<34}" + "".join(f"{c:>21}" for c in cols))
 
     def line(label: str, times: dict) -> None:
-        cells = [f"{t.median:.3f} ({t.min:.3f})" for t in (times["run"], times["sim"], times["analysis"], times["baseline"])]
-        print(f"{label:<34}" + "".join(f"{c:>21}" for c in cells)
-              + f"{times['baseline'].median / times['run'].median:>20.1f}x")
+        cells = [
+            f"{t.median:.3f} ({t.min:.3f})" for t in (times["run"], times["sim"], times["analysis"], times["baseline"])
+        ]
+        print(
+            f"{label:<34}"
+            + "".join(f"{c:>21}" for c in cells)
+            + f"{times['baseline'].median / times['run'].median:>20.1f}x"
+        )
 
     for name in FIG3:
         line(f"{name} (100 coll.)", fig3["per"][name])
     line("(a) Fig. 3, three cases", {**fig3, "run": fig3["total"]})
-    line("(b) n=8, 100 coll." + (f" (est. x{100 // n8['collisions']})" if n8["estimated"] else ""),
-         {**n8, "run": n8["total"]})
+    line(
+        "(b) n=8, 100 coll." + (f" (est. x{100 // n8['collisions']})" if n8["estimated"] else ""),
+        {**n8, "run": n8["total"]},
+    )
     print("(the n=8 baseline is one collision timed and scaled x100)")
-    print("\nqheat vs qiskit.quantum_info, largest |difference| over the three Fig. 3 cases: "
-          + ", ".join(f"{k} {v:.1e}" for k, v in fig3["disagreement"].items()))
-    print("                                          on one collision at n = 8: "
-          + ", ".join(f"{k} {v:.1e}" for k, v in n8["disagreement"].items()))
+    print(
+        "\nqheat vs qiskit.quantum_info, largest |difference| over the three Fig. 3 cases: "
+        + ", ".join(f"{k} {v:.1e}" for k, v in fig3["disagreement"].items())
+    )
+    print(
+        "                                          on one collision at n = 8: "
+        + ", ".join(f"{k} {v:.1e}" for k, v in n8["disagreement"].items())
+    )
 
     failures, missed = [], []
     worst = max(*fig3["disagreement"].values(), *n8["disagreement"].values())
     if worst > AGREEMENT:
-        failures.append(f"CHECK FAILED: qheat and the qiskit.quantum_info baseline differ by {worst:.2e} > "
-                        f"{AGREEMENT:g}; the speed-up is meaningless")
+        failures.append(
+            f"CHECK FAILED: qheat and the qiskit.quantum_info baseline differ by {worst:.2e} > "
+            f"{AGREEMENT:g}; the speed-up is meaningless"
+        )
     if fig3["total"].median >= TARGET_FIG3_S:
         missed.append("(a)")
-        failures.append(f"TARGET MISSED: (a) the three Fig. 3 cases take {fig3['total'].median:.3f} s (median), "
-                        f"target < {TARGET_FIG3_S:g} s")
+        failures.append(
+            f"TARGET MISSED: (a) the three Fig. 3 cases take {fig3['total'].median:.3f} s (median), "
+            f"target < {TARGET_FIG3_S:g} s"
+        )
     if n8["total"].median >= TARGET_N8_S:
         missed.append("(b)")
-        failures.append(f"TARGET MISSED: (b) n = 8, 100 collisions takes {n8['total'].median:.3f} s (median"
-                        + (", estimated from 10 collisions" if n8["estimated"] else "") + f"), target < {TARGET_N8_S:g} s")
+        failures.append(
+            f"TARGET MISSED: (b) n = 8, 100 collisions takes {n8['total'].median:.3f} s (median"
+            + (", estimated from 10 collisions" if n8["estimated"] else "")
+            + f"), target < {TARGET_N8_S:g} s"
+        )
     verdict = " and ".join(missed) + " missed" if missed else "met"
     if worst > AGREEMENT:
         verdict += "; baseline check FAILED"
@@ -432,23 +483,30 @@ def main(argv: list[str] | None = None) -> int:
         print("\n--quick: benchmarks/README.md not updated")
     else:
         key = f"| {env['date']} | {env['commit']} | {env['machine']} | {env['versions']} |"
-        row = (f"{key} {env['load']} | {repeat} | {fmt(fig3['total'])} | {fig3['sim'].median:.3f} + "
-               f"{fig3['analysis'].median:.3f} s | {fmt(fig3['baseline'])} | {speedup:.1f}x | {fmt(n8['total'])} | "
-               f"{n8['sim'].median:.3f} + {n8['analysis'].median:.3f} s | {fmt(n8['baseline'])} | {speedup_n8:.1f}x | {verdict} |")
+        row = (
+            f"{key} {env['load']} | {repeat} | {fmt(fig3['total'])} | {fig3['sim'].median:.3f} + "
+            f"{fig3['analysis'].median:.3f} s | {fmt(fig3['baseline'])} | {speedup:.1f}x | {fmt(n8['total'])} | "
+            f"{n8['sim'].median:.3f} + {n8['analysis'].median:.3f} s | {fmt(n8['baseline'])} | {speedup_n8:.1f}x | {verdict} |"
+        )
         update_readme(row, key)
         print(f"\nbenchmarks/README.md updated ({README})")
 
     if args.profile:
         profile("(a) the three Fig. 3 cases via qheat.run", lambda: [qheat.run(name) for name in FIG3], args.top)
-        profile(f"(b) n = 8, {n8_collisions} collisions via qheat.run",
-                lambda: qheat.run(with_collisions(spec_from_dict(N8), n8_collisions)), args.top)
+        profile(
+            f"(b) n = 8, {n8_collisions} collisions via qheat.run",
+            lambda: qheat.run(with_collisions(spec_from_dict(N8), n8_collisions)),
+            args.top,
+        )
 
     print()
     for line in failures:
         print(line)
     if not failures:
-        print(f"targets met: (a) {fig3['total'].median:.3f} s < {TARGET_FIG3_S:g} s, "
-              f"(b) {n8['total'].median:.3f} s < {TARGET_N8_S:g} s; baseline agrees to {AGREEMENT:g}")
+        print(
+            f"targets met: (a) {fig3['total'].median:.3f} s < {TARGET_FIG3_S:g} s, "
+            f"(b) {n8['total'].median:.3f} s < {TARGET_N8_S:g} s; baseline agrees to {AGREEMENT:g}"
+        )
     return 1 if failures else 0
 
 

@@ -9,6 +9,7 @@ currents must agree with qheat's to 1e-8 or the comparison is void.
 
 Exit code 1 if the target is missed or the baseline disagrees.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,10 +29,17 @@ TARGET_S = 10.0
 
 def sweep_spec(points: int) -> dict:
     return {
-        "protocol": "reservoirs", "name": "bench-ndtc", "methods": ["lindblad", "redfield"],
+        "protocol": "reservoirs",
+        "name": "bench-ndtc",
+        "methods": ["lindblad", "redfield"],
         "system": {"frequencies": [5.0, 5.0], "coupling": "xx", "strength": 0.1},
-        "reservoirs": {"temperatures": [5.0, 5.0], "strengths": [0.01, 0.01], "spectral_density": "ohmic-drude",
-                       "cutoff": 50.0, "coupling": "sigma_x"},
+        "reservoirs": {
+            "temperatures": [5.0, 5.0],
+            "strengths": [0.01, 0.01],
+            "spectral_density": "ohmic-drude",
+            "cutoff": 50.0,
+            "coupling": "sigma_x",
+        },
         "sweep": {"parameter": "reservoirs.temperatures.0", "values": list(5.0 + np.linspace(0.0, 40.0, points))},
     }
 
@@ -41,8 +49,10 @@ def baseline(spec) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"lindblad": [], "redfield": []}
     for point in qheat.core.spec.expand(spec):
         h = hamiltonian(point.system)
-        a_ops = [(on_qubit(SIGMA_X, 0, 2), power_spectrum(point.reservoirs, 0)),
-                 (on_qubit(SIGMA_X, 1, 2), power_spectrum(point.reservoirs, 1))]
+        a_ops = [
+            (on_qubit(SIGMA_X, 0, 2), power_spectrum(point.reservoirs, 0)),
+            (on_qubit(SIGMA_X, 1, 2), power_spectrum(point.reservoirs, 1)),
+        ]
         for method, cutoff in (("lindblad", 1e-6), ("redfield", -1)):
             rho = qt.steadystate(qt.bloch_redfield_tensor(h, a_ops, sec_cutoff=cutoff, fock_basis=True))
             r_a = qt.bloch_redfield_tensor(h, a_ops[:1], sec_cutoff=cutoff, fock_basis=True)
@@ -69,10 +79,14 @@ def main() -> int:
     worst = max(np.abs(np.array(result["summary"]["heat_current_A"][m]) - np.array(ref[m])).max() for m in ref)
     qheat_s, base_s = statistics.median(times), statistics.median(base_times)
     ndtc = result["summary"]["ndtc"]
-    print(f"{args.points}-point DeltaT sweep, lindblad + redfield: qheat {qheat_s:.2f} s (min {min(times):.2f}), "
-          f"plain QuTiP loop {base_s:.2f} s, speed-up {base_s / qheat_s:.1f}x; max |current difference| {worst:.1e}")
-    print(f"NDTC: lindblad {ndtc['lindblad']['present']}, redfield {ndtc['redfield']['present']} "
-          f"(peak at DeltaT = {ndtc['redfield']['peak_at']:g})")
+    print(
+        f"{args.points}-point DeltaT sweep, lindblad + redfield: qheat {qheat_s:.2f} s (min {min(times):.2f}), "
+        f"plain QuTiP loop {base_s:.2f} s, speed-up {base_s / qheat_s:.1f}x; max |current difference| {worst:.1e}"
+    )
+    print(
+        f"NDTC: lindblad {ndtc['lindblad']['present']}, redfield {ndtc['redfield']['present']} "
+        f"(peak at DeltaT = {ndtc['redfield']['peak_at']:g})"
+    )
     status = 0
     if worst > 1e-8:
         print(f"CHECK FAILED: baseline and qheat differ by {worst:.2e}")

@@ -10,6 +10,7 @@ standard errors and whether the sign agrees, and a summary line per mode.
     python3 benchmarks/fig3_fig4_study.py --modes reset --shots 4000
     python3 benchmarks/fig3_fig4_study.py --every 30      # reprepare with ten collisions per run
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,11 @@ def main() -> int:
         for name in SPECS:
             data = load_spec(name).to_dict()
             data["execution"] = {"mode": mode}
-            data["measurement"] = {"shots": args.shots, "seed": args.seed,
-                                   **({"every": args.every} if args.every else {})}
+            data["measurement"] = {
+                "shots": args.shots,
+                "seed": args.seed,
+                **({"every": args.every} if args.every else {}),
+            }
             res = analyze_records(collect(spec_from_dict(data), args.backend)).data
             cells = []
             for sub, ex in zip(res["subsystems"], res["exact"]["subsystems"]):
@@ -49,10 +53,14 @@ def main() -> int:
                 signs += sign
                 total += 1
                 worst = max(worst, abs(z))
-                cells.append(f"{sub['label']} {q:+.4f}+-{err:.4f} (exact {x:+.4f}, z {z:+.1f}{'' if sign else ', SIGN'})")
+                cells.append(
+                    f"{sub['label']} {q:+.4f}+-{err:.4f} (exact {x:+.4f}, z {z:+.1f}{'' if sign else ', SIGN'})"
+                )
             print(f"  {name:14s} " + "; ".join(cells))
-        print(f"  -> within 3 sigma: {inside}/{total}; sign as exact: {signs}/{total}; largest |z| {worst:.1f}; "
-              f"{time.perf_counter() - started:.0f} s")
+        print(
+            f"  -> within 3 sigma: {inside}/{total}; sign as exact: {signs}/{total}; largest |z| {worst:.1f}; "
+            f"{time.perf_counter() - started:.0f} s"
+        )
     return 0
 
 

@@ -7,6 +7,7 @@ Prints a Markdown table (docs/studies/heom.md holds one run).
 
     python benchmarks/heom_ndtc_study.py [--depth 2] [--terms 6] [--points 11] [SPEC ...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,13 @@ import numpy as np
 from qheat.physics import heom, open_systems
 from qheat.protocols.registry import load_spec
 
-DEFAULT = ["zhang-fig5-eps5.0-g0.05", "zhang-fig5-eps5.0-g0.2", "zhang-fig5-eps4.0-g0.1", "zhang-fig6-gamma0.01",
-           "zhang-fig6-gamma0.03"]
+DEFAULT = [
+    "zhang-fig5-eps5.0-g0.05",
+    "zhang-fig5-eps5.0-g0.2",
+    "zhang-fig5-eps4.0-g0.1",
+    "zhang-fig6-gamma0.01",
+    "zhang-fig6-gamma0.03",
+]
 
 
 def main() -> None:
@@ -39,21 +45,29 @@ def main() -> None:
         start = time.perf_counter()
         rows: dict[str, list[float]] = {"lindblad": [], "redfield": [], "heom": []}
         for t1 in temps:
-            res = type(spec.reservoirs)((float(t1), spec.reservoirs.temperatures[1]), spec.reservoirs.strengths,
-                                        spec.reservoirs.spectral_density, spec.reservoirs.cutoff,
-                                        spec.reservoirs.coupling)
+            res = type(spec.reservoirs)(
+                (float(t1), spec.reservoirs.temperatures[1]),
+                spec.reservoirs.strengths,
+                spec.reservoirs.spectral_density,
+                spec.reservoirs.cutoff,
+                spec.reservoirs.coupling,
+            )
             for method in ("lindblad", "redfield"):
                 rows[method].append(open_systems.steady_state(method, spec.system, res).heat_currents[0])
             rows["heom"].append(heom.steady_state(spec.system, res, args.depth, args.terms).heat_currents[0])
         bias = temps - spec.reservoirs.temperatures[1]
         for method, q in rows.items():
             nd = open_systems.negative_differential_conductance(bias, np.array(q))
-            print(f"| {name} | {bias[0]:g}-{bias[-1]:g} | {method} | {nd['peak_current']:.5g} | {nd['peak_at']:g} | "
-                  f"{q[-1]:.5g} | {'yes' if nd['present'] else 'no'} |")
+            print(
+                f"| {name} | {bias[0]:g}-{bias[-1]:g} | {method} | {nd['peak_current']:.5g} | {nd['peak_at']:g} | "
+                f"{q[-1]:.5g} | {'yes' if nd['present'] else 'no'} |"
+            )
         deeper = heom.steady_state(spec.system, res, args.depth + 1, args.terms + 1).heat_currents[0]
-        checks.append(f"{name}: J_1 at DeltaT = {bias[-1]:g}: {rows['heom'][-1]:.6g} (depth {args.depth}, "
-                      f"{args.terms} terms), {deeper:.6g} (depth {args.depth + 1}, {args.terms + 1} terms); "
-                      f"{time.perf_counter() - start:.1f} s")
+        checks.append(
+            f"{name}: J_1 at DeltaT = {bias[-1]:g}: {rows['heom'][-1]:.6g} (depth {args.depth}, "
+            f"{args.terms} terms), {deeper:.6g} (depth {args.depth + 1}, {args.terms + 1} terms); "
+            f"{time.perf_counter() - start:.1f} s"
+        )
     print("\nConvergence at the largest DeltaT of each spec:")
     for line in checks:
         print(f"- {line}")

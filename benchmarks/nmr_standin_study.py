@@ -31,6 +31,7 @@ Two parts:
 
 On a shared machine set OPENBLAS_NUM_THREADS=1 (the 256 x 256 products gain nothing from threads).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,9 +55,9 @@ from scipy.optimize import brentq
 
 SPECS = ("fig3-zero", "fig3-reversed", "fig3-enhanced", "fig4a", "fig4b", "fig4c-forward", "fig4c-reverse")
 FIG3 = SPECS[:3]
-BLOCK_TIME = 0.040           # s: seed 001, main text (ii), three interactions
-PREP_TIME = 0.050            # s: seed 001, SI "State Preparation": the coherence pulse is 50 ms
-PPS_RATIO = 8.0              # eps_th / eps_pps: the pseudo-pure state keeps 1/8 of the thermal polarization (S15)
+BLOCK_TIME = 0.040  # s: seed 001, main text (ii), three interactions
+PREP_TIME = 0.050  # s: seed 001, SI "State Preparation": the coherence pulse is 50 ms
+PPS_RATIO = 8.0  # eps_th / eps_pps: the pseudo-pure state keeps 1/8 of the thermal polarization (S15)
 READINGS = ("infinite-T", "to-|0>", "deviation")
 
 
@@ -67,9 +68,11 @@ def claims(heats: dict[str, list[float]]) -> dict[str, bool]:
     """Seed 001, Fig. 3 and main text: c = 0 every S_k releases (heat_absorbed < 0); c = -0.5 S2, S3 absorb;
     c = +0.5 S2 and S3 release more than at c = 0 (enhancement)."""
     z, r, e = heats["fig3-zero"], heats["fig3-reversed"], heats["fig3-enhanced"]
-    return {"c=0 releases": all(q < 0 for q in z),
-            "c=-0.5 S2,S3 absorb": r[1] > 0 and r[2] > 0,
-            "c=+0.5 enhances S2,S3": e[1] < z[1] and e[2] < z[2]}
+    return {
+        "c=0 releases": all(q < 0 for q in z),
+        "c=-0.5 S2,S3 absorb": r[1] > 0 and r[2] > 0,
+        "c=+0.5 enhances S2,S3": e[1] < z[1] and e[2] < z[2],
+    }
 
 
 # ----------------------------------------------------------------------------- coherent residual
@@ -127,11 +130,11 @@ def _relaxation(lab: Lab, t: float, qubits: int) -> tuple[np.ndarray, np.ndarray
     for _ in range(qubits - 1):
         total = total.tensor(one)
     add = np.zeros((dim, dim), dtype=complex)
-    if lab.reading == "deviation":                     # regrowth of <Z_k> from the identity part of the real state
+    if lab.reading == "deviation":  # regrowth of <Z_k> from the identity part of the real state
         z = np.diag([1.0, -1.0])
         for q in range(qubits):
             op = np.ones((1, 1))
-            for k in reversed(range(qubits)):          # qubit 0 is the least significant (Qiskit)
+            for k in reversed(range(qubits)):  # qubit 0 is the least significant (Qiskit)
                 op = np.kron(op, z if k == q else np.eye(2))
             add += PPS_RATIO * (1 - np.exp(-t / t1)) * op / dim
     return np.asarray(total.data), add.reshape(-1, order="F")
@@ -144,7 +147,7 @@ def channel_heats(spec, lab: Lab) -> list[float]:
 
     n = spec.n
     g, tau = spec.interaction.g, spec.interaction.tau
-    over = lab.residual / tau if lab.kind == "over-rotation" else 0.0      # 2 g' tau = 2 g tau + 2 residual
+    over = lab.residual / tau if lab.kind == "over-rotation" else 0.0  # 2 g' tau = 2 g tau + 2 residual
     stages = collision_stages(spec.protocol, n, g + over, tau, spec.order)
     dim = 2 ** (n + 1)
     relax, add = _relaxation(lab, BLOCK_TIME / n, n + 1)
@@ -185,8 +188,9 @@ def budget(specs: tuple[str, ...]) -> dict:
     from qheat.protocols.registry import load_spec
 
     loaded = {name: load_spec(name) for name in specs}
-    exact = {name: [s["heat_absorbed"] for s in run(spec, "exact").to_dict()["subsystems"]]
-             for name, spec in loaded.items()}
+    exact = {
+        name: [s["heat_absorbed"] for s in run(spec, "exact").to_dict()["subsystems"]] for name, spec in loaded.items()
+    }
     ideal = {name: channel_heats(spec, Lab()) for name, spec in loaded.items()}
     check = max(abs(a - b) for name in specs for a, b in zip(ideal[name], exact[name]))
     print(f"channel model, noiseless, against the exact engine: largest |difference| {check:.1e}")
@@ -197,8 +201,7 @@ def budget(specs: tuple[str, ...]) -> dict:
         "T2 = 1 s": Lab(t2=1.0),
         **{f"T1 = 5 s, {r}": Lab(t1=5.0, reading=r) for r in READINGS},
         **{f"faithful budget, {r}": Lab(residual=phi, t1=5.0, t2=1.0, reading=r) for r in READINGS},
-        "faithful budget, deviation, reprepare": Lab(residual=phi, t1=5.0, t2=1.0, reading="deviation",
-                                                     reprepare=True),
+        "faithful budget, deviation, reprepare": Lab(residual=phi, t1=5.0, t2=1.0, reading="deviation", reprepare=True),
     }
     out: dict = {"exact": exact, "check": check, "residual_angle": phi, "cases": {}, "thresholds": {}}
     rows = [("exact", exact)]
@@ -216,22 +219,27 @@ def budget(specs: tuple[str, ...]) -> dict:
         return all(claims({name: channel_heats(spec, lab) for name, spec in fig3.items()}).values())
 
     sweeps = {
-        "block fidelity (over-rotation)": ([0.9, 0.95, 0.98, 0.99, 0.995, 0.999],
-                                           lambda f: Lab(residual=residual_for(f))),
+        "block fidelity (over-rotation)": (
+            [0.9, 0.95, 0.98, 0.99, 0.995, 0.999],
+            lambda f: Lab(residual=residual_for(f)),
+        ),
         "T2 (s)": ([0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0], lambda t: Lab(t2=t)),
-        **{f"T1 (s), {r}": ([1.0, 10.0, 100.0, 1e3, 1e4, 1e5], lambda t, r=r: Lab(t1=t, reading=r))
-           for r in READINGS},
+        **{f"T1 (s), {r}": ([1.0, 10.0, 100.0, 1e3, 1e4, 1e5], lambda t, r=r: Lab(t1=t, reading=r)) for r in READINGS},
     }
     for label, (values, make) in sweeps.items():
         ok = [v for v in values if holds(make(v))]
         out["thresholds"][label] = {"values": values, "claims_hold": [v in ok for v in values]}
-        print(f"sweep {label:32s} " + " ".join(f"{v:g}:{'ok' if v in ok else 'no'}" for v in values)
-              + f"  -> smallest that holds: {min(ok) if ok else None}")
+        print(
+            f"sweep {label:32s} "
+            + " ".join(f"{v:g}:{'ok' if v in ok else 'no'}" for v in values)
+            + f"  -> smallest that holds: {min(ok) if ok else None}"
+        )
     return out
 
 
-def aer_part(specs: tuple[str, ...], backends: list[str], modes: list[str], shots: int, collisions: int | None,
-             seed: int) -> dict:
+def aer_part(
+    specs: tuple[str, ...], backends: list[str], modes: list[str], shots: int, collisions: int | None, seed: int
+) -> dict:
     """Every spec on every backend and mode through the engine: heats +- stderr against exact."""
     from qheat.engine import analyze as analyze_records
     from qheat.engine import collect
@@ -252,13 +260,25 @@ def aer_part(specs: tuple[str, ...], backends: list[str], modes: list[str], shot
                     data["interaction"]["collisions"] = collisions
                 res = analyze_records(collect(spec_from_dict(data), backend)).data
                 free = res.get("shot_free", {}).get("subsystems", [{}] * len(res["subsystems"]))
-                rows = [{"label": s["label"], "heat": s["heat_absorbed"], "stderr": s["heat_absorbed_stderr"],
-                         "exact": x["heat_absorbed"], "shot_free": f.get("heat_absorbed")}
-                        for s, x, f in zip(res["subsystems"], res["exact"]["subsystems"], free)]
+                rows = [
+                    {
+                        "label": s["label"],
+                        "heat": s["heat_absorbed"],
+                        "stderr": s["heat_absorbed_stderr"],
+                        "exact": x["heat_absorbed"],
+                        "shot_free": f.get("heat_absorbed"),
+                    }
+                    for s, x, f in zip(res["subsystems"], res["exact"]["subsystems"], free)
+                ]
                 out[key][name] = rows
-                print(f"  {name:14s} " + "; ".join(
-                    f"{r['label']} {r['heat']:+.4f}+-{r['stderr']:.4f} (shot-free {r['shot_free']:+.4f}, "
-                    f"exact {r['exact']:+.4f})" for r in rows))
+                print(
+                    f"  {name:14s} "
+                    + "; ".join(
+                        f"{r['label']} {r['heat']:+.4f}+-{r['stderr']:.4f} (shot-free {r['shot_free']:+.4f}, "
+                        f"exact {r['exact']:+.4f})"
+                        for r in rows
+                    )
+                )
             if all(n in out[key] for n in FIG3):
                 verdict = claims({n: [r["heat"] for r in out[key][n]] for n in FIG3})
                 out[key]["claims"] = verdict
@@ -267,8 +287,19 @@ def aer_part(specs: tuple[str, ...], backends: list[str], modes: list[str], shot
     return out
 
 
-ALONE = ("F=0.995", "F=0.998", "F=0.999", "F=0.9995", "T2=1", "T2=3", "T2=10", "T2=30", "T2=100", "T1=5",
-         "F=0.9995,T1=500,T2=100")
+ALONE = (
+    "F=0.995",
+    "F=0.998",
+    "F=0.999",
+    "F=0.9995",
+    "T2=1",
+    "T2=3",
+    "T2=10",
+    "T2=30",
+    "T2=100",
+    "T1=5",
+    "F=0.9995,T1=500,T2=100",
+)
 
 
 def variant(base, label: str):
@@ -313,8 +344,13 @@ def alone(labels: tuple[str, ...], mode: str, collisions: int | None) -> dict:
                 res = analyze_records(collect(spec_from_dict(data), "aer:nmr-crotonic")).data
                 heats[name] = [s["heat_absorbed"] for s in res["shot_free"]["subsystems"]]
             out[label] = {"heats": heats, "claims": claims(heats)}
-            print(f"{mode} {label:9s} " + "  ".join(f"{n}: " + " ".join(f"{q:+.4f}" for q in heats[n]) for n in FIG3)
-                  + "  " + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in claims(heats).items()), flush=True)
+            print(
+                f"{mode} {label:9s} "
+                + "  ".join(f"{n}: " + " ".join(f"{q:+.4f}" for q in heats[n]) for n in FIG3)
+                + "  "
+                + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in claims(heats).items()),
+                flush=True,
+            )
     finally:
         aer.load_config = original
     return out
@@ -327,8 +363,10 @@ def markdown(result: dict) -> str:
         lines += [f"**{key}**", "", "| spec | S1 | S2 | S3 |", "|---|---|---|---|"]
         for name in SPECS:
             if name in runs:
-                cells = [f"{r['heat']:+.4f} +- {r['stderr']:.4f} ({r['shot_free']:+.4f}; exact {r['exact']:+.4f})"
-                         for r in runs[name]]
+                cells = [
+                    f"{r['heat']:+.4f} +- {r['stderr']:.4f} ({r['shot_free']:+.4f}; exact {r['exact']:+.4f})"
+                    for r in runs[name]
+                ]
                 lines.append(f"| {name} | " + " | ".join(cells) + " |")
         if "claims" in runs:
             lines += ["", "claims: " + ", ".join(f"{k}: {'yes' if v else '**no**'}" for k, v in runs["claims"].items())]

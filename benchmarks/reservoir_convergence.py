@@ -20,6 +20,7 @@ collisions, each row gives for one dt:
     python3 benchmarks/reservoir_convergence.py            # full run (~4 min on 2 cores), rewrites its section of README.md
     python3 benchmarks/reservoir_convergence.py --quick    # ~30 s: fewer shots and rows, README untouched
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,35 +53,52 @@ SYSTEMS = {
     "seed 004 (Zhang Fig. 3 system): eps = 5, 4, g = 0.5, Ohmic-Drude gamma = 0.01, omega_D = 50, T_1 = 10, T_2 = 5": {
         "protocol": "reservoirs",
         "system": {"frequencies": [5.0, 4.0], "coupling": "xx", "strength": 0.5},
-        "reservoirs": {"temperatures": [10.0, 5.0], "strengths": [0.01, 0.01], "spectral_density": "ohmic-drude",
-                       "cutoff": 50.0},
+        "reservoirs": {
+            "temperatures": [10.0, 5.0],
+            "strengths": [0.01, 0.01],
+            "spectral_density": "ohmic-drude",
+            "cutoff": 50.0,
+        },
     },
 }
-SEED_STRIDE = 1_000_003   # distinct collisions.seed per run (each run's streams also hash its spec's key)
+SEED_STRIDE = 1_000_003  # distinct collisions.seed per run (each run's streams also hash its spec's key)
 
 
 def run_on_aer(spec, dt: float, model: str, window: float, shots: int, seed: int) -> dict:
     """One collision model of ``spec`` on backend 'aer' through the engine: the result's method entry."""
     method = rc.MASTER_EQUATION[model]
-    data = {**spec.to_dict(), "methods": [method],
-            "collisions": {"dt": dt, "shots": shots, "seed": seed, "window": window, "keep_records": False}}
+    data = {
+        **spec.to_dict(),
+        "methods": [method],
+        "collisions": {"dt": dt, "shots": shots, "seed": seed, "window": window, "keep_records": False},
+    }
     return qheat.run(data, backend="aer").to_dict()["methods"][method]
 
 
-def table(title: str, spec, model: str, dts, sampled_dts, shots: int, window: float, seed: int) -> tuple[list[str], float]:
+def table(
+    title: str, spec, model: str, dts, sampled_dts, shots: int, window: float, seed: int
+) -> tuple[list[str], float]:
     system, res = spec.system, spec.reservoirs
     me = cr.master_equation_currents(system, res, model)
     q_me = me["heat_current"][0]
     gates = rc.round_gate_counts(system, res, 1.0, model, literal=False)["two_qubit"]
     literal = rc.round_gate_counts(system, res, 1.0, model, literal=True)["two_qubit"]
-    head = (f"**{title}; {model} collisions** -> qheat '{me['method']}': q_A = {q_me:.6g}"
-            + (f" (qheat's system-side local q_A = {me['system_side'][0]:.6g})" if model == "local" else "")
-            + f"; {len(cr.CollisionModel(system, res, 1.0, model).collisions)} collisions and "
-            + (f"{gates} CX per round (eigenframe; {literal} with W^dag ... W in every round)" if model == "global"
-               else f"{gates} CX per round (with exp(-i H_S dt))"))
-    lines = [head, "",
-             "| dt | theta | rounds (relax + measured) | exact q_A | sampled q_A +- stderr | z | ME q_A | rel. err | rel. err / dt | sampled q_A + q_B (exact) | Aer s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    head = (
+        f"**{title}; {model} collisions** -> qheat '{me['method']}': q_A = {q_me:.6g}"
+        + (f" (qheat's system-side local q_A = {me['system_side'][0]:.6g})" if model == "local" else "")
+        + f"; {len(cr.CollisionModel(system, res, 1.0, model).collisions)} collisions and "
+        + (
+            f"{gates} CX per round (eigenframe; {literal} with W^dag ... W in every round)"
+            if model == "global"
+            else f"{gates} CX per round (with exp(-i H_S dt))"
+        )
+    )
+    lines = [
+        head,
+        "",
+        "| dt | theta | rounds (relax + measured) | exact q_A | sampled q_A +- stderr | z | ME q_A | rel. err | rel. err / dt | sampled q_A + q_B (exact) | Aer s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     seconds = 0.0
     for i, dt in enumerate(dts):
         cm = cr.CollisionModel(system, res, dt, model)
@@ -101,8 +119,10 @@ def table(title: str, spec, model: str, dts, sampled_dts, shots: int, window: fl
             zs, secs = f"{z:+.2f}", f"{out['seconds']:.1f}"
         else:
             sampled, total, rounds, zs, secs = "-", f"- ({sum(st['heat_current']):+.5f})", f"{relax} + -", "-", "-"
-        lines.append(f"| {dt:g} | {min(theta):.3f}-{max(theta):.3f} | {rounds} | {q:.6f} | {sampled} | {zs} | "
-                     f"{q_me:.6f} | {rel:+.2e} | {rel / dt:+.2e} | {total} | {secs} |")
+        lines.append(
+            f"| {dt:g} | {min(theta):.3f}-{max(theta):.3f} | {rounds} | {q:.6f} | {sampled} | {zs} | "
+            f"{q_me:.6f} | {rel:+.2e} | {rel / dt:+.2e} | {total} | {secs} |"
+        )
         print(lines[-1], flush=True)
     return lines, seconds
 
@@ -126,14 +146,18 @@ def main(argv: list[str] | None = None) -> int:
         spec = spec_from_dict(data)
         for model in ("global", "local"):
             print(f"\n{title}; {model}", flush=True)
-            lines, secs = table(title, spec, model, dts, sampled_dts, shots, args.window, args.seed + 100 * SEED_STRIDE * k)
+            lines, secs = table(
+                title, spec, model, dts, sampled_dts, shots, args.window, args.seed + 100 * SEED_STRIDE * k
+            )
             out += lines + [""]
             aer_seconds += secs
             k += 1
     total = time.perf_counter() - start
-    stamp = (f"{datetime.date.today()} | Python {platform.python_version()}, qiskit {qiskit.__version__}, "
-             f"qiskit-aer {qiskit_aer.__version__} | {shots} shots, window {args.window:g} per shot | "
-             f"Aer {aer_seconds:.0f} s, total {total:.0f} s")
+    stamp = (
+        f"{datetime.date.today()} | Python {platform.python_version()}, qiskit {qiskit.__version__}, "
+        f"qiskit-aer {qiskit_aer.__version__} | {shots} shots, window {args.window:g} per shot | "
+        f"Aer {aer_seconds:.0f} s, total {total:.0f} s"
+    )
     print(f"\n{stamp}")
     if not args.quick:
         write_readme(out, stamp)
@@ -141,19 +165,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_readme(lines: list[str], stamp: str) -> None:
-    body = "\n".join([
-        "`python3 benchmarks/reservoir_convergence.py` (`--quick` for a smoke run). Each reservoir is emulated by",
-        "repeated collisions with fresh thermal ancillas (`qheat.protocols.reservoirs.circuits`); q_A is the heat per unit",
-        "time from reservoir A into the system, measured from the ancillas' Z before and after each collision.",
-        "*exact*: fixed point of the exact one-round channel; *sampled*: Aer SamplerV2 on the circuits, +- the",
-        "standard error over shots, z against the exact expectation of that finite circuit; *ME*: the master",
-        "equation the model approaches (for local collisions the bath-side current, which the ancillas",
-        "measure: local collisions do work, so q_A + q_B != 0 there).",
-        "",
-        f"Run: {stamp}",
-        "",
-        *lines,
-    ]).rstrip() + "\n"
+    body = (
+        "\n".join(
+            [
+                "`python3 benchmarks/reservoir_convergence.py` (`--quick` for a smoke run). Each reservoir is emulated by",
+                "repeated collisions with fresh thermal ancillas (`qheat.protocols.reservoirs.circuits`); q_A is the heat per unit",
+                "time from reservoir A into the system, measured from the ancillas' Z before and after each collision.",
+                "*exact*: fixed point of the exact one-round channel; *sampled*: Aer SamplerV2 on the circuits, +- the",
+                "standard error over shots, z against the exact expectation of that finite circuit; *ME*: the master",
+                "equation the model approaches (for local collisions the bath-side current, which the ancillas",
+                "measure: local collisions do work, so q_A + q_B != 0 there).",
+                "",
+                f"Run: {stamp}",
+                "",
+                *lines,
+            ]
+        ).rstrip()
+        + "\n"
+    )
     text = README.read_text()
     block = f"{BEGIN}\n{body}{END}"
     if BEGIN in text and END in text:

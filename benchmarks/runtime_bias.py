@@ -14,6 +14,7 @@ it checks the circuits themselves (star preparation, phase dephasing) against th
 
 Writes ``benchmarks/runtime_bias.json`` (a line per configuration) and prints a table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,9 @@ from qheat.protocols.cascade.exact import simulate
 SETTINGS = {"ideal": None, "none": (1,), "zne13": (1, 3), "zne135": (1, 3, 5)}
 
 
-def chain(spec, backend: str, factors: tuple[int, ...] | None, every: int,
-          mode: str = "reprepare", noise: str = "full") -> tuple[list[int], np.ndarray]:
+def chain(
+    spec, backend: str, factors: tuple[int, ...] | None, every: int, mode: str = "reprepare", noise: str = "full"
+) -> tuple[list[int], np.ndarray]:
     """Energies E_k (records, n) of the shot-free reprepare chain, or of mode 'reset' (one deep circuit, the
     collision model's segments only: cascade order); ``factors`` None = noiseless circuits."""
     from qiskit_aer import AerSimulator
@@ -47,15 +49,16 @@ def chain(spec, backend: str, factors: tuple[int, ...] | None, every: int,
         sim = AerSimulator(method="density_matrix")
     elif noise == "full":
         sim = AerSimulator.from_backend(be.executor, method="density_matrix")
-    else:   # the device's noise model with one part switched off (the fake backend's own builder)
+    else:  # the device's noise model with one part switched off (the fake backend's own builder)
         from qiskit_aer.noise import NoiseModel
 
-        model = NoiseModel.from_backend(be.executor, thermal_relaxation=noise != "no-relaxation",
-                                        gate_error=noise != "relaxation-only")
+        model = NoiseModel.from_backend(
+            be.executor, thermal_relaxation=noise != "no-relaxation", gate_error=noise != "relaxation-only"
+        )
         sim = AerSimulator(method="density_matrix", noise_model=model)
     factors = factors or (1,)
     weights = richardson_weights(factors)
-    inverses: dict = {}    # each gate's inverse written once for every folded circuit
+    inverses: dict = {}  # each gate's inverse written once for every folded circuit
     n = spec.n
     steps = list(range(0, 3 * spec.interaction.collisions + 1, every))
 
@@ -75,7 +78,7 @@ def chain(spec, backend: str, factors: tuple[int, ...] | None, every: int,
         return sum(wi * np.asarray(data.data(i)["density_matrix"]) for i, wi in enumerate(w))
 
     rho0 = spec.initial_state()
-    if mode == "reset":   # one circuit per branch, saved at every record; R dephased by its channel
+    if mode == "reset":  # one circuit per branch, saved at every record; R dephased by its channel
         from qheat.protocols.cascade.circuits import DEPHASING
 
         reset_ry, _ = cc.refresh["phase"]
@@ -113,8 +116,12 @@ def main() -> None:
     p.add_argument("--settings", default="ideal,none,zne13,zne135")
     p.add_argument("--specs", default="fig3-zero,fig3-reversed,fig3-enhanced")
     p.add_argument("--mode", default="reprepare", choices=["reprepare", "reset"])
-    p.add_argument("--noise", default="full", choices=["full", "no-relaxation", "relaxation-only"],
-                   help="switch off a part of the device's noise model (diagnosis: which part ZNE leaves)")
+    p.add_argument(
+        "--noise",
+        default="full",
+        choices=["full", "no-relaxation", "relaxation-only"],
+        help="switch off a part of the device's noise model (diagnosis: which part ZNE leaves)",
+    )
     p.add_argument("--out", default=str(Path(__file__).with_name("runtime_bias.json")))
     a = p.parse_args()
     for backend in a.plan.split(","):
@@ -128,21 +135,36 @@ def main() -> None:
                 started = time.time()
                 steps, e_k = chain(spec, backend, SETTINGS[setting], a.every, a.mode, a.noise)
                 heat = {}
-                for c in sorted(c for c in {10, 30, a.collisions} if spec.n * c in steps):   # on the run grid
+                for c in sorted(c for c in {10, 30, a.collisions} if spec.n * c in steps):  # on the run grid
                     i = steps.index(spec.n * c)
-                    want = [float(np.asarray(s["energy"])[spec.n * c] - np.asarray(s["energy"])[0])
-                            for s in exact["subsystems"]]
+                    want = [
+                        float(np.asarray(s["energy"])[spec.n * c] - np.asarray(s["energy"])[0])
+                        for s in exact["subsystems"]
+                    ]
                     got = [float(e_k[i, k] - e_k[0, k]) for k in range(spec.n)]
                     heat[c] = {"heat": got, "exact": want, "abs_error": [abs(x - y) for x, y in zip(got, want)]}
-                row = {"backend": backend, "spec": name, "mitigation": setting, "mode": a.mode,
-                       "every": a.every, "noise": a.noise, "heat_at_collisions": heat, "seconds": round(time.time() - started, 1)}
+                row = {
+                    "backend": backend,
+                    "spec": name,
+                    "mitigation": setting,
+                    "mode": a.mode,
+                    "every": a.every,
+                    "noise": a.noise,
+                    "heat_at_collisions": heat,
+                    "seconds": round(time.time() - started, 1),
+                }
                 with open(a.out, "a") as fh:
                     fh.write(json.dumps(row) + "\n")
                 for c, h in heat.items():
-                    print(f"{backend:16s} {name:14s} {setting:7s} {a.mode:9s} {a.noise:15s} c={c:3d} heat "
-                          + " ".join(f"{x:+.4f}" for x in h["heat"]) + "  exact "
-                          + " ".join(f"{x:+.4f}" for x in h["exact"]) + "  |err| "
-                          + " ".join(f"{x:.4f}" for x in h["abs_error"]), flush=True)
+                    print(
+                        f"{backend:16s} {name:14s} {setting:7s} {a.mode:9s} {a.noise:15s} c={c:3d} heat "
+                        + " ".join(f"{x:+.4f}" for x in h["heat"])
+                        + "  exact "
+                        + " ".join(f"{x:+.4f}" for x in h["exact"])
+                        + "  |err| "
+                        + " ".join(f"{x:.4f}" for x in h["abs_error"]),
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ Each configuration: mode 'reprepare' (each run prepares the previous run's recon
 ``benchmarks/runtime_mitigation.json`` (one line per configuration, appended as each finishes, so an
 interrupted study keeps what it measured) and prints a table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,12 +22,15 @@ from qheat.engine import analyze as analyze_records
 from qheat.engine import collect
 
 MODE = "reprepare"
-BOOTSTRAP = 50   # resampled chains: the statistical error of each heat (0 in the first rows measured)
-SETTINGS = {"none": {}, "readout": {"readout": True},
-            "readout+dd": {"readout": True, "dynamical_decoupling": True},
-            "readout+twirling": {"readout": True, "twirling": True},
-            "readout+zne": {"readout": True, "zne": [1, 3]},
-            "readout+zne135": {"readout": True, "zne": [1, 3, 5]}}
+BOOTSTRAP = 50  # resampled chains: the statistical error of each heat (0 in the first rows measured)
+SETTINGS = {
+    "none": {},
+    "readout": {"readout": True},
+    "readout+dd": {"readout": True, "dynamical_decoupling": True},
+    "readout+twirling": {"readout": True, "twirling": True},
+    "readout+zne": {"readout": True, "zne": [1, 3]},
+    "readout+zne135": {"readout": True, "zne": [1, 3, 5]},
+}
 
 
 def one(backend: str, name: str, setting: str, collisions: int, every: int, shots: int, seed: int = 1234) -> dict:
@@ -43,10 +47,23 @@ def one(backend: str, name: str, setting: str, collisions: int, every: int, shot
     heat = [s["heat_absorbed"] for s in res["subsystems"]]
     exact = [s["heat_absorbed"] for s in res["exact"]["subsystems"]]
     stderr = [s.get("heat_absorbed_stderr") for s in res["subsystems"]]
-    return {"backend": backend, "spec": name, "mitigation": setting, "mode": MODE, "collisions": collisions, "every": every,
-            "shots": shots, "seed": seed, "heat": heat, "heat_stderr": stderr, "exact": exact, "abs_error": [abs(a - b) for a, b in zip(heat, exact)],
-            "seconds": round(time.time() - started, 1), "layout": doc["metadata"]["layout"]["assignment"],
-            "costs": {k: v for k, v in doc["metadata"]["costs"].items() if k != "note"}}
+    return {
+        "backend": backend,
+        "spec": name,
+        "mitigation": setting,
+        "mode": MODE,
+        "collisions": collisions,
+        "every": every,
+        "shots": shots,
+        "seed": seed,
+        "heat": heat,
+        "heat_stderr": stderr,
+        "exact": exact,
+        "abs_error": [abs(a - b) for a, b in zip(heat, exact)],
+        "seconds": round(time.time() - started, 1),
+        "layout": doc["metadata"]["layout"]["assignment"],
+        "costs": {k: v for k, v in doc["metadata"]["costs"].items() if k != "note"},
+    }
 
 
 def main() -> None:
@@ -69,10 +86,16 @@ def main() -> None:
                 row = one(backend, name, setting, a.collisions, a.every, a.shots, a.seed)
                 with open(a.out, "a") as fh:
                     fh.write(json.dumps(row) + "\n")
-                print(f"{backend:16s} {name:14s} {setting:17s} heat " + " ".join(f"{h:+.4f}" for h in row["heat"])
-                      + "  exact " + " ".join(f"{h:+.4f}" for h in row["exact"])
-                      + "  |err| " + " ".join(f"{e:.4f}" for e in row["abs_error"]) + f"  {row['seconds']} s",
-                      flush=True)
+                print(
+                    f"{backend:16s} {name:14s} {setting:17s} heat "
+                    + " ".join(f"{h:+.4f}" for h in row["heat"])
+                    + "  exact "
+                    + " ".join(f"{h:+.4f}" for h in row["exact"])
+                    + "  |err| "
+                    + " ".join(f"{e:.4f}" for e in row["abs_error"])
+                    + f"  {row['seconds']} s",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ of the same submission (``qheat submit`` + ``qheat fetch``: executor_sampler.Sam
 bootstrap error bars are the measured ones. Writes ``benchmarks/runtime_plan.json`` and prints the ratio
 predicted / measured per heat (the target: within 30%).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,8 @@ from qheat.cli import main as qheat_main
 from qheat.planning import plan
 
 SPEC = {
-    "name": "plan-tiny", "protocol": "cascade",
+    "name": "plan-tiny",
+    "protocol": "cascade",
     "system": {"temperatures": [1.0, 1.0], "coherence": [{"pair": [1, 2], "strength": 0.5, "phase": 3.14159}]},
     "bath": {"temperature": 0.9},
     "interaction": {"g": 20.0, "tau": 0.01, "collisions": 1},
@@ -47,11 +49,19 @@ def one(backend: str, technique: str, mitigation: dict | None, shots: int, repli
         result = json.loads((out / "plan-tiny.json").read_text())
     measured = [s["heat_absorbed_stderr"] for s in result["subsystems"]]
     predicted = row["sigma_at_spec_shots"]
-    return {"backend": backend, "technique": technique, "shots": shots, "replicas": replicas,
-            "bootstrap": bootstrap, "predicted_sigma": predicted, "measured_stderr": measured,
-            "ratio": [p / m for p, m in zip(predicted, measured)],
-            "plan_for_0.01": {k: row[k] for k in ("shots_per_setting", "total_shots", "jobs", "device_seconds")},
-            "seconds_plan": round(plan_s, 1), "seconds_sampled_run": round(run_s, 1)}
+    return {
+        "backend": backend,
+        "technique": technique,
+        "shots": shots,
+        "replicas": replicas,
+        "bootstrap": bootstrap,
+        "predicted_sigma": predicted,
+        "measured_stderr": measured,
+        "ratio": [p / m for p, m in zip(predicted, measured)],
+        "plan_for_0.01": {k: row[k] for k in ("shots_per_setting", "total_shots", "jobs", "device_seconds")},
+        "seconds_plan": round(plan_s, 1),
+        "seconds_sampled_run": round(run_s, 1),
+    }
 
 
 def main() -> int:
@@ -66,8 +76,10 @@ def main() -> int:
     for r in rows:
         ratios = ", ".join(f"{x:.2f}" for x in r["ratio"])
         worst = max(worst, *(abs(x - 1) for x in r["ratio"]))
-        print(f"{r['backend']:16s} {r['technique']:8s} predicted/measured per heat: {ratios}  "
-              f"(plan {r['seconds_plan']} s, sampled run {r['seconds_sampled_run']} s)")
+        print(
+            f"{r['backend']:16s} {r['technique']:8s} predicted/measured per heat: {ratios}  "
+            f"(plan {r['seconds_plan']} s, sampled run {r['seconds_sampled_run']} s)"
+        )
     if worst > 0.3:
         print(f"TARGET MISSED: a prediction is {worst:.0%} off the measured error bar (target 30%)")
         return 1

@@ -14,6 +14,7 @@ Conventions, chosen on purpose to differ from qheat's so that the two cannot sha
 Entropies are in nats. ``to_little_endian`` converts an n-qubit matrix to qheat's (Qiskit's)
 order, where qubit j (= S_{j+1}) is bit j of the basis index; use it only to compare matrices.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from scipy.linalg import expm
 
 KET0 = np.array([1.0, 0.0], dtype=complex)
 KET1 = np.array([0.0, 1.0], dtype=complex)
-SIGMA_PLUS = np.outer(KET1, KET0)   # |1><0|: raises the energy
+SIGMA_PLUS = np.outer(KET1, KET0)  # |1><0|: raises the energy
 SIGMA_MINUS = np.outer(KET0, KET1)  # |0><1|: lowers the energy
 SIGMA_Z = np.outer(KET1, KET1) - np.outer(KET0, KET0)  # paper's sigma_z: +1 on |1>, -1 on |0>
 IDENTITY = np.eye(2, dtype=complex)
@@ -147,8 +148,11 @@ def coherence(rho: np.ndarray) -> float:
 
 def mutual_information(rho: np.ndarray, a, b, num: int) -> float:
     """I(A:B) of the qubit sets ``a`` and ``b`` of a ``num``-qubit state."""
-    return (entropy(partial_trace(rho, a, num)) + entropy(partial_trace(rho, b, num))
-            - entropy(partial_trace(rho, list(a) + list(b), num)))
+    return (
+        entropy(partial_trace(rho, a, num))
+        + entropy(partial_trace(rho, b, num))
+        - entropy(partial_trace(rho, list(a) + list(b), num))
+    )
 
 
 def qubit_energy(rho1: np.ndarray, delta: float = 1.0) -> float:
@@ -172,18 +176,20 @@ def one_way_coherence(rho_s: np.ndarray, k: int, preceding, weight: float = 1.0)
     n = int(round(np.log2(rho_s.shape[0])))
     total = 0.0
     for p in preceding:
-        op = (site_operator(SIGMA_MINUS, p, n) @ site_operator(SIGMA_PLUS, k, n)
-              + site_operator(SIGMA_PLUS, p, n) @ site_operator(SIGMA_MINUS, k, n))
+        op = site_operator(SIGMA_MINUS, p, n) @ site_operator(SIGMA_PLUS, k, n) + site_operator(
+            SIGMA_PLUS, p, n
+        ) @ site_operator(SIGMA_MINUS, k, n)
         total += weight * np.trace(rho_s @ op)
     assert abs(np.imag(total)) < 1e-12
     return float(np.real(total))
 
 
-def heat_current_eq46(p0: float, p1: float, c: float, bath_temperature: float, g: float, tau: float,
-                      delta: float = 1.0) -> float:
+def heat_current_eq46(
+    p0: float, p1: float, c: float, bath_temperature: float, g: float, tau: float, delta: float = 1.0
+) -> float:
     """Eq. (46): -delta gamma^- (P1 + C) + delta gamma^+ (P0 + C), gamma^+- = g^2 tau <s+-^R s-+^R>_R."""
     r = gibbs(bath_temperature, delta)
-    gamma_plus = g * g * tau * np.real(np.trace(SIGMA_PLUS @ SIGMA_MINUS @ r))   # excited population of R
+    gamma_plus = g * g * tau * np.real(np.trace(SIGMA_PLUS @ SIGMA_MINUS @ r))  # excited population of R
     gamma_minus = g * g * tau * np.real(np.trace(SIGMA_MINUS @ SIGMA_PLUS @ r))  # ground population of R
     return -delta * gamma_minus * (p1 + c) + delta * gamma_plus * (p0 + c)
 
@@ -200,8 +206,8 @@ class Trajectory:
     steps: list = field(default_factory=list)
     collision: list = field(default_factory=list)
     interacting: list = field(default_factory=list)  # 0-based subsystems of the stage (empty at step 0)
-    full: list = field(default_factory=list)         # big-endian state of S_1..S_n, R
-    fresh: list = field(default_factory=list)        # True: R was fresh before this stage
+    full: list = field(default_factory=list)  # big-endian state of S_1..S_n, R
+    fresh: list = field(default_factory=list)  # True: R was fresh before this stage
 
     @property
     def num(self) -> int:
@@ -218,8 +224,9 @@ class Trajectory:
 
     def energies(self) -> np.ndarray:
         """(steps, n) array of E_k = (delta/2)(P1_k - P0_k)."""
-        return np.array([[qubit_energy(self.rho_k(i, k), self.delta) for k in range(self.n)]
-                         for i in range(len(self.full))])
+        return np.array(
+            [[qubit_energy(self.rho_k(i, k), self.delta) for k in range(self.n)] for i in range(len(self.full))]
+        )
 
     def bath_energy(self) -> np.ndarray:
         return np.array([qubit_energy(self.rho_r(i), self.delta) for i in range(len(self.full))])
@@ -241,9 +248,18 @@ class Trajectory:
         return [self.rho_s(i) for i in range(len(self.full))]
 
 
-def simulate(temperatures, bath_temperature: float, g: float, tau: float, collisions: int,
-             coherences=(), order=None, protocol: str = "cascade", delta: float = 1.0,
-             initial_state: np.ndarray | None = None) -> Trajectory:
+def simulate(
+    temperatures,
+    bath_temperature: float,
+    g: float,
+    tau: float,
+    collisions: int,
+    coherences=(),
+    order=None,
+    protocol: str = "cascade",
+    delta: float = 1.0,
+    initial_state: np.ndarray | None = None,
+) -> Trajectory:
     """Run the collision model; ``order`` is 1-based (default 1..n), ignored when simultaneous."""
     n = len(temperatures)
     num = n + 1

@@ -1,4 +1,5 @@
 """Test helper: bundled specs with some fields changed (``"table.key": value``), validated anew."""
+
 from __future__ import annotations
 
 from qheat.protocols.registry import load_spec, spec_from_dict

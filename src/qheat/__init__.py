@@ -1,4 +1,5 @@
 """qheat: a Qiskit experiment suite for quantum thermodynamics (heat flow reversed by coherence)."""
+
 from __future__ import annotations
 
 import os
@@ -16,11 +17,19 @@ from qheat.protocols.registry import (
     spec_from_dict,
 )
 
-use_spec_reader(spec_from_dict)   # Result.load reads specs back (core cannot import the registry)
+use_spec_reader(spec_from_dict)  # Result.load reads specs back (core cannot import the registry)
 
 
-def run(spec: Spec | str | dict, backend: str = "exact", *, output: str | Path | None = None, force: bool = False,
-        jobs: int = 1, scheduler: str | None = None, allow_large: bool = False) -> Result:
+def run(
+    spec: Spec | str | dict,
+    backend: str = "exact",
+    *,
+    output: str | Path | None = None,
+    force: bool = False,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    allow_large: bool = False,
+) -> Result:
     """Run a spec (a spec object, a bundled name, a path, or spec data as a dict) on a backend.
 
     Returns a Result; ``result.to_json()`` is the JSON that ``qheat run`` writes. With ``output`` (a .json
@@ -30,8 +39,9 @@ def run(spec: Spec | str | dict, backend: str = "exact", *, output: str | Path |
     """
     from qheat import engine
 
-    return engine.run(_spec(spec), backend, output=output, force=force, jobs=jobs, scheduler=scheduler,
-                      allow_large=allow_large)
+    return engine.run(
+        _spec(spec), backend, output=output, force=force, jobs=jobs, scheduler=scheduler, allow_large=allow_large
+    )
 
 
 def analyze(records: dict[str, Any] | str | os.PathLike) -> Result:
@@ -52,5 +62,15 @@ def _spec(spec: Spec | str | dict) -> Spec:
     return spec
 
 
-__all__ = ["QheatError", "Spec", "Result", "analyze", "bundled_names", "load_spec", "load_specs", "spec_from_dict",
-           "run", "__version__"]
+__all__ = [
+    "QheatError",
+    "Spec",
+    "Result",
+    "analyze",
+    "bundled_names",
+    "load_spec",
+    "load_specs",
+    "spec_from_dict",
+    "run",
+    "__version__",
+]

@@ -1,4 +1,5 @@
 """The ``qheat`` command: list, show, run and plot experiments. Bad input: one line, exit code 2."""
+
 from __future__ import annotations
 
 import argparse
@@ -71,20 +72,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from qheat.protocols.registry import load_specs
 
     specs = [s for name in args.spec for s in load_specs(name)]
-    plans = [engine.prepare(spec, args.backend, allow_large=args.allow_large)   # every refusal before any work
-             for spec in specs]
+    plans = [
+        engine.prepare(spec, args.backend, allow_large=args.allow_large)  # every refusal before any work
+        for spec in specs
+    ]
     if args.jobs < 1:
         raise QheatError(f"--jobs must be >= 1, got {args.jobs}")
     for plan, target in zip(plans, _targets([p.spec for p in plans], args.output)):
         spec = plan.spec
         with Progress(spec.key(), bar=not args.quiet and sys.stderr.isatty()) as progress:
             lines: list[str] = []
-            result = engine.run_plan(plan, output=target, force=args.force, jobs=args.jobs, scheduler=args.scheduler,
-                                   progress=progress, report=lines.append)
+            result = engine.run_plan(
+                plan,
+                output=target,
+                force=args.force,
+                jobs=args.jobs,
+                scheduler=args.scheduler,
+                progress=progress,
+                report=lines.append,
+            )
         if args.quiet:
             continue
         done = f"{spec.key()}: up to date"
-        for line in lines:     # what the run did with the files it found (point by point: only news)
+        for line in lines:  # what the run did with the files it found (point by point: only news)
             if line.startswith(done) or "up to date" not in line:
                 print(line)
         if not any(line.startswith(done) for line in lines):
@@ -126,9 +136,11 @@ def _cmd_backends(args: argparse.Namespace) -> int:
     fakes = fake_names()
     print(f"fake:<name>  Qiskit Runtime local mode with a fake device's noise model, offline ({len(fakes)}):")
     for i in range(0, len(fakes), 6):
-        print("  " + "  ".join(fakes[i: i + 6]))
-    print("ibm:<name>   an IBM Quantum device through QiskitRuntimeService (needs an account and the network; "
-          "QISKIT_IBM_TOKEN / QISKIT_IBM_INSTANCE or a saved account)")
+        print("  " + "  ".join(fakes[i : i + 6]))
+    print(
+        "ibm:<name>   an IBM Quantum device through QiskitRuntimeService (needs an account and the network; "
+        "QISKIT_IBM_TOKEN / QISKIT_IBM_INSTANCE or a saved account)"
+    )
     return 0
 
 
@@ -143,8 +155,16 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         return 0
     if not args.spec:
         raise QheatError("submit needs a spec (or --resume MANIFEST)")
-    submission.submit(args.spec, args.backend, output=args.output, shots=args.shots, max_circuits=args.max_circuits,
-                      force=args.force, instance=args.instance, echo=echo)
+    submission.submit(
+        args.spec,
+        args.backend,
+        output=args.output,
+        shots=args.shots,
+        max_circuits=args.max_circuits,
+        force=args.force,
+        instance=args.instance,
+        echo=echo,
+    )
     return 0
 
 
@@ -153,8 +173,14 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from qheat.core.records import write_json_atomic
 
     techniques = [t.strip() for t in args.techniques.split(",") if t.strip()] if args.techniques else None
-    data = planning.plan(args.spec, args.backend, args.target_error, techniques=techniques, replicas=args.replicas,
-                         job_overhead=args.job_overhead)
+    data = planning.plan(
+        args.spec,
+        args.backend,
+        args.target_error,
+        techniques=techniques,
+        replicas=args.replicas,
+        job_overhead=args.job_overhead,
+    )
     print(planning.table(data))
     if args.output:
         write_json_atomic(Path(args.output), data)
@@ -179,7 +205,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from qheat import reproduce
 
-    seeds = reproduce.seeds_of(args.seeds)      # an unknown seed: one line before any work
+    seeds = reproduce.seeds_of(args.seeds)  # an unknown seed: one line before any work
     verdicts = reproduce.run(seeds, args.backend)
     print(reproduce.table(verdicts, args.backend))
     return 1 if any(v.verdict in ("FAIL", "ERROR") for v in verdicts) else 0
@@ -188,7 +214,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 def _cmd_plot(args: argparse.Namespace) -> int:
     import matplotlib
 
-    matplotlib.use("Agg")      # figures go to files: no window system needed
+    matplotlib.use("Agg")  # figures go to files: no window system needed
     import matplotlib.pyplot as plt
 
     from qheat.protocols.registry import protocol
@@ -212,7 +238,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         plt.close("all")
-        raise QheatError(f"{', '.join(args.results)}: not a complete qheat result ({type(exc).__name__}: {exc})") from None
+        raise QheatError(
+            f"{', '.join(args.results)}: not a complete qheat result ({type(exc).__name__}: {exc})"
+        ) from None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=args.dpi)
@@ -245,17 +273,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_show)
     p = sub.add_parser("run", help="run specs (bundled names, group names or TOML/JSON paths)")
     p.add_argument("spec", nargs="+")
-    p.add_argument("--backend", default="exact",
-                   help="exact (default), aer, aer:<config> (e.g. aer:nmr-crotonic), fake:<name> (Runtime local mode) "
-                        "or ibm:<name>; circuit backends save "
-                        "<name>.records.json (raw counts) before the analysis and reuse it on a re-run")
+    p.add_argument(
+        "--backend",
+        default="exact",
+        help="exact (default), aer, aer:<config> (e.g. aer:nmr-crotonic), fake:<name> (Runtime local mode) "
+        "or ibm:<name>; circuit backends save "
+        "<name>.records.json (raw counts) before the analysis and reuse it on a re-run",
+    )
     p.add_argument("--output", "-o", help="a .json file for one spec, else a directory (default: results/)")
     p.add_argument("--force", action="store_true", help="redo and overwrite results already on disk")
     p.add_argument("--jobs", "-j", type=int, default=1, help="run the points of a sweep in N processes")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run the points of a sweep on the Dask cluster at ADDRESS (pip install 'qheat[dask]')")
-    p.add_argument("--allow-large", action="store_true",
-                   help="run even when the estimated memory, time or shots are beyond the limits (qheat.core.limits)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the points of a sweep on the Dask cluster at ADDRESS (pip install 'qheat[dask]')",
+    )
+    p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run even when the estimated memory, time or shots are beyond the limits (qheat.core.limits)",
+    )
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("backends", help="list the backends available offline (and how to reach ibm:<name>)")
@@ -271,15 +308,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="start anew over an existing manifest")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_submit)
-    p = sub.add_parser("plan", help="before spending budget: circuits, shots and device time per mitigation "
-                                    "technique to resolve every heat to +-E (fake:/ibm:)")
+    p = sub.add_parser(
+        "plan",
+        help="before spending budget: circuits, shots and device time per mitigation "
+        "technique to resolve every heat to +-E (fake:/ibm:)",
+    )
     p.add_argument("spec")
     p.add_argument("--backend", required=True, help="fake:<name>, or ibm:<name> (predicted with its fake twin)")
     p.add_argument("--target-error", type=float, required=True, help="the error bar E wanted on every heat")
     p.add_argument("--techniques", help="comma-separated: raw, readout, readout+zne, pec (default: all but pec)")
     p.add_argument("--replicas", type=int, default=40, help="parametric-bootstrap data sets per technique")
-    p.add_argument("--job-overhead", type=float, default=2.0,
-                   help="ASSUMED Runtime overhead per job in seconds (default 2; no device reports it)")
+    p.add_argument(
+        "--job-overhead",
+        type=float,
+        default=2.0,
+        help="ASSUMED Runtime overhead per job in seconds (default 2; no device reports it)",
+    )
     p.add_argument("--output", help="also write the plan as JSON to this file")
     p.set_defaults(func=_cmd_plan)
     p = sub.add_parser("status", help="show the state of each job of a manifest")
@@ -298,18 +342,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite an existing result")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_analyze)
-    p = sub.add_parser("plot", help="draw result files: seed 001 trajectories (Fig. 3 panels) or sweeps, "
-                                    "seeds 003/004 steady currents")
+    p = sub.add_parser(
+        "plot", help="draw result files: seed 001 trajectories (Fig. 3 panels) or sweeps, seeds 003/004 steady currents"
+    )
     p.add_argument("results", nargs="+")
     p.add_argument("--output", default="qheat.png", help="image file (PNG, PDF, SVG)")
     p.add_argument("--dpi", type=int, default=150)
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_plot)
-    p = sub.add_parser("reproduce", help="re-run the seed papers' claims and print qheat's numbers beside theirs "
-                                         "(exit 1 when a claim fails)")
+    p = sub.add_parser(
+        "reproduce",
+        help="re-run the seed papers' claims and print qheat's numbers beside theirs (exit 1 when a claim fails)",
+    )
     p.add_argument("seeds", nargs="*", metavar="SEED", help="000 ... 004 or all (default: all)")
-    p.add_argument("--backend", default="exact", help="exact (default) or a circuit backend; claims whose specs "
-                                                      "cannot run there are skipped")
+    p.add_argument(
+        "--backend",
+        default="exact",
+        help="exact (default) or a circuit backend; claims whose specs cannot run there are skipped",
+    )
     p.set_defaults(func=_cmd_reproduce)
     return parser
 
@@ -322,8 +372,8 @@ def _log_to_stderr(show: bool) -> None:
 
     logger = logging.getLogger("qheat")
     for old in [h for h in logger.handlers if isinstance(h, HoldBack)]:
-        logger.removeHandler(old)           # main() called again in one process (tests)
-    handler = HoldBack(sys.stderr)          # a run shorter than its delay prints its result only
+        logger.removeHandler(old)  # main() called again in one process (tests)
+    handler = HoldBack(sys.stderr)  # a run shorter than its delay prints its result only
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO if show and not sys.stderr.isatty() else logging.WARNING)
@@ -361,16 +411,16 @@ class _library_lines:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _log_to_stderr(args.command == "run" and not args.quiet)   # a run's progress; other verbs print results
+    _log_to_stderr(args.command == "run" and not args.quiet)  # a run's progress; other verbs print results
     try:
         with _library_lines():
             return args.func(args)
-    except BrokenPipeError:     # the reader went away (qheat list | head -1): stop quietly
+    except BrokenPipeError:  # the reader went away (qheat list | head -1): stop quietly
         import os
 
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())   # the interpreter's last flush would raise again
-        return 141                               # 128 + SIGPIPE, as the shell reports a killed writer
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush would raise again
+        return 141  # 128 + SIGPIPE, as the shell reports a killed writer
     except QheatError as exc:
         print(f"qheat: error: {exc}", file=sys.stderr)
         return 2
@@ -378,7 +428,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qheat: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
     except MemoryError:
-        print("qheat: error: out of memory; make the spec smaller (qheat run estimates the cost first)", file=sys.stderr)
+        print(
+            "qheat: error: out of memory; make the spec smaller (qheat run estimates the cost first)", file=sys.stderr
+        )
         return 2
     except RecursionError:
         print("qheat: error: the input nests too deeply (a spec or records file needs a few levels)", file=sys.stderr)

@@ -17,6 +17,7 @@ Points run one after another, in ``jobs`` processes, or on a Dask cluster (``sch
 random stream derives from the spec and the point (``SpecFile.seed_sequence``), never from the
 worker, so all three give identical numbers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,9 +46,9 @@ from qheat.core.spec import SpecFile
 from qheat.core.version import __version__
 from qheat.protocols.registry import expand, protocol_of, spec_from_dict, validated
 
-Progress = Callable[[str, int, int], None]   # (what, done, total); total 0 when unknown
-log = logging.getLogger("qheat")            # what runs, for people (the CLI shows it off a terminal)
-Report = Callable[[str], None]                # one line about what a run does with the files it finds
+Progress = Callable[[str, int, int], None]  # (what, done, total); total 0 when unknown
+log = logging.getLogger("qheat")  # what runs, for people (the CLI shows it off a terminal)
+Report = Callable[[str], None]  # one line about what a run does with the files it finds
 
 
 @dataclass(frozen=True)
@@ -104,10 +105,15 @@ def prepare(spec: SpecFile, backend: str, *, allow_large: bool = False) -> Plan:
             except QheatError as exc:
                 raise QheatError(f"sweep point {label}: {exc}") from None
     if spec.sweep is not None and spec.sweep.seeds and backend == "exact":
-        raise QheatError("sweep.seeds repeats a configuration to study shot noise; the exact engine has none "
-                         "(use a circuit backend, or remove seeds)")
-    cost = sum((proto.cost(p, backend) for p in points[1:]), proto.cost(points[0], backend)) if points else \
-        proto.cost(spec, backend)
+        raise QheatError(
+            "sweep.seeds repeats a configuration to study shot noise; the exact engine has none "
+            "(use a circuit backend, or remove seeds)"
+        )
+    cost = (
+        sum((proto.cost(p, backend) for p in points[1:]), proto.cost(points[0], backend))
+        if points
+        else proto.cost(spec, backend)
+    )
     guard(cost, getattr(spec, "limits", None), allow_large, f"{spec.key()} on backend {backend!r}")
     return Plan(spec, proto, backend, points, cost)
 
@@ -117,8 +123,16 @@ def run(spec: SpecFile, backend: str = "exact", *, allow_large: bool = False, **
     return run_plan(prepare(spec, backend, allow_large=allow_large), **options)
 
 
-def run_plan(plan: Plan, *, output: str | Path | None = None, force: bool = False, jobs: int = 1,
-             scheduler: str | None = None, progress: Progress | None = None, report: Report | None = None) -> Result:
+def run_plan(
+    plan: Plan,
+    *,
+    output: str | Path | None = None,
+    force: bool = False,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    report: Report | None = None,
+) -> Result:
     """Run a prepared spec; with ``output`` (a result file), records and results are written as they are made
     and a re-run resumes."""
     spec, proto, backend = plan.spec, plan.proto, plan.backend
@@ -127,7 +141,7 @@ def run_plan(plan: Plan, *, output: str | Path | None = None, force: bool = Fals
     log.info(describe(plan, jobs=jobs, scheduler=scheduler))
     if plan.cost.seconds > LONG_RUN_SECONDS:
         log.warning("%s: estimated %s", spec.key(), plan.cost.describe())
-    target = None if output is None else Path(output).resolve()   # workers elsewhere write the same files
+    target = None if output is None else Path(output).resolve()  # workers elsewhere write the same files
     if spec.sweep is None:
         data = run_point(spec, backend, None if target is None else Files(target), force, progress, report)
         return Result(spec, backend, _body(data))
@@ -139,32 +153,52 @@ def run_plan(plan: Plan, *, output: str | Path | None = None, force: bool = Fals
             if same_run(old, spec, backend):
                 _say(report, f"{spec.key()}: up to date in {target} (--force to redo)")
                 return Result(spec, backend, _body(old))
-            raise QheatError(f"{target} holds a result of another spec, backend or result schema; use --force to "
-                             "overwrite or another --output")
+            raise QheatError(
+                f"{target} holds a result of another spec, backend or result schema; use --force to "
+                "overwrite or another --output"
+            )
         records = None if target is None else Files(target).records
-        if records is not None and records.exists() and not force and not same_run(read_json_or_none(records), spec,
-                                                                                     backend):
-            raise QheatError(f"{records} holds records of another spec, backend or result schema; use --force to "
-                             "overwrite or another --output")
+        if (
+            records is not None
+            and records.exists()
+            and not force
+            and not same_run(read_json_or_none(records), spec, backend)
+        ):
+            raise QheatError(
+                f"{records} holds records of another spec, backend or result schema; use --force to "
+                "overwrite or another --output"
+            )
         files = [None if folder is None else Files(folder / f"{i:04d}.json") for i in range(len(points))]
         results = _map_points(points, backend, files, force, jobs, scheduler, progress, report)
         result = Result(spec, backend, _sweep_body(spec, proto, results))
         if target is not None:
-            if backend != "exact":      # every point's records in one document beside the sweep's result
+            if backend != "exact":  # every point's records in one document beside the sweep's result
                 documents = [read_json(f.records, "records file") for f in files if f is not None]
-                write_json_atomic(Files(target).records, _envelope(spec, backend, proto, {"points": documents}),
-                                  indent=None)
+                write_json_atomic(
+                    Files(target).records, _envelope(spec, backend, proto, {"points": documents}), indent=None
+                )
             write_json_atomic(target, result.to_dict())
     return result
 
 
 def describe(plan: Plan, *, jobs: int = 1, scheduler: str | None = None) -> str:
     """One line saying what a plan runs: spec, protocol, backend, points, where they run and the estimated cost."""
-    where = "" if not plan.points else (f" on the Dask cluster at {scheduler}" if scheduler else
-                                        f" in {min(jobs, len(plan.points))} processes" if jobs > 1 else " one by one")
+    where = (
+        ""
+        if not plan.points
+        else (
+            f" on the Dask cluster at {scheduler}"
+            if scheduler
+            else f" in {min(jobs, len(plan.points))} processes"
+            if jobs > 1
+            else " one by one"
+        )
+    )
     points = f"{len(plan.points)} sweep points{where}" if plan.points else "one point"
-    return (f"{plan.spec.key()}: protocol {plan.proto.name} on backend {plan.backend}, {points}; "
-            f"estimated {plan.cost.describe()}")
+    return (
+        f"{plan.spec.key()}: protocol {plan.proto.name} on backend {plan.backend}, {points}; "
+        f"estimated {plan.cost.describe()}"
+    )
 
 
 def _sweep_body(spec: SpecFile, proto: Protocol, points: list[dict[str, Any]]) -> dict[str, Any]:
@@ -192,15 +226,17 @@ def analyze(document: dict[str, Any]) -> Result:
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
         if isinstance(exc, QheatError):
             raise
-        raise QheatError(f"the records do not fit their spec ({type(exc).__name__}: {str(exc)[:120]}); were they "
-                         "edited or made by another version?") from None
+        raise QheatError(
+            f"the records do not fit their spec ({type(exc).__name__}: {str(exc)[:120]}); were they "
+            "edited or made by another version?"
+        ) from None
     bad = unexplained_nonfinite(body)
     if bad:
         raise QheatError(f"the records give NaN or infinity at {bad} with no note saying why; were they edited?")
     return Result(spec, backend, body)
 
 
-MAX_COUNT = 10**12        # shots of one bit string: beyond any run (spec shots are at most 10^7 per circuit)
+MAX_COUNT = 10**12  # shots of one bit string: beyond any run (spec shots are at most 10^7 per circuit)
 
 
 def check_document(document: Any, where: str = "the records") -> None:
@@ -226,18 +262,29 @@ def check_document(document: Any, where: str = "the records") -> None:
         if not isinstance(record, dict) or not isinstance(record.get("metadata"), dict):
             raise QheatError(f"{where}: record {i} is not a table with a 'metadata' table")
         counts = record.get("counts")
-        if counts is not None and (not isinstance(counts, dict) or not all(
+        if counts is not None and (
+            not isinstance(counts, dict)
+            or not all(
                 isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_COUNT
-                for k, v in counts.items())):
-            raise QheatError(f"{where}: record {i} has counts that are not whole numbers from 0 to {MAX_COUNT} by "
-                             "bit string")
+                for k, v in counts.items()
+            )
+        ):
+            raise QheatError(
+                f"{where}: record {i} has counts that are not whole numbers from 0 to {MAX_COUNT} by bit string"
+            )
 
 
 # ----------------------------------------------------------------------------- one point
 
 
-def run_point(spec: SpecFile, backend: str, files: Files | None = None, force: bool = False,
-              progress: Progress | None = None, report: Report | None = None) -> dict[str, Any]:
+def run_point(
+    spec: SpecFile,
+    backend: str,
+    files: Files | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    report: Report | None = None,
+) -> dict[str, Any]:
     """The result (as JSON data) of one point, reusing what ``files`` already hold for this very run."""
     proto = protocol_of(spec)
     with _locked(None if files is None else files.result):
@@ -246,8 +293,10 @@ def run_point(spec: SpecFile, backend: str, files: Files | None = None, force: b
             if same_run(old, spec, backend):
                 _say(report, f"{spec.key()}: up to date in {files.result} (--force to redo)")
                 return old
-            raise QheatError(f"{files.result} holds a result of another spec, backend or result schema; use --force "
-                             "to overwrite or another --output")
+            raise QheatError(
+                f"{files.result} holds a result of another spec, backend or result schema; use --force "
+                "to overwrite or another --output"
+            )
         saved = "" if backend == "exact" or files is None else f"; the records are saved in {files.records}"
         try:
             if backend == "exact":
@@ -256,25 +305,32 @@ def run_point(spec: SpecFile, backend: str, files: Files | None = None, force: b
                 document = _records(spec, backend, files, force, progress, report)
                 body = proto.analyze(document, spec)
         except (OverflowError, FloatingPointError, ZeroDivisionError) as exc:
-            raise QheatError(f"{spec.key()}: a number overflowed double precision ({type(exc).__name__}: {exc})"
-                             f"{saved}; keep the spec's parameters within a few orders of magnitude of its energy "
-                             "scale") from None
+            raise QheatError(
+                f"{spec.key()}: a number overflowed double precision ({type(exc).__name__}: {exc})"
+                f"{saved}; keep the spec's parameters within a few orders of magnitude of its energy "
+                "scale"
+            ) from None
         except MemoryError:
-            raise QheatError(f"{spec.key()}: ran out of memory (estimated {proto.cost(spec, backend).describe()})"
-                             f"{saved}; make the spec smaller") from None
+            raise QheatError(
+                f"{spec.key()}: ran out of memory (estimated {proto.cost(spec, backend).describe()})"
+                f"{saved}; make the spec smaller"
+            ) from None
         bad = unexplained_nonfinite(body)
         if bad:
-            raise QheatError(f"{spec.key()}: the run gave NaN or infinity at {bad} with no note saying why{saved}; "
-                             "the spec's numbers are beyond double precision somewhere -- keep them within a few "
-                             "orders of magnitude of its energy scale")
+            raise QheatError(
+                f"{spec.key()}: the run gave NaN or infinity at {bad} with no note saying why{saved}; "
+                "the spec's numbers are beyond double precision somewhere -- keep them within a few "
+                "orders of magnitude of its energy scale"
+            )
         data = Result(spec, backend, body).to_dict()
         if files is not None:
             write_json_atomic(files.result, data)
     return data
 
 
-def _records(spec: SpecFile, backend: str, files: Files | None, force: bool, progress: Progress | None,
-             report: Report | None) -> dict:
+def _records(
+    spec: SpecFile, backend: str, files: Files | None, force: bool, progress: Progress | None, report: Report | None
+) -> dict:
     """The records document of one point: read back if its file holds this run, else collected and saved."""
     if files is None:
         return collect(spec, backend, progress=progress)
@@ -282,10 +338,12 @@ def _records(spec: SpecFile, backend: str, files: Files | None, force: bool, pro
         document = read_json(files.records, "records file")
         check_document(document, str(files.records))
         if not same_run(document, spec, backend):
-            raise QheatError(f"{files.records} holds records of another spec, backend or result schema; use --force "
-                             "to measure again or another --output")
+            raise QheatError(
+                f"{files.records} holds records of another spec, backend or result schema; use --force "
+                "to measure again or another --output"
+            )
         _say(report, f"{spec.key()}: analysing the records in {files.records} (--force to measure again)")
-        if files.checkpoint.exists():       # left by a crash after the records were written: ours if of this run
+        if files.checkpoint.exists():  # left by a crash after the records were written: ours if of this run
             try:
                 _read_checkpoint(files.checkpoint, spec, backend)
                 files.checkpoint.unlink()
@@ -296,12 +354,18 @@ def _records(spec: SpecFile, backend: str, files: Files | None, force: bool, pro
         _say(report, f"{spec.key()}: resuming the partial run in {files.checkpoint}")
     document = collect(spec, backend, checkpoint=files.checkpoint, force=force, progress=progress)
     write_json_atomic(files.records, document, indent=None)
-    files.checkpoint.unlink(missing_ok=True)   # ours: collect refused any other
+    files.checkpoint.unlink(missing_ok=True)  # ours: collect refused any other
     return document
 
 
-def collect(spec: SpecFile, backend: str, *, checkpoint: Path | None = None, force: bool = False,
-            progress: Progress | None = None) -> dict[str, Any]:
+def collect(
+    spec: SpecFile,
+    backend: str,
+    *,
+    checkpoint: Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """Drive the protocol's batches on the device; the records document (nothing analysed).
 
     A ``Checkpoint`` the protocol yields is written to ``checkpoint`` with the records so far; a call that
@@ -322,17 +386,34 @@ def collect(spec: SpecFile, backend: str, *, checkpoint: Path | None = None, for
         while True:
             if isinstance(item, Checkpoint):
                 if checkpoint is not None:
-                    write_json_atomic(checkpoint, {
-                        "kind": CHECKPOINT_KIND, "schema": RESULT_SCHEMA, "qheat_version": __version__,
-                        "spec": spec.to_dict(), "backend": backend, "seconds": time.time() - started,
-                        "records": records, "state": item.state}, indent=None)
+                    write_json_atomic(
+                        checkpoint,
+                        {
+                            "kind": CHECKPOINT_KIND,
+                            "schema": RESULT_SCHEMA,
+                            "qheat_version": __version__,
+                            "spec": spec.to_dict(),
+                            "backend": backend,
+                            "seconds": time.time() - started,
+                            "records": records,
+                            "state": item.state,
+                        },
+                        indent=None,
+                    )
                 item = gen.send([])
                 continue
             if not isinstance(item, Batch):
                 raise TypeError(f"protocol {proto.name!r} yielded {type(item).__name__}, not a Batch or Checkpoint")
             shots = f", {sum(item.shots)} shots" if item.kind == "counts" else f" ({item.kind})"
-            log.log(logging.INFO if done == 0 else logging.DEBUG, "%s: batch %d%s: %d circuits%s", label, done + 1,
-                    f" ({item.label})" if item.label else "", len(item.circuits), shots)
+            log.log(
+                logging.INFO if done == 0 else logging.DEBUG,
+                "%s: batch %d%s: %d circuits%s",
+                label,
+                done + 1,
+                f" ({item.label})" if item.label else "",
+                len(item.circuits),
+                shots,
+            )
             out = execute(device, item)
             if item.keep:
                 records += [_jsonable_record(r) for r in out]
@@ -342,30 +423,54 @@ def collect(spec: SpecFile, backend: str, *, checkpoint: Path | None = None, for
             item = gen.send(out)
     except StopIteration as stop:
         extra = dict(stop.value or {})
-    metadata = {"spec_key": spec.key(), "backend": backend, "seconds": round(time.time() - started, 3),
-                "batches": done, **extra.pop("metadata", {})}
-    return _envelope(spec, backend, proto, {"metadata": metadata,
-                                            "records": records + list(extra.pop("records", [])), **extra})
+    metadata = {
+        "spec_key": spec.key(),
+        "backend": backend,
+        "seconds": round(time.time() - started, 3),
+        "batches": done,
+        **extra.pop("metadata", {}),
+    }
+    return _envelope(
+        spec, backend, proto, {"metadata": metadata, "records": records + list(extra.pop("records", [])), **extra}
+    )
 
 
 def _envelope(spec: SpecFile, backend: str, proto: Protocol, body: dict[str, Any]) -> dict[str, Any]:
     """A records document: what it is, of which spec on which backend, then its body."""
-    return {"kind": RECORDS_KIND, "schema": RESULT_SCHEMA, "qheat_version": __version__, "protocol": proto.name,
-            "spec": spec.to_dict(), "backend": backend, **({"records": []} if "points" in body else {}), **body}
+    return {
+        "kind": RECORDS_KIND,
+        "schema": RESULT_SCHEMA,
+        "qheat_version": __version__,
+        "protocol": proto.name,
+        "spec": spec.to_dict(),
+        "backend": backend,
+        **({"records": []} if "points" in body else {}),
+        **body,
+    }
 
 
 def execute(device: Any, batch: Batch) -> list[dict[str, Any]]:
     """Run one batch on a device: one record per circuit, its metadata and its counts, states or channel."""
     if batch.kind == "counts":
-        counts = device.sample(list(batch.circuits), [int(s) for s in batch.shots], seed=batch.seed,
-                               register=batch.register, method=batch.method)
+        counts = device.sample(
+            list(batch.circuits),
+            [int(s) for s in batch.shots],
+            seed=batch.seed,
+            register=batch.register,
+            method=batch.method,
+        )
         return [{"metadata": dict(m), "counts": dict(c)} for m, c in zip(batch.metadata, counts)]
     if batch.kind == "states":
         states = device.evolve(list(batch.circuits), seed=batch.seed)
         return [{"metadata": dict(m), "states": s} for m, s in zip(batch.metadata, states)]
     if batch.kind == "expectations":
-        values = device.expectations(list(batch.circuits), [list(o) for o in batch.observables],
-                                     [int(s) for s in batch.shots], seed=batch.seed, techniques=tuple(batch.techniques))
+        values = device.expectations(
+            list(batch.circuits),
+            [list(o) for o in batch.observables],
+            [int(s) for s in batch.shots],
+            seed=batch.seed,
+            techniques=tuple(batch.techniques),
+        )
         return [{"metadata": dict(m), "expectations": v} for m, v in zip(batch.metadata, values)]
     channels = device.superops(list(batch.circuits))
     return [{"metadata": dict(m), "superop": c} for m, c in zip(batch.metadata, channels)]
@@ -386,12 +491,16 @@ def _read_checkpoint(path: Path, spec: SpecFile, backend: str) -> dict[str, Any]
     try:
         doc = read_json(path, "checkpoint")
     except QheatError as exc:
-        raise QheatError(f"{path} is a damaged checkpoint ({exc}); move it away, or use --force to start over") from None
+        raise QheatError(
+            f"{path} is a damaged checkpoint ({exc}); move it away, or use --force to start over"
+        ) from None
     if not isinstance(doc, dict) or doc.get("kind") != CHECKPOINT_KIND:
         raise QheatError(f"{path} is a damaged checkpoint; move it away, or use --force to start over")
     if not same_run(doc, spec, backend):
-        raise QheatError(f"{path} holds a partial run of another spec, backend or result schema; use --force to "
-                         "start over or another --output")
+        raise QheatError(
+            f"{path} holds a partial run of another spec, backend or result schema; use --force to "
+            "start over or another --output"
+        )
     if not isinstance(doc.get("records"), list) or not isinstance(doc.get("state"), dict):
         raise QheatError(f"{path} is a damaged checkpoint; move it away, or use --force to start over")
     return doc
@@ -437,8 +546,16 @@ def _point_task(spec_data: dict[str, Any], backend: str, result_path: str | None
     return run_point(spec, backend, None if result_path is None else Files(Path(result_path)), force)
 
 
-def _map_points(points: list[SpecFile], backend: str, files: list[Files | None], force: bool, jobs: int,
-                scheduler: str | None, progress: Progress | None, report: Report | None) -> list[dict[str, Any]]:
+def _map_points(
+    points: list[SpecFile],
+    backend: str,
+    files: list[Files | None],
+    force: bool,
+    jobs: int,
+    scheduler: str | None,
+    progress: Progress | None,
+    report: Report | None,
+) -> list[dict[str, Any]]:
     total = len(points)
     args = [(p.to_dict(), backend, None if f is None else str(f.result), force) for p, f in zip(points, files)]
     results: list[dict[str, Any] | None] = [None] * total
@@ -461,13 +578,13 @@ def _map_points(points: list[SpecFile], backend: str, files: list[Files | None],
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        ctx = multiprocessing.get_context("spawn")   # Aer and BLAS threads do not survive fork
+        ctx = multiprocessing.get_context("spawn")  # Aer and BLAS threads do not survive fork
         pool = ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=ctx)
         try:
             futures = {pool.submit(_point_task, *a): i for i, a in enumerate(args)}
             for future in as_completed(futures):
                 finished(futures[future], future.result())
-        except BaseException:      # a failed point or Ctrl-C: stop the rest now, what finished is on disk
+        except BaseException:  # a failed point or Ctrl-C: stop the rest now, what finished is on disk
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown()
@@ -483,12 +600,15 @@ def _on_dask(scheduler: str, args: list[tuple]) -> Any:
     try:
         client = Client(scheduler, timeout=10)
     except (OSError, TimeoutError) as exc:
-        raise QheatError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one with "
-                         "'dask scheduler' (and workers with 'dask worker ADDRESS'), or drop --scheduler") from None
+        raise QheatError(
+            f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one with "
+            "'dask scheduler' (and workers with 'dask worker ADDRESS'), or drop --scheduler"
+        ) from None
     try:
         run_id = uuid.uuid4().hex[:12]
-        futures = [client.submit(_point_task, *a, key=f"qheat-point-{run_id}-{i}", pure=False)
-                   for i, a in enumerate(args)]
+        futures = [
+            client.submit(_point_task, *a, key=f"qheat-point-{run_id}-{i}", pure=False) for i, a in enumerate(args)
+        ]
         index = {f.key: i for i, f in enumerate(futures)}
         for future in as_completed(futures):
             yield index[future.key], future.result()

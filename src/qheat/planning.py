@@ -18,6 +18,7 @@ pub of a job at the job's largest shot count, which the estimate counts. PEC is 
 path; its row scales the readout row by gamma^2, gamma = prod over gates of exp(2 e_g) with e_g the
 reported gate error (ASSUMED: a Pauli-Lindblad channel per gate whose total rate is the reported error).
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,8 @@ import numpy as np
 from qheat.core.errors import QheatError
 from qheat.protocols.registry import load_spec, protocol_of, spec_from_dict
 
-JOB_OVERHEAD_S = 2.0        # ASSUMED: Runtime's classical overhead per job (seconds); not reported by devices
-REPLICAS = 40               # parametric-bootstrap data sets per technique
+JOB_OVERHEAD_S = 2.0  # ASSUMED: Runtime's classical overhead per job (seconds); not reported by devices
+REPLICAS = 40  # parametric-bootstrap data sets per technique
 TECHNIQUES: dict[str, dict[str, Any]] = {
     "raw": {},
     "readout": {"readout": True},
@@ -42,7 +43,7 @@ def _variant(spec: Any, mitigation: dict[str, Any]) -> Any:
     data.pop("mitigation", None)
     if mitigation:
         data["mitigation"] = dict(mitigation)
-    data.setdefault("measurement", {})["bootstrap"] = 0       # replicas give the spread; no resampling inside
+    data.setdefault("measurement", {})["bootstrap"] = 0  # replicas give the spread; no resampling inside
     return spec_from_dict(data)
 
 
@@ -87,7 +88,7 @@ def distributions(circuits: list, device, register: str = "meas") -> list[dict[s
     for result_p, bits in zip(sim.run(probes, shots=1).result().results, measured):
         p = np.asarray(result_p.data.p, dtype=float)
         assign = np.ones((1, 1))
-        for q in bits:                                    # bit i of the outcome is qubit bits[i] (rightmost first)
+        for q in bits:  # bit i of the outcome is qubit bits[i] (rightmost first)
             assign = np.kron(readout[q], assign)
         p = assign.T @ p
         width = len(bits)
@@ -168,8 +169,17 @@ def _rep_delay_s(device) -> tuple[float, str]:
     return float(seconds), f"repetition delay {float(seconds) * 1e6:g} us per shot (reported by the device)"
 
 
-def technique_row(spec: Any, backend: str, name: str, mitigation: dict[str, Any], target_error: float, *,
-                  replicas: int = REPLICAS, job_overhead: float = JOB_OVERHEAD_S, seed: int = 0) -> dict[str, Any]:
+def technique_row(
+    spec: Any,
+    backend: str,
+    name: str,
+    mitigation: dict[str, Any],
+    target_error: float,
+    *,
+    replicas: int = REPLICAS,
+    job_overhead: float = JOB_OVERHEAD_S,
+    seed: int = 0,
+) -> dict[str, Any]:
     """One row of the plan: the prediction for ``spec`` with ``mitigation`` on ``backend``."""
     from qheat import engine
     from qheat.backends.runtime import fake_device, restricted_fake
@@ -201,19 +211,27 @@ def technique_row(spec: Any, backend: str, name: str, mitigation: dict[str, Any]
     seconds = 0.0
     for j in manifest["jobs"]:
         lo, k = int(offsets[j["index"]]), len(j["pubs"])
-        job_shots = max(math.ceil(p["shots"] * scale) for p in j["pubs"])   # the Sampler's one shot count
+        job_shots = max(math.ceil(p["shots"] * scale) for p in j["pubs"])  # the Sampler's one shot count
         seconds += job_shots * sum(durations[lo + i] + rep for i in range(k)) + job_overhead
-    row = {"technique": name, "mitigation": mitigation, "circuits": len(circuits), "jobs": len(manifest["jobs"]),
-           "shots_per_setting": need, "total_shots": int(sum(math.ceil(p["shots"] * scale)
-                                                             for j in manifest["jobs"] for p in j["pubs"])),
-           "device_seconds": seconds, "sigma_at_spec_shots": sigma.tolist(),
-           "predicted_heat": heats_arr.mean(axis=0).tolist(), "replicas": replicas,
-           "notes": [rep_note, f"ASSUMED {job_overhead:g} s Runtime overhead per job"]}
+    row = {
+        "technique": name,
+        "mitigation": mitigation,
+        "circuits": len(circuits),
+        "jobs": len(manifest["jobs"]),
+        "shots_per_setting": need,
+        "total_shots": int(sum(math.ceil(p["shots"] * scale) for j in manifest["jobs"] for p in j["pubs"])),
+        "device_seconds": seconds,
+        "sigma_at_spec_shots": sigma.tolist(),
+        "predicted_heat": heats_arr.mean(axis=0).tolist(),
+        "replicas": replicas,
+        "notes": [rep_note, f"ASSUMED {job_overhead:g} s Runtime overhead per job"],
+    }
     return row
 
 
-def pec_row(readout: dict[str, Any], spec: Any, backend: str, target_error: float, *,
-            job_overhead: float = JOB_OVERHEAD_S) -> dict[str, Any]:
+def pec_row(
+    readout: dict[str, Any], spec: Any, backend: str, target_error: float, *, job_overhead: float = JOB_OVERHEAD_S
+) -> dict[str, Any]:
     """PEC estimated from the readout row: sigma x gamma (largest gamma of the circuits)."""
     from qheat.backends.runtime import fake_device, restricted_fake
 
@@ -221,21 +239,37 @@ def pec_row(readout: dict[str, Any], spec: Any, backend: str, target_error: floa
     manifest, circuits = protocol_of(variant).plan_submission(variant, backend)
     device = restricted_fake(fake_device(backend), tuple(manifest["layout"]["physical_qubits"]))
     gamma = max(_gamma(qc, device.target) for qc in circuits)
-    factor = gamma ** 2
+    factor = gamma**2
     seconds = (readout["device_seconds"] - readout["jobs"] * job_overhead) * factor + readout["jobs"] * job_overhead
-    return {"technique": "readout+pec (estimate)", "mitigation": {"readout": True, "pec": True},
-            "circuits": readout["circuits"], "jobs": readout["jobs"],
-            "shots_per_setting": math.ceil(readout["shots_per_setting"] * factor),
-            "total_shots": math.ceil(readout["total_shots"] * factor), "device_seconds": seconds,
-            "sigma_at_spec_shots": [s * gamma for s in readout["sigma_at_spec_shots"]], "gamma": gamma,
-            "predicted_heat": None, "replicas": 0,
-            "notes": ["not run: PEC needs the Estimator path; sigma = readout sigma x gamma, gamma = "
-                      "prod_g exp(2 e_g) over the largest circuit's gates, ASSUMED Pauli-Lindblad channels whose "
-                      "total rate is each gate's reported error"]}
+    return {
+        "technique": "readout+pec (estimate)",
+        "mitigation": {"readout": True, "pec": True},
+        "circuits": readout["circuits"],
+        "jobs": readout["jobs"],
+        "shots_per_setting": math.ceil(readout["shots_per_setting"] * factor),
+        "total_shots": math.ceil(readout["total_shots"] * factor),
+        "device_seconds": seconds,
+        "sigma_at_spec_shots": [s * gamma for s in readout["sigma_at_spec_shots"]],
+        "gamma": gamma,
+        "predicted_heat": None,
+        "replicas": 0,
+        "notes": [
+            "not run: PEC needs the Estimator path; sigma = readout sigma x gamma, gamma = "
+            "prod_g exp(2 e_g) over the largest circuit's gates, ASSUMED Pauli-Lindblad channels whose "
+            "total rate is each gate's reported error"
+        ],
+    }
 
 
-def plan(spec_name: str, backend: str, target_error: float, *, techniques: list[str] | None = None,
-         replicas: int = REPLICAS, job_overhead: float = JOB_OVERHEAD_S) -> dict[str, Any]:
+def plan(
+    spec_name: str,
+    backend: str,
+    target_error: float,
+    *,
+    techniques: list[str] | None = None,
+    replicas: int = REPLICAS,
+    job_overhead: float = JOB_OVERHEAD_S,
+) -> dict[str, Any]:
     """The plan of ``spec_name`` on ``backend`` (``fake:<name>``, or ``ibm:<name>`` through its fake twin)."""
     from qheat.backends.runtime import check_name, fake_names
 
@@ -248,40 +282,69 @@ def plan(spec_name: str, backend: str, target_error: float, *, techniques: list[
     if backend.startswith("ibm:"):
         twin = "fake:" + backend[4:].removeprefix("ibm_")
         if twin not in fake_names():
-            raise QheatError(f"plan predicts from a device's noise model offline; {backend} has no fake twin "
-                             f"({twin}); plan on a fake:<name> device")
+            raise QheatError(
+                f"plan predicts from a device's noise model offline; {backend} has no fake twin "
+                f"({twin}); plan on a fake:<name> device"
+            )
     chosen = techniques or list(TECHNIQUES)
     unknown = [t for t in chosen if t not in TECHNIQUES and t != "pec"]
     if unknown:
         raise QheatError(f"unknown technique {unknown[0]!r}; choose from {', '.join([*TECHNIQUES, 'pec'])}")
-    spec: Any = load_spec(spec_name)          # a protocol's spec (measurement.shots, .seed)
+    spec: Any = load_spec(spec_name)  # a protocol's spec (measurement.shots, .seed)
     rows: list[dict[str, Any]] = []
     for name in chosen:
         if name == "pec":
             continue
-        rows.append(technique_row(spec, twin, name, TECHNIQUES[name], target_error, replicas=replicas,
-                                  job_overhead=job_overhead, seed=int(spec.measurement.seed)))
+        rows.append(
+            technique_row(
+                spec,
+                twin,
+                name,
+                TECHNIQUES[name],
+                target_error,
+                replicas=replicas,
+                job_overhead=job_overhead,
+                seed=int(spec.measurement.seed),
+            )
+        )
     if "pec" in chosen:
         readout = next((r for r in rows if r["technique"] == "readout"), None) or technique_row(
-            spec, twin, "readout", TECHNIQUES["readout"], target_error, replicas=replicas, job_overhead=job_overhead,
-            seed=int(spec.measurement.seed))
+            spec,
+            twin,
+            "readout",
+            TECHNIQUES["readout"],
+            target_error,
+            replicas=replicas,
+            job_overhead=job_overhead,
+            seed=int(spec.measurement.seed),
+        )
         rows.append(pec_row(readout, spec, twin, target_error, job_overhead=job_overhead))
-    return {"spec": spec.to_dict(), "backend": backend, "noise_model_of": twin, "target_error": target_error,
-            "shots_in_spec": int(spec.measurement.shots), "rows": rows,
-            "heat": "heat_absorbed of each subsystem at the last recorded step; sigma: standard deviation over "
-                    "parametric-bootstrap replicas drawn from the exact outcome distributions"}
+    return {
+        "spec": spec.to_dict(),
+        "backend": backend,
+        "noise_model_of": twin,
+        "target_error": target_error,
+        "shots_in_spec": int(spec.measurement.shots),
+        "rows": rows,
+        "heat": "heat_absorbed of each subsystem at the last recorded step; sigma: standard deviation over "
+        "parametric-bootstrap replicas drawn from the exact outcome distributions",
+    }
 
 
 def table(data: dict[str, Any]) -> str:
     """The plan as a text table."""
-    lines = [f"{data['spec'].get('name') or 'spec'} on {data['backend']} (noise model of {data['noise_model_of']}): "
-             f"every heat to +-{data['target_error']:g}; spec has {data['shots_in_spec']} shots per setting",
-             f"{'technique':24s} {'circuits':>8s} {'jobs':>5s} {'shots/setting':>13s} {'total shots':>12s} "
-             f"{'device time':>12s}  sigma per heat at the spec's shots"]
+    lines = [
+        f"{data['spec'].get('name') or 'spec'} on {data['backend']} (noise model of {data['noise_model_of']}): "
+        f"every heat to +-{data['target_error']:g}; spec has {data['shots_in_spec']} shots per setting",
+        f"{'technique':24s} {'circuits':>8s} {'jobs':>5s} {'shots/setting':>13s} {'total shots':>12s} "
+        f"{'device time':>12s}  sigma per heat at the spec's shots",
+    ]
     for r in data["rows"]:
         sig = ", ".join(f"{s:.4f}" for s in r["sigma_at_spec_shots"])
-        lines.append(f"{r['technique']:24s} {r['circuits']:8d} {r['jobs']:5d} {r['shots_per_setting']:13d} "
-                     f"{r['total_shots']:12d} {_hms(r['device_seconds']):>12s}  [{sig}]")
+        lines.append(
+            f"{r['technique']:24s} {r['circuits']:8d} {r['jobs']:5d} {r['shots_per_setting']:13d} "
+            f"{r['total_shots']:12d} {_hms(r['device_seconds']):>12s}  [{sig}]"
+        )
     notes = sorted({n for r in data["rows"] for n in r["notes"]})
     return "\n".join(lines + [f"  note: {n}" for n in notes])
 

@@ -5,6 +5,7 @@ Every figure is drawn with the constrained layout engine, so titles, outside leg
 (a ``supxlabel``) get room and a plain ``fig.savefig`` clips nothing. Units: hbar = k_B = 1; a label reads
 ``quantity / unit`` (``Q_R / delta``), information in ``[nats]``; dimensionless quantities carry no unit.
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,9 +25,19 @@ def _values(xs: Sequence[Any] | np.ndarray) -> np.ndarray:
     return np.array([np.nan if x is None else x for x in xs], dtype=float)
 
 
-def _series(ax: plt.Axes, steps: np.ndarray, values: Sequence[Any] | np.ndarray,
-            err: Sequence[Any] | np.ndarray | None, *, measured: bool,
-            color: str, label: str, ls: str = "-", lw: float = 1.5, marker: str | None = None) -> None:
+def _series(
+    ax: plt.Axes,
+    steps: np.ndarray,
+    values: Sequence[Any] | np.ndarray,
+    err: Sequence[Any] | np.ndarray | None,
+    *,
+    measured: bool,
+    color: str,
+    label: str,
+    ls: str = "-",
+    lw: float = 1.5,
+    marker: str | None = None,
+) -> None:
     """A measured series as points with error bars, an exact one as a line."""
     y = _values(values)
     if measured:
@@ -45,10 +56,12 @@ Table = Sequence[tuple[str, Callable[[re.Match[str], dict[str, Any]], str]]]
 
 def styled(draw: Callable[..., Any]) -> Callable[..., Any]:
     """A figure function drawn in the figures' style (``STYLE``), which does not outlive the call."""
+
     @functools.wraps(draw)
     def wrapper(*args: Any, **kw: Any) -> Any:
         with plt.rc_context(STYLE):
             return draw(*args, **kw)
+
     return wrapper
 
 
@@ -64,8 +77,7 @@ def letter_panels(axes: Iterable[Any], start: int = 0) -> None:
         ax.set_title(f"({chr(ord('a') + start + i)})", loc="left", fontweight="bold", fontsize=STYLE["font.size"])
 
 
-def legend_beside(ax: Any, handles: Sequence[Any] | None = None, labels: Sequence[str] | None = None,
-                  **kw: Any) -> Any:
+def legend_beside(ax: Any, handles: Sequence[Any] | None = None, labels: Sequence[str] | None = None, **kw: Any) -> Any:
     """A legend right of ``ax``, off the data (the constrained layout makes room for it)."""
     if handles is not None:
         kw["handles"] = handles

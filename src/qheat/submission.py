@@ -6,6 +6,7 @@ nothing and ``--resume`` submits only the jobs that never were. The protocol bui
 turns the fetched counts into its records document (``Protocol.plan_submission``,
 ``Protocol.records_from_jobs``); the records are written before the analysis, as in ``qheat run``.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -30,9 +31,17 @@ def _with_shots(spec: Any, shots: int | None) -> Any:
     return spec_from_dict(data)
 
 
-def submit(spec_name: str, backend: str | None, *, output: str | None = None, shots: int | None = None,
-           max_circuits: int | None = None, force: bool = False, instance: str | None = None,
-           echo: Echo = print) -> Path:
+def submit(
+    spec_name: str,
+    backend: str | None,
+    *,
+    output: str | None = None,
+    shots: int | None = None,
+    max_circuits: int | None = None,
+    force: bool = False,
+    instance: str | None = None,
+    echo: Echo = print,
+) -> Path:
     """Plan ``spec_name`` on ``backend`` (fake:/ibm:), write the manifest, submit its jobs; the manifest path."""
     from qheat.backends import is_runtime_backend
     from qheat.backends.runtime import check_name, manifest_paths
@@ -54,20 +63,28 @@ def submit(spec_name: str, backend: str | None, *, output: str | None = None, sh
     if folder.suffix.lower() == ".json":
         raise QheatError("--output names a directory for submit (the manifest is <dir>/<name>.manifest.json)")
     path = folder / f"{spec.key()}.manifest.json"
-    with Lock(path):                     # two submits of one manifest: the second is refused, no job twice
+    with Lock(path):  # two submits of one manifest: the second is refused, no job twice
         if path.exists() and not force:
-            raise QheatError(f"{path} exists; continue it with 'qheat submit --resume {path}', or --force to start anew")
+            raise QheatError(
+                f"{path} exists; continue it with 'qheat submit --resume {path}', or --force to start anew"
+            )
         manifest, circuits = proto.plan_submission(spec, backend, instance=instance, max_circuits=max_circuits)
         manifest = _write_plan(path, manifest, circuits)
-        if force:                        # the old manifest's downloaded counts, only once the new one is written
+        if force:  # the old manifest's downloaded counts, only once the new one is written
             files = manifest_paths(path)
             for key in ("local", "fetched"):
                 if files[key].is_dir():
                     shutil.rmtree(files[key])
-        echo(f"{spec.key()}: {manifest['circuits']} circuits in {len(manifest['jobs'])} jobs on {manifest['device']}, "
-             f"layout {manifest['layout']['assignment']}; manifest -> {path}")
-        resume(path, instance=instance, echo=echo, done=f"submitted; 'qheat status {path}' shows the jobs, "
-                                                         f"'qheat fetch {path}' downloads and analyses them")
+        echo(
+            f"{spec.key()}: {manifest['circuits']} circuits in {len(manifest['jobs'])} jobs on {manifest['device']}, "
+            f"layout {manifest['layout']['assignment']}; manifest -> {path}"
+        )
+        resume(
+            path,
+            instance=instance,
+            echo=echo,
+            done=f"submitted; 'qheat status {path}' shows the jobs, 'qheat fetch {path}' downloads and analyses them",
+        )
     return path
 
 
@@ -111,8 +128,10 @@ def checked_manifest(path: Path) -> dict[str, Any]:
     for job in manifest["jobs"]:
         job_id = job.get("job_id")
         if job_id is not None and not (isinstance(job_id, str) and job_id.strip()):
-            raise QheatError(f"{path} is damaged: job {job['index']} has the job id {job_id!r}, not a job id (text); "
-                             "restore the manifest or submit anew with 'qheat submit ... --force'")
+            raise QheatError(
+                f"{path} is damaged: job {job['index']} has the job id {job_id!r}, not a job id (text); "
+                "restore the manifest or submit anew with 'qheat submit ... --force'"
+            )
     return manifest
 
 
@@ -132,9 +151,11 @@ def _local_jobs_intact(path: Path, manifest: dict[str, Any], states: list[dict[s
             why = f"local job {st['job_id']} is in state {st['state']}"
         except QheatError as exc:
             why = str(exc)
-        raise QheatError(f"{path}: job {st['index']}: {why}; a local-mode job never finishes later -- restore its "
-                         f"file or submit anew with 'qheat submit {manifest['spec'].get('name') or 'SPEC'} --backend "
-                         f"{manifest['backend']} --output {path.parent} --force'")
+        raise QheatError(
+            f"{path}: job {st['index']}: {why}; a local-mode job never finishes later -- restore its "
+            f"file or submit anew with 'qheat submit {manifest['spec'].get('name') or 'SPEC'} --backend "
+            f"{manifest['backend']} --output {path.parent} --force'"
+        )
 
 
 def status(path: Path, *, instance: str | None = None, echo: Echo = print) -> list[dict[str, Any]]:
@@ -144,11 +165,16 @@ def status(path: Path, *, instance: str | None = None, echo: Echo = print) -> li
     manifest = checked_manifest(path)
     states = job_states(path, manifest, instance=instance)
     _local_jobs_intact(path, manifest, states)
-    echo(f"{manifest['spec'].get('name') or 'spec'} on {manifest['backend']} (manifest {manifest['id']}, "
-         f"{len(states)} jobs)")
+    echo(
+        f"{manifest['spec'].get('name') or 'spec'} on {manifest['backend']} (manifest {manifest['id']}, "
+        f"{len(states)} jobs)"
+    )
     for st in states:
-        echo(f"  job {st['index']:3d}  {st['job_id'] or '-':38s}  {st['state']}"
-             + ("  (fetched)" if st.get("fetched") else "") + f"  {st['circuits']} circuits")
+        echo(
+            f"  job {st['index']:3d}  {st['job_id'] or '-':38s}  {st['state']}"
+            + ("  (fetched)" if st.get("fetched") else "")
+            + f"  {st['circuits']} circuits"
+        )
     return states
 
 
@@ -180,11 +206,14 @@ def fetch(path: Path, *, output: str | None = None, instance: str | None = None,
     target = Path(output) if output else files["result"]
     with Lock(files["records"]), Lock(target):
         if target.exists() and not same_run(read_json_or_none(target), spec, manifest["backend"]):
-            raise QheatError(f"{target} holds something other than a result of this manifest's spec; "
-                             "give another --output")
+            raise QheatError(
+                f"{target} holds something other than a result of this manifest's spec; give another --output"
+            )
         write_json_atomic(files["records"], doc, indent=None)
         write_json_atomic(target, data)
     failed = [r for r in report if r["state"] != "DONE"]
-    echo(f"{data['spec'].get('name') or 'spec'}: {proto.summary(data)} -> {target}"
-         + (f" ({len(failed)} jobs failed or cancelled; analysed the rest)" if failed else ""))
+    echo(
+        f"{data['spec'].get('name') or 'spec'}: {proto.summary(data)} -> {target}"
+        + (f" ({len(failed)} jobs failed or cancelled; analysed the rest)" if failed else "")
+    )
     return target

@@ -1,4 +1,5 @@
 """Aer backends, the depolarizing NMR stand-in's numbers, and the records-first command line."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,9 @@ def test_config_numbers_are_physical_and_documented():
     cfg = load_config("nmr-depolarizing")
     assert cfg.qubits == 4 and cfg.coupling == "all-to-all"
     assert cfg.t2 <= 2 * cfg.t1
-    text = (__import__("importlib.resources").resources.files("qheat.hardware_configs")
-            / "nmr-depolarizing.toml").read_text()
+    text = (
+        __import__("importlib.resources").resources.files("qheat.hardware_configs") / "nmr-depolarizing.toml"
+    ).read_text()
     for line in text.splitlines():
         if "=" in line and not line.lstrip().startswith("#") and not line.startswith("description"):
             assert "#" in line, f"undocumented number: {line}"
@@ -61,13 +63,16 @@ def test_readout_assignment_matches_the_noise_model():
     assert np.abs(freq - be.assignment(2)[:, 1]).max() < 3e-3
 
 
-@pytest.mark.parametrize("name,message", [
-    ("aer:nope", "unknown hardware config 'nope'"),
-    ("fake:nothing", "unknown fake backend 'fake:nothing'"),
-    ("ibm:", "ibm: needs a device name"),
-    ("ibm:nothing", "no IBM Quantum account"),     # a device name is checked against the account, which is missing
-    ("nowhere", "unknown backend 'nowhere'"),
-])
+@pytest.mark.parametrize(
+    "name,message",
+    [
+        ("aer:nope", "unknown hardware config 'nope'"),
+        ("fake:nothing", "unknown fake backend 'fake:nothing'"),
+        ("ibm:", "ibm: needs a device name"),
+        ("ibm:nothing", "no IBM Quantum account"),  # a device name is checked against the account, which is missing
+        ("nowhere", "unknown backend 'nowhere'"),
+    ],
+)
 def test_unknown_backends_are_refused(name, message, capsys, monkeypatch):
     monkeypatch.delenv("QISKIT_IBM_TOKEN", raising=False)
     monkeypatch.setenv("QISKIT_IBM_ACCOUNT_FILE", "/nonexistent/qiskit-ibm.json")
@@ -85,15 +90,18 @@ def test_spec_too_wide_for_the_stand_in(tmp_path, capsys):
     assert "needs 7 qubits but aer:nmr-crotonic has 4" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("table,values,message", [
-    ("execution", {"mode": "sometimes"}, "execution.mode must be one of"),
-    ("execution", {"engine": "magic"}, "execution.engine must be one of"),
-    ("measurement", {"every": 0}, "measurement.every must be >= 1"),
-    ("measurement", {"shots": 0}, "measurement.shots must be >= 1"),
-    ("measurement", {"bootstrap": 1}, "measurement.bootstrap = 1"),
-    ("measurement", {"tomography": "bath"}, "measurement.tomography must be one of"),
-    ("measurement", {"colour": 1}, "unknown key 'colour' in [measurement]"),
-])
+@pytest.mark.parametrize(
+    "table,values,message",
+    [
+        ("execution", {"mode": "sometimes"}, "execution.mode must be one of"),
+        ("execution", {"engine": "magic"}, "execution.engine must be one of"),
+        ("measurement", {"every": 0}, "measurement.every must be >= 1"),
+        ("measurement", {"shots": 0}, "measurement.shots must be >= 1"),
+        ("measurement", {"bootstrap": 1}, "measurement.bootstrap = 1"),
+        ("measurement", {"tomography": "bath"}, "measurement.tomography must be one of"),
+        ("measurement", {"colour": 1}, "unknown key 'colour' in [measurement]"),
+    ],
+)
 def test_bad_execution_and_measurement_tables(table, values, message):
     data = load_spec("fig3-zero").to_dict()
     data[table] = values
@@ -144,7 +152,7 @@ def test_records_are_saved_first_and_reused(tmp_path, capsys, monkeypatch):
     again = tmp_path / "again.json"
     assert main(["analyze", str(records), "--output", str(again), "-q"]) == 0
     assert json.loads(again.read_text()) == first
-    assert main(["analyze", str(records), "--output", str(again), "-q"]) == 2   # no silent overwrite
+    assert main(["analyze", str(records), "--output", str(again), "-q"]) == 2  # no silent overwrite
     assert main(["plot", str(result), "--output", str(tmp_path / "f.png"), "-q"]) == 0
 
 

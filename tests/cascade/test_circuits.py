@@ -2,6 +2,7 @@
 (the reference simulator, big-endian, no qheat code), collision circuits on Aer against the reference
 trajectory, the bath refresh against the Gibbs state, tomography against qiskit-experiments' own
 fitter and against known states."""
+
 from __future__ import annotations
 
 import sys
@@ -13,8 +14,6 @@ from qiskit.quantum_info import DensityMatrix, Statevector, partial_trace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import reference as ref  # noqa: E402
-from specs_helper import changed_spec  # noqa: E402
-
 from qheat.backends.aer import AerBackend  # noqa: E402
 from qheat.circuits.preparation import (  # noqa: E402
     circuit_cost,
@@ -26,6 +25,7 @@ from qheat.circuits.preparation import (  # noqa: E402
 from qheat.physics.tomography import settings  # noqa: E402
 from qheat.protocols.cascade.circuits import CascadeCircuits, bath_angle
 from qheat.protocols.registry import bundled_names, load_spec  # noqa: E402
+from specs_helper import changed_spec  # noqa: E402
 
 
 def _reference_state(spec) -> np.ndarray:
@@ -88,7 +88,7 @@ def test_sector_vectors_and_generic_vectors(n):
         assert excitations <= {k}
     # a state mixing sectors (as a tomography fit does) falls back to a generic preparation
     w = rng.normal(size=2**n) + 1j * rng.normal(size=2**n)
-    rho = np.outer(w, w.conj()) / np.vdot(w, w) * 0.5 + np.eye(2**n) / 2**(n + 1)
+    rho = np.outer(w, w.conj()) / np.vdot(w, w) * 0.5 + np.eye(2**n) / 2 ** (n + 1)
     mix = sum(b.weight * DensityMatrix(Statevector(b.circuit)).data for b in temporal_branches(rho))
     assert np.abs(mix - rho).max() < 1e-10
 
@@ -126,14 +126,31 @@ def test_collision_circuits_reproduce_the_reference_trajectory(name, every):
     record after every interaction) equal the independent reference simulator's states."""
     spec = _spec(name, **{"interaction.collisions": 4, "measurement.every": every})
     coh = [(c.pair[0], c.pair[1], c.c) for c in spec.system.coherence]
-    traj = ref.simulate(spec.system.temperatures, spec.bath.temperature, spec.interaction.g, spec.interaction.tau,
-                        4, coh, spec.interaction.order, spec.protocol)
+    traj = ref.simulate(
+        spec.system.temperatures,
+        spec.bath.temperature,
+        spec.interaction.g,
+        spec.interaction.tau,
+        4,
+        coh,
+        spec.interaction.order,
+        spec.protocol,
+    )
     backend = AerBackend("aer")
     cc = CascadeCircuits(spec, backend.compile)
     steps = spec.record_steps()
     branches = temporal_branches(spec.initial_state())
-    circuits = [cc.evolve(cc.start(b.circuit, snapshot=True), 0, steps[-1], snapshot=True, records=steps,
-                          save_qubits=list(range(spec.n))) for b in branches]
+    circuits = [
+        cc.evolve(
+            cc.start(b.circuit, snapshot=True),
+            0,
+            steps[-1],
+            snapshot=True,
+            records=steps,
+            save_qubits=list(range(spec.n)),
+        )
+        for b in branches
+    ]
     states = backend.evolve(circuits, seed=1)
     for k in steps:
         mix = sum(b.weight * s[f"step{k}"] for b, s in zip(branches, states))

@@ -4,6 +4,7 @@ References: ``tests/reference.py`` (dense big-endian numpy/scipy on the full den
 R, imports nothing from qheat), energy conservation of every exchange, and the cascade's causal
 structure: S_1 meets every fresh bath particle first, so its reduced dynamics is that of S_1 alone.
 """
+
 from __future__ import annotations
 
 import gc
@@ -28,9 +29,17 @@ TOL = 1e-12
 
 def _reference(spec):
     coh = [(c.pair[0], c.pair[1], c.c) for c in spec.system.coherence]  # the reference takes 1-based pairs
-    return ref.simulate(spec.system.temperatures, spec.bath.temperature, spec.interaction.g, spec.interaction.tau,
-                        spec.interaction.collisions, coherences=coh, order=spec.interaction.order,
-                        protocol=spec.protocol, delta=spec.system.delta)
+    return ref.simulate(
+        spec.system.temperatures,
+        spec.bath.temperature,
+        spec.interaction.g,
+        spec.interaction.tau,
+        spec.interaction.collisions,
+        coherences=coh,
+        order=spec.interaction.order,
+        protocol=spec.protocol,
+        delta=spec.system.delta,
+    )
 
 
 def _compare(spec):
@@ -64,10 +73,15 @@ def test_bundled_specs_equal_the_dense_reference(name):
 
 
 def _spec(temps, coherence, protocol="cascade", collisions=6, order=None, g=20.0, tau=0.02):
-    d = {"protocol": protocol,
-         "system": {"temperatures": list(temps),
-                    "coherence": [{"pair": list(p), "strength": s, "phase": a} for p, s, a in coherence]},
-         "bath": {"temperature": 0.7}, "interaction": {"g": g, "tau": tau, "collisions": collisions}}
+    d = {
+        "protocol": protocol,
+        "system": {
+            "temperatures": list(temps),
+            "coherence": [{"pair": list(p), "strength": s, "phase": a} for p, s, a in coherence],
+        },
+        "bath": {"temperature": 0.7},
+        "interaction": {"g": g, "tau": tau, "collisions": collisions},
+    }
     if order is not None:
         d["interaction"]["order"] = list(order)
     return spec_from_dict(d)
@@ -75,8 +89,9 @@ def _spec(temps, coherence, protocol="cascade", collisions=6, order=None, g=20.0
 
 def test_complex_coherences_and_an_order_equal_the_reference():
     """Complex c_pq keep the state complex in the rotated frame (the real path does not apply)."""
-    spec = _spec([1.0, 0.8, 1.3, 0.9], [((1, 2), 0.2, 0.7), ((2, 4), 0.15, -2.0), ((1, 3), 0.1, math.pi)],
-                 order=[3, 1, 4, 2])
+    spec = _spec(
+        [1.0, 0.8, 1.3, 0.9], [((1, 2), 0.2, 0.7), ((2, 4), 0.15, -2.0), ((1, 3), 0.1, math.pi)], order=[3, 1, 4, 2]
+    )
     _compare(spec)
 
 
@@ -89,15 +104,20 @@ def test_first_spin_evolves_as_if_alone_and_heat_balances():
     traceless on S_1: rho_S1 is thermal); every exchange conserves H_S + H_R, so the system's energy
     change is minus the heat the bath received, at every record."""
     n, coll = 6, 15
-    many = qheat.run(_spec([1.0, 0.8, 1.3, 0.9, 1.1, 0.6], [((1, 2), 0.2, 0.0), ((1, 5), 0.1, 0.0),
-                                                            ((3, 4), 0.2, 0.0)], collisions=coll),
-                     backend="exact").to_dict()
+    many = qheat.run(
+        _spec(
+            [1.0, 0.8, 1.3, 0.9, 1.1, 0.6],
+            [((1, 2), 0.2, 0.0), ((1, 5), 0.1, 0.0), ((3, 4), 0.2, 0.0)],
+            collisions=coll,
+        ),
+        backend="exact",
+    ).to_dict()
     one = qheat.run(_spec([1.0], [], collisions=coll), backend="exact").to_dict()
     e1 = np.array(many["subsystems"][0]["energy"])
     per_collision = np.array(one["subsystems"][0]["energy"])
     steps = np.array(many["steps"])
     assert np.abs(e1 - per_collision[(steps + n - 1) // n]).max() < TOL
-    assert np.ptp(e1) > 1e-3   # S_1 does change
+    assert np.ptp(e1) > 1e-3  # S_1 does change
     balance = np.array(many["system"]["energy"]) - many["system"]["energy"][0] + np.array(many["bath"]["heat_received"])
     assert np.abs(balance).max() < TOL
 

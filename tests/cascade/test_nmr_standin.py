@@ -1,5 +1,6 @@
 """The faithful NMR stand-in (aer:nmr-crotonic): each noise channel against a closed form or an independent
 computation, and the study's channel model against the exact engine and the regrowth law."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,8 +54,8 @@ def test_both_configs_exist_and_every_number_is_documented():
             if "=" in line and not line.lstrip().startswith("#") and not line.startswith("description"):
                 assert "#" in line, f"{name}: undocumented number: {line}"
     cfg = load_config("nmr-crotonic")
-    assert cfg.readout == 0 and AerBackend("aer:nmr-crotonic").assignment(3) is None   # no bit-flip readout
-    assert cfg.single_qubit_depolarizing == cfg.two_qubit_depolarizing == 0            # errors: coherent + T1/T2
+    assert cfg.readout == 0 and AerBackend("aer:nmr-crotonic").assignment(3) is None  # no bit-flip readout
+    assert cfg.single_qubit_depolarizing == cfg.two_qubit_depolarizing == 0  # errors: coherent + T1/T2
     assert cfg.t2 <= 2 * cfg.t1
 
 
@@ -88,10 +89,10 @@ def test_t2_dephasing_and_t1_decay_follow_their_closed_forms():
         qc.rzz(0.0, 0, 1)
     rho = _evolve(cfg, qc)
     t = n * cfg.two_qubit_time + cfg.single_qubit_time
-    q0 = rho.reshape(2, 2, 2, 2).trace(axis1=0, axis2=2)     # trace out qubit 1 (the high bit)
+    q0 = rho.reshape(2, 2, 2, 2).trace(axis1=0, axis2=2)  # trace out qubit 1 (the high bit)
     assert abs(q0[0, 1]) == pytest.approx(0.5 * np.exp(-t / cfg.t2), rel=1e-6)
     assert q0[1, 1].real == pytest.approx(0.5 * np.exp(-t / cfg.t1), rel=1e-6)
-    assert np.exp(-t / cfg.t2) < 0.9     # the test sees the dephasing (0.2 s of a 1 s T2)
+    assert np.exp(-t / cfg.t2) < 0.9  # the test sees the dephasing (0.2 s of a 1 s T2)
 
 
 @pytest.mark.parametrize("excited", [0.0, 0.3])
@@ -132,7 +133,7 @@ def test_deviation_aware_regrowth_follows_the_bloch_equation():
     data["interaction"].update(g=0.0, collisions=10)
     spec = spec_from_dict(data)
     t, t1 = 10 * study.BLOCK_TIME, 0.5
-    z0 = np.tanh(0.5)                                     # <Z> of a spin at T = delta
+    z0 = np.tanh(0.5)  # <Z> of a spin at T = delta
     for reading, limit in (("deviation", 8.0), ("to-|0>", 1.0), ("infinite-T", 0.0)):
         heats = study.channel_heats(spec, study.Lab(t1=t1, reading=reading))
         z = limit + (z0 - limit) * np.exp(-t / t1)
@@ -151,4 +152,4 @@ def test_the_faithful_stand_in_runs_the_cascade():
     res = analyze(collect(spec_from_dict(data), "aer:nmr-crotonic")).data
     free = [s["heat_absorbed"] for s in res["shot_free"]["subsystems"]]
     exact = [s["heat_absorbed"] for s in res["exact"]["subsystems"]]
-    assert np.allclose(free, exact, atol=0.02) and not np.allclose(free, exact, atol=1e-6)   # noisy, not wild
+    assert np.allclose(free, exact, atol=0.02) and not np.allclose(free, exact, atol=1e-6)  # noisy, not wild

@@ -5,6 +5,7 @@ Every test compares qheat with something qheat did not compute: the reference si
 conservation law, a limit, or a claim of the paper. Paper parameters are written out here from
 the paper's text (not read from qheat's spec library), so a wrong bundled spec is caught too.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,9 +17,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import reference as ref  # noqa: E402
-
 import qheat  # noqa: E402
+import reference as ref  # noqa: E402
 from qheat.physics.thermo import reversal_threshold  # noqa: E402
 from qheat.protocols.cascade.exact import simulate  # noqa: E402
 from qheat.protocols.registry import (
@@ -41,8 +41,10 @@ def coherence_list(coh):
 def spec_dict(temps, t_r, g, tau, collisions, coh=(), order=None, protocol="cascade", delta=None):
     d = {
         "protocol": protocol,
-        "system": {"temperatures": list(temps),
-                   "coherence": [{"pair": [p, q], "strength": s, "phase": a} for p, q, s, a in coh]},
+        "system": {
+            "temperatures": list(temps),
+            "coherence": [{"pair": [p, q], "strength": s, "phase": a} for p, q, s, a in coh],
+        },
         "bath": {"temperature": t_r},
         "interaction": {"g": g, "tau": tau, "collisions": collisions},
     }
@@ -54,14 +56,31 @@ def spec_dict(temps, t_r, g, tau, collisions, coh=(), order=None, protocol="casc
 
 
 def reference_for(case):
-    return ref.simulate(case["temps"], case["t_r"], case["g"], case["tau"], case["collisions"],
-                        coherences=coherence_list(case.get("coh", ())), order=case.get("order"),
-                        protocol=case.get("protocol", "cascade"), delta=case.get("delta", 1.0))
+    return ref.simulate(
+        case["temps"],
+        case["t_r"],
+        case["g"],
+        case["tau"],
+        case["collisions"],
+        coherences=coherence_list(case.get("coh", ())),
+        order=case.get("order"),
+        protocol=case.get("protocol", "cascade"),
+        delta=case.get("delta", 1.0),
+    )
 
 
 def qheat_for(case):
-    d = spec_dict(case["temps"], case["t_r"], case["g"], case["tau"], case["collisions"], case.get("coh", ()),
-                  case.get("order"), case.get("protocol", "cascade"), case.get("delta"))
+    d = spec_dict(
+        case["temps"],
+        case["t_r"],
+        case["g"],
+        case["tau"],
+        case["collisions"],
+        case.get("coh", ()),
+        case.get("order"),
+        case.get("protocol", "cascade"),
+        case.get("delta"),
+    )
     return qheat.run(spec_from_dict(d)).to_dict()
 
 
@@ -84,8 +103,17 @@ def bundled(name):
 
 
 def case(temps, coh=(), t_r=T_R, g=G, tau=TAU, collisions=100, order=None, protocol="cascade", delta=1.0):
-    return dict(temps=tuple(temps), coh=tuple(coh), t_r=t_r, g=g, tau=tau, collisions=collisions,
-                order=order, protocol=protocol, delta=delta)
+    return dict(
+        temps=tuple(temps),
+        coh=tuple(coh),
+        t_r=t_r,
+        g=g,
+        tau=tau,
+        collisions=collisions,
+        order=order,
+        protocol=protocol,
+        delta=delta,
+    )
 
 
 # The paper's parameters, transcribed from its text (main Figs. 3-4, SI Figs. 10-13).
@@ -150,7 +178,7 @@ def test_reference_conventions_are_the_papers():
     """sigma_+ raises the energy, Gibbs populations, and the partial swap's closed form."""
     h = 0.5 * ref.SIGMA_Z
     assert np.allclose(ref.SIGMA_PLUS @ np.array([1, 0]), [0, 1])  # |0> -> |1>
-    assert np.trace(h @ np.diag([1, 0])) == -0.5                     # |0> is the ground state
+    assert np.trace(h @ np.diag([1, 0])) == -0.5  # |0> is the ground state
     for t in (0.3, 0.9, 1.0, 4.0):
         assert ref.gibbs(t)[1, 1].real == pytest.approx(1 / (1 + math.exp(1 / t)), rel=1e-14)
     # one partial swap between two diagonal qubits: P1_k' = cos^2(g tau) P1_k + sin^2(g tau) P1_R
@@ -159,27 +187,51 @@ def test_reference_conventions_are_the_papers():
     u = ref.expm(-1j * tau * ref.exchange_hamiltonian(0, 2, g))
     out = ref.partial_trace(u @ rho @ u.conj().T, [0], 2)
     s2 = math.sin(g * tau) ** 2
-    assert out[1, 1].real == pytest.approx((1 - s2) * ref.excited_population(2.0) + s2 * ref.excited_population(0.5),
-                                           abs=1e-15)
+    assert out[1, 1].real == pytest.approx(
+        (1 - s2) * ref.excited_population(2.0) + s2 * ref.excited_population(0.5), abs=1e-15
+    )
 
 
 # ----------------------------------------------------------------------------- engine vs reference
 
 ENGINE_CASES = {
-    "n3-cold-S2-phases-order231": case((1.4, 0.7, 1.1), [(1, 2, 0.2, 0.7), (1, 3, 0.1, 4.0), (2, 3, 0.15, 2.1)],
-                                       t_r=0.9, g=7.0, tau=0.04, collisions=12, order=(2, 3, 1)),
-    "n4-order4132-hot-bath": case((1.0, 1.2, 0.8, 1.5), [(1, 2, 0.2, 0.7), (2, 4, 0.15, 2.1), (3, 4, 0.2, PI),
-                                                         (1, 3, 0.1, -1.3)],
-                                  t_r=1.1, g=5.0, tau=0.05, collisions=8, order=(4, 1, 3, 2)),
-    "n3-simultaneous": case((1.2, 1.0, 0.7), [(1, 2, 0.3, 2.1), (1, 3, 0.2, 0.7), (2, 3, 0.25, PI)],
-                            t_r=0.85, g=10.0, tau=0.02, collisions=12, protocol="simultaneous"),
+    "n3-cold-S2-phases-order231": case(
+        (1.4, 0.7, 1.1),
+        [(1, 2, 0.2, 0.7), (1, 3, 0.1, 4.0), (2, 3, 0.15, 2.1)],
+        t_r=0.9,
+        g=7.0,
+        tau=0.04,
+        collisions=12,
+        order=(2, 3, 1),
+    ),
+    "n4-order4132-hot-bath": case(
+        (1.0, 1.2, 0.8, 1.5),
+        [(1, 2, 0.2, 0.7), (2, 4, 0.15, 2.1), (3, 4, 0.2, PI), (1, 3, 0.1, -1.3)],
+        t_r=1.1,
+        g=5.0,
+        tau=0.05,
+        collisions=8,
+        order=(4, 1, 3, 2),
+    ),
+    "n3-simultaneous": case(
+        (1.2, 1.0, 0.7),
+        [(1, 2, 0.3, 2.1), (1, 3, 0.2, 0.7), (2, 3, 0.25, PI)],
+        t_r=0.85,
+        g=10.0,
+        tau=0.02,
+        collisions=12,
+        protocol="simultaneous",
+    ),
     "n1-no-coherence": case((1.5,), t_r=0.6, g=5.0, tau=0.05, collisions=20),
-    "n2-delta2.5-order21": case((2.0, 3.0), [(1, 2, 0.4, 2.1)], t_r=1.5, g=3.0, tau=0.07, collisions=15,
-                                order=(2, 1), delta=2.5),
-    "n2-delta0.4-simultaneous": case((0.5, 0.3), [(1, 2, 0.6, 0.7)], t_r=0.45, g=2.0, tau=0.1, collisions=15,
-                                     protocol="simultaneous", delta=0.4),
-    "n3-all-colder-than-bath": case((0.5, 0.6, 0.7), [(1, 2, 0.4, 0.0), (2, 3, 0.4, 0.0)], t_r=1.3, g=20.0,
-                                    tau=0.01, collisions=10),
+    "n2-delta2.5-order21": case(
+        (2.0, 3.0), [(1, 2, 0.4, 2.1)], t_r=1.5, g=3.0, tau=0.07, collisions=15, order=(2, 1), delta=2.5
+    ),
+    "n2-delta0.4-simultaneous": case(
+        (0.5, 0.3), [(1, 2, 0.6, 0.7)], t_r=0.45, g=2.0, tau=0.1, collisions=15, protocol="simultaneous", delta=0.4
+    ),
+    "n3-all-colder-than-bath": case(
+        (0.5, 0.6, 0.7), [(1, 2, 0.4, 0.0), (2, 3, 0.4, 0.0)], t_r=1.3, g=20.0, tau=0.01, collisions=10
+    ),
 }
 
 
@@ -209,13 +261,15 @@ def test_energies_depend_only_on_the_real_part_of_c(name):
     assert np.abs(energies(qheat_for(c)) - reference_for(real).energies()).max() < 1e-10
 
 
-@pytest.mark.parametrize("name", ["n3-cold-S2-phases-order231", "n4-order4132-hot-bath", "n3-simultaneous",
-                                  "n2-delta2.5-order21"])
+@pytest.mark.parametrize(
+    "name", ["n3-cold-S2-phases-order231", "n4-order4132-hot-bath", "n3-simultaneous", "n2-delta2.5-order21"]
+)
 def test_engine_states_match_reference(name):
     """Whole system density matrices (Eq. S4 initial state, then every step), little-endian for qheat."""
     c = ENGINE_CASES[name]
-    spec = spec_from_dict(spec_dict(c["temps"], c["t_r"], c["g"], c["tau"], 3, c["coh"], c["order"],
-                                    c["protocol"], c["delta"]))
+    spec = spec_from_dict(
+        spec_dict(c["temps"], c["t_r"], c["g"], c["tau"], 3, c["coh"], c["order"], c["protocol"], c["delta"])
+    )
     tr = reference_for(dict(c, collisions=3))
     assert np.abs(spec.initial_state() - ref.to_little_endian(tr.rho_s(0))).max() < 1e-14
     # the comparison resolves both the qubit order and c versus c* in Eq. (S5)
@@ -237,10 +291,13 @@ def test_bundled_specs_have_the_papers_parameters():
         assert spec["bath"]["temperature"] == want["t_r"], key
         it = spec["interaction"]
         assert (it["g"], it["tau"], it["collisions"]) == (want["g"], want["tau"], want["collisions"]), key
-        assert tuple(it.get("order", range(1, len(want["temps"]) + 1))) == tuple(want["order"] or
-                                                                               range(1, len(want["temps"]) + 1))
-        got = {tuple(c["pair"]): c["strength"] * complex(math.cos(c.get("phase", 0.0)), math.sin(c.get("phase", 0.0)))
-               for c in spec["system"].get("coherence", [])}
+        assert tuple(it.get("order", range(1, len(want["temps"]) + 1))) == tuple(
+            want["order"] or range(1, len(want["temps"]) + 1)
+        )
+        got = {
+            tuple(c["pair"]): c["strength"] * complex(math.cos(c.get("phase", 0.0)), math.sin(c.get("phase", 0.0)))
+            for c in spec["system"].get("coherence", [])
+        }
         exp = {(p, q): c for p, q, c in coherence_list(want["coh"]) if abs(c) > 0}
         got = {k: v for k, v in got.items() if abs(v) > 0}
         assert got.keys() == exp.keys(), key
@@ -265,8 +322,10 @@ def test_fig3_heat_directions():
     q = {n: bundled(n)["bath"]["heat_received"][-1] for n in ("fig3-zero", "fig3-reversed", "fig3-enhanced")}
     assert q["fig3-zero"] > 0 and q["fig3-enhanced"] > q["fig3-zero"] and q["fig3-reversed"] < 0
     # Fig. 3(e)-(g): the free energy decreases in all three; negligibly without coherence
-    df = {n: bundled(n)["system"]["free_energy"][-1] - bundled(n)["system"]["free_energy"][0]
-          for n in ("fig3-zero", "fig3-reversed", "fig3-enhanced")}
+    df = {
+        n: bundled(n)["system"]["free_energy"][-1] - bundled(n)["system"]["free_energy"][0]
+        for n in ("fig3-zero", "fig3-reversed", "fig3-enhanced")
+    }
     assert all(v < 0 for v in df.values())
     assert abs(df["fig3-zero"]) < 0.1 * min(abs(df["fig3-reversed"]), abs(df["fig3-enhanced"]))
 
@@ -297,16 +356,16 @@ def test_cascade_causality_later_subsystems_do_not_matter():
 def test_fig4a_S3_reversed_S2_enhanced():
     q = heat_absorbed(bundled("fig4a"))
     zero = heat_absorbed(bundled("fig3-zero"))
-    assert q[2] > 0                 # S3 absorbs from the colder bath (reversed)
-    assert q[1] < zero[1] < 0       # S2 releases more than without coherence (enhanced)
+    assert q[2] > 0  # S3 absorbs from the colder bath (reversed)
+    assert q[1] < zero[1] < 0  # S2 releases more than without coherence (enhanced)
 
 
 def test_fig4b_hotter_absorbs_colder_releases():
     data = bundled("fig4b")
     assert data["subsystems"][1]["temperature"] > T_R > data["subsystems"][2]["temperature"]
     q = heat_absorbed(data)
-    assert q[1] > 0                 # hotter S2 (T = 1 > T_R) absorbs
-    assert q[2] < 0                 # colder S3 (T = 0.8 < T_R) releases
+    assert q[1] > 0  # hotter S2 (T = 1 > T_R) absorbs
+    assert q[2] < 0  # colder S3 (T = 0.8 < T_R) releases
     # The reference shows how marginal the S3 claim is at 100 collisions: S3's energy is lowest at collision
     # 29 (-0.062 below its start), then it relaxes towards T_R; the net change is -0.0022 at collision 100
     # and turns positive (absorption, the normal direction for T_3 < T_R) at collision 103.
@@ -319,8 +378,8 @@ def test_fig4b_hotter_absorbs_colder_releases():
 
 def test_fig4c_order_reverses_flows():
     fwd, rev = heat_absorbed(bundled("fig4c-forward")), heat_absorbed(bundled("fig4c-reverse"))
-    assert fwd[1] > 0 and fwd[2] < 0   # forward S1-S2-S3: S2 absorbs, S3 (last) releases
-    assert rev[1] < 0 and rev[0] > 0   # reverse S3-S2-S1: S2 releases, S1 (last) absorbs
+    assert fwd[1] > 0 and fwd[2] < 0  # forward S1-S2-S3: S2 absorbs, S3 (last) releases
+    assert rev[1] < 0 and rev[0] > 0  # reverse S3-S2-S1: S2 releases, S1 (last) absorbs
     # reverse order: S3 now meets the fresh bath first and is unaffected by coherence
     assert rev[2] == pytest.approx(heat_absorbed(bundled("fig3-zero"))[0], abs=1e-12)
 
@@ -385,7 +444,7 @@ def test_fig10_eq27_needs_the_bath_particles_actual_temperature():
     lhs = mi[1] - mi[2]
     assert lhs == pytest.approx((1.0 - beta_r_eff) * d_er + rel, abs=1e-12)
     assert abs(lhs - ((1.0 - 1 / T_R) * d_er + rel)) > 1e-3  # the printed form is off by ~1.7e-3 here
-    assert lhs >= (1.0 - 1 / T_R) * d_er                      # the bound of Eq. (28) still holds here
+    assert lhs >= (1.0 - 1 / T_R) * d_er  # the bound of Eq. (28) still holds here
 
 
 def test_fig11_simultaneous_resources():
@@ -399,9 +458,9 @@ def test_fig11_simultaneous_resources():
     assert np.abs(np.array(data["system"]["coherence"]) - coh).max() < 1e-10
     assert data["bath"]["heat_received"][-1] < 0 and tr.heat_received()[-1] < 0  # Delta E_R < 0
     q = heat_absorbed(data)
-    assert q[0] > 0 and q[1] > 0                                                # both subsystems absorb
-    assert abs(mi_sys[0]) < 1e-12 and mi_sys[1] > 1e-3                          # Delta I(S:R) > 0
-    assert coh[1] < coh[0]                                                      # coherence consumed
+    assert q[0] > 0 and q[1] > 0  # both subsystems absorb
+    assert abs(mi_sys[0]) < 1e-12 and mi_sys[1] > 1e-3  # Delta I(S:R) > 0
+    assert coh[1] < coh[0]  # coherence consumed
 
 
 # ----------------------------------------------------------------------------- free energy (Eq. S19)
@@ -429,13 +488,26 @@ def test_free_energy_never_increases_over_a_collision():
 # ----------------------------------------------------------------------------- Eq. (46)-(47), (53)
 
 EQ46_CASES = {
-    "n3-cascade": case((1.3, 1.0, 1.6), [(1, 2, 0.3, 0.7), (1, 3, 0.25, 3.0), (2, 3, 0.35, 2.1)], t_r=0.9,
-                       g=1.0, collisions=1),
-    "n3-cascade-order312": case((1.0, 1.0, 1.0), [(1, 2, 0.4, PI), (1, 3, 0.3, 2.1), (2, 3, 0.45, 0.7)],
-                                t_r=0.9, g=1.0, collisions=1, order=(3, 1, 2)),
+    "n3-cascade": case(
+        (1.3, 1.0, 1.6), [(1, 2, 0.3, 0.7), (1, 3, 0.25, 3.0), (2, 3, 0.35, 2.1)], t_r=0.9, g=1.0, collisions=1
+    ),
+    "n3-cascade-order312": case(
+        (1.0, 1.0, 1.0),
+        [(1, 2, 0.4, PI), (1, 3, 0.3, 2.1), (2, 3, 0.45, 0.7)],
+        t_r=0.9,
+        g=1.0,
+        collisions=1,
+        order=(3, 1, 2),
+    ),
     "n2-cascade-delta2": case((2.2, 1.8), [(1, 2, 0.8, 2.1)], t_r=1.2, g=1.0, collisions=1, delta=2.0),
-    "n3-simultaneous": case((1.3, 1.0, 1.6), [(1, 2, 0.3, 0.7), (1, 3, 0.25, 3.0), (2, 3, 0.35, 2.1)], t_r=0.9,
-                            g=1.0, collisions=1, protocol="simultaneous"),
+    "n3-simultaneous": case(
+        (1.3, 1.0, 1.6),
+        [(1, 2, 0.3, 0.7), (1, 3, 0.25, 3.0), (2, 3, 0.35, 2.1)],
+        t_r=0.9,
+        g=1.0,
+        collisions=1,
+        protocol="simultaneous",
+    ),
 }
 
 
@@ -448,7 +520,7 @@ def _eq46_mine(c, rho0):
     out, cw = [], []
     for k in range(n):
         if c["protocol"] == "cascade":
-            pre, w = order[:order.index(k)], 1.0
+            pre, w = order[: order.index(k)], 1.0
         else:
             pre, w = [p for p in range(n) if p != k], 0.5
         ck = ref.one_way_coherence(rho0, k, pre, w)
@@ -477,10 +549,10 @@ def test_eq46_initial_heat_current(name):
         assert np.max(np.abs(no_c - mine) / np.abs(mine)) > 0.1
         errors.append(np.abs(exact / theirs - 1))
         # Eq. (53): the system's current is sum_k with C = sum over UNORDERED pairs of the exchange coherence
-        pops = np.array([[ref.partial_trace(rho0, [k], len(c["temps"]))[j, j].real for j in (0, 1)]
-                         for k in range(len(c["temps"]))])
-        q_sys = ref.heat_current_eq46(pops[:, 0].sum(), pops[:, 1].sum(), cw.sum(), c["t_r"], c["g"], tau,
-                                      c["delta"])
+        pops = np.array(
+            [[ref.partial_trace(rho0, [k], len(c["temps"]))[j, j].real for j in (0, 1)] for k in range(len(c["temps"]))]
+        )
+        q_sys = ref.heat_current_eq46(pops[:, 0].sum(), pops[:, 1].sum(), cw.sum(), c["t_r"], c["g"], tau, c["delta"])
         assert q_sys == pytest.approx(exact.sum(), rel=1e-3)
     # relative accuracy O((g tau)^2): g tau 10x smaller -> error ~100x smaller
     assert errors[0].max() < 5e-3
@@ -502,8 +574,10 @@ def _threshold_from_zero_current(t_k, t_r, delta):
     return ((1 - p1r) * p1k - p1r * (1 - p1k)) / (p1r - (1 - p1r))
 
 
-@pytest.mark.parametrize("t_k,t_r,delta", [(1.0, 0.9, 1.0), (2.0, 0.5, 1.0), (0.8, 0.9, 1.0), (0.3, 3.0, 1.0),
-                                           (3.0, 2.0, 2.5), (0.7, 1.1, 0.4)])
+@pytest.mark.parametrize(
+    "t_k,t_r,delta",
+    [(1.0, 0.9, 1.0), (2.0, 0.5, 1.0), (0.8, 0.9, 1.0), (0.3, 3.0, 1.0), (3.0, 2.0, 2.5), (0.7, 1.1, 0.4)],
+)
 def test_reversal_threshold_closed_form(t_k, t_r, delta):
     thr = reversal_threshold(t_k, t_r, delta)
     assert thr == pytest.approx(_threshold_closed_form(t_k, t_r, delta), rel=1e-12)
@@ -531,7 +605,7 @@ def test_reversal_threshold_flips_first_collision_heat():
         assert np.sign(d_ref) == np.sign(d_q)
         signs[factor] = (np.sign(d_ref), data["subsystems"][1]["reversal_predicted"])
     assert signs[0.95] == (-1.0, False)  # weaker than critical: S2 still releases
-    assert signs[1.05] == (1.0, True)    # stronger: S2 absorbs from the colder bath
+    assert signs[1.05] == (1.0, True)  # stronger: S2 absorbs from the colder bath
 
 
 def test_reversal_predicted_matches_exact_first_collision_for_bundled_specs():
@@ -575,14 +649,15 @@ def test_second_law_eq35_term_by_term(name):
     # D_H(rho_S^0) is the Gibbs state of H_S at beta_S (all T_k equal), as Eq. (33) requires
     assert np.allclose(ref.dephase(rs0), ref.kron_all([ref.gibbs(t) for t in c["temps"]]), atol=1e-15)
     d_er = ref.qubit_energy(rr1) - ref.qubit_energy(rr0)
-    d_i = ref.mutual_information(tr.full[last], range(n), [n], num) - ref.mutual_information(tr.full[0], range(n),
-                                                                                            [n], num)
+    d_i = ref.mutual_information(tr.full[last], range(n), [n], num) - ref.mutual_information(
+        tr.full[0], range(n), [n], num
+    )
     d_c = ref.coherence(rs1) - ref.coherence(rs0)
     rel_s = ref.relative_entropy(ref.dephase(rs1), ref.dephase(rs0))
     rel_r = ref.relative_entropy(rr1, rr0)
     assert (beta_r - beta_s) * d_er == pytest.approx(d_i + d_c + rel_s + rel_r, abs=1e-10)  # Eq. (35)
     assert rel_s >= -1e-14 and rel_r >= -1e-14
-    assert (beta_r - beta_s) * d_er >= d_i + d_c - 1e-14                                    # Eq. (36)
+    assert (beta_r - beta_s) * d_er >= d_i + d_c - 1e-14  # Eq. (36)
     # qheat's reported coherence and I(S:R) at the end of the collision are the same numbers
     data = qheat_for(c)
     assert data["system"]["coherence"][-1] == pytest.approx(ref.coherence(rs1), abs=1e-10)
@@ -596,10 +671,25 @@ def test_second_law_eq35_term_by_term(name):
 @pytest.mark.parametrize("name", ["fig3-reversed", "fig4c-reverse", "fig12-simultaneous", "n4", "n3-sim-delta"])
 def test_energy_conservation_per_interaction(name):
     extra = {
-        "n4": case((1.0, 1.2, 0.8, 1.5), [(1, 2, 0.2, 0.7), (2, 4, 0.15, 2.1)], t_r=1.1, g=5.0, tau=0.05,
-                   collisions=6, order=(4, 1, 3, 2)),
-        "n3-sim-delta": case((1.2, 1.0, 0.7), [(1, 2, 0.3, 2.1)], t_r=0.85, g=10.0, tau=0.02, collisions=6,
-                             protocol="simultaneous", delta=1.7),
+        "n4": case(
+            (1.0, 1.2, 0.8, 1.5),
+            [(1, 2, 0.2, 0.7), (2, 4, 0.15, 2.1)],
+            t_r=1.1,
+            g=5.0,
+            tau=0.05,
+            collisions=6,
+            order=(4, 1, 3, 2),
+        ),
+        "n3-sim-delta": case(
+            (1.2, 1.0, 0.7),
+            [(1, 2, 0.3, 2.1)],
+            t_r=0.85,
+            g=10.0,
+            tau=0.02,
+            collisions=6,
+            protocol="simultaneous",
+            delta=1.7,
+        ),
     }
     c = extra.get(name) or dict(PAPER[name], collisions=10)
     tr = reference_for(c)
@@ -608,7 +698,7 @@ def test_energy_conservation_per_interaction(name):
     for i in range(1, len(tr.full)):
         de = e[i] - e[i - 1]  # the system is untouched by the bath refresh
         moved = set(tr.interacting[i])
-        assert np.all(np.abs(np.delete(de, list(moved))) < 1e-12)      # bystanders keep their energy
+        assert np.all(np.abs(np.delete(de, list(moved))) < 1e-12)  # bystanders keep their energy
         assert de[list(moved)].sum() == pytest.approx(-d_er[i], abs=1e-12)  # Delta E_k = -Delta E_R
     data = qheat_for(c)
     eq = energies(data)
@@ -643,9 +733,11 @@ def _single_excitation_block(rho, n):
 
 def _max_strength_by_bisection(temps, pairs, phase):
     """Largest lambda with rho(c_pq = lambda e^{i phase} for all pairs) positive semidefinite, by bisection."""
+
     def ok(lam):
         rho = ref.coherent_state(temps, [(p, q, lam * complex(math.cos(phase), math.sin(phase))) for p, q in pairs])
         return np.linalg.eigvalsh(rho).min() >= -1e-13
+
     lo, hi = 0.0, 4.0
     for _ in range(60):
         mid = (lo + hi) / 2
@@ -663,8 +755,7 @@ def test_positivity_closed_form_equal_temperatures():
         rho = ref.coherent_state((1, 1, 1), [(p, q, c) for p, q in ALL3])
         block = _single_excitation_block(rho, 3)
         assert np.allclose(block, a * (np.eye(3) + c * (j - np.eye(3))), atol=1e-15)
-        assert np.allclose(np.linalg.eigvalsh(block), sorted([a * (1 + 2 * c), a * (1 - c), a * (1 - c)]),
-                           atol=1e-15)
+        assert np.allclose(np.linalg.eigvalsh(block), sorted([a * (1 + 2 * c), a * (1 - c), a * (1 - c)]), atol=1e-15)
         assert (np.linalg.eigvalsh(rho).min() >= -1e-15) == (-0.5 <= c <= 1.0)
     assert _max_strength_by_bisection((1, 1, 1), ALL3, PI) == pytest.approx(0.5, abs=1e-9)
     assert _max_strength_by_bisection((1, 1, 1), ALL3, 0.0) == pytest.approx(1.0, abs=1e-9)
@@ -698,19 +789,23 @@ def test_beyond_bound_is_refused(strength, phase):
     assert "not positive semidefinite" in message
 
 
-@pytest.mark.parametrize("temps,strength,phase,pairs,allowed", [
-    pytest.param((1, 1, 1), -0.51, 0.0, ALL3, 0.5),
-    pytest.param((1, 1, 1), 1.01, 0.0, ALL3, 1.0),
-    pytest.param((1, 1), -1.2, 0.0, [(1, 2)], 1.0),
-    pytest.param((1, 1, 1), 1.3, 2.1, [(1, 3)], 1.0),
-])
+@pytest.mark.parametrize(
+    "temps,strength,phase,pairs,allowed",
+    [
+        pytest.param((1, 1, 1), -0.51, 0.0, ALL3, 0.5),
+        pytest.param((1, 1, 1), 1.01, 0.0, ALL3, 1.0),
+        pytest.param((1, 1), -1.2, 0.0, [(1, 2)], 1.0),
+        pytest.param((1, 1, 1), 1.3, 2.1, [(1, 3)], 1.0),
+    ],
+)
 def test_refusal_names_the_allowed_strength(temps, strength, phase, pairs, allowed):
     """The refusal names the largest allowed strength, checked against the closed form (and bisection).
     For three pairs the spectrum of rho_th^-1/2 M rho_th^-1/2 is not symmetric (c (J - I): 2c and -c), so
     a bound taken from lambda_max instead of lambda_min names 1 for c = -0.51 and 0.5 for c = 1.01 (the
     bug of commit 1377ad8, fixed in 95fb129)."""
     assert _max_strength_by_bisection(temps, pairs, phase + (PI if strength < 0 else 0.0)) == pytest.approx(
-        allowed, abs=1e-9)
+        allowed, abs=1e-9
+    )
     message = _refusal(temps, strength, phase, pairs)
     got = _allowed_strengths(message)
     assert got, message

@@ -1,4 +1,5 @@
 """The measurement channels of the snapshots engine: one batched Aer run, cached per noise config."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,7 +43,7 @@ def test_batched_equals_one_run_per_circuit_and_is_cached():
     batched = device.superops(circuits)
     assert all(np.abs(a - b).max() < 1e-12 for a, b in zip(batched, one_by_one))
     ideal = SuperOp(_settings()[1]).data
-    assert np.abs(batched[1] - ideal).max() > 1e-4          # the noise is in the channel
+    assert np.abs(batched[1] - ideal).max() > 1e-4  # the noise is in the channel
     again = AerBackend("aer:nmr-crotonic").superops(circuits[::-1])  # another device object, same config
-    assert all(a is b for a, b in zip(again, batched[::-1]))        # served from the cache, no new run
+    assert all(a is b for a, b in zip(again, batched[::-1]))  # served from the cache, no new run
     assert AerBackend("aer").superops(circuits[:1])[0] is not batched[0]  # another noise config: its own entry

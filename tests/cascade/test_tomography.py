@@ -1,6 +1,7 @@
 """Tomography and the measured pipeline against independent answers: qiskit-experiments' own fitter,
 known states, the exact engine, the statistics of really running the circuits with SamplerV2, and
 the spread of repeated experiments (for the bootstrap error bars)."""
+
 from __future__ import annotations
 
 import sys
@@ -39,8 +40,12 @@ def _exact_probabilities(rho: np.ndarray) -> np.ndarray:
 
     basis = PauliMeasurementBasis()
     n = int(np.log2(rho.shape[0]))
-    return np.array([DensityMatrix(rho).evolve(basis.circuit(s).remove_final_measurements(inplace=False))
-                     .probabilities() for s in settings(n)])
+    return np.array(
+        [
+            DensityMatrix(rho).evolve(basis.circuit(s).remove_final_measurements(inplace=False)).probabilities()
+            for s in settings(n)
+        ]
+    )
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
@@ -53,9 +58,13 @@ def test_linear_fit_equals_qiskit_experiments_fitter(n):
 
     rng = np.random.default_rng(n)
     counts = rng.multinomial(300, rng.dirichlet(np.ones(2**n)), size=3**n)
-    data = [{"counts": {format(o, f"0{n}b"): int(c) for o, c in enumerate(row) if c},
-             "metadata": {"m_idx": list(s), "clbits": list(range(n)), "cond_clbits": None}}
-            for s, row in zip(settings(n), counts)]
+    data = [
+        {
+            "counts": {format(o, f"0{n}b"): int(c) for o, c in enumerate(row) if c},
+            "metadata": {"m_idx": list(s), "clbits": list(range(n)), "cond_clbits": None},
+        }
+        for s, row in zip(settings(n), counts)
+    ]
     fit, _ = linear_inversion(*tomography_fitter_data(data), measurement_basis=PauliMeasurementBasis())
     assert np.abs(linear_fit(counts / 300) - fit).max() < 1e-14
 
@@ -103,27 +112,38 @@ def test_snapshot_counts_have_the_statistics_of_running_the_circuits():
     Also a regression test for correlated seeds: with one SamplerV2 seed for all pubs this failed."""
     from scipy.stats import chi2
 
-    spec = _spec("fig12-cascade", **{"interaction.collisions": 2, "measurement.shots": 6000,
-                                     "execution.engine": "circuits"})
+    spec = _spec(
+        "fig12-cascade", **{"interaction.collisions": 2, "measurement.shots": 6000, "execution.engine": "circuits"}
+    )
     doc = collect(spec, "aer:nmr-crotonic")
     steps, counts = _counts_by_step(doc, settings(2), 4)
-    counts = counts[:, 0]                    # the one noise factor (no ZNE)
+    counts = counts[:, 0]  # the one noise factor (no ZNE)
 
     def probabilities(backend_name):
         be = AerBackend(backend_name)
         snap = _spec("fig12-cascade", **{"interaction.collisions": 2})
         runner = _Runner(snap, be, np.random.default_rng(0))
-        channels = runner.channels_batch()              # the engine's part: run the one batch it yields
+        channels = runner.channels_batch()  # the engine's part: run the one batch it yields
         with pytest.raises(StopIteration):
             channels.send(execute(be, next(channels)))
         preps = branches(spec, spec.initial_state())
-        circ = [runner.circuits.evolve(runner.circuits.start(p, snapshot=True), 0, steps[-1], snapshot=True,
-                                       records=steps, save_qubits=runner.measured) for _, p in preps]
+        circ = [
+            runner.circuits.evolve(
+                runner.circuits.start(p, snapshot=True),
+                0,
+                steps[-1],
+                snapshot=True,
+                records=steps,
+                save_qubits=runner.measured,
+            )
+            for _, p in preps
+        ]
         states = be.evolve(circ, seed=1)
         w = np.array([w for w, _ in preps])
         # per-branch probabilities mixed with the branch weights (shots are split with these weights)
-        return np.stack([np.einsum("b,bso->so", w, runner.probabilities(np.stack([s[f"step{k}"] for s in states])))
-                         for k in steps])
+        return np.stack(
+            [np.einsum("b,bso->so", w, runner.probabilities(np.stack([s[f"step{k}"] for s in states]))) for k in steps]
+        )
 
     def p_value(prob):
         expected = counts.sum(-1, keepdims=True) * prob
@@ -150,8 +170,10 @@ def test_run_channel_is_the_exact_collision():
 def test_short_experiment_recovers_the_exact_heats(mode):
     """Ideal Aer, Fig. 3 (c = -0.5), 10 collisions, 8000 shots per setting: every subsystem's heat
     lies within 3 bootstrap standard errors of the exact engine's, with its sign where resolved."""
-    spec = _spec("fig3-reversed", **{"interaction.collisions": 10, "measurement.shots": 8000,
-                                     "execution.mode": mode, "measurement.seed": 5})
+    spec = _spec(
+        "fig3-reversed",
+        **{"interaction.collisions": 10, "measurement.shots": 8000, "execution.mode": mode, "measurement.seed": 5},
+    )
     doc = collect(spec, "aer")
     res = analyze_records(doc).data
     for sub, ex in zip(res["subsystems"], res["exact"]["subsystems"]):
@@ -170,8 +192,15 @@ def test_short_experiment_recovers_the_exact_heats(mode):
 
 
 def test_records_reanalyse_to_the_same_result():
-    spec = _spec("fig4a", **{"interaction.collisions": 3, "measurement.shots": 500, "measurement.bootstrap": 10,
-                             "measurement.tomography": "system+bath"})
+    spec = _spec(
+        "fig4a",
+        **{
+            "interaction.collisions": 3,
+            "measurement.shots": 500,
+            "measurement.bootstrap": 10,
+            "measurement.tomography": "system+bath",
+        },
+    )
     doc = collect(spec, "aer")
     a, b = analyze_records(doc).to_dict(), analyze_records(doc).to_dict()
     assert a == b
@@ -206,8 +235,9 @@ def test_records_that_are_not_this_specs_are_refused():
         "negative": lambda d: d["records"][0].update(counts={"000": -1}),
         "bad setting": lambda d: d["records"][0]["metadata"].update(setting=[0, 0]),
         "no records": lambda d: d.update(records=[]),
-        "missing setting": lambda d: d.update(records=[r for r in d["records"] if r["metadata"]["step"] != 0
-                                                       or r["metadata"]["setting"] != [0, 0, 0]]),
+        "missing setting": lambda d: d.update(
+            records=[r for r in d["records"] if r["metadata"]["step"] != 0 or r["metadata"]["setting"] != [0, 0, 0]]
+        ),
     }
     for name, spoil in cases.items():
         bad = copy.deepcopy(doc)

@@ -4,6 +4,7 @@ Independent answers: Eq. (12) (SED), Eq. (11) and the X-state formula (A3) for t
 Eq. (4)'s initial slope against finite differences, Appendix A's positivity bound, the Gibbs
 marginals required by Eq. (9b), energy conservation, and tomography on Aer against the exact states.
 """
+
 from __future__ import annotations
 
 import copy
@@ -20,8 +21,14 @@ from qheat.physics.states import gibbs_state
 from qheat.protocols.registry import spec_from_dict
 
 LIBRARY = resources.files("qheat") / "spec_library"
-CASES = [(2.0, 1.0, 0.0, 1.0), (2.0, 1.0, -np.pi / 2, 1.0), (2.0, 1.0, np.pi / 2, 0.6), (1.0, 2.0, -np.pi / 2, 1.0),
-         (1.5, 1.5, -np.pi / 2, 0.8), (0.7, 3.0, 1.1, 0.3)]
+CASES = [
+    (2.0, 1.0, 0.0, 1.0),
+    (2.0, 1.0, -np.pi / 2, 1.0),
+    (2.0, 1.0, np.pi / 2, 0.6),
+    (1.0, 2.0, -np.pi / 2, 1.0),
+    (1.5, 1.5, -np.pi / 2, 0.8),
+    (0.7, 3.0, 1.1, 0.3),
+]
 
 
 def raw(name: str) -> dict:
@@ -29,9 +36,14 @@ def raw(name: str) -> dict:
 
 
 def spec_for(t_a, t_b, phi_v, strength, phi_chi=0.3, **extra):
-    data = {"protocol": "correlated-pair", "qubits": {"temperatures": [t_a, t_b]},
-            "correlation": {"phase": phi_chi, "strength": strength}, "coupling": {"strength": 0.1, "phase": phi_v},
-            "evolution": {"t_max": 40.0, "points": 161}, **extra}
+    data = {
+        "protocol": "correlated-pair",
+        "qubits": {"temperatures": [t_a, t_b]},
+        "correlation": {"phase": phi_chi, "strength": strength},
+        "coupling": {"strength": 0.1, "phase": phi_v},
+        "evolution": {"t_max": 40.0, "points": 161},
+        **extra,
+    }
     return spec_from_dict(data)
 
 
@@ -41,7 +53,7 @@ def test_sed_follows_eq12(t_a, t_b, phi_v, strength):
     t = np.array(r["times"])
     lam = ht.pair_lambdas(t_a, t_b)
     c0 = 2 * strength * np.sqrt(lam[3])
-    d0 = 0.5 * np.tanh(1 / (2 * t_b)) - 0.5 * np.tanh(1 / (2 * t_a))    # E_A - E_B of two Gibbs states
+    d0 = 0.5 * np.tanh(1 / (2 * t_b)) - 0.5 * np.tanh(1 / (2 * t_a))  # E_A - E_B of two Gibbs states
     delta = phi_v - 0.3
     expected = d0 * np.cos(0.2 * t) - c0 * np.sin(delta) * np.sin(0.2 * t)
     assert np.allclose(r["sed"], expected, atol=1e-12)
@@ -51,7 +63,7 @@ def test_sed_follows_eq12(t_a, t_b, phi_v, strength):
     rho0 = ht.correlated_pair_state(t_a, t_b, 0.3, strength)
     h_a, h_b = ht.pair_hamiltonians()
     ends = ht.evolve(rho0, h_a + h_b + ht.exchange_coupling(0.1, phi_v), [-1e-4, 1e-4])
-    fd = np.diff(ht.expectation(ends, h_a - h_b))[0] / 2e-4           # central difference of the exact SED
+    fd = np.diff(ht.expectation(ends, h_a - h_b))[0] / 2e-4  # central difference of the exact SED
     assert r["initial_slope"]["eq4"] == pytest.approx(fd, abs=1e-9)
     # energy is conserved: V_AB commutes with H_A + H_B
     assert np.allclose(np.add(r["energies"]["A"], r["energies"]["B"]), r["energies"]["A"][0] + r["energies"]["B"][0])
@@ -62,7 +74,7 @@ def test_concurrence_is_eq11_and_the_x_state_formula(t_a, t_b, phi_v, strength):
     spec = spec_for(t_a, t_b, phi_v, strength)
     rho0 = ht.correlated_pair_state(t_a, t_b, 0.3, strength)
     lam = ht.pair_lambdas(t_a, t_b)
-    assert ht.concurrence(rho0) == pytest.approx(2 * strength * np.sqrt(lam[3]), abs=1e-7)      # Eq. (11), (A3)
+    assert ht.concurrence(rho0) == pytest.approx(2 * strength * np.sqrt(lam[3]), abs=1e-7)  # Eq. (11), (A3)
     r = qheat.run(spec).to_dict()
     rhos = ht.evolve(rho0, sum(ht.pair_hamiltonians()) + ht.exchange_coupling(0.1, phi_v), r["times"])
     # (A3) for X states: C = 2 max(0, |rho_23| - sqrt(rho_11 rho_44)) (paper basis: qheat 1 <-> 2)
@@ -73,16 +85,16 @@ def test_concurrence_is_eq11_and_the_x_state_formula(t_a, t_b, phi_v, strength):
 def test_marginals_are_gibbs_and_positivity_bound():
     for t_a, t_b, *_ in CASES:
         rho = ht.correlated_pair_state(t_a, t_b, 0.7, 1.0)
-        assert np.allclose(ht.reduced_state(rho, [0]), gibbs_state(t_a))   # H = (omega/2) sigma_z, |0> ground
+        assert np.allclose(ht.reduced_state(rho, [0]), gibbs_state(t_a))  # H = (omega/2) sigma_z, |0> ground
         assert np.allclose(ht.reduced_state(rho, [1]), gibbs_state(t_b))
-        assert np.linalg.eigvalsh(rho).min() == pytest.approx(0.0, abs=1e-14)   # Eq. (10) sits on the boundary
+        assert np.linalg.eigvalsh(rho).min() == pytest.approx(0.0, abs=1e-14)  # Eq. (10) sits on the boundary
         assert np.linalg.eigvalsh(ht.correlated_pair_state(t_a, t_b, 0.7, 1.001)).min() < 0
     with pytest.raises(QheatError, match="strength <= 1"):
         spec_for(2.0, 1.0, 0.0, 1.01)
 
 
 def test_tau_is_the_first_sed_extremum_and_the_figures_claims():
-    r = qheat.run(spec_for(2.0, 1.0, -np.pi / 2 + 0.3, 1.0)).to_dict()    # delta = -pi/2
+    r = qheat.run(spec_for(2.0, 1.0, -np.pi / 2 + 0.3, 1.0)).to_dict()  # delta = -pi/2
     sed = np.array(r["sed"])
     fine = np.linspace(0, 20, 20001)
     closed = ht.sed_closed_form(fine, sed[0], r["concurrence_eq11"], -np.pi / 2, 0.1)
@@ -106,16 +118,19 @@ def test_bundled_figures_run_and_roundtrip():
             assert np.allclose(p["sed"], p["sed_closed_form"], atol=1e-12)
 
 
-@pytest.mark.parametrize("edit, needle", [
-    (lambda d: d["qubits"].update(temperatures=[2.0, -1.0]), "qubits.temperatures[1]"),
-    (lambda d: d["qubits"].update(temperatures=[2.0]), "two entries"),
-    (lambda d: d["coupling"].update(strength=0.0), "coupling.strength"),
-    (lambda d: d["correlation"].update(strength=1.5), "strength <= 1"),
-    (lambda d: d["correlation"].update(extra=1), "unknown key"),
-    (lambda d: d["evolution"].update(points=1), "evolution.points"),
-    (lambda d: d.update(circuits={"shots": 2}), "at least 30 shots"),
-    (lambda d: d.update(circuits={"bootstrap": 3}), "circuits.bootstrap = 3"),
-])
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (lambda d: d["qubits"].update(temperatures=[2.0, -1.0]), "qubits.temperatures[1]"),
+        (lambda d: d["qubits"].update(temperatures=[2.0]), "two entries"),
+        (lambda d: d["coupling"].update(strength=0.0), "coupling.strength"),
+        (lambda d: d["correlation"].update(strength=1.5), "strength <= 1"),
+        (lambda d: d["correlation"].update(extra=1), "unknown key"),
+        (lambda d: d["evolution"].update(points=1), "evolution.points"),
+        (lambda d: d.update(circuits={"shots": 2}), "at least 30 shots"),
+        (lambda d: d.update(circuits={"bootstrap": 3}), "circuits.bootstrap = 3"),
+    ],
+)
 def test_bad_pair_specs_are_refused(edit, needle):
     data = copy.deepcopy(raw("holdsworth-fig1"))
     edit(data)
@@ -128,13 +143,13 @@ def test_tomography_on_aer_matches_the_exact_states():
     spec = spec_for(2.0, 1.0, -np.pi / 2, 1.0, phi_chi=0.0, circuits={"points": 4, "shots": 4000, "seed": 11})
     c = qheat.run(spec, backend="aer").to_dict()["circuits"]
     z = np.abs(np.subtract(c["sed"], c["exact_sed"])) / np.array(c["stderr_sed"])
-    assert z.max() < 4.5                                     # linear in the counts: unbiased
+    assert z.max() < 4.5  # linear in the counts: unbiased
     # concurrence and MI of PSD-rescaled linear-inversion fits are biased low near the rank-deficient state
     # (rho_44 = 0): measured -0.03 .. -0.09 at 4000 shots per setting; bound the bias
     assert np.abs(np.subtract(c["concurrence"], c["exact_concurrence"])).max() < 0.12
     assert np.abs(np.subtract(c["mutual_information"], c["exact_mutual_information"])).max() < 0.12
     assert min(c["fidelity"]) > 0.98
-    assert 1 <= c["two_qubit_gates"]["evolution"] <= 3         # a two-qubit unitary needs at most 3 CX
+    assert 1 <= c["two_qubit_gates"]["evolution"] <= 3  # a two-qubit unitary needs at most 3 CX
 
 
 @pytest.mark.parametrize("phi_v", [-np.pi / 2, np.pi / 2, 1.1])
@@ -161,8 +176,13 @@ def tomography_of(prep, shots, seed, bootstrap):
 
     device = AerBackend("aer")
     qcs = circuits.tomography_circuits(prep, [QuantumCircuit(2)], [{"time": 0.0}])
-    batch = Batch([device.compile(qc) for qc in qcs], [qc.metadata for qc in qcs], [shots] * len(qcs),
-                  seed=seed, method="statevector")
+    batch = Batch(
+        [device.compile(qc) for qc in qcs],
+        [qc.metadata for qc in qcs],
+        [shots] * len(qcs),
+        seed=seed,
+        method="statevector",
+    )
     records = execute(device, batch)
     states, replicas = analysis.fit(analysis.count_table(records, np.zeros(1)), bootstrap, np.random.default_rng(seed))
     return records, states, replicas
@@ -178,9 +198,9 @@ def test_tomography_settings_and_bit_order_against_known_states():
     prep.x(1)
     records, _, _ = tomography_of(prep, 200, 0, 10)
     by_setting = {tuple(r["metadata"]["m_idx"]): r["counts"] for r in records}
-    assert by_setting[(1, 0)] == {"10": 200}            # m_idx entry 0 is qubit 0; bit 0 (rightmost) is qubit 0
-    assert set(by_setting[(1, 2)]) == {"00", "10"}      # X on |+>: 0; Y on |1>: random
-    assert set(by_setting[(0, 0)]) == {"10", "11"}      # Z on |+>: random; Z on |1>: 1
+    assert by_setting[(1, 0)] == {"10": 200}  # m_idx entry 0 is qubit 0; bit 0 (rightmost) is qubit 0
+    assert set(by_setting[(1, 2)]) == {"00", "10"}  # X on |+>: 0; Y on |1>: random
+    assert set(by_setting[(0, 0)]) == {"10", "11"}  # Z on |+>: random; Z on |1>: 1
     # an entangled state without symmetry: the fit returns it, not its transpose or its qubit-swapped copy
     psi = np.array([0.5, 0.5j, -0.3 + 0.4j, 0.2 - 0.3j])
     psi /= np.linalg.norm(psi)
@@ -192,7 +212,7 @@ def test_tomography_settings_and_bit_order_against_known_states():
     swapped = ht.place(target, [1, 0])
     fid = lambda s: float(np.real(psi.conj() @ s @ psi))
     assert fid(rho) > 0.98
-    assert fid(target.conj()) < 0.8 and fid(swapped) < 0.8         # the test would see either mistake
+    assert fid(target.conj()) < 0.8 and fid(swapped) < 0.8  # the test would see either mistake
     assert np.abs(rho - target).max() < 0.03
     assert replicas.shape == (10, 1, 4, 4)
 
@@ -200,12 +220,18 @@ def test_tomography_settings_and_bit_order_against_known_states():
 def test_sweep_points_draw_independent_shot_noise():
     # two sweep points with the same circuits (only the exact engine's grid differs): the same seed used to
     # give identical counts; each point now seeds from the spec seed and its own key
-    spec = spec_for(2.0, 1.0, -np.pi / 2, 1.0, circuits={"points": 2, "shots": 500, "seed": 5, "bootstrap": 10},
-                    sweep={"parameter": "evolution.points", "values": [161, 162]})
+    spec = spec_for(
+        2.0,
+        1.0,
+        -np.pi / 2,
+        1.0,
+        circuits={"points": 2, "shots": 500, "seed": 5, "bootstrap": 10},
+        sweep={"parameter": "evolution.points", "values": [161, 162]},
+    )
     a, b = (p["circuits"] for p in qheat.run(spec, backend="aer").to_dict()["points"])
     assert a["seed"] == b["seed"] == 5 and a["sampler_seed"] != b["sampler_seed"]
     same = [ra["counts"] == rb["counts"] for ra, rb in zip(a["records"], b["records"])]
-    assert not any(same)           # 18 circuits of 500 shots: equal counts by chance are vanishingly rare
+    assert not any(same)  # 18 circuits of 500 shots: equal counts by chance are vanishingly rare
     # the same spec run again is reproducible
     again = qheat.run(spec, backend="aer").to_dict()["points"][0]["circuits"]
     assert [r["counts"] for r in again["records"]] == [r["counts"] for r in a["records"]]
@@ -213,9 +239,16 @@ def test_sweep_points_draw_independent_shot_noise():
 
 # ----------------------------------------------------------------------------- on the engine
 
+
 def small_spec(**circuits):
-    return spec_for(2.0, 1.0, -np.pi / 2, 1.0, phi_chi=0.0,
-                    circuits={"points": 2, "shots": 500, "seed": 3, "bootstrap": 10, **circuits})
+    return spec_for(
+        2.0,
+        1.0,
+        -np.pi / 2,
+        1.0,
+        phi_chi=0.0,
+        circuits={"points": 2, "shots": 500, "seed": 3, "bootstrap": 10, **circuits},
+    )
 
 
 def test_records_first_and_offline_analysis_reproduces_the_result(tmp_path, capsys):
@@ -255,7 +288,7 @@ def test_fidelity_is_qiskits_state_fidelity():
 
     from qheat.protocols.correlated_pair.analysis import fidelity
 
-    rho0 = ht.correlated_pair_state(2.0, 1.0, 0.3, 1.0)       # rank deficient, as the exact states are
+    rho0 = ht.correlated_pair_state(2.0, 1.0, 0.3, 1.0)  # rank deficient, as the exact states are
     for seed in range(3):
         sigma = random_density_matrix(4, seed=seed).data
         assert fidelity(rho0, sigma) == pytest.approx(state_fidelity(rho0, sigma, validate=False), abs=1e-7)
@@ -298,12 +331,14 @@ def test_noisy_nmr_device_counts_follow_its_noise_model(tmp_path):
         compiled = device.compile(qc)
         assert set(compiled.count_ops()) <= {"rx", "ry", "rz", "rzz", "measure", "barrier"}
         p = noisy_probabilities(device, compiled) * n.sum()
-        ideal = np.clip(Statevector(qc.remove_final_measurements(inplace=False)).probabilities([0, 1]), 1e-4, 1) * n.sum()
+        ideal = (
+            np.clip(Statevector(qc.remove_final_measurements(inplace=False)).probabilities([0, 1]), 1e-4, 1) * n.sum()
+        )
         chi_noisy += ((n - p) ** 2 / p).sum()
         chi_ideal += ((n - ideal) ** 2 / ideal).sum()
     dof = 3 * len(circuits)
-    assert abs(chi_noisy - dof) < 5 * np.sqrt(2 * dof)      # the counts are draws from the noisy channel ...
-    assert chi_ideal > dof + 10 * np.sqrt(2 * dof)          # ... and not from the ideal circuits
+    assert abs(chi_noisy - dof) < 5 * np.sqrt(2 * dof)  # the counts are draws from the noisy channel ...
+    assert chi_ideal > dof + 10 * np.sqrt(2 * dof)  # ... and not from the ideal circuits
     # noise lowers the fidelity but the tomography still sees the state
     assert 0.9 < min(c["fidelity"]) < 0.999
 

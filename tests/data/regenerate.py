@@ -2,6 +2,7 @@
 as ``<name>.records.json`` (the raw counts) and ``<name>.json`` (the result ``qheat analyze`` must keep
 reproducing). Run ``python tests/data/regenerate.py`` only when a change of the analysis is intended,
 and say why in the commit."""
+
 from __future__ import annotations
 
 import json
@@ -39,6 +40,7 @@ def _circuits(points: int | None = None, shots: int = 300, **extra):
         data["circuits"] = {**data.get("circuits", {}), "shots": shots, **extra}
         if points is not None:
             data["circuits"]["points"] = points
+
     return shrink
 
 
@@ -49,12 +51,16 @@ def _pump(data: dict) -> None:
 
 def _reservoirs(data: dict) -> None:
     data["methods"] = ["lindblad", "local"]
-    data["lamb_shift"] = False    # circuits have no Lamb-shift collision model (refused on 'aer')
+    data["lamb_shift"] = False  # circuits have no Lamb-shift collision model (refused on 'aer')
     data["collisions"] = {"dt": 1.0, "shots": 100, "window": 10.0}
 
 
-SHRINK = {"ma-fig1b": _circuits(points=3), "holdsworth-fig1": _circuits(points=3, bootstrap=10),
-          "holdsworth-pump": _pump, "zhang-fig2": _reservoirs}
+SHRINK = {
+    "ma-fig1b": _circuits(points=3),
+    "holdsworth-fig1": _circuits(points=3, bootstrap=10),
+    "holdsworth-pump": _pump,
+    "zhang-fig2": _reservoirs,
+}
 
 
 def main() -> None:

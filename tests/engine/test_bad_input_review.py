@@ -1,4 +1,5 @@
 """Bad input found in review: each gets a QheatError (CLI: one line, exit code 2), nothing is lost."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,7 @@ def one_error_line(capsys, *args: str) -> str:
 
 def test_spec_file_that_is_not_utf8(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
-    bad.write_bytes(b"protocol = \"cascade\"\n\xff\xfe\n")
+    bad.write_bytes(b'protocol = "cascade"\n\xff\xfe\n')
     assert "UTF-8" in one_error_line(capsys, "run", str(bad), "--output", str(tmp_path / "o.json"))
 
 

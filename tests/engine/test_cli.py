@@ -3,6 +3,7 @@
 Bad input of any kind: exit code 2, exactly one line on stderr starting with 'qheat: error:',
 no traceback (README).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -27,12 +28,39 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FIG3 = ["fig3-zero", "fig3-reversed", "fig3-enhanced"]
 
 # docs/specs-and-results.md, "Result JSON"
-TOP_KEYS = {"qheat_version", "schema", "protocol", "backend", "spec", "steps", "collision", "subsystems", "system", "bath",
-            "conventions"}
-SUBSYSTEM_KEYS = {"label", "energy", "apparent_temperature", "heat_absorbed", "one_way_coherence",
-                  "mutual_information_with_bath", "reversal_threshold", "reversal_predicted", "initial_heat_current"}
-SYSTEM_KEYS = {"energy", "free_energy", "coherence", "entropy", "apparent_temperature",
-               "mutual_information_with_bath", "heat_absorbed"}
+TOP_KEYS = {
+    "qheat_version",
+    "schema",
+    "protocol",
+    "backend",
+    "spec",
+    "steps",
+    "collision",
+    "subsystems",
+    "system",
+    "bath",
+    "conventions",
+}
+SUBSYSTEM_KEYS = {
+    "label",
+    "energy",
+    "apparent_temperature",
+    "heat_absorbed",
+    "one_way_coherence",
+    "mutual_information_with_bath",
+    "reversal_threshold",
+    "reversal_predicted",
+    "initial_heat_current",
+}
+SYSTEM_KEYS = {
+    "energy",
+    "free_energy",
+    "coherence",
+    "entropy",
+    "apparent_temperature",
+    "mutual_information_with_bath",
+    "heat_absorbed",
+}
 BATH_KEYS = {"temperature", "heat_received", "particle_energy"}
 
 
@@ -75,8 +103,12 @@ def strict_json(path: Path) -> dict:
 
 def spec_toml(**changes: str) -> str:
     fields = {
-        "protocol": '"cascade"', "temperatures": "[1.0, 1.0]", "coherence": "", "bath": "0.9",
-        "collisions": "2", "order": "",
+        "protocol": '"cascade"',
+        "temperatures": "[1.0, 1.0]",
+        "coherence": "",
+        "bath": "0.9",
+        "collisions": "2",
+        "order": "",
     }
     fields.update(changes)
     return (
@@ -113,7 +145,7 @@ def test_list_names_every_bundled_spec_with_its_description(capsys):
         assert description
         matches = [ln for ln in lines if ln.split()[0] == name]
         assert len(matches) == 1, name
-        assert matches[0][len(name):].strip() == description
+        assert matches[0][len(name) :].strip() == description
     groups = tomllib.loads((LIBRARY / "groups.toml").read_text())
     for group, members in groups.items():
         line = next(ln for ln in lines if ln.split()[0] == group)
@@ -196,8 +228,9 @@ def test_run_group_writes_three_files(made):
 
 def test_fig3_heat_directions_of_seed_001(made):
     out, _ = made
-    heat = {name: [s["heat_absorbed"] for s in strict_json(out / "fig3" / f"{name}.json")["subsystems"]]
-            for name in FIG3}
+    heat = {
+        name: [s["heat_absorbed"] for s in strict_json(out / "fig3" / f"{name}.json")["subsystems"]] for name in FIG3
+    }
     assert all(h < 0 for h in heat["fig3-zero"])  # every subsystem releases heat to the colder bath
     assert heat["fig3-reversed"][1] > 0 and heat["fig3-reversed"][2] > 0  # S2, S3 absorb
     assert all(e < z for e, z in zip(heat["fig3-enhanced"][1:], heat["fig3-zero"][1:]))
@@ -319,24 +352,34 @@ def test_plot_fig3_results_writes_a_png(made, tmp_path, capsys):
 
 def test_plot_sweep_result_writes_a_png(made, tmp_path, capsys):
     out, _ = made
-    code, _, err = cli(capsys, "plot", str(out / "fig13.json"), "--output", str(tmp_path / "sub" / "fig13.png"),
-                       "--dpi", "60")
+    code, _, err = cli(
+        capsys, "plot", str(out / "fig13.json"), "--output", str(tmp_path / "sub" / "fig13.png"), "--dpi", "60"
+    )
     assert code == 0, err
     assert_png(tmp_path / "sub" / "fig13.png")
 
 
 def test_plot_sweep_together_with_trajectories_is_refused(made, tmp_path, capsys):
     out, _ = made
-    code, _, err = cli(capsys, "plot", str(out / "fig13.json"), str(out / "fig3" / "fig3-zero.json"),
-                       "--output", str(tmp_path / "x.png"))
+    code, _, err = cli(
+        capsys,
+        "plot",
+        str(out / "fig13.json"),
+        str(out / "fig3" / "fig3-zero.json"),
+        "--output",
+        str(tmp_path / "x.png"),
+    )
     assert_one_error_line(code, err, "sweep")
     assert not (tmp_path / "x.png").exists()
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--output", "fig.xyz"], "xyz"),
-    (["--dpi", "0"], "dpi"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--output", "fig.xyz"], "xyz"),
+        (["--dpi", "0"], "dpi"),
+    ],
+)
 def test_plot_bad_image_options_give_one_error_line(made, tmp_path, monkeypatch, capsys, args, needle):
     """BUG: an unsupported image suffix or a non-positive --dpi reaches matplotlib, whose
     ValueError is not caught: a traceback and exit code 1 instead of one line and exit 2."""
@@ -392,15 +435,18 @@ def test_malformed_toml_names_the_line(tmp_path, monkeypatch, capsys):
     assert_one_error_line(code, err, "TOML", f"line {line}")
 
 
-@pytest.mark.parametrize("args, needles", [
-    (["run", "no-such-spec"], ["no-such-spec"]),
-    (["run", "fig10", "--backend", "nope"], ["nope", "exact"]),
-    (["run", "missing.toml"], ["missing.toml"]),
-    (["run", "missing.json"], ["missing.json"]),
-    (["run", "fig3", "--output", "x.json"], ["x.json", "3"]),
-    (["show", "no-such-spec"], ["no-such-spec"]),
-    (["plot", "missing-result.json"], ["missing-result.json"]),
-])
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["run", "no-such-spec"], ["no-such-spec"]),
+        (["run", "fig10", "--backend", "nope"], ["nope", "exact"]),
+        (["run", "missing.toml"], ["missing.toml"]),
+        (["run", "missing.json"], ["missing.json"]),
+        (["run", "fig3", "--output", "x.json"], ["x.json", "3"]),
+        (["show", "no-such-spec"], ["no-such-spec"]),
+        (["plot", "missing-result.json"], ["missing-result.json"]),
+    ],
+)
 def test_bad_command_line_gives_one_error_line(tmp_path, monkeypatch, capsys, args, needles):
     monkeypatch.chdir(tmp_path)
     code, _, err = cli(capsys, *args)

@@ -1,6 +1,7 @@
 """The engine for every protocol: a new protocol plugs in with one registry line, sweeps run on circuit
 backends as independent points with their own files, --jobs and a Dask cluster give the numbers of a serial
 run, a killed sweep re-runs only its missing points, and no run loses another's data."""
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,7 @@ def test_a_new_protocol_runs_exact_aer_sweeps_and_analyze(toy, tmp_path):
     assert exact == pytest.approx(math.sin(0.5) ** 2, abs=1e-15)
     out = tmp_path / "toy.json"
     result = qheat.run(TOY, "aer", output=out).data
-    assert abs(result["p1"] - exact) < 4 * result["p1_stderr"]          # a binomial estimate of sin^2(theta/2)
+    assert abs(result["p1"] - exact) < 4 * result["p1_stderr"]  # a binomial estimate of sin^2(theta/2)
     records = json.loads((tmp_path / "toy.records.json").read_text())
     assert records["kind"] == "qheat-records" and records["records"][0]["metadata"] == {"theta": 1.0}
     assert qheat.analyze(tmp_path / "toy.records.json").to_dict() == json.loads(out.read_text())
@@ -48,8 +49,12 @@ def test_a_new_protocol_runs_exact_aer_sweeps_and_analyze(toy, tmp_path):
 
 def test_sweep_grid_and_seeds_expand_every_combination():
     data = qheat.load_spec("fig3-reversed").to_dict()
-    data["sweep"] = {"parameter": "system.coherence.0.strength", "values": [0.1, 0.2],
-                     "grid": [{"parameter": "system.coherence.0.phase", "values": [0.0, 1.0, 2.0]}], "seeds": 2}
+    data["sweep"] = {
+        "parameter": "system.coherence.0.strength",
+        "values": [0.1, 0.2],
+        "grid": [{"parameter": "system.coherence.0.phase", "values": [0.0, 1.0, 2.0]}],
+        "seeds": 2,
+    }
     spec = qheat.spec_from_dict(data)
     points = registry.expand(spec)
     assert len(points) == 12 and len({p.key() for p in points}) == 12
@@ -86,13 +91,15 @@ def test_cascade_sweep_on_aer_is_identical_serially_in_processes_and_on_dask(tmp
     assert parallel == serial
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        on_dask = _numbers(qheat.run(spec, "aer", scheduler=cluster.scheduler_address,
-                                     output=tmp_path / "s.json").to_dict())
+        on_dask = _numbers(
+            qheat.run(spec, "aer", scheduler=cluster.scheduler_address, output=tmp_path / "s.json").to_dict()
+        )
     assert on_dask == serial
-    sweep_records = tmp_path / "s.records.json"         # every point's records beside the sweep's result
+    sweep_records = tmp_path / "s.records.json"  # every point's records beside the sweep's result
     assert qheat.analyze(sweep_records).to_dict() == json.loads((tmp_path / "s.json").read_text())
     assert sorted(p.name for p in (tmp_path / "s.points").iterdir() if not p.name.startswith(".")) == [
-        f"000{i}.{kind}json" for i in range(3) for kind in ("", "records.")]
+        f"000{i}.{kind}json" for i in range(3) for kind in ("", "records.")
+    ]
 
 
 def test_a_killed_sweep_reruns_only_its_missing_points(tmp_path, monkeypatch):
@@ -112,7 +119,9 @@ def test_a_killed_sweep_reruns_only_its_missing_points(tmp_path, monkeypatch):
         qheat.run(spec, "aer", output=out)
     assert not out.exists() and len(list((tmp_path / "sweep.points").glob("*[0-9].json"))) == 2
     again: list[str] = []
-    monkeypatch.setattr(engine, "collect", lambda spec, backend, **kw: again.append(spec.key()) or real(spec, backend, **kw))
+    monkeypatch.setattr(
+        engine, "collect", lambda spec, backend, **kw: again.append(spec.key()) or real(spec, backend, **kw)
+    )
     resumed = qheat.run(spec, "aer", output=out).to_dict()
     assert len(again) == 1 and again[0] not in done
     monkeypatch.setattr(engine, "collect", real)
@@ -126,8 +135,14 @@ def test_another_specs_checkpoint_is_never_deleted(tmp_path, capsys):
     data["measurement"] = {"shots": 100, "bootstrap": 0}
     other = dict(data, execution={"mode": "reprepare"})
     partial = tmp_path / "fig3-reversed.records.partial.json"
-    doc = {"kind": "qheat-checkpoint", "schema": 2, "spec": qheat.spec_from_dict(other).to_dict(), "backend": "aer",
-           "records": [], "state": {"completed_run": 1}}
+    doc = {
+        "kind": "qheat-checkpoint",
+        "schema": 2,
+        "spec": qheat.spec_from_dict(other).to_dict(),
+        "backend": "aer",
+        "records": [],
+        "state": {"completed_run": 1},
+    }
     partial.write_text(json.dumps(doc))
     spec = tmp_path / "reset.json"
     spec.write_text(json.dumps(data))
@@ -151,8 +166,15 @@ def test_two_runs_at_once_into_one_file_never_both_write(tmp_path):
         specs.append(path)
     for attempt in range(3):
         out = tmp_path / f"out{attempt}.json"
-        procs = [subprocess.Popen([sys.executable, "-m", "qheat.cli", "run", str(s), "--output", str(out), "-q"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for s in specs]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "qheat.cli", "run", str(s), "--output", str(out), "-q"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for s in specs
+        ]
         codes = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
         assert sorted(c for c, _ in codes) == [0, 2], codes
         err = next(e for c, e in codes if c == 2)
@@ -187,7 +209,7 @@ def test_a_sweep_never_replaces_another_specs_records(tmp_path, capsys):
     assert main(["run", str(tmp_path / "single.json"), "--backend", "aer", "--output", str(out), "-q"]) == 0
     records = out / "victim.records.json"
     before = records.read_bytes()
-    (out / "victim.json").unlink()                     # as after a crash between records and result
+    (out / "victim.json").unlink()  # as after a crash between records and result
     assert main(["run", str(tmp_path / "sweep.json"), "--backend", "aer", "--output", str(out), "-q"]) == 2
     assert "records of another spec" in capsys.readouterr().err
     assert records.read_bytes() == before and not (out / "victim.points").exists()

@@ -5,6 +5,7 @@ numbers, and nothing outside the saved image.
 
 The checks read the drawn figure in display coordinates, so each can fail: ``test_the_checks_can_fail``
 holds them against deliberately bad figures."""
+
 from __future__ import annotations
 
 import copy
@@ -27,14 +28,25 @@ from qheat.protocols.registry import bundled_groups, protocol
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LETTER = re.compile(r"\([a-z]\)")
-UNIT = re.compile(r" / \S|\[[^\]]+\]")           # "Q_R / $\delta$", "I [nats]"
-INTERNAL_PATH = re.compile(r"\b[a-z_]{2,}\.[a-z_]{2,}\b")   # system.coherence, reservoirs.temperatures
+UNIT = re.compile(r" / \S|\[[^\]]+\]")  # "Q_R / $\delta$", "I [nats]"
+INTERNAL_PATH = re.compile(r"\b[a-z_]{2,}\.[a-z_]{2,}\b")  # system.coherence, reservoirs.temperatures
 STEP_LABEL = "interaction number $n$"
-DIMENSIONLESS = {   # labels of quantities without a unit (hbar = k_B = 1), each checked by eye once
-    STEP_LABEL, "$c_{12}$", "$\\Omega t$", "$\\omega t$", "$\\omega_0 t$", "concurrence",
-    "$\\beta_{A_2}/\\beta_B$", "$\\beta_{A_1}/\\beta_B$", "population $\\rho_{nn}$ (energy basis)",
-    "population $\\rho_{nn}$", "coherence Re $\\rho_{ij}$ (energy basis)", "initial coherence (Eq. 1)",
-    "coefficient of performance", "fraction of times with AHT", "energy level $n$ (ascending)",
+DIMENSIONLESS = {  # labels of quantities without a unit (hbar = k_B = 1), each checked by eye once
+    STEP_LABEL,
+    "$c_{12}$",
+    "$\\Omega t$",
+    "$\\omega t$",
+    "$\\omega_0 t$",
+    "concurrence",
+    "$\\beta_{A_2}/\\beta_B$",
+    "$\\beta_{A_1}/\\beta_B$",
+    "population $\\rho_{nn}$ (energy basis)",
+    "population $\\rho_{nn}$",
+    "coherence Re $\\rho_{ij}$ (energy basis)",
+    "initial coherence (Eq. 1)",
+    "coefficient of performance",
+    "fraction of times with AHT",
+    "energy level $n$ (ascending)",
     "master equation (collision model on circuits)",
 }
 # sweeps shortened (every k-th value) and runs shortened where the full spec is slow; the figure code is the same
@@ -61,14 +73,30 @@ def exact(name: str) -> dict[str, Any]:
 
 # one bundled spec per figure the protocols draw (the fig3 and fig4 groups are drawn together below);
 # the other bundled specs take the same code paths and are drawn by the slow test
-FAST = ["fig10", "fig13", "holdsworth-fig1", "holdsworth-fig2", "holdsworth-pump", "ma-fig1b", "ma-fig2a",
-        "ma-fig2b", "fogedby-fig4", "fogedby-fig5", "zhang-fig3-g0.5"]
+FAST = [
+    "fig10",
+    "fig13",
+    "holdsworth-fig1",
+    "holdsworth-fig2",
+    "holdsworth-pump",
+    "ma-fig1b",
+    "ma-fig2a",
+    "ma-fig2b",
+    "fogedby-fig4",
+    "fogedby-fig5",
+    "zhang-fig3-g0.5",
+]
 
 
 # ---------------------------------------------------------------------------------------------- the checks
 def _data_axes(fig: Any) -> list[Any]:
-    return [ax for ax in fig.axes if ax.get_label() != "<colorbar>" and ax.get_visible()
-            and (ax.lines or ax.collections or ax.patches or ax.images)]
+    return [
+        ax
+        for ax in fig.axes
+        if ax.get_label() != "<colorbar>"
+        and ax.get_visible()
+        and (ax.lines or ax.collections or ax.patches or ax.images)
+    ]
 
 
 def _texts(fig: Any) -> list[Text]:
@@ -96,8 +124,14 @@ def _labelled(ax: Any, axes: list[Any], which: str) -> bool:
     p = ax.get_position()
     for other in axes:
         q = other.get_position()
-        if which == "x" and _same(p.x0, q.x0) and _same(p.x1, q.x1) and q.y0 < p.y0 and other.get_xlabel() \
-                and ax.get_shared_x_axes().joined(ax, other):
+        if (
+            which == "x"
+            and _same(p.x0, q.x0)
+            and _same(p.x1, q.x1)
+            and q.y0 < p.y0
+            and other.get_xlabel()
+            and ax.get_shared_x_axes().joined(ax, other)
+        ):
             return True
         if which == "y" and _same(p.y0, q.y0) and _same(p.y1, q.y1) and q.x0 < p.x0 and other.get_ylabel():
             return True
@@ -124,14 +158,23 @@ def _display_points(ax: Any) -> np.ndarray:
     for patch in ax.patches:
         if patch.get_visible() and patch.get_label() != "_nolegend_" and patch.get_width() != 0:
             bb = patch.get_window_extent()
-            chunks.append(np.array([[bb.x0, bb.y0], [bb.x1, bb.y1], [bb.x0, bb.y1], [bb.x1, bb.y0],
-                                    [(bb.x0 + bb.x1) / 2, (bb.y0 + bb.y1) / 2]]))
+            chunks.append(
+                np.array(
+                    [
+                        [bb.x0, bb.y0],
+                        [bb.x1, bb.y1],
+                        [bb.x0, bb.y1],
+                        [bb.x1, bb.y0],
+                        [(bb.x0 + bb.x1) / 2, (bb.y0 + bb.y1) / 2],
+                    ]
+                )
+            )
     return np.concatenate(chunks) if chunks else np.zeros((0, 2))
 
 
 def problems(fig: Any, names: list[str]) -> list[str]:
     """What a referee would send back about ``fig`` (empty: accepted)."""
-    fig.savefig(io.BytesIO(), format="png")          # what `qheat plot` writes: no bbox_inches
+    fig.savefig(io.BytesIO(), format="png")  # what `qheat plot` writes: no bbox_inches
     found = []
     axes = _data_axes(fig)
     empty = [ax for ax in fig.axes if ax.get_label() != "<colorbar>" and ax not in axes]
@@ -217,11 +260,11 @@ def test_fig3_has_the_papers_layout():
         assert problems(fig, [r["spec"]["name"] for r in results]) == []
         by_letter = {ax.get_title("left"): ax for ax in fig.axes}
         assert sorted(by_letter) == [f"({c})" for c in "abcdefghijklm"]
-        heights = np.array([b.get_height() for b in by_letter["(a)"].patches]).reshape(4, 3)   # S1-S3, bath x c
+        heights = np.array([b.get_height() for b in by_letter["(a)"].patches]).reshape(4, 3)  # S1-S3, bath x c
         zero, reversed_, enhanced = results
         assert np.allclose(heights[:3, 1], [s["heat_absorbed"] for s in reversed_["subsystems"]])
-        assert heights[1, 1] > 0 and heights[2, 1] > 0 and (heights[:3, 0] < 0).all()   # S2, S3 absorb at c = -0.5
-        assert heights[3, 2] > heights[3, 0] > 0 > heights[3, 1]        # the bath: enhanced > normal > reversed
+        assert heights[1, 1] > 0 and heights[2, 1] > 0 and (heights[:3, 0] < 0).all()  # S2, S3 absorb at c = -0.5
+        assert heights[3, 2] > heights[3, 0] > 0 > heights[3, 1]  # the bath: enhanced > normal > reversed
         assert "$c_{pq}$ = -0.5" in by_letter["(c)"].get_title()
         assert by_letter["(e)"].get_ylabel() == "$Q_R$, $\\Delta F_S$ / $\\delta$"
     finally:
@@ -236,9 +279,9 @@ def test_fig4c_forward_and_reverse_are_overlaid():
     fig = protocol("cascade").figure(results)
     try:
         assert problems(fig, [r["spec"]["name"] for r in results]) == []
-        assert sum(ax.get_title("left") != "" for ax in fig.axes) == 12         # three columns of four rows
+        assert sum(ax.get_title("left") != "" for ax in fig.axes) == 12  # three columns of four rows
         panel = next(ax for ax in fig.axes if ax.get_title("left") == "(c)")
-        s2 = [ln for ln in panel.lines if same_color(ln.get_color(), COLORS[1])]   # S2's colour, both orders
+        s2 = [ln for ln in panel.lines if same_color(ln.get_color(), COLORS[1])]  # S2's colour, both orders
         assert sorted(ln.get_linestyle() for ln in s2) == ["-", "--"]
         solid, dashed = sorted(s2, key=lambda ln: ln.get_linestyle() != "-")
         assert solid.get_ydata()[-1] > 0 > dashed.get_ydata()[-1]
@@ -254,7 +297,7 @@ def test_sweep_axes_read_physical_quantities():
     fig = protocol("reservoirs").figure([exact("zhang-fig3-g0.5")])
     assert fig.axes[0].get_xlabel() == "$\\Delta T = T_A - T_B$ / $u$"
     x = fig.axes[0].lines[0].get_xdata()
-    assert x[0] == 0.0 and x[-1] == 40.0                        # T_1 = 5 + Delta T at T_2 = 5 (seed 004 Fig. 3)
+    assert x[0] == 0.0 and x[-1] == 40.0  # T_1 = 5 + Delta T at T_2 = 5 (seed 004 Fig. 3)
     plt.close(fig)
 
 
@@ -280,8 +323,17 @@ def test_heat_transfer_and_heat_pump_sweeps_have_figures():
     assert (cop <= np.array([p["performance"]["carnot"] for p in result["points"]])).all()
 
 
-@pytest.mark.parametrize("name", ["golden-cascade", "golden-cascade-reprepare", "golden-correlated-pair",
-                                  "golden-heat-pump", "golden-heat-transfer", "golden-reservoirs"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "golden-cascade",
+        "golden-cascade-reprepare",
+        "golden-correlated-pair",
+        "golden-heat-pump",
+        "golden-heat-transfer",
+        "golden-reservoirs",
+    ],
+)
 def test_circuit_results_draw_complete_figures(name):
     """Each protocol's golden result on Aer: no empty panel, every check as on 'exact'."""
     result = json.loads((DATA / f"{name}.json").read_text())
@@ -291,17 +343,17 @@ def test_circuit_results_draw_complete_figures(name):
 def test_noisy_backend_draws_the_promised_dotted_curves():
     """On a noisy backend the footnote promises the shot-free curves; they are drawn (Q_R among them)."""
     result = json.loads((DATA / "golden-cascade.json").read_text())
-    result["backend"] = "aer:nmr-crotonic"          # the same records read as from a noisy stand-in
+    result["backend"] = "aer:nmr-crotonic"  # the same records read as from a noisy stand-in
     fig = protocol("cascade").figure([result])
     try:
         assert "dotted: this noisy backend" in fig._supxlabel.get_text()
         q_panel = next(ax for ax in fig.axes if ax.get_title("left") == "(b)")
         dotted = [ln for ln in q_panel.lines if ln.get_linestyle() == ":"]
         e_s = np.array(result["shot_free"]["system"]["energy"])
-        assert any(np.allclose(ln.get_ydata(), -(e_s - e_s[0])) for ln in dotted)      # Q_R = -(E_S(n) - E_S(0))
+        assert any(np.allclose(ln.get_ydata(), -(e_s - e_s[0])) for ln in dotted)  # Q_R = -(E_S(n) - E_S(0))
     finally:
         plt.close(fig)
-    result["backend"] = "aer"                        # ideal Aer: no dotted curve, and no promise of one
+    result["backend"] = "aer"  # ideal Aer: no dotted curve, and no promise of one
     fig = protocol("cascade").figure([result])
     assert "dotted" not in fig._supxlabel.get_text()
     plt.close(fig)
@@ -323,8 +375,15 @@ def test_the_checks_can_fail():
     fig.text(0.5, -0.05, "a footnote below the figure")
     found = " | ".join(problems(fig, ["fig3-zero"]))
     plt.close(fig)
-    for needle in ("internal spec path", "has no unit", "covers", "clipped", "panel letters", "fractional ticks",
-                   "names the spec"):
+    for needle in (
+        "internal spec path",
+        "has no unit",
+        "covers",
+        "clipped",
+        "panel letters",
+        "fractional ticks",
+        "names the spec",
+    ):
         assert needle in found, needle
 
 

@@ -1,5 +1,6 @@
 """Golden records (tests/data, made by tests/data/regenerate.py): ``qheat analyze`` of every protocol's small
 records file keeps reproducing the result stored beside it, number for number."""
+
 from __future__ import annotations
 
 import json

@@ -1,6 +1,7 @@
 """The package's imports run downward only and have no cycle (function-level imports included):
 cli/qheat -> engine/submission -> registry -> protocols -> backends/plotting -> mitigation -> circuits
 -> physics -> core; a protocol never imports another; protocols/__init__.py holds no dispatch code."""
+
 from __future__ import annotations
 
 import ast
@@ -9,9 +10,17 @@ from pathlib import Path
 import qheat
 
 ROOT = Path(qheat.__file__).resolve().parent
-LAYERS = [("qheat.core",), ("qheat.physics",), ("qheat.circuits",), ("qheat.mitigation",),
-          ("qheat.backends", "qheat.plotting"), ("qheat.protocols",), ("qheat.protocols.registry",),
-          ("qheat.engine", "qheat.submission", "qheat.reproduce", "qheat.planning"), ("qheat.cli", "qheat")]
+LAYERS = [
+    ("qheat.core",),
+    ("qheat.physics",),
+    ("qheat.circuits",),
+    ("qheat.mitigation",),
+    ("qheat.backends", "qheat.plotting"),
+    ("qheat.protocols",),
+    ("qheat.protocols.registry",),
+    ("qheat.engine", "qheat.submission", "qheat.reproduce", "qheat.planning"),
+    ("qheat.cli", "qheat"),
+]
 
 
 def _module(path: Path) -> str:
@@ -23,10 +32,10 @@ def _imports() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for path in ROOT.rglob("*.py"):
         found = set()
-        for node in ast.walk(ast.parse(path.read_text())):   # imports for type checkers count too
+        for node in ast.walk(ast.parse(path.read_text())):  # imports for type checkers count too
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 found.add(node.module)
-                found |= {f"{node.module}.{a.name}" for a in node.names}   # "from pkg import module"
+                found |= {f"{node.module}.{a.name}" for a in node.names}  # "from pkg import module"
             elif isinstance(node, ast.Import):
                 found |= {a.name for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level:
@@ -56,7 +65,7 @@ def test_imports_point_downward_and_protocols_stay_apart():
     for module, targets in _imports().items():
         for target in targets:
             if module == "qheat" or target == "qheat" or target.startswith(module + "."):
-                continue     # the package's front door (which every import runs), a package's own modules
+                continue  # the package's front door (which every import runs), a package's own modules
             if _layer(target) > _layer(module):
                 bad.append(f"{module} -> {target}")
             a, b = _protocol(module), _protocol(target)
@@ -67,14 +76,14 @@ def test_imports_point_downward_and_protocols_stay_apart():
 
 def test_no_import_cycle():
     graph = _imports()
-    for module in graph:       # a package importing its own submodules is not a cycle of modules
+    for module in graph:  # a package importing its own submodules is not a cycle of modules
         graph[module] = {t for t in graph[module] if not t.startswith(module + ".")}
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
     cycles = []
 
-    def visit(v: str) -> None:          # Tarjan's strongly connected components
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
         index[v] = low[v] = len(index)
         stack.append(v)
         for w in graph[v]:
@@ -101,6 +110,6 @@ def test_no_import_cycle():
 
 def test_protocols_package_is_a_registry_not_dispatch():
     tree = ast.parse((ROOT / "protocols" / "__init__.py").read_text())
-    assert all(isinstance(n, ast.Expr) for n in tree.body)      # a docstring only
+    assert all(isinstance(n, ast.Expr) for n in tree.body)  # a docstring only
     registry = (ROOT / "protocols" / "registry.py").read_text()
     assert "isinstance(spec, " not in registry.replace("isinstance(spec, SpecFile)", "")

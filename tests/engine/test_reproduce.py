@@ -1,5 +1,6 @@
 """``qheat reproduce``: the claims are well formed, every check can FAIL, doctored results FAIL, the command
 exits 0 on seed 001 (exact), 1 on a failed claim, 2 in one line on an unknown seed or backend."""
+
 from __future__ import annotations
 
 import copy
@@ -88,8 +89,16 @@ def test_a_missing_key_skips_on_a_circuit_backend_but_is_a_bug_on_exact():
 
 
 def test_the_circuit_check_replaces_the_exact_one_off_exact():
-    c = Claim("002", "Eq. (11)", "x", ("fig10",), lambda r: 0.63, near(1e-9), paper=0.6373,
-              circuit=near(0.05, why="tomography"))
+    c = Claim(
+        "002",
+        "Eq. (11)",
+        "x",
+        ("fig10",),
+        lambda r: 0.63,
+        near(1e-9),
+        paper=0.6373,
+        circuit=near(0.05, why="tomography"),
+    )
     assert judge(c, {}, "exact").verdict == "FAIL"
     v = judge(c, {}, "aer")
     assert v.verdict == "PASS" and "tomography" in v.test
@@ -124,8 +133,17 @@ def test_seeds():
 
 # ----------------------------------------------------------------------------- doctored results FAIL
 
-SPECS = ("fig3-zero", "fig3-reversed", "fig3-enhanced", "holdsworth-pump", "fogedby-fig4", "ma-fig1b",
-         "zhang-fig6-gamma0.01", "zhang-fig6-gamma0.02", "zhang-fig6-gamma0.03")
+SPECS = (
+    "fig3-zero",
+    "fig3-reversed",
+    "fig3-enhanced",
+    "holdsworth-pump",
+    "fogedby-fig4",
+    "ma-fig1b",
+    "zhang-fig6-gamma0.01",
+    "zhang-fig6-gamma0.02",
+    "zhang-fig6-gamma0.03",
+)
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +181,7 @@ def test_heat_pump_claims_fail_on_a_normal_or_a_better_than_reported_pump(result
     for cycle in flipped["holdsworth-pump"]["per_cycle"]:
         cycle["Q_A"], cycle["Q_B"] = -cycle["Q_A"], -cycle["Q_B"]
     for cycle in better["holdsworth-pump"]["per_cycle"]:
-        cycle["Q_B"] *= 1.2                       # COP 0.239: off the paper's 0.186 by more than 0.02
+        cycle["Q_B"] *= 1.2  # COP 0.239: off the paper's 0.186 by more than 0.02
     assert verdict(anomalous, flipped) == "FAIL"
     assert verdict(cop, better) == "FAIL"
 
@@ -206,12 +224,18 @@ def test_reproduce_001_exits_0_on_exact_with_every_claim_in_the_table(capsys):
     for c in mine:
         assert c.where in out
     assert out.splitlines()[0].split()[:2] == ["paper", "where"]
-    assert "[1] " in out                                   # the notes (errata, conventions)
+    assert "[1] " in out  # the notes (errata, conventions)
 
 
 def test_a_failed_claim_exits_1(capsys, monkeypatch):
-    wrong = Claim("001", "Fig. 3(c)", "a deliberately wrong sign", ("fig10",),
-                  lambda r: r["fig10"]["bath"]["heat_received"][-1], above(0.0))
+    wrong = Claim(
+        "001",
+        "Fig. 3(c)",
+        "a deliberately wrong sign",
+        ("fig10",),
+        lambda r: r["fig10"]["bath"]["heat_received"][-1],
+        above(0.0),
+    )
     monkeypatch.setattr(reproduce, "CLAIMS", (wrong,))
     code, out, _ = cli(capsys, "reproduce", "001")
     assert code == 1
@@ -236,9 +260,14 @@ def test_a_run_that_fails_is_an_error_beside_the_other_verdicts(capsys, monkeypa
     assert code == 1 and "ERROR" in out
 
 
-@pytest.mark.parametrize("args, needle", [(("reproduce", "9"), "unknown seed '9'"),
-                                          (("reproduce", "huang"), "unknown seed 'huang'"),
-                                          (("reproduce", "001", "--backend", "nope"), "unknown backend 'nope'")])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (("reproduce", "9"), "unknown seed '9'"),
+        (("reproduce", "huang"), "unknown seed 'huang'"),
+        (("reproduce", "001", "--backend", "nope"), "unknown backend 'nope'"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(capsys, args, needle):
     code, out, err = cli(capsys, *args)
     assert code == 2 and out == ""
@@ -248,7 +277,7 @@ def test_bad_input_is_one_line_exit_2(capsys, args, needle):
 
 
 def test_a_circuit_backend_skips_the_claims_of_specs_it_cannot_run():
-    verdicts = reproduce.run(["003"], "aer")      # reservoirs specs without [collisions]: refused, nothing runs
+    verdicts = reproduce.run(["003"], "aer")  # reservoirs specs without [collisions]: refused, nothing runs
     assert verdicts and all(v.verdict == "SKIP" for v in verdicts)
     assert all("[collisions]" in v.reason for v in verdicts)
     text = reproduce.table(verdicts, "aer")
@@ -265,8 +294,9 @@ def test_the_docs_page_lists_every_claim():
 @pytest.mark.slow
 def test_reproduce_all_exact_passes_every_claim():
     verdicts = reproduce.run(["all"])
-    failed = [(v.claim.seed, v.claim.where, v.claim.statement, v.value, v.test) for v in verdicts
-              if v.verdict != "PASS"]
+    failed = [
+        (v.claim.seed, v.claim.where, v.claim.statement, v.value, v.test) for v in verdicts if v.verdict != "PASS"
+    ]
     assert not failed
     assert len(verdicts) == len(reproduce.CLAIMS)
     assert np.all([v.value is not None for v in verdicts])

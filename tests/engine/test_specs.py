@@ -3,6 +3,7 @@
 Expected values come from the TOML text itself (parsed with tomllib) or are derived by hand
 (positivity bounds), never from the code under test.
 """
+
 from __future__ import annotations
 
 import json
@@ -93,7 +94,7 @@ def test_every_bundled_spec_loads_and_matches_its_toml(name):
         assert spec.reservoirs.strengths == tuple(raw["reservoirs"]["strengths"])
         assert spec.methods == tuple(raw["methods"])
         return
-    if spec.protocol in ("heat-transfer", "correlated-pair", "heat-pump"):   # seeds 000/002: test_heat_transfer.py etc.
+    if spec.protocol in ("heat-transfer", "correlated-pair", "heat-pump"):  # seeds 000/002: test_heat_transfer.py etc.
         assert spec_from_dict(spec.to_dict()) == spec
         return
     assert spec.system.temperatures == tuple(raw["system"]["temperatures"])
@@ -104,7 +105,8 @@ def test_every_bundled_spec_loads_and_matches_its_toml(name):
     assert spec.interaction.order == (tuple(raw["interaction"]["order"]) if "order" in raw["interaction"] else None)
     coh = raw["system"].get("coherence", [])
     assert [(c.pair, c.strength, c.phase) for c in spec.system.coherence] == [
-        (tuple(c["pair"]), c["strength"], c.get("phase", 0.0)) for c in coh]
+        (tuple(c["pair"]), c["strength"], c.get("phase", 0.0)) for c in coh
+    ]
     assert (spec.sweep is not None) == ("sweep" in raw)
 
 
@@ -123,8 +125,10 @@ ODD_PHASES = (0.12345678901234566, -2.718281828459045, 1e-17)
 def _rich_toml() -> str:
     coherence = pair(1, 2, 0.1, ODD_PHASES[0]) + pair(1, 3, 0.05, ODD_PHASES[1]) + pair(2, 3, 0.0731, ODD_PHASES[2])
     sweep = '[sweep]\nparameter = "system.coherence.1.phase"\nvalues = [0.1, -0.3333333333333333, 3.0]\n'
-    return make_toml(temperatures="[1.0, 0.7, 1.3]", coherence=coherence, order="[3, 1, 2]",
-                     tau="0.012345678901234568") + sweep
+    return (
+        make_toml(temperatures="[1.0, 0.7, 1.3]", coherence=coherence, order="[3, 1, 2]", tau="0.012345678901234568")
+        + sweep
+    )
 
 
 def test_rich_spec_roundtrips_losslessly(write):
@@ -254,12 +258,15 @@ def test_sweep_of_interaction_field(write):
     assert [p.interaction.tau for p in points] == [0.01, 0.02]
 
 
-@pytest.mark.parametrize("parameter, named", [
-    ("system.coherence.5.strength", "system.coherence.5"),
-    ("system.nothing.strength", "system.nothing"),
-    ("interaction.gamma", "gamma"),
-    ("nowhere.at.all", "nowhere"),
-])
+@pytest.mark.parametrize(
+    "parameter, named",
+    [
+        ("system.coherence.5.strength", "system.coherence.5"),
+        ("system.nothing.strength", "system.nothing"),
+        ("interaction.gamma", "gamma"),
+        ("nowhere.at.all", "nowhere"),
+    ],
+)
 def test_sweep_over_missing_path_is_refused(write, parameter, named):
     sweep = f'[sweep]\nparameter = "{parameter}"\nvalues = [0.1, 0.2]\n'
     message = refused(write(make_toml(coherence=pair(1, 2, 0.1)) + sweep))
@@ -295,15 +302,19 @@ BAD = {
     "pair index zero": (dict(coherence=pair(0, 2, 0.1)), ["system.coherence[0].pair", ">= 1"]),
     "p == q": (dict(coherence=pair(2, 2, 0.1)), ["system.coherence[0].pair", "itself"]),
     "p > q": (dict(coherence=pair(3, 1, 0.1)), ["system.coherence[0].pair", "lower index first"]),
-    "duplicate pair": (dict(coherence=pair(1, 2, 0.1) + pair(1, 3, 0.1) + pair(1, 2, 0.2)),
-                       ["system.coherence[2].pair", "twice"]),
+    "duplicate pair": (
+        dict(coherence=pair(1, 2, 0.1) + pair(1, 3, 0.1) + pair(1, 2, 0.2)),
+        ["system.coherence[2].pair", "twice"],
+    ),
     "order repeats": (dict(order="[1, 1, 2]"), ["interaction.order", "permutation"]),
     "order too short": (dict(order="[1, 2]"), ["interaction.order", "permutation"]),
     "order too long": (dict(order="[1, 2, 3, 4]"), ["interaction.order", "permutation"]),
     "order out of range": (dict(order="[1, 2, 4]"), ["interaction.order", "permutation"]),
     "order zero-based": (dict(order="[0, 1, 2]"), ["interaction.order"]),
-    "order for simultaneous": (dict(protocol='"simultaneous"', order="[1, 2, 3]"),
-                               ["interaction.order", "simultaneous"]),
+    "order for simultaneous": (
+        dict(protocol='"simultaneous"', order="[1, 2, 3]"),
+        ["interaction.order", "simultaneous"],
+    ),
     "collisions negative": (dict(collisions="-1"), ["interaction.collisions", ">= 0"]),
     "collisions fractional": (dict(collisions="1.5"), ["interaction.collisions", "whole number"]),
     "tau negative": (dict(tau="-0.01"), ["interaction.tau", ">= 0"]),
@@ -332,10 +343,13 @@ def test_non_finite_collisions_are_refused_with_qheat_error(write, collisions):
     assert "interaction.collisions" in message
 
 
-@pytest.mark.parametrize("field, text", [
-    ("order", dict(order="[1, 2, nan]")),
-    ("pair", dict(coherence="[[system.coherence]]\npair = [1, inf]\nstrength = 0.1\n")),
-])
+@pytest.mark.parametrize(
+    "field, text",
+    [
+        ("order", dict(order="[1, 2, nan]")),
+        ("pair", dict(coherence="[[system.coherence]]\npair = [1, inf]\nstrength = 0.1\n")),
+    ],
+)
 def test_non_finite_integers_elsewhere_are_refused_with_qheat_error(write, field, text):
     """BUG (same root as above): every _integer() field crashes on nan/inf."""
     message = refused(write(make_toml(**text)))
@@ -390,12 +404,15 @@ def _numbers_after(pattern: str, message: str) -> list[float]:
     return [float(x) for x in re.findall(pattern + r"\s*([-+0-9.eE]+)", message)]
 
 
-@pytest.mark.parametrize("temperatures, strength, phase", [
-    ("[1.0, 1.0]", 1.5, math.pi),
-    ("[1.0, 1.0]", 1.01, 0.0),
-    ("[1.0, 0.5]", 2.0, 0.7),
-    ("[0.3, 2.0, 1.0]", 1.2, -2.0),
-])
+@pytest.mark.parametrize(
+    "temperatures, strength, phase",
+    [
+        ("[1.0, 1.0]", 1.5, math.pi),
+        ("[1.0, 1.0]", 1.01, 0.0),
+        ("[1.0, 0.5]", 2.0, 0.7),
+        ("[0.3, 2.0, 1.0]", 1.2, -2.0),
+    ],
+)
 def test_non_psd_single_pair_names_the_largest_allowed_strength(write, temperatures, strength, phase):
     message = refused(write(make_toml(temperatures=temperatures, coherence=pair(1, 2, strength, phase))))
     assert "positive semidefinite" in message

@@ -3,6 +3,7 @@
 
 The experiment: a qubit rotated by RY(theta) and measured in Z; P(1) = sin^2(theta / 2).
 """
+
 from __future__ import annotations
 
 import math
@@ -42,12 +43,18 @@ class Toy(Protocol):
 
     def parse(self, top, protocol, name, description, sweep):
         d = _table(top["rotation"], "[rotation]", {"theta", "shots", "seed"}, {"theta"})
-        rotation = Rotation(_number(d["theta"], "rotation.theta"), _integer(d.get("shots", 1000), "rotation.shots",
-                            minimum=1), _integer(d.get("seed", 1), "rotation.seed", minimum=0))
+        rotation = Rotation(
+            _number(d["theta"], "rotation.theta"),
+            _integer(d.get("shots", 1000), "rotation.shots", minimum=1),
+            _integer(d.get("seed", 1), "rotation.seed", minimum=0),
+        )
         return ToySpec(protocol, rotation, name, description, sweep)
 
     def exact(self, spec: ToySpec) -> dict[str, Any]:
-        return {"p1": math.sin(spec.rotation.theta / 2) ** 2, "headline": f"P(1) = {math.sin(spec.rotation.theta / 2) ** 2:.4f}"}
+        return {
+            "p1": math.sin(spec.rotation.theta / 2) ** 2,
+            "headline": f"P(1) = {math.sin(spec.rotation.theta / 2) ** 2:.4f}",
+        }
 
     def batches(self, spec: ToySpec, device: Any, resume=None):
         import numpy as np
@@ -62,8 +69,12 @@ class Toy(Protocol):
     def analyze(self, document: dict[str, Any], spec: ToySpec) -> dict[str, Any]:
         counts = document["records"][0]["counts"]
         p1 = counts.get("1", 0) / sum(counts.values())
-        return {"p1": p1, "p1_stderr": math.sqrt(max(p1 * (1 - p1), 1e-12) / spec.rotation.shots), **{
-            "exact": self.exact(spec)}, "headline": f"P(1) = {p1:.4f}"}
+        return {
+            "p1": p1,
+            "p1_stderr": math.sqrt(max(p1 * (1 - p1), 1e-12) / spec.rotation.shots),
+            **{"exact": self.exact(spec)},
+            "headline": f"P(1) = {p1:.4f}",
+        }
 
 
 PROTOCOL = Toy()

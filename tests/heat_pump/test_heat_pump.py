@@ -4,6 +4,7 @@ Independent answers: QuTiP's Lindblad master equation (small dt limit of the col
 second law in the forms of Appendix C (Sigma never decreases) and Eqs. (17)-(18), energy
 conservation over a cycle, and the Gibbs fixed point of the uncoupled baths.
 """
+
 from __future__ import annotations
 
 import copy
@@ -68,18 +69,20 @@ def test_collision_baths_approach_the_lindblad_equation():
         t = np.array(r["times"])
         me = _lindblad(2.0, 1.0, (0.05, 0.08), 0.1, -math.pi / 2, 20.0, 2001)
         sel = t <= 20.0 + 1e-9
-        err = max(np.abs(np.interp(t[sel], me["times"], me["sed"]) - np.array(r["sed"])[sel]).max(),
-                  np.abs(np.interp(t[sel], me["times"], me["A"]) - np.array(r["heat"]["A"])[sel]).max(),
-                  np.abs(np.interp(t[sel], me["times"], me["B"]) - np.array(r["heat"]["B"])[sel]).max())
+        err = max(
+            np.abs(np.interp(t[sel], me["times"], me["sed"]) - np.array(r["sed"])[sel]).max(),
+            np.abs(np.interp(t[sel], me["times"], me["A"]) - np.array(r["heat"]["A"])[sel]).max(),
+            np.abs(np.interp(t[sel], me["times"], me["B"]) - np.array(r["heat"]["B"])[sel]).max(),
+        )
         errors.append(err)
-    assert errors[1] < 0.01                      # close to the master equation ...
-    assert errors[1] < 0.7 * errors[0]           # ... and closer as dt -> 0 (first order)
+    assert errors[1] < 0.01  # close to the master equation ...
+    assert errors[1] < 0.7 * errors[0]  # ... and closer as dt -> 0 (first order)
 
 
 def test_entropy_production_never_decreases(pump):
     sigma = np.array(pump["entropy_production"]["sigma"])
-    assert sigma.min() > -1e-12 and np.diff(sigma).min() > -1e-12        # Appendix C, for every interval
-    assert min(pump["entropy_production"]["sigma_0"]) < 0                 # Eq. (14) goes negative (Fig. 5(b))
+    assert sigma.min() > -1e-12 and np.diff(sigma).min() > -1e-12  # Appendix C, for every interval
+    assert min(pump["entropy_production"]["sigma_0"]) < 0  # Eq. (14) goes negative (Fig. 5(b))
 
 
 def test_cycle_obeys_energy_conservation_and_eq17_eq18(pump):
@@ -88,12 +91,12 @@ def test_cycle_obeys_energy_conservation_and_eq17_eq18(pump):
         # collisions are the only change of <H_A + H_B> (V_AB commutes with it, Tr[(H_A + H_B) chi] = 0)
         assert c["Q_A"] + c["Q_B"] == pytest.approx(c["residual_energy"] - previous, abs=1e-12)
         previous = c["residual_energy"]
-        assert abs(c["residual_energy"]) < 1e-6                            # rethermalised
-        assert abs(c["decoupling_work"]) < 1e-6 * abs(c["Q_B"])          # <V_AB> stays ~0 at delta = -pi/2
-        assert c["I_0"] - c["Q_A"] / 2.0 - c["Q_B"] / 1.0 >= 0             # Eq. (17)
+        assert abs(c["residual_energy"]) < 1e-6  # rethermalised
+        assert abs(c["decoupling_work"]) < 1e-6 * abs(c["Q_B"])  # <V_AB> stays ~0 at delta = -pi/2
+        assert c["I_0"] - c["Q_A"] / 2.0 - c["Q_B"] / 1.0 >= 0  # Eq. (17)
     perf = pump["performance"]
-    assert perf["pumping_against_the_gradient"]                            # heat leaves the cold bath B
-    assert 0 < perf["cop"] <= perf["carnot"] == pytest.approx(1.0)        # Eq. (18)
+    assert perf["pumping_against_the_gradient"]  # heat leaves the cold bath B
+    assert 0 < perf["cop"] <= perf["carnot"] == pytest.approx(1.0)  # Eq. (18)
     # the same cycle without chi conducts normally: heat drawn from the hot bath A
     assert pump["normal"]["per_cycle"][-1]["Q_A"] > 0 > pump["normal"]["per_cycle"][-1]["Q_B"]
 
@@ -103,12 +106,12 @@ def test_tau_is_eq13_unless_given(pump):
     d0 = 0.5 * (math.tanh(0.5 / 1.0) - math.tanh(0.5 / 2.0))
     eq13 = abs(math.atan(2 * math.sqrt(lam[3]) / d0)) / 0.2
     assert pump["tau_requested"] == pytest.approx(eq13)
-    assert pump["tau"] == pytest.approx(round(eq13 / 0.1) * 0.1, rel=1e-12)     # whole rounds of dt = 0.1
-    assert "rounded" not in pump["headline"]                                     # 7.0 vs 7.01: below 1%
+    assert pump["tau"] == pytest.approx(round(eq13 / 0.1) * 0.1, rel=1e-12)  # whole rounds of dt = 0.1
+    assert "rounded" not in pump["headline"]  # 7.0 vs 7.01: below 1%
     data = copy.deepcopy(raw())
     data.update(coupling_time=6.1, cycles=1)
     data["baths"]["relax_time"] = 50.0
-    assert qheat.run(spec_from_dict(data)).to_dict()["tau"] == pytest.approx(6.1, rel=1e-12)   # 61 rounds of 0.1
+    assert qheat.run(spec_from_dict(data)).to_dict()["tau"] == pytest.approx(6.1, rel=1e-12)  # 61 rounds of 0.1
 
 
 def test_uncoupled_baths_keep_the_gibbs_state():
@@ -127,13 +130,16 @@ def test_uncoupled_baths_keep_the_gibbs_state():
         assert np.trace(out) == pytest.approx(1.0) and np.linalg.eigvalsh(out).min() > -1e-14
 
 
-@pytest.mark.parametrize("edit, needle", [
-    (lambda d: d["baths"].update(kappa=[0.01, -0.02]), "baths.kappa[1]"),
-    (lambda d: d["baths"].update(dt=50.0), "exceeds pi/2"),
-    (lambda d: d["correlation"].update(strength=2.0), "strength <= 1"),
-    (lambda d: d.update(cycles=0), "cycles"),
-    (lambda d: d["baths"].update(kappa=[0.01]), "two entries"),
-])
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (lambda d: d["baths"].update(kappa=[0.01, -0.02]), "baths.kappa[1]"),
+        (lambda d: d["baths"].update(dt=50.0), "exceeds pi/2"),
+        (lambda d: d["correlation"].update(strength=2.0), "strength <= 1"),
+        (lambda d: d.update(cycles=0), "cycles"),
+        (lambda d: d["baths"].update(kappa=[0.01]), "two entries"),
+    ],
+)
 def test_bad_pump_specs_are_refused(edit, needle):
     data = copy.deepcopy(raw())
     edit(data)
@@ -201,8 +207,8 @@ def test_sampled_heats_read_the_bit_layout():
     from qheat.protocols.heat_pump.analysis import sampled_heats
 
     # one round: clbits 0..3 = a_A in, a_A out, a_B in, a_B out; 4, 5 = Z_A, Z_B at the decoupling
-    m = sampled_heats({"000001": 2}, {"01": 2}, 1, 1.0)     # a_A gave its excitation to A; A ends excited
-    assert m["A"] == {"Q": 2.0, "stderr": 0.0}              # 1 (ancilla loss) + 0.5 - (-0.5)
+    m = sampled_heats({"000001": 2}, {"01": 2}, 1, 1.0)  # a_A gave its excitation to A; A ends excited
+    assert m["A"] == {"Q": 2.0, "stderr": 0.0}  # 1 (ancilla loss) + 0.5 - (-0.5)
     assert m["B"] == {"Q": 0.0, "stderr": 0.0}
 
 
@@ -220,7 +226,9 @@ def short_cycle_toml(shots: int = 200) -> str:
     """The bundled spec's text edited into ``short_cycle`` (the TOML a user would write)."""
     text = (LIBRARY / "holdsworth-pump.toml").read_text()
     text = text.replace("cycles = 2 ", 'cycles = 2\ncoupling_time = 0.5\nname = "pump-short" ')
-    text = text.replace("kappa = [0.01, 0.023]", "kappa = [0.5, 0.8]").replace("relax_time = 500.0", "relax_time = 15.0")
+    text = text.replace("kappa = [0.01, 0.023]", "kappa = [0.5, 0.8]").replace(
+        "relax_time = 500.0", "relax_time = 15.0"
+    )
     text = text.replace("shots = 4000", f"shots = {shots}")
     data = tomllib.loads(text)
     assert data["baths"]["kappa"] == [0.5, 0.8] and data["coupling_time"] == 0.5 and data["circuits"]["shots"] == shots
@@ -271,8 +279,8 @@ def test_records_come_first_and_analyze_reproduces_the_result(cli_pump, tmp_path
         assert n_c == 5 and by["decouple", k]["metadata"]["relax_rounds"] == 150
         dec, cyc = by["decouple", k]["counts"], by["cycle", k]["counts"]
         assert sum(dec.values()) == sum(cyc.values()) == 200
-        assert {len(b) for b in dec} == {4 * n_c + 2} and {len(b) for b in cyc} == {2}   # the clbit layout
-        assert len(by["shot_free", k]["states"]) == 4 * n_c + 4          # in/out per round and ancilla, dec, end
+        assert {len(b) for b in dec} == {4 * n_c + 2} and {len(b) for b in cyc} == {2}  # the clbit layout
+        assert len(by["shot_free", k]["states"]) == 4 * n_c + 4  # in/out per round and ancilla, dec, end
     # the result is a function of the records and the spec only: offline analysis gives the same file
     result = json.loads((folder / "pump-short.json").read_text())
     assert qheat.analyze(records).to_dict() == result
@@ -305,10 +313,13 @@ def test_pump_runs_on_the_noisy_nmr_device(cli_pump, tmp_path, capsys):
             assert 1e-4 < abs(free - exact) < 0.25 * abs(exact)
 
 
-@pytest.mark.parametrize("backend, needle", [("fake:manila", "needs 6 qubits but fake:manila has 5"),
-                                             ("ibm:ibm_torino", "no IBM Quantum account")])
-def test_runtime_devices_that_cannot_run_are_refused_in_one_line(cli_pump, capsys, tmp_path, backend, needle,
-                                                                 monkeypatch):
+@pytest.mark.parametrize(
+    "backend, needle",
+    [("fake:manila", "needs 6 qubits but fake:manila has 5"), ("ibm:ibm_torino", "no IBM Quantum account")],
+)
+def test_runtime_devices_that_cannot_run_are_refused_in_one_line(
+    cli_pump, capsys, tmp_path, backend, needle, monkeypatch
+):
     """fake:torino runs the pump (tests/runtime/test_protocol_devices.py); too small a device, or ibm: without an
     account, is refused before any work."""
     from qheat.cli import main
@@ -347,9 +358,9 @@ def test_a_sweep_on_aer_draws_new_shots_at_every_point():
     a, b = first["per_cycle"][0], second["per_cycle"][0]
     assert a["Q_A_exact"] == b["Q_A_exact"] and a["Q_B_shot_free"] == pytest.approx(b["Q_B_shot_free"], abs=1e-12)
     for name in "AB":
-        assert a[f"Q_{name}"] != b[f"Q_{name}"]                            # other shots ...
+        assert a[f"Q_{name}"] != b[f"Q_{name}"]  # other shots ...
         spread = math.hypot(a[f"Q_{name}_stderr"], b[f"Q_{name}_stderr"])
-        assert abs(a[f"Q_{name}"] - b[f"Q_{name}"]) < 4 * spread           # ... of the same distribution
+        assert abs(a[f"Q_{name}"] - b[f"Q_{name}"]) < 4 * spread  # ... of the same distribution
         for c in (a, b):
             assert abs(c[f"Q_{name}"] - c[f"Q_{name}_exact"]) < 4 * c[f"Q_{name}_stderr"]
 
@@ -357,7 +368,7 @@ def test_a_sweep_on_aer_draws_new_shots_at_every_point():
 def test_a_very_cold_bath_runs_without_overflow():
     data = copy.deepcopy(raw())
     data.update(cycles=1)
-    data["qubits"]["temperatures"] = [1e-3, 2.0]        # omega/T = 1000: e^{omega/T} overflows a float
+    data["qubits"]["temperatures"] = [1e-3, 2.0]  # omega/T = 1000: e^{omega/T} overflows a float
     data["baths"].update(relax_time=20.0)
     # no correlation survives at T_A -> 0 (lambda_4 = 0), so Eq. (13) gives tau = 0: refused in one line
     with pytest.raises(QheatError, match="give coupling_time") as info:
@@ -366,23 +377,26 @@ def test_a_very_cold_bath_runs_without_overflow():
     data["coupling_time"] = 5.0
     r = qheat.run(spec_from_dict(data)).to_dict()
     # n(omega, T -> 0) = 0: the collision angle of bath A is sqrt(kappa_A dt), and A ends in its ground state
-    assert r["collision_angles"]["A"] == pytest.approx(math.sqrt(data["baths"]["kappa"][0] * data["baths"]["dt"]), rel=1e-12)
+    assert r["collision_angles"]["A"] == pytest.approx(
+        math.sqrt(data["baths"]["kappa"][0] * data["baths"]["dt"]), rel=1e-12
+    )
     assert r["collision_angles"]["B"] == pytest.approx(
-        math.sqrt(data["baths"]["kappa"][1] * data["baths"]["dt"] * (1 + 2 / math.expm1(1 / 2.0))), rel=1e-12)
+        math.sqrt(data["baths"]["kappa"][1] * data["baths"]["dt"] * (1 + 2 / math.expm1(1 / 2.0))), rel=1e-12
+    )
     assert np.isfinite(r["performance"]["eq17_entropy_production"])
 
 
 def test_the_coupling_time_reported_is_the_one_the_rounds_take():
     data = copy.deepcopy(raw())
-    data.update(coupling_time=0.33, cycles=1)            # dt = 0.1: 3 rounds, 0.3
+    data.update(coupling_time=0.33, cycles=1)  # dt = 0.1: 3 rounds, 0.3
     data["baths"]["relax_time"] = 20.0
     r = qheat.run(spec_from_dict(data)).to_dict()
     start, stop = r["coupling_windows"][0]
-    assert stop - start == pytest.approx(0.3, rel=1e-12)                 # the window the simulation used ...
-    assert r["tau"] == pytest.approx(0.3, rel=1e-12) and r["tau_requested"] == 0.33   # ... is the one reported
+    assert stop - start == pytest.approx(0.3, rel=1e-12)  # the window the simulation used ...
+    assert r["tau"] == pytest.approx(0.3, rel=1e-12) and r["tau_requested"] == 0.33  # ... is the one reported
     assert "tau rounded to 3 rounds of dt: 0.3 instead of 0.33" in r["headline"]
     assert r["relax_time"] == pytest.approx(20.0) and "relax_time rounded" not in r["headline"]
-    data["coupling_time"] = 0.05                          # less than one round
+    data["coupling_time"] = 0.05  # less than one round
     with pytest.raises(QheatError, match="shorter than one collision round") as info:
         qheat.run(spec_from_dict(data))
     assert "\n" not in str(info.value)

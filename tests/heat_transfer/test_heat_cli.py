@@ -1,4 +1,5 @@
 """`qheat run` / `qheat plot` for the bundled specs of seeds 000 and 002; bad input gives one line, exit 2."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,16 @@ import pytest
 from qheat.cli import main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-NAMES = ["ma-fig1b", "ma-fig1c", "ma-fig1d", "ma-fig2a", "ma-fig2b", "holdsworth-fig1", "holdsworth-fig2",
-         "holdsworth-pump"]
+NAMES = [
+    "ma-fig1b",
+    "ma-fig1c",
+    "ma-fig1d",
+    "ma-fig2a",
+    "ma-fig2b",
+    "holdsworth-fig1",
+    "holdsworth-fig2",
+    "holdsworth-pump",
+]
 
 
 def _cli(capsys, *args):
@@ -43,13 +52,16 @@ def test_run_on_aer_and_plot(tmp_path, capsys):
     assert code == 0 and err == ""
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["run", "holdsworth-pump", "--backend", "aer:nope"], "aer:nope"),
-    (["run", "ma-fig2a", "--backend", "aer"], "exact"),
-    (["run", "holdsworth-fig1", "--backend", "nope"], "nope"),
-    (["run", "ma-fig1b", "--backend", "aer:nmr-crotonic"], "needs 6 qubits but aer:nmr-crotonic has 4"),
-    (["run", "ma-fig1b", "--backend", "fake:manila"], "needs 6 qubits but fake:manila has 5"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["run", "holdsworth-pump", "--backend", "aer:nope"], "aer:nope"),
+        (["run", "ma-fig2a", "--backend", "aer"], "exact"),
+        (["run", "holdsworth-fig1", "--backend", "nope"], "nope"),
+        (["run", "ma-fig1b", "--backend", "aer:nmr-crotonic"], "needs 6 qubits but aer:nmr-crotonic has 4"),
+        (["run", "ma-fig1b", "--backend", "fake:manila"], "needs 6 qubits but fake:manila has 5"),
+    ],
+)
 def test_bad_backends_give_one_line(capsys, tmp_path, args, needle):
     code, out, err = _cli(capsys, *args, "--output", str(tmp_path))
     assert code == 2 and out == "" and err.count("\n") == 1 and needle in err and err.startswith("qheat: error:")
@@ -98,14 +110,15 @@ def test_records_first_then_offline_analysis_gives_the_same_numbers(tmp_path, ca
     doc = json.loads(records.read_text())
     assert doc["backend"] == backend and [sum(r["counts"].values()) for r in doc["records"]] == [2000] * 4
     assert all(set(r["metadata"]) == {"time", "synthesis", "reps", "measured_qubits"} for r in doc["records"])
-    assert records.stat().st_mtime_ns <= result.stat().st_mtime_ns          # the records were written first
+    assert records.stat().st_mtime_ns <= result.stat().st_mtime_ns  # the records were written first
     other = tmp_path / "other.json"
     code, _, err = _cli(capsys, "analyze", str(records), "--output", str(other))
     assert code == 0 and err == ""
     assert json.loads(other.read_text()) == json.loads(result.read_text())
     body = json.loads(result.read_text())
-    assert body["circuits"]["records"] == [{"counts": dict(sorted(r["counts"].items())), "metadata": r["metadata"]}
-                                           for r in doc["records"]]
+    assert body["circuits"]["records"] == [
+        {"counts": dict(sorted(r["counts"].items())), "metadata": r["metadata"]} for r in doc["records"]
+    ]
 
 
 def test_plot_refuses_two_heat_results(tmp_path, capsys):
@@ -120,8 +133,10 @@ def test_heat_figures_keep_their_style_local():
     import sys
 
     # importing the module leaves matplotlib's settings alone but for the Agg backend (a fresh interpreter)
-    code = ("import matplotlib as m; before = dict(m.rcParams); import qheat.protocols.heat_transfer.plots; "
-            "print(sum(before[k] != v for k, v in m.rcParams.items() if not k.startswith('backend')))")
+    code = (
+        "import matplotlib as m; before = dict(m.rcParams); import qheat.protocols.heat_transfer.plots; "
+        "print(sum(before[k] != v for k, v in m.rcParams.items() if not k.startswith('backend')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0"
     import matplotlib
@@ -131,5 +146,5 @@ def test_heat_figures_keep_their_style_local():
 
     default = matplotlib.rcParams["axes.labelsize"]
     fig = phase_figure(qheat.run("ma-fig2a").to_dict())
-    assert fig.axes[0].xaxis.label.get_fontsize() == 9                      # drawn in the figures' style ...
-    assert matplotlib.rcParams["axes.labelsize"] == default                 # ... which does not outlive it
+    assert fig.axes[0].xaxis.label.get_fontsize() == 9  # drawn in the figures' style ...
+    assert matplotlib.rcParams["axes.labelsize"] == default  # ... which does not outlive it

@@ -5,6 +5,7 @@ finite differences of the exact Q(t) against Eq. (2); the identity lhs = rhs of 
 one side, entropies on the other) and energy conservation; the sign convention of Fig. 1(c) from
 explicit 2x2 matrices; circuits (Statevector and Aer samples) against the exact engine.
 """
+
 from __future__ import annotations
 
 import copy
@@ -47,7 +48,7 @@ def _fig1c_commutator(sigma_plus: np.ndarray) -> float:
     """||[H_I, H_A + H_B]|| of Fig. 1(c) as printed, built from explicit matrices with a given sigma^+."""
     x = np.array([[0, 1], [1, 0]], complex)
     y = np.array([[0, -1j], [1j, 0]])
-    z = np.diag([1.0, -1.0]).astype(complex)   # H = -(w/2) z: |0> ground
+    z = np.diag([1.0, -1.0]).astype(complex)  # H = -(w/2) z: |0> ground
     i2 = np.eye(2)
     sp, sm = sigma_plus, sigma_plus.conj().T
 
@@ -62,10 +63,10 @@ def _fig1c_commutator(sigma_plus: np.ndarray) -> float:
 
 
 def test_fig1c_conserves_only_when_sigma_plus_raises_the_energy():
-    raising = np.array([[0, 0], [1, 0]], complex)         # |1><0| = (X - iY)/2
-    lowering = np.array([[0, 1], [0, 0]], complex)        # |0><1| = (X + iY)/2, the written definition
+    raising = np.array([[0, 0], [1, 0]], complex)  # |1><0| = (X - iY)/2
+    lowering = np.array([[0, 1], [0, 0]], complex)  # |0><1| = (X + iY)/2, the written definition
     assert _fig1c_commutator(raising) < 1e-15
-    assert _fig1c_commutator(lowering) == pytest.approx(0.04, rel=1e-12)   # operator norm (largest element 0.02)
+    assert _fig1c_commutator(lowering) == pytest.approx(0.04, rel=1e-12)  # operator norm (largest element 0.02)
     # qheat's '+' is the raising one: the bundled spec is conserving ...
     model = ht_model.build_model(qheat.load_spec("ma-fig1c"))
     assert model.conserving
@@ -83,7 +84,7 @@ def test_ladder_operators_in_pauli_form_match_their_matrices():
     for letter in "+-XYZ":
         op = three_body.term_operator(1, {0: letter}, 1.0, False)
         assert np.allclose(op.to_matrix(), ht.OPERATORS[letter])
-    assert np.allclose(ht.OPERATORS["+"] @ np.array([1, 0]), [0, 1])   # |0> (ground) -> |1> (excited)
+    assert np.allclose(ht.OPERATORS["+"] @ np.array([1, 0]), [0, 1])  # |0> (ground) -> |1> (excited)
 
 
 # ----------------------------------------------------------------------------- closed forms vs Eq. (2)
@@ -105,7 +106,7 @@ def test_eq10_and_s30_equal_the_nested_commutators(seed):
         h, h_b = ht.three_body_model(w1, w2, wb, c, j)
         rho = ht.product_gibbs([w1, w2, wb], [b1, b2, bb])
         d1, d2 = ht.heat_derivatives(rho, h, h_b, 2)
-        assert abs(d1) < 1e-15          # no initial rate from a coherence-free state (below Eq. 10)
+        assert abs(d1) < 1e-15  # no initial rate from a coherence-free state (below Eq. 10)
         assert d2 == pytest.approx(ht.convexity_s30(b1, b2, bb, w1, w2, wb, c, j), rel=1e-10, abs=1e-15)
         if j == 0.0:
             assert d2 == pytest.approx(ht.convexity_eq10(b1, b2, bb, w1, w2, wb, c), rel=1e-10, abs=1e-15)
@@ -150,7 +151,7 @@ def test_derivatives_match_finite_differences_of_the_exact_heat():
     q = ht.expectation(ht.evolve(rho0, h, t), model.h_b)
     coef = np.polynomial.polynomial.polyfit(t, q, 16)
     fd = [coef[n] * math.factorial(n) for n in range(1, 5)]
-    assert np.allclose(derivs, fd, rtol=1e-4, atol=0)   # 4th order: ~1e-5 from the fit
+    assert np.allclose(derivs, fd, rtol=1e-4, atol=0)  # 4th order: ~1e-5 from the fit
     # with the heat-transfer condition, [H, H_B]_n = [H_I, H_B]_n (Eq. 2)
     for c_h, c_i in zip(ht.nested_commutators(model.h, model.h_b, 4), ht.nested_commutators(model.h_i, model.h_b, 4)):
         assert np.allclose(c_h, c_i, atol=1e-14)
@@ -161,7 +162,7 @@ def test_bundled_fig1b_reports_eq10_and_s29(fig1):
     d = fig1["ma-fig1b"]["derivatives"]["commutator"]
     assert forms["eq10_second"] == pytest.approx(d[1], rel=1e-10)
     assert forms["S29"]["second"] == pytest.approx(d[1], rel=1e-10)
-    assert fig1["ma-fig1c"]["derivatives"]["closed_form"] == {}     # not the Eq. (9) model
+    assert fig1["ma-fig1c"]["derivatives"]["closed_form"] == {}  # not the Eq. (9) model
 
 
 # ----------------------------------------------------------------------------- Eq. (5) and the paper's claims
@@ -196,7 +197,7 @@ def test_each_figure_shows_its_mechanism(fig1):
 
 def test_nonconserving_spec_keeps_the_general_identity():
     data = copy.deepcopy(raw("ma-fig1b"))
-    data["interaction"].append({"ops": {"A1": "X", "B": "X"}, "coefficient": 0.003})   # omega_A1 != omega_B
+    data["interaction"].append({"ops": {"A1": "X", "B": "X"}, "coefficient": 0.003})  # omega_A1 != omega_B
     with pytest.raises(QheatError, match="allow_nonconserving"):
         spec_from_dict(data)
     data["allow_nonconserving"] = True
@@ -228,7 +229,7 @@ def test_phase_diagram_checks_and_aht_region():
     r = qheat.run("ma-fig2b").to_dict()
     assert r["max_relative_check_error"] < 1e-10
     fractions = [m["aht_fraction"] for m in r["maps"]]
-    assert fractions[0] > 0 and all(x >= y for x, y in itertools.pairwise(fractions))   # J shrinks the region
+    assert fractions[0] > 0 and all(x >= y for x, y in itertools.pairwise(fractions))  # J shrinks the region
     m0 = r["maps"][0]
     ratios = np.array(r["ratios"])
     aht = np.array(m0["aht"], bool)
@@ -246,19 +247,27 @@ def _refused(data: dict, needle: str) -> None:
     assert needle in str(info.value) and "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("edit, needle", [
-    (lambda d: d["qubits"][0].update(temperature=-1.0), "qubits[0].temperature"),
-    (lambda d: d["interaction"][0]["ops"].update(C="+"), "'C'"),
-    (lambda d: d["interaction"][0]["ops"].update(A1="Q"), "must be one of"),
-    (lambda d: d["interaction"][0].update(hermitian_conjugate=False), "not Hermitian"),
-    (lambda d: d["qubits"].append({"label": "B2", "system": "B", "frequency": 1.0, "temperature": 1.0}), "one temperature"),
-    (lambda d: d["qubits"][1].update(label="A1"), "distinct"),
-    (lambda d: d["qubits"][2].update(system="C"), "system"),
-    (lambda d: d.update(extra=1), "unknown key"),
-    (lambda d: d["evolution"].update(t_max=float("inf")), "finite"),
-    (lambda d: d.update(correlation=[{"ops": {"A1": "+"}, "coefficient": 0.1, "hermitian_conjugate": True}]),
-     "reduced state of A1"),
-])
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (lambda d: d["qubits"][0].update(temperature=-1.0), "qubits[0].temperature"),
+        (lambda d: d["interaction"][0]["ops"].update(C="+"), "'C'"),
+        (lambda d: d["interaction"][0]["ops"].update(A1="Q"), "must be one of"),
+        (lambda d: d["interaction"][0].update(hermitian_conjugate=False), "not Hermitian"),
+        (
+            lambda d: d["qubits"].append({"label": "B2", "system": "B", "frequency": 1.0, "temperature": 1.0}),
+            "one temperature",
+        ),
+        (lambda d: d["qubits"][1].update(label="A1"), "distinct"),
+        (lambda d: d["qubits"][2].update(system="C"), "system"),
+        (lambda d: d.update(extra=1), "unknown key"),
+        (lambda d: d["evolution"].update(t_max=float("inf")), "finite"),
+        (
+            lambda d: d.update(correlation=[{"ops": {"A1": "+"}, "coefficient": 0.1, "hermitian_conjugate": True}]),
+            "reduced state of A1",
+        ),
+    ],
+)
 def test_bad_heat_transfer_specs_are_refused(edit, needle):
     data = copy.deepcopy(raw("ma-fig1b"))
     edit(data)
@@ -291,7 +300,7 @@ def _small(name: str, **circuits) -> object:
 def test_circuits_reproduce_the_exact_heat(name):
     r = qheat.run(_small(name), backend="aer").to_dict()
     c = r["circuits"]
-    assert np.allclose(c["circuit_heat_shot_free"], c["exact_heat"], atol=1e-10)     # exact synthesis
+    assert np.allclose(c["circuit_heat_shot_free"], c["exact_heat"], atol=1e-10)  # exact synthesis
     z = np.abs(np.subtract(c["heat"], c["exact_heat"]))[1:] / np.array(c["stderr"])[1:]
     assert z.max() < 4.5
     assert c["estimator"] == "two-point"
@@ -313,7 +322,7 @@ def test_trotter_error_stays_below_its_bound():
     spec = qheat.load_spec("ma-fig1c")
     model = ht_model.build_model(spec)
     h0, v = three_body.evolution_parts(*three_body.hamiltonian_operator(model.n, spec.frequencies, model.terms))
-    assert not np.any(h0.coeffs)   # Fig. 1(c): H_0 does not commute with H_I + H_AI term by term
+    assert not np.any(h0.coeffs)  # Fig. 1(c): H_0 does not commute with H_I + H_AI term by term
     from qiskit.quantum_info import Operator
     from scipy.linalg import expm
 
@@ -352,19 +361,21 @@ def test_purification_leaves_the_system_in_rho0():
         assert np.allclose(rho, model.rho0, atol=1e-10)
 
 
-
-
-
 # ----------------------------------------------------------------------------- review fixes
 
 
 def _zz_spec(**extra) -> dict:
     """A1 and B coupled by Z Z: H_I commutes with H_B, so no heat flows and every derivative vanishes."""
-    return {"protocol": "heat-transfer",
-            "qubits": [{"label": "A1", "system": "A", "frequency": 1.0, "temperature": 1.0},
-                       {"label": "B", "system": "B", "frequency": 1.0, "temperature": 2.0}],
-            "interaction": [{"ops": {"A1": "Z", "B": "Z"}, "coefficient": 0.1, "hermitian_conjugate": True}],
-            "evolution": {"t_max": 10.0, "points": 11}, **extra}
+    return {
+        "protocol": "heat-transfer",
+        "qubits": [
+            {"label": "A1", "system": "A", "frequency": 1.0, "temperature": 1.0},
+            {"label": "B", "system": "B", "frequency": 1.0, "temperature": 2.0},
+        ],
+        "interaction": [{"ops": {"A1": "Z", "B": "Z"}, "coefficient": 0.1, "hermitian_conjugate": True}],
+        "evolution": {"t_max": 10.0, "points": 11},
+        **extra,
+    }
 
 
 def test_vanishing_derivatives_give_a_headline_not_a_crash():
@@ -378,7 +389,7 @@ def test_vanishing_derivatives_give_a_headline_not_a_crash():
 def test_a_nearly_pure_reference_state_is_refused_in_one_line():
     data = _zz_spec()
     data["interaction"] = [{"ops": {"A1": "+", "B": "-"}, "coefficient": 0.1, "hermitian_conjugate": True}]
-    data["qubits"][0]["temperature"] = 1e-9          # e^{-omega/T} underflows: rho_A1 = |0><0|
+    data["qubits"][0]["temperature"] = 1e-9  # e^{-omega/T} underflows: rho_A1 = |0><0|
     _refused(copy.deepcopy(data), "A1 at temperature 1e-09 is too cold")
     # at omega/T = 20 (population 2e-9) Eq. (5) still sums: lhs (energies) = rhs (entropies)
     data["qubits"][0]["temperature"] = 0.05
@@ -390,7 +401,7 @@ def test_too_few_shots_are_refused_and_zero_errors_give_no_sigma():
     for shots in (2, 29):
         _refused(_zz_spec(circuits={"shots": shots}), "at least 30 shots")
     spec_from_dict(_zz_spec(circuits={"shots": 30}))
-    _refused(_zz_spec(circuits={"bootstrap": 50}), "unknown key 'bootstrap'")      # heat transfer fits no states
+    _refused(_zz_spec(circuits={"bootstrap": 50}), "unknown key 'bootstrap'")  # heat transfer fits no states
     # two points 0.1 and 0.2 off with standard errors 0.05 and 0.1: both 2 sigma; a zero error has no sigma
     assert ht.deviation_in_sigma([0.1, 0.2], [0.0, 0.0], [0.05, 0.1]) == "2.0 sigma"
     assert ht.deviation_in_sigma([0.0, 0.3], [0.0, 0.0], [0.0, 0.1]) == "3.0 sigma"
@@ -401,7 +412,7 @@ def test_sweep_points_on_aer_get_their_own_streams():
     data = copy.deepcopy(raw("ma-fig1b"))
     data["circuits"] = {"points": 3, "shots": 300, "seed": 7}
     data["evolution"]["points"] = 21
-    data["sweep"] = {"parameter": "evolution.points", "values": [21, 22]}   # same circuits at both points
+    data["sweep"] = {"parameter": "evolution.points", "values": [21, 22]}  # same circuits at both points
     a, b = (p["circuits"] for p in qheat.run(spec_from_dict(data), backend="aer").to_dict()["points"])
     assert a["sampler_seed"] != b["sampler_seed"]
     assert [r["counts"] for r in a["records"][1:]] != [r["counts"] for r in b["records"][1:]]
@@ -414,15 +425,15 @@ def test_sweep_points_on_aer_get_their_own_streams():
 def test_thermofield_purification_copies_each_diagonal_qubit_onto_its_ancilla():
     from qiskit.quantum_info import Statevector
 
-    model = ht_model.build_model(qheat.load_spec("ma-fig1b"))       # product of qubit Gibbs states
+    model = ht_model.build_model(qheat.load_spec("ma-fig1b"))  # product of qubit Gibbs states
     n = model.n
     for thermofield in (True, False):
         qc = purification_circuit(model.rho0, thermofield=thermofield)
-        probs = Statevector(qc).probabilities()                    # index bit j = qubit j
+        probs = Statevector(qc).probabilities()  # index bit j = qubit j
         idx = np.arange(4**n)
         for k in range(n):
             differ = ((idx >> k) & 1) != ((idx >> (n + k)) & 1)
-            if thermofield:   # the two-point measurement reads qubit k's initial Z from ancilla n + k
+            if thermofield:  # the two-point measurement reads qubit k's initial Z from ancilla n + k
                 assert probs[differ].sum() < 1e-12
         assert qc.metadata["thermofield_qubits"] == (list(range(n)) if thermofield else [])
 
@@ -432,20 +443,27 @@ def test_thermofield_purification_copies_each_diagonal_qubit_onto_its_ancilla():
 
 def _pair(**circuits) -> dict:
     """A1 (cold) and B (hot) exchanging an excitation: 4 circuit qubits, so it fits aer:nmr-crotonic."""
-    return {"protocol": "heat-transfer", "name": "pair",
-            "qubits": [{"label": "A1", "system": "A", "frequency": 1.0, "temperature": 0.5},
-                       {"label": "B", "system": "B", "frequency": 1.0, "temperature": 2.0}],
-            "interaction": [{"ops": {"A1": "-", "B": "+"}, "coefficient": 0.1, "hermitian_conjugate": True}],
-            "evolution": {"t_max": 15.0, "points": 31},
-            "circuits": {"points": 4, "shots": 20000, "seed": 5, **circuits}}
+    return {
+        "protocol": "heat-transfer",
+        "name": "pair",
+        "qubits": [
+            {"label": "A1", "system": "A", "frequency": 1.0, "temperature": 0.5},
+            {"label": "B", "system": "B", "frequency": 1.0, "temperature": 2.0},
+        ],
+        "interaction": [{"ops": {"A1": "-", "B": "+"}, "coefficient": 0.1, "hermitian_conjugate": True}],
+        "evolution": {"t_max": 15.0, "points": 31},
+        "circuits": {"points": 4, "shots": 20000, "seed": 5, **circuits},
+    }
 
 
 def test_shot_free_heat_carries_the_trotter_error_of_the_circuits():
     # two exchange couplings sharing B do not commute: Lie-Trotter with visible error
     data = _pair(points=3, synthesis="trotter", max_trotter_error=5e-2)
     data["qubits"].insert(1, {"label": "A2", "system": "A", "frequency": 1.0, "temperature": 0.8})
-    data["interaction"] = [{"ops": {"A1": "-", "B": "+"}, "coefficient": 0.3, "hermitian_conjugate": True},
-                           {"ops": {"A2": "-", "B": "+"}, "coefficient": 0.2, "hermitian_conjugate": True}]
+    data["interaction"] = [
+        {"ops": {"A1": "-", "B": "+"}, "coefficient": 0.3, "hermitian_conjugate": True},
+        {"ops": {"A2": "-", "B": "+"}, "coefficient": 0.2, "hermitian_conjugate": True},
+    ]
     data["evolution"]["t_max"] = 3.0
     spec = spec_from_dict(data)
     c = qheat.run(spec, backend="aer").to_dict()["circuits"]
@@ -462,7 +480,7 @@ def test_shot_free_heat_carries_the_trotter_error_of_the_circuits():
     trotter_error = np.abs(np.subtract(c["circuit_heat_shot_free"], c["exact_heat"]))[1:]
     assert np.all(trotter_error > 1e-4) and np.all(trotter_error <= np.array(c["trotter_error_bound"][1:]))
     z = np.abs(np.subtract(c["heat"], c["circuit_heat_shot_free"]))[1:] / np.array(c["stderr"])[1:]
-    assert z.max() < 4.5                        # the shots measure the Trotterised circuits
+    assert z.max() < 4.5  # the shots measure the Trotterised circuits
 
 
 def test_records_hold_the_counts_and_analyze_reproduces_the_result(tmp_path):
@@ -474,10 +492,12 @@ def test_records_hold_the_counts_and_analyze_reproduces_the_result(tmp_path):
     for r, t in zip(doc["records"], np.linspace(0.0, 15.0, 4)):
         assert r["metadata"]["time"] == pytest.approx(t) and r["metadata"]["measured_qubits"] == [1, 3]
         assert sum(r["counts"].values()) == 3000 and all(len(k) == 2 for k in r["counts"])
-    assert doc["metadata"]["estimator"] == "two-point" and doc["metadata"]["sampler_seed"] == \
-        result["circuits"]["sampler_seed"]
+    assert (
+        doc["metadata"]["estimator"] == "two-point"
+        and doc["metadata"]["sampler_seed"] == result["circuits"]["sampler_seed"]
+    )
     assert json.loads(out.read_text()) == json.loads(json.dumps(result))
-    assert qheat.analyze(records).to_dict() == json.loads(out.read_text())     # every number, offline
+    assert qheat.analyze(records).to_dict() == json.loads(out.read_text())  # every number, offline
     assert qheat.analyze(doc).to_dict() == json.loads(out.read_text())
     # the records decide: doctored counts change the result
     doc["records"][3]["counts"] = {"00": 3000}
@@ -505,8 +525,11 @@ def test_noisy_device_runs_with_its_noise_model():
     reference = []
     for qc in heat_circuits(spec, ht_model.build_model(spec)).circuits:
         compiled = device.compile(qc)
-        measured = sorted((compiled.find_bit(i.clbits[0]).index, compiled.find_bit(i.qubits[0]).index)
-                          for i in compiled.data if i.operation.name == "measure")
+        measured = sorted(
+            (compiled.find_bit(i.clbits[0]).index, compiled.find_bit(i.qubits[0]).index)
+            for i in compiled.data
+            if i.operation.name == "measure"
+        )
         bare = compiled.remove_final_measurements(inplace=False)
         bare.save_probabilities([q for _, q in measured])
         p = np.kron(flip, flip) @ np.asarray(sim.run(bare).result().data(0)["probabilities"])
@@ -520,12 +543,20 @@ def test_noisy_device_runs_with_its_noise_model():
     assert np.allclose(reference, (1 - 2 * cfg.readout) * ideal, atol=0.01 * np.abs(ideal).max())
 
 
-@pytest.mark.parametrize("name, backend, edit, needle", [
-    ("ma-fig1b", "aer:nmr-crotonic", None, "needs 6 qubits but aer:nmr-crotonic has 4"),
-    ("ma-fig1b", "fake:manila", None, "needs 6 qubits but fake:manila has 5"),   # device runs: tests/runtime
-    ("ma-fig1b", "aer", lambda d: d.pop("circuits"), "[circuits]"),
-    ("ma-fig1c", "aer", lambda d: d["circuits"].update(synthesis="trotter"), "Lie-Trotter needs 259700000 steps"),   # 700^2 S / (2 1e-3), S = 1.06
-])
+@pytest.mark.parametrize(
+    "name, backend, edit, needle",
+    [
+        ("ma-fig1b", "aer:nmr-crotonic", None, "needs 6 qubits but aer:nmr-crotonic has 4"),
+        ("ma-fig1b", "fake:manila", None, "needs 6 qubits but fake:manila has 5"),  # device runs: tests/runtime
+        ("ma-fig1b", "aer", lambda d: d.pop("circuits"), "[circuits]"),
+        (
+            "ma-fig1c",
+            "aer",
+            lambda d: d["circuits"].update(synthesis="trotter"),
+            "Lie-Trotter needs 259700000 steps",
+        ),  # 700^2 S / (2 1e-3), S = 1.06
+    ],
+)
 def test_circuit_backends_refuse_in_one_line(name, backend, edit, needle):
     data = copy.deepcopy(raw(name))
     if edit is not None:
@@ -542,6 +573,6 @@ def test_repeated_sweep_points_differ_in_their_shot_noise():
     assert len({p["sampler_seed"] for p in points}) == 3
     heats = np.array([p["heat"] for p in points])
     assert len({tuple(h) for h in heats[:, 1:]}) == 3
-    for p in points:   # each repetition unbiased
+    for p in points:  # each repetition unbiased
         z = np.abs(np.subtract(p["heat"], p["exact_heat"]))[1:] / np.array(p["stderr"])[1:]
         assert z.max() < 4.5

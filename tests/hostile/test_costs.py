@@ -1,4 +1,5 @@
 """The cost guard (``qheat.core.limits``, ``Protocol.cost``) and the cascade's positivity check by sectors."""
+
 from __future__ import annotations
 
 import json
@@ -14,14 +15,18 @@ from qheat.physics.states import PairCoherence, coherent_state, max_coherence_sc
 from qheat.protocols.cascade.positivity import check_positive, coherence_scale, smallest_eigenvalue
 from qheat.protocols.registry import bundled_names, load_spec, spec_from_dict
 
-CASCADE = {"protocol": "cascade", "system": {"temperatures": [1.0, 1.0]}, "bath": {"temperature": 0.9},
-           "interaction": {"g": 20.0, "tau": 0.01, "collisions": 2}}
+CASCADE = {
+    "protocol": "cascade",
+    "system": {"temperatures": [1.0, 1.0]},
+    "bath": {"temperature": 0.9},
+    "interaction": {"g": 20.0, "tau": 0.01, "collisions": 2},
+}
 
 
 def test_sizes_are_the_arrays_they_name():
-    assert matrix_bytes(1) == 16 * 4 and matrix_bytes(14) == 4 * GIB       # the 4.00 GiB array of 14 spins
+    assert matrix_bytes(1) == 16 * 4 and matrix_bytes(14) == 4 * GIB  # the 4.00 GiB array of 14 spins
     spec = spec_from_dict({"protocol": "heat-transfer", "phase_diagram": {"a": [1.0, 2.0], "points": 101}})
-    cost = qheat.core.protocol.Protocol.cost   # the default: a small run
+    cost = qheat.core.protocol.Protocol.cost  # the default: a small run
     assert engine.prepare(spec, "exact").cost.memory == 4 * 8 * 101**2 * 2 and cost
 
 
@@ -41,7 +46,7 @@ def test_guard_names_the_size_the_estimate_and_the_override():
         guard(cost, None, False, "x")
     text = str(err.value)
     assert "memory 5 GiB" in text and "~2 h" in text and "4e+09 shots" in text and "--allow-large" in text
-    guard(cost, None, True, "x")                                             # overridden
+    guard(cost, None, True, "x")  # overridden
     guard(cost, Limits(memory_gib=8, seconds=8000, shots=1e10), False, "x")  # a [limits] table above it
     assert refusal(Cost(seconds=1.0), Limits()) == ""
 
@@ -50,7 +55,7 @@ def test_limits_table_round_trips_and_is_strict():
     spec = spec_from_dict({**CASCADE, "limits": {"seconds": 10, "memory_gib": 0.5}})
     assert spec.limits == Limits(memory_gib=0.5, seconds=10.0)
     assert spec_from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
-    assert "limits" not in spec_from_dict(CASCADE).to_dict()                # golden specs unchanged
+    assert "limits" not in spec_from_dict(CASCADE).to_dict()  # golden specs unchanged
     for bad in ({"seconds": -1}, {"seconds": "1"}, {"minutes": 1}, [1]):
         with pytest.raises(qheat.QheatError):
             limits_from_dict(bad)
@@ -76,12 +81,12 @@ def test_a_long_accepted_run_says_its_estimate():
     plan = engine.Plan(plan.spec, plan.proto, plan.backend, plan.points, Cost(seconds=100.0, array="x"))
     lines: list[str] = []
     handler = logging.Handler(logging.WARNING)
-    handler.emit = lambda record: lines.append(record.getMessage())      # type: ignore[method-assign]
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
     logger = logging.getLogger("qheat")
     logger.addHandler(handler)
     try:
         engine.run_plan(plan)
-        engine.run_plan(engine.prepare(spec, "exact"))                       # a short run says nothing
+        engine.run_plan(engine.prepare(spec, "exact"))  # a short run says nothing
     finally:
         logger.removeHandler(handler)
     assert len(lines) == 1 and "estimated" in lines[0] and "~1.67 min" in lines[0]
@@ -104,8 +109,9 @@ def test_sector_scale_and_eigenvalue_agree_with_the_dense_matrix():
         temps, coh = _random_case(rng)
         dense, sectors = max_coherence_scale(temps, coh), coherence_scale(temps, coh)
         assert dense == sectors == math.inf or sectors == pytest.approx(dense, rel=1e-9)
-        assert smallest_eigenvalue(temps, coh) == pytest.approx(np.linalg.eigvalsh(coherent_state(temps, coh)).min(),
-                                                                abs=1e-12)
+        assert smallest_eigenvalue(temps, coh) == pytest.approx(
+            np.linalg.eigvalsh(coherent_state(temps, coh)).min(), abs=1e-12
+        )
 
 
 def test_sector_check_keeps_the_single_pair_bound_and_the_boundary():

@@ -3,6 +3,7 @@
 Each case was reproduced on main before the fix (a traceback, a hang or a misleading answer); the cases
 run in-process through ``qheat.cli.main`` so that each takes the time of its check, not of an import.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,10 +16,18 @@ import pytest
 from qheat.cli import main
 
 DATA = Path(__file__).parents[1] / "data"
-CASCADE = {"protocol": "cascade", "system": {"temperatures": [1.0, 1.0, 1.0]}, "bath": {"temperature": 0.9},
-           "interaction": {"g": 20.0, "tau": 0.01, "collisions": 2}}
-RESERVOIRS = {"protocol": "reservoirs", "system": {"frequencies": [1.0]},
-              "reservoirs": {"temperatures": [1.0, 0.5], "strengths": [0.01, 0.01]}, "collisions": {"dt": 0.25}}
+CASCADE = {
+    "protocol": "cascade",
+    "system": {"temperatures": [1.0, 1.0, 1.0]},
+    "bath": {"temperature": 0.9},
+    "interaction": {"g": 20.0, "tau": 0.01, "collisions": 2},
+}
+RESERVOIRS = {
+    "protocol": "reservoirs",
+    "system": {"frequencies": [1.0]},
+    "reservoirs": {"temperatures": [1.0, 0.5], "strengths": [0.01, 0.01]},
+    "collisions": {"dt": 0.25},
+}
 
 
 def one_line(capsys, *args: str) -> str:
@@ -53,15 +62,21 @@ def test_too_many_subsystems_refused_before_any_state(tmp_path, capsys, monkeypa
         raise AssertionError("the positivity check ran before the size limit")
 
     monkeypatch.setattr(positivity, "check_positive", no_state)
-    spec = write(tmp_path, "big.json", {**CASCADE, "system": {"temperatures": [1.0] * n,
-                                                              "coherence": [{"pair": [1, 2], "strength": 0.3}]}})
+    spec = write(
+        tmp_path,
+        "big.json",
+        {**CASCADE, "system": {"temperatures": [1.0] * n, "coherence": [{"pair": [1, 2], "strength": 0.3}]}},
+    )
     line = one_line(capsys, *run_args(tmp_path, spec))
     assert f"lists {n} subsystems" in line and "at most 12" in line
 
 
 def test_a_million_collisions_refused_with_the_estimate_and_the_override(tmp_path, capsys):
     spec = write(tmp_path, "long.json", {**CASCADE, "interaction": {"g": 20.0, "tau": 0.01, "collisions": 1000000}})
-    line = one_line(capsys, *run_args(tmp_path, spec), )
+    line = one_line(
+        capsys,
+        *run_args(tmp_path, spec),
+    )
     assert "time ~" in line and "estimated" in line and "--allow-large" in line and "[limits]" in line
 
 
@@ -73,8 +88,11 @@ def test_a_limits_table_raises_the_limit_and_a_low_one_refuses(tmp_path, capsys)
 
 
 def test_phase_diagram_of_a_thousand_maps_refused_for_its_memory(tmp_path, capsys):
-    spec = write(tmp_path, "pd.json", {"protocol": "heat-transfer",
-                                       "phase_diagram": {"points": 2001, "a": [0.1 + 0.01 * i for i in range(1000)]}})
+    spec = write(
+        tmp_path,
+        "pd.json",
+        {"protocol": "heat-transfer", "phase_diagram": {"points": 2001, "a": [0.1 + 0.01 * i for i in range(1000)]}},
+    )
     line = one_line(capsys, *run_args(tmp_path, spec))
     assert "memory" in line and "GiB" in line and "1000 maps of 2001 x 2001 points" in line
 
@@ -82,16 +100,23 @@ def test_phase_diagram_of_a_thousand_maps_refused_for_its_memory(tmp_path, capsy
 def test_heat_transfer_of_eight_qubits_at_1e5_times_refused_for_its_memory(tmp_path, capsys):
     qubits = [{"label": f"A{i}", "system": "A", "frequency": 1.0, "temperature": 1.0} for i in range(7)]
     qubits.append({"label": "B", "system": "B", "frequency": 1.0, "temperature": 0.5})
-    spec = write(tmp_path, "ht.json", {"protocol": "heat-transfer", "qubits": qubits,
-                                       "interaction": [{"ops": {"A0": "+", "B": "-"}, "coefficient": 0.01,
-                                                        "hermitian_conjugate": True}],
-                                       "evolution": {"t_max": 10.0, "points": 100000}})
+    spec = write(
+        tmp_path,
+        "ht.json",
+        {
+            "protocol": "heat-transfer",
+            "qubits": qubits,
+            "interaction": [{"ops": {"A0": "+", "B": "-"}, "coefficient": 0.01, "hermitian_conjugate": True}],
+            "evolution": {"t_max": 10.0, "points": 100000},
+        },
+    )
     line = one_line(capsys, *run_args(tmp_path, spec))
     assert "100000 density matrices of 8 qubits" in line and "GiB" in line
 
 
-@pytest.mark.parametrize("shots, expect", [(10**8, "more than 10000000"), (10**12, "more than 10000000"),
-                                           (1e8, "without a decimal point")])
+@pytest.mark.parametrize(
+    "shots, expect", [(10**8, "more than 10000000"), (10**12, "more than 10000000"), (1e8, "without a decimal point")]
+)
 def test_reservoir_shots_have_an_upper_limit(tmp_path, capsys, shots, expect):
     spec = write(tmp_path, "res.json", {**RESERVOIRS, "collisions": {"dt": 0.25, "shots": shots}})
     assert expect in one_line(capsys, *run_args(tmp_path, spec, "--backend", "aer"))
@@ -116,9 +141,11 @@ def test_heat_pump_with_1e7_shots_refused_up_front(tmp_path, capsys):
 def test_whole_number_float_refused_where_an_integer_is_meant(tmp_path, capsys):
     spec = write(tmp_path, "pd.json", {"protocol": "heat-transfer", "phase_diagram": {"a": [1.0], "check_points": 1e9}})
     assert "phase_diagram.check_points must be a whole number written without" in one_line(
-        capsys, *run_args(tmp_path, spec))
-    spec = write(tmp_path, "pd2.json", {"protocol": "heat-transfer", "phase_diagram": {"a": [1.0],
-                                                                                      "check_points": 10**9}})
+        capsys, *run_args(tmp_path, spec)
+    )
+    spec = write(
+        tmp_path, "pd2.json", {"protocol": "heat-transfer", "phase_diagram": {"a": [1.0], "check_points": 10**9}}
+    )
     assert "more than 10000" in one_line(capsys, *run_args(tmp_path, spec))
 
 
@@ -129,21 +156,25 @@ def test_a_sweep_over_an_integer_field_still_gives_integers():
     assert [p.interaction.collisions for p in expand(spec)] == [1, 3]
 
 
-@pytest.mark.parametrize("protocol, g, tau, expect", [
-    ("simultaneous", 1e10, 1.0, "beyond 1e+08 rad"),          # 'Input matrix is not unitary' before
-    ("simultaneous", 1e300, 1e-300, "overflows double precision"),
-    ("cascade", 1e200, 1e-190, "beyond 1e+08 rad"),          # null initial heat currents, exit 0 before
-    ("cascade", 1e308, 1e308, "finite"),
-])
+@pytest.mark.parametrize(
+    "protocol, g, tau, expect",
+    [
+        ("simultaneous", 1e10, 1.0, "beyond 1e+08 rad"),  # 'Input matrix is not unitary' before
+        ("simultaneous", 1e300, 1e-300, "overflows double precision"),
+        ("cascade", 1e200, 1e-190, "beyond 1e+08 rad"),  # null initial heat currents, exit 0 before
+        ("cascade", 1e308, 1e308, "finite"),
+    ],
+)
 def test_partial_swap_angles_and_rates_beyond_double_precision(tmp_path, capsys, protocol, g, tau, expect):
-    spec = write(tmp_path, "g.json", {**CASCADE, "protocol": protocol,
-                                      "interaction": {"g": g, "tau": tau, "collisions": 2}})
+    spec = write(
+        tmp_path, "g.json", {**CASCADE, "protocol": protocol, "interaction": {"g": g, "tau": tau, "collisions": 2}}
+    )
     assert expect in one_line(capsys, *run_args(tmp_path, spec))
 
 
 def test_heat_transfer_coefficient_1e300(tmp_path, capsys):
     data = __import__("qheat").load_spec("ma-fig1b").to_dict()
-    data["interaction"][0]["coefficient"] = 1e300          # OverflowError traceback before
+    data["interaction"][0]["coefficient"] = 1e300  # OverflowError traceback before
     spec = write(tmp_path, "ht.json", data)
     assert "largest phase of e^{-iHt}" in one_line(capsys, *run_args(tmp_path, spec))
 
@@ -152,7 +183,7 @@ def test_an_overflow_inside_a_run_is_one_line(tmp_path, capsys, monkeypatch):
     from qheat.protocols.registry import protocol
 
     def overflow(spec):
-        return 10.0 ** 400
+        return 10.0**400
 
     monkeypatch.setattr(type(protocol("cascade")), "exact", lambda self, spec: {"x": overflow(spec)})
     spec = write(tmp_path, "c.json", CASCADE)
@@ -162,8 +193,9 @@ def test_an_overflow_inside_a_run_is_one_line(tmp_path, capsys, monkeypatch):
 def test_nan_never_leaves_a_run_silently(tmp_path, capsys, monkeypatch):
     from qheat.protocols.registry import protocol
 
-    monkeypatch.setattr(type(protocol("cascade")), "exact",
-                        lambda self, spec: {"subsystems": [{"initial_heat_current": float("nan")}]})
+    monkeypatch.setattr(
+        type(protocol("cascade")), "exact", lambda self, spec: {"subsystems": [{"initial_heat_current": float("nan")}]}
+    )
     spec = write(tmp_path, "c.json", CASCADE)
     line = one_line(capsys, *run_args(tmp_path, spec))
     assert "NaN or infinity at subsystems[0].initial_heat_current" in line
@@ -190,27 +222,27 @@ def test_nesting_and_huge_integers_in_spec_files(tmp_path, capsys):
     js = write(tmp_path, "n.json", '{"protocol": "cascade", "x": ' + "[" * 100000 + "]" * 100000 + "}")
     assert "nests" in one_line(capsys, *run_args(tmp_path, js))
     deep: list = []
-    for _ in range(40):           # 40 levels: JSON reads it, the spec refuses it before str() or deepcopy recurse
+    for _ in range(40):  # 40 levels: JSON reads it, the spec refuses it before str() or deepcopy recurse
         deep = [deep]
     shallow = write(tmp_path, "s.json", json.dumps({**CASCADE, "description": deep}))
     assert "nests" in one_line(capsys, *run_args(tmp_path, shallow))
     big = write(tmp_path, "i.json", '{"protocol": "cascade", "system": {"temperatures": [' + "1" * 5000 + "]}}")
     assert "4300 digits" in one_line(capsys, *run_args(tmp_path, big))
-    big_toml = write(tmp_path, "i.toml", "protocol = \"cascade\"\n[system]\ntemperatures = [" + "1" * 5000 + "]\n")
+    big_toml = write(tmp_path, "i.toml", 'protocol = "cascade"\n[system]\ntemperatures = [' + "1" * 5000 + "]\n")
     assert "malformed TOML" in one_line(capsys, *run_args(tmp_path, big_toml))
 
 
 @pytest.mark.parametrize("name", ["a\u0000b", "a\u001b[31mb", "line\nbreak"])
 def test_control_characters_in_a_name(tmp_path, capsys, name):
     spec = write(tmp_path, "c.json", {**CASCADE, "name": name})
-    assert "control character" in one_line(capsys, "run", spec)      # no --output: the name would name the file
+    assert "control character" in one_line(capsys, "run", spec)  # no --output: the name would name the file
 
 
 def test_a_directory_or_fifo_given_as_a_spec(tmp_path, capsys):
     (tmp_path / "d.toml").mkdir()
     assert "is a directory" in one_line(capsys, "run", str(tmp_path / "d.toml"))
     os.mkfifo(tmp_path / "f.toml")
-    assert "not a regular file" in one_line(capsys, "run", str(tmp_path / "f.toml"))   # returns: it was never opened
+    assert "not a regular file" in one_line(capsys, "run", str(tmp_path / "f.toml"))  # returns: it was never opened
 
 
 # ----------------------------------------------------------------------------- records and manifests
@@ -235,11 +267,21 @@ def test_analyze_of_damaged_records(tmp_path, capsys, damage):
 
 def _manifest(tmp_path: Path, job_ids: list) -> Path:
     spec = __import__("qheat").load_spec("fig10").to_dict()
-    manifest = {"kind": "qheat-manifest", "format": 1, "id": "m1", "spec": spec, "backend": "fake:manila",
-                "store": "local", "layout": {}, "options": {"seed": 1}, "circuits_file": "x.circuits.qpy",
-                "circuits_sha256": "0" * 64,
-                "jobs": [{"index": i, "job_id": j, "tag": f"t{i}", "state": "submitted", "pubs": []}
-                         for i, j in enumerate(job_ids)]}
+    manifest = {
+        "kind": "qheat-manifest",
+        "format": 1,
+        "id": "m1",
+        "spec": spec,
+        "backend": "fake:manila",
+        "store": "local",
+        "layout": {},
+        "options": {"seed": 1},
+        "circuits_file": "x.circuits.qpy",
+        "circuits_sha256": "0" * 64,
+        "jobs": [
+            {"index": i, "job_id": j, "tag": f"t{i}", "state": "submitted", "pubs": []} for i, j in enumerate(job_ids)
+        ],
+    }
     path = tmp_path / "x.manifest.json"
     path.write_text(json.dumps(manifest))
     return path
@@ -261,7 +303,7 @@ def test_fetch_when_the_local_job_files_are_damaged(tmp_path, capsys, damage):
     if damage == "truncated":
         (store / "job-b.json").write_text(json.dumps({**good, "job_id": "job-b"})[:20])
     elif damage == "swapped":
-        (store / "job-b.json").write_text(json.dumps(good))     # job a's file under job b's name
+        (store / "job-b.json").write_text(json.dumps(good))  # job a's file under job b's name
     line = one_line(capsys, "fetch", str(path))
     assert "job 1" in line and "never finishes later" in line and "--force" in line
     assert {"deleted": "no stored result", "truncated": "corrupted", "swapped": "is not the job"}[damage] in line

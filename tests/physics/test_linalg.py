@@ -5,6 +5,7 @@ Conventions checked here (Qiskit's little-endian order): qubit j is bit j of a b
 ``DensityMatrix.evolve(Operator(U), qargs=qubits)``; ``reduced_state(rho, keep)`` puts keep[0]
 on the lowest bit of the result; ``tensor_product(a, b)`` puts a on the lowest qubits.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -258,7 +259,8 @@ def test_hermitian_eigvalsh_block_path_on_product_of_diagonal_and_dense_parts():
     rho[:16, :16] = 0.6 * dense
     rho[16:, 16:] = np.diag(np.random.default_rng(1).dirichlet(np.ones(48)) * 0.4)
     np.testing.assert_allclose(
-        np.sort(linalg.hermitian_eigvalsh(rho)), np.sort(np.linalg.eigvalsh(rho)), atol=1e-12, rtol=0)
+        np.sort(linalg.hermitian_eigvalsh(rho)), np.sort(np.linalg.eigvalsh(rho)), atol=1e-12, rtol=0
+    )
     assert linalg.von_neumann_entropy(rho) == pytest.approx(_qiskit_entropy(rho), abs=1e-10)
 
 
@@ -304,7 +306,8 @@ def test_von_neumann_entropies_of_a_stack_match_qiskit():
 def test_von_neumann_entropies_of_single_qubits_match_qiskit():
     states = np.stack([_random_state(1, s) for s in range(10)] + [np.diag([1.0, 0.0]).astype(complex)])
     np.testing.assert_allclose(
-        linalg.von_neumann_entropies(states), [_qiskit_entropy(s) for s in states], atol=1e-10, rtol=0)
+        linalg.von_neumann_entropies(states), [_qiskit_entropy(s) for s in states], atol=1e-10, rtol=0
+    )
 
 
 # ----------------------------------------------------------------------------- num_qubits

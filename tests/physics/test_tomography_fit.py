@@ -1,4 +1,5 @@
 """The batched tomography fit against qiskit-experiments' own fitters, called on the same counts one by one."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,10 +15,10 @@ def _qiskit_experiments_fit(counts: np.ndarray, num_qubits: int) -> np.ndarray:
     """linear_inversion + postprocess_fitter(make_positive=True, trace=1) on one record's counts (S, D)."""
     meas = np.array(settings(num_qubits))
     shots = counts.sum(-1)
-    fits, meta = linear_inversion(counts[None], shots, meas, np.zeros((len(meas), 0), dtype=int),
-                                  measurement_basis=PauliMeasurementBasis())
-    states, _ = postprocess_fitter(fits, {"output_dims": (2**num_qubits,)}, make_positive=True, trace=1.0,
-                                   qpt=False)
+    fits, meta = linear_inversion(
+        counts[None], shots, meas, np.zeros((len(meas), 0), dtype=int), measurement_basis=PauliMeasurementBasis()
+    )
+    states, _ = postprocess_fitter(fits, {"output_dims": (2**num_qubits,)}, make_positive=True, trace=1.0, qpt=False)
     return states[0].data
 
 
@@ -39,12 +40,14 @@ def test_batched_fit_equals_qiskit_experiments(num_qubits):
                 rotated = rotated.evolve(np.array([[1, -1j], [1, 1j]]) / np.sqrt(2), qargs=[q])
         probs[i] = np.real(np.diag(rotated.data))
     assert m.shape == (s, d, d, d)
-    counts = rng.multinomial(40, probs, size=(60, s))            # 60 records of 40 shots per setting
+    counts = rng.multinomial(40, probs, size=(60, s))  # 60 records of 40 shots per setting
     counts = np.concatenate([counts, bootstrap_counts(counts[0], 20, rng)])
     ours = fit_states(counts)
     theirs = np.stack([_qiskit_experiments_fit(c, num_qubits) for c in counts])
-    rescaled = sum(np.linalg.eigvalsh(r).min() < -1e-12 for r in
-                   (np.einsum("so,soij->ij", c / c.sum(-1, keepdims=True), m) for c in counts))
+    rescaled = sum(
+        np.linalg.eigvalsh(r).min() < -1e-12
+        for r in (np.einsum("so,soij->ij", c / c.sum(-1, keepdims=True), m) for c in counts)
+    )
     assert rescaled > 10  # the test exercises the eigenvalue rescaling
     assert np.abs(ours - theirs).max() < 1e-10
     assert np.abs(np.trace(ours, axis1=-2, axis2=-1) - 1).max() < 1e-12

@@ -9,6 +9,7 @@ Systems, written out from the papers: seed 003 Fig. 4 (omega = 1, 2, lambda = 0.
 that Born-Markov holds, T_A = 3, T_B = 1) and seed 004 Fig. 3 (eps = 5, 4, g = 0.5 sigma_x sigma_x,
 Ohmic-Drude gamma = 0.01, omega_D = 50, T_1 = 10, T_2 = 5).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,7 +57,7 @@ def test_global_collisions_converge_to_global_lindblad_like_dt(name):
 @pytest.mark.parametrize("name", SYSTEMS)
 def test_local_collisions_converge_to_local_master_equation_like_dt(name):
     system, res = SYSTEMS[name]
-    for side in ("heat_current", "system_side"):   # ancillas' energy; qheat's Tr(H_S D_j rho)
+    for side in ("heat_current", "system_side"):  # ancillas' energy; qheat's Tr(H_S D_j rho)
         errs = relative_errors(system, res, "local", side)
         np.testing.assert_allclose(errs[:-1] / errs[1:], 2.0, rtol=0.1)
         assert abs(errs[-1]) < 3e-3
@@ -94,7 +95,7 @@ def test_single_qubit_closed_form():
     exact = w * ga * gb * (na - nb) / (ga * (1 + 2 * na) + gb * (1 + 2 * nb))
     for model in ("global", "local"):
         q = [cr.CollisionModel(system, res, dt, model).steady_state()["heat_current"][0] for dt in (0.02, 0.01)]
-        assert 2 * q[1] - q[0] == pytest.approx(exact, rel=1e-5)   # Richardson: the O(dt) term removed
+        assert 2 * q[1] - q[0] == pytest.approx(exact, rel=1e-5)  # Richardson: the O(dt) term removed
         assert q[1] == pytest.approx(exact, rel=3e-3)
 
 
@@ -107,7 +108,7 @@ def test_eigenoperators_and_energy_conservation_of_each_collision(name):
     h = rc.hamiltonian(system)
     for j in (0, 1):
         parts = rc.lowering_parts(system, res, j)
-        assert len(parts) == 2       # two Bohr frequencies, each with two transitions
+        assert len(parts) == 2  # two Bohr frequencies, each with two transitions
         total = sum(v + v.conj().T for _, v in parts)
         np.testing.assert_allclose(total, rc.on_qubit(rc.SIGMA_X, rc.site(j, 2), 2), atol=1e-12)
         for w, v in parts:
@@ -123,10 +124,13 @@ def test_eigenoperators_and_energy_conservation_of_each_collision(name):
     for c in rc.collisions(system, res, 0.7, "local"):
         u = rc.collision_unitary(c)
         k = rc.site(c.reservoir, 2)
-        bare = np.kron(np.eye(2), 0.5 * system.frequencies[k] * rc.on_qubit(np.diag([-1.0, 1.0]), k, 2)) + c.frequency * n_anc
+        bare = (
+            np.kron(np.eye(2), 0.5 * system.frequencies[k] * rc.on_qubit(np.diag([-1.0, 1.0]), k, 2))
+            + c.frequency * n_anc
+        )
         np.testing.assert_allclose(u @ bare, bare @ u, atol=1e-12)
         total_h = np.kron(np.eye(2), h) + c.frequency * n_anc
-        assert np.abs(u @ total_h - total_h @ u).max() > 1e-3     # the coupling makes it cost work
+        assert np.abs(u @ total_h - total_h @ u).max() > 1e-3  # the coupling makes it cost work
         np.testing.assert_allclose(Operator(rc.collision_circuit(c, system)).data, u, atol=1e-12)
 
 
@@ -141,9 +145,14 @@ def test_round_two_qubit_gate_counts():
 
 
 def test_currents_from_counts_reads_bits_little_endian():
-    meta = {"dt": 0.5, "measured_rounds": 1,
-            "collisions": [{"reservoir": "A", "frequency": 2.0, "excited_population": 0.3, "before_bits": [0], "after_bits": [1]},
-                           {"reservoir": "B", "frequency": 1.0, "excited_population": 0.1, "before_bits": [2], "after_bits": [3]}]}
+    meta = {
+        "dt": 0.5,
+        "measured_rounds": 1,
+        "collisions": [
+            {"reservoir": "A", "frequency": 2.0, "excited_population": 0.3, "before_bits": [0], "after_bits": [1]},
+            {"reservoir": "B", "frequency": 1.0, "excited_population": 0.1, "before_bits": [2], "after_bits": [3]},
+        ],
+    }
     # bit 0 = last character. Shot kind 1: A de-excites (1 -> 0): ancilla loses 2 -> q_A = +4 per shot.
     # Shot kind 2: B excites (0 -> 1): q_B = -2 per shot.
     out = analysis.currents_from_counts({"0001": 3, "1000": 1}, meta)
@@ -157,7 +166,9 @@ def test_currents_from_counts_reads_bits_little_endian():
 
 
 @pytest.mark.parametrize("prep", ["purify", "dephase"])
-@pytest.mark.parametrize("name,model", [("fogedby", "global"), ("fogedby", "local"), ("zhang", "global"), ("zhang", "local")])
+@pytest.mark.parametrize(
+    "name,model", [("fogedby", "global"), ("fogedby", "local"), ("zhang", "global"), ("zhang", "local")]
+)
 def test_density_matrix_circuits_reproduce_exact_channel(name, model, prep):
     """The shot-free circuits, compiled and run once by the ideal Aer device (a 'states' batch through
     the engine's ``execute``), give the exact channel's currents and final state; the ancilla enters
@@ -171,7 +182,9 @@ def test_density_matrix_circuits_reproduce_exact_channel(name, model, prep):
     states = record["states"]
     aer = analysis.currents_from_states(states, circuit.metadata)
     exact = cr.CollisionModel(system, res, dt, model).expected_currents(rounds, measured)
-    np.testing.assert_allclose([aer["heat_current"]["A"], aer["heat_current"]["B"]], exact["heat_current"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        [aer["heat_current"]["A"], aer["heat_current"]["B"]], exact["heat_current"], rtol=0, atol=1e-9
+    )
     np.testing.assert_allclose(states["rho_system"], exact["final_rho"], atol=1e-9)
     for ci, c in enumerate(circuit.metadata["collisions"]):
         assert float(np.real(states[f"z_before_0_{ci}"])) == pytest.approx(1 - 2 * c["excited_population"], abs=1e-12)
@@ -181,10 +194,13 @@ def test_density_matrix_circuits_reproduce_exact_channel(name, model, prep):
 def test_sampled_counts_agree_with_exact_within_four_standard_errors(model):
     system, res = FOGEDBY
     method = rc.MASTER_EQUATION[model]
-    spec = {"protocol": "reservoirs", "methods": [method],
-            "system": {"frequencies": list(system.frequencies), "coupling": "exchange", "strength": 0.5},
-            "reservoirs": {"temperatures": list(res.temperatures), "strengths": list(res.strengths)},
-            "collisions": {"dt": 2.0, "shots": 300, "seed": 2024}}
+    spec = {
+        "protocol": "reservoirs",
+        "methods": [method],
+        "system": {"frequencies": list(system.frequencies), "coupling": "exchange", "strength": 0.5},
+        "reservoirs": {"temperatures": list(res.temperatures), "strengths": list(res.strengths)},
+        "collisions": {"dt": 2.0, "shots": 300, "seed": 2024},
+    }
     out = qheat.run(spec, backend="aer").to_dict()["methods"][method]
     assert out["records"][0]["metadata"]["rounds"] == out["rounds"]
     expected = out["exact"]["circuit_expectation"]
@@ -192,7 +208,7 @@ def test_sampled_counts_agree_with_exact_within_four_standard_errors(model):
         assert abs(out["heat_current"][j] - expected[j]) < 4 * out["stderr"][j]
         assert out["stderr"][j] < 0.2 * abs(expected[j])
         assert out["shot_free"]["heat_current"][j] == pytest.approx(expected[j], abs=1e-9)  # ideal device
-    total = expected["A"] + expected["B"]     # 0 for the global model, -q_A (switching work) for the local one
+    total = expected["A"] + expected["B"]  # 0 for the global model, -q_A (switching work) for the local one
     assert abs(out["total"] - total) < 4 * out["total_stderr"]
     if model == "global":
         assert abs(total) < 1e-6

@@ -1,5 +1,6 @@
 """HEOM (QuTiP's HEOMSolver) against independent answers: Bloch-Redfield at weak coupling, zero current at equal
 temperatures, energy balance, the Gibbs state of a single qubit, and QuTiP's own steady-state solver."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,7 +24,7 @@ def drude(t_a: float, t_b: float, gamma: float, cutoff: float = 5.0) -> Reservoi
 def test_weak_coupling_meets_bloch_redfield(system, res):
     q_heom = heom.steady_state(system, res, depth=2, terms=6).heat_currents[0]
     q_br = open_systems.steady_state("redfield", system, res).heat_currents[0]
-    assert q_br > 0                                   # hot A gives energy
+    assert q_br > 0  # hot A gives energy
     assert q_heom == pytest.approx(q_br, rel=0.05)
 
 
@@ -49,8 +50,9 @@ def test_single_qubit_at_one_temperature_relaxes_to_gibbs_at_weak_coupling():
 def test_fast_steady_state_equals_qutips_own():
     res = drude(2.0, 0.5, 0.01)
     h = hamiltonian(PAIR)
-    baths = [(heom.drude_lorentz(res, j).approximate("pade", Nk=2, tag=j), on_qubit(SIGMA_X, site(j, 2), 2))
-             for j in (0, 1)]
+    baths = [
+        (heom.drude_lorentz(res, j).approximate("pade", Nk=2, tag=j), on_qubit(SIGMA_X, site(j, 2), 2)) for j in (0, 1)
+    ]
     solver = HEOMSolver(h, baths, max_depth=2, options={"progress_bar": False})
     rho_ref, ados_ref = solver.steady_state(use_mkl=False)
     rho, ados = heom.steady_ados(solver)
@@ -65,13 +67,21 @@ def test_convergence_is_reported():
     assert report["convergence"] < 1e-2
     assert report["terms_plus_one"]["relative_change"] >= 0
     poor, bad = heom.solve(ONE, drude(2.0, 0.5, 1e-3), heom.HeomSettings(depth=2, terms=2))
-    assert bad["convergence"] > 0.1                     # two Pade terms are far from converged at T = 0.5
+    assert bad["convergence"] > 0.1  # two Pade terms are far from converged at T = 0.5
 
 
-SPEC = {"protocol": "reservoirs", "methods": ["redfield", "heom"],
-        "system": {"frequencies": [5.0, 5.0], "coupling": "xx", "strength": 0.1},
-        "reservoirs": {"temperatures": [10.0, 5.0], "strengths": [0.001, 0.001], "spectral_density": "ohmic-drude",
-                       "cutoff": 50.0, "coupling": "sigma_x"}}
+SPEC = {
+    "protocol": "reservoirs",
+    "methods": ["redfield", "heom"],
+    "system": {"frequencies": [5.0, 5.0], "coupling": "xx", "strength": 0.1},
+    "reservoirs": {
+        "temperatures": [10.0, 5.0],
+        "strengths": [0.001, 0.001],
+        "spectral_density": "ohmic-drude",
+        "cutoff": 50.0,
+        "coupling": "sigma_x",
+    },
+}
 
 
 def test_spec_round_trip_and_refusals():
@@ -79,7 +89,7 @@ def test_spec_round_trip_and_refusals():
     assert spec.heom == heom.HeomSettings(2, 5, False)
     assert spec_from_dict(spec.to_dict()) == spec
     assert spec_from_dict({**SPEC, "methods": ["redfield"]}).heom is None
-    with pytest.raises(QheatError, match="add \"heom\" to methods"):
+    with pytest.raises(QheatError, match='add "heom" to methods'):
         spec_from_dict({**SPEC, "methods": ["redfield"], "heom": {"depth": 2}})
     flat = {**SPEC, "reservoirs": {"temperatures": [2.0, 1.0], "strengths": [0.1, 0.1]}}
     with pytest.raises(QheatError, match="Drude-Lorentz"):

@@ -7,6 +7,7 @@ subtracted by hand, not scipy's Cauchy weight) and a finite-difference dS/dw. Si
 correction is O(gamma) and Eq. (20) drops O(gamma^2), the distance between qheat's steady state
 and Eq. (20) must shrink like gamma^2 while the correction itself shrinks like gamma.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,6 +36,7 @@ def j_drude(w: float, gamma: float) -> float:
 
 def lamb(w: float, gamma: float, t: float) -> float:
     """S(w) = (1/pi) PV int_0^inf J(x) [(n+1)/(w - x) + n/(w + x)] dx, singular part subtracted."""
+
     def n(x):
         return np.exp(-x / t) / -np.expm1(-x / t)
 
@@ -92,10 +94,19 @@ def eq20(t: float, gamma: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def qheat_state(t: float, gamma: float) -> np.ndarray:
-    spec = {"protocol": "reservoirs", "methods": ["redfield"], "lamb_shift": True,
-            "system": {"frequencies": [EPS1, EPS2], "coupling": "xx", "strength": G},
-            "reservoirs": {"temperatures": [t, t], "strengths": [gamma, 0.0], "spectral_density": "ohmic-drude",
-                           "cutoff": WD, "coupling": "sigma_x"}}
+    spec = {
+        "protocol": "reservoirs",
+        "methods": ["redfield"],
+        "lamb_shift": True,
+        "system": {"frequencies": [EPS1, EPS2], "coupling": "xx", "strength": G},
+        "reservoirs": {
+            "temperatures": [t, t],
+            "strengths": [gamma, 0.0],
+            "spectral_density": "ohmic-drude",
+            "cutoff": WD,
+            "coupling": "sigma_x",
+        },
+    }
     r = qheat.run(spec).to_dict()["methods"]["redfield"]["rho"]
     return np.array(r["real"]) + 1j * np.array(r["imag"])
 
@@ -147,10 +158,18 @@ def test_without_the_lamb_shift_the_correction_is_lost():
     t, gamma = 5.0, 0.01
     tau, rho20 = eq20(t, gamma)
     off = ~np.eye(4, dtype=bool)
-    spec = {"protocol": "reservoirs", "methods": ["redfield"],
-            "system": {"frequencies": [EPS1, EPS2], "coupling": "xx", "strength": G},
-            "reservoirs": {"temperatures": [t, t], "strengths": [gamma, 0.0], "spectral_density": "ohmic-drude",
-                           "cutoff": WD, "coupling": "sigma_x"}}
+    spec = {
+        "protocol": "reservoirs",
+        "methods": ["redfield"],
+        "system": {"frequencies": [EPS1, EPS2], "coupling": "xx", "strength": G},
+        "reservoirs": {
+            "temperatures": [t, t],
+            "strengths": [gamma, 0.0],
+            "spectral_density": "ohmic-drude",
+            "cutoff": WD,
+            "coupling": "sigma_x",
+        },
+    }
     r = qheat.run(spec).to_dict()["methods"]["redfield"]["rho"]
     rho = np.array(r["real"]) + 1j * np.array(r["imag"])
     c20, c = _eigenbasis(rho20 - tau)[off], _eigenbasis(rho - tau)[off]

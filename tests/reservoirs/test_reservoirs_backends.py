@@ -1,4 +1,5 @@
 """The reservoirs protocol from the outside: backends 'exact', 'aer' and 'aer:<config>', records, spec keys, CLI, plots."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,9 @@ from qheat.protocols.reservoirs import PROTOCOL
 from qheat.protocols.reservoirs.analysis import readout_factor
 
 SPEC = {
-    "protocol": "reservoirs", "name": "small", "methods": ["lindblad", "local", "redfield"],
+    "protocol": "reservoirs",
+    "name": "small",
+    "methods": ["lindblad", "local", "redfield"],
     "system": {"frequencies": [1.0, 2.0], "coupling": "exchange", "strength": 0.5},
     "reservoirs": {"temperatures": [3.0, 1.0], "strengths": [0.05, 0.05], "coupling": "rwa"},
     "collisions": {"dt": 1.0, "shots": 300, "seed": 7, "window": 40.0},
@@ -54,8 +57,15 @@ def test_aer_needs_collision_settings():
         qheat.run({k: v for k, v in SPEC.items() if k != "collisions"}, backend="aer")
 
 
-@pytest.mark.parametrize("bad, match", [({"dt": 0.0}, "dt"), ({"dt": 1.0, "shots": 1}, "shots"),
-                                        ({"dt": 1.0, "seed": -1}, "seed"), ({"dt": 1.0, "rounds": 3}, "unknown key")])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"dt": 0.0}, "dt"),
+        ({"dt": 1.0, "shots": 1}, "shots"),
+        ({"dt": 1.0, "seed": -1}, "seed"),
+        ({"dt": 1.0, "rounds": 3}, "unknown key"),
+    ],
+)
 def test_collision_settings_are_validated(bad, match):
     with pytest.raises(qheat.QheatError, match=match):
         spec_from_dict({**SPEC, "collisions": bad})
@@ -64,9 +74,14 @@ def test_collision_settings_are_validated(bad, match):
 def test_sweep_points_on_aer_draw_from_their_own_streams():
     """Each point's sampler seeds come from spec.seed_sequence(collisions.seed), which hashes the point's
     key: three temperatures, three different streams (the old seed + i * 10**6 is gone)."""
-    spec = spec_from_dict({**SPEC, "methods": ["lindblad", "local"],
-                           "collisions": {**SPEC["collisions"], "window": 2.0},
-                           "sweep": {"parameter": "reservoirs.temperatures.0", "values": [2.0, 3.0, 4.0]}})
+    spec = spec_from_dict(
+        {
+            **SPEC,
+            "methods": ["lindblad", "local"],
+            "collisions": {**SPEC["collisions"], "window": 2.0},
+            "sweep": {"parameter": "reservoirs.temperatures.0", "values": [2.0, 3.0, 4.0]},
+        }
+    )
     device = AerBackend("aer")
     seeds = []
     for point in expand(spec):
@@ -79,11 +94,15 @@ def test_sweep_points_on_aer_draw_from_their_own_streams():
 
 def test_a_sweep_on_aer_gives_each_point_its_own_shot_noise():
     """sweep.seeds repeats one configuration: same circuits and exact values, different counts."""
-    spec = {**SPEC, "methods": ["local"], "collisions": {"dt": 1.0, "shots": 60, "seed": 7, "window": 5.0},
-            "sweep": {"parameter": "reservoirs.temperatures.0", "values": [3.0], "seeds": 2}}
+    spec = {
+        **SPEC,
+        "methods": ["local"],
+        "collisions": {"dt": 1.0, "shots": 60, "seed": 7, "window": 5.0},
+        "sweep": {"parameter": "reservoirs.temperatures.0", "values": [3.0], "seeds": 2},
+    }
     result = qheat.run(spec, backend="aer").to_dict()
     a, b = (p["methods"]["local"] for p in result["points"])
-    assert a["exact"] == b["exact"] and a["shot_free"] == b["shot_free"]   # deterministic: one Aer density matrix
+    assert a["exact"] == b["exact"] and a["shot_free"] == b["shot_free"]  # deterministic: one Aer density matrix
     assert a["sampler_seed"] != b["sampler_seed"]
     assert a["records"][0]["counts"] != b["records"][0]["counts"]
     assert a["heat_current"] != b["heat_current"]
@@ -92,7 +111,7 @@ def test_a_sweep_on_aer_gives_each_point_its_own_shot_noise():
     assert "summary" in result
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fig = PROTOCOL.figure([result])      # the currents at both points; no populations on circuits
+        fig = PROTOCOL.figure([result])  # the currents at both points; no populations on circuits
     assert len(fig.axes[0].containers) == 1
     plt.close(fig)
 
@@ -101,7 +120,7 @@ def test_records_come_first_and_analyze_reproduces_the_result(tmp_path, capsys):
     path = tmp_path / "small.json"
     path.write_text(json.dumps({**SPEC, "collisions": {**SPEC["collisions"], "shots": 40, "window": 4.0}}))
     assert main(["run", str(path), "--backend", "aer", "--output", str(tmp_path / "d"), "-q"]) == 0
-    out = tmp_path / "d" / "small.json"      # beside d/small.records.json, written first
+    out = tmp_path / "d" / "small.json"  # beside d/small.records.json, written first
     records = out.with_name("small.records.json")
     assert records.stat().st_mtime_ns <= out.stat().st_mtime_ns
     document = json.loads(records.read_text())
@@ -119,7 +138,9 @@ def test_records_come_first_and_analyze_reproduces_the_result(tmp_path, capsys):
     other = tmp_path / "other.json"
     assert main(["analyze", str(records), "--output", str(other), "-q"]) == 0
     again = json.loads(other.read_text())
-    assert {k: v for k, v in again.items() if k != "qheat_version"} == {k: v for k, v in result.items() if k != "qheat_version"}
+    assert {k: v for k, v in again.items() if k != "qheat_version"} == {
+        k: v for k, v in result.items() if k != "qheat_version"
+    }
     capsys.readouterr()
 
 
@@ -128,8 +149,11 @@ def test_noisy_nmr_device_runs_with_its_noise_beside_the_exact_values(tmp_path, 
     compiled for it; the shot-free value of the same noisy circuit is what the counts estimate, and the
     noise shows: the global collisions conserve energy (q_A + q_B = 0 exactly), the noisy device does not."""
     path = tmp_path / "noisy.json"
-    path.write_text(json.dumps({**SPEC, "methods": ["lindblad"], "collisions": {**SPEC["collisions"], "shots": 100,
-                                                                               "window": 10.0}}))
+    path.write_text(
+        json.dumps(
+            {**SPEC, "methods": ["lindblad"], "collisions": {**SPEC["collisions"], "shots": 100, "window": 10.0}}
+        )
+    )
     out = tmp_path / "noisy-result.json"
     assert main(["run", str(path), "--backend", "aer:nmr-depolarizing", "--output", str(out)]) == 0
     assert "heat current from A" in capsys.readouterr().out
@@ -141,19 +165,23 @@ def test_noisy_nmr_device_runs_with_its_noise_beside_the_exact_values(tmp_path, 
     assert free["readout_factor"] == pytest.approx(1 - 2 * 0.005)
     for j in ("A", "B"):
         assert abs(data["heat_current"][j] - free["heat_current"][j]) < 4 * data["stderr"][j]
-        assert free["heat_current"][j] == pytest.approx(ideal[j], rel=0.5)    # noisy, yet the same physics
+        assert free["heat_current"][j] == pytest.approx(ideal[j], rel=0.5)  # noisy, yet the same physics
     assert abs(ideal["A"] + ideal["B"]) < 1e-6
-    assert abs(free["total"]) > 0.1 * abs(ideal["A"])                       # measured 0.51 |q_A|
+    assert abs(free["total"]) > 0.1 * abs(ideal["A"])  # measured 0.51 |q_A|
     assert main(["plot", str(out), "--output", str(tmp_path / "noisy.png"), "-q"]) == 0
 
 
 def test_readout_factor_is_what_flipped_bits_do_to_a_two_point_difference():
     """Enumerate every flip of the two bits of a (before, after) pair with an asymmetric assignment matrix."""
-    a = np.array([[0.97, 0.05], [0.03, 0.95]])      # a[measured, true]
+    a = np.array([[0.97, 0.05], [0.03, 0.95]])  # a[measured, true]
     true = {(0, 0): 0.5, (0, 1): 0.2, (1, 0): 0.1, (1, 1): 0.2}
     exact_change = sum(p * (after - before) for (before, after), p in true.items())
-    measured = sum(p * a[mb, before] * a[ma, after] * (ma - mb)
-                   for (before, after), p in true.items() for mb in (0, 1) for ma in (0, 1))
+    measured = sum(
+        p * a[mb, before] * a[ma, after] * (ma - mb)
+        for (before, after), p in true.items()
+        for mb in (0, 1)
+        for ma in (0, 1)
+    )
     assert measured == pytest.approx(readout_factor(a.tolist()) * exact_change, abs=1e-15)
     assert readout_factor(None) == 1.0
 
@@ -191,10 +219,19 @@ def test_a_sweep_result_plots(tmp_path):
 
 
 def _zhang(gamma_a: float, gamma_b: float, temps=(5.0, 5.0), lamb=True) -> dict:
-    return {"protocol": "reservoirs", "methods": ["redfield", "lindblad"], "lamb_shift": lamb,
-            "system": {"frequencies": [5.0, 4.0], "coupling": "xx", "strength": 0.5},
-            "reservoirs": {"temperatures": list(temps), "strengths": [gamma_a, gamma_b],
-                           "spectral_density": "ohmic-drude", "cutoff": 50.0, "coupling": "sigma_x"}}
+    return {
+        "protocol": "reservoirs",
+        "methods": ["redfield", "lindblad"],
+        "lamb_shift": lamb,
+        "system": {"frequencies": [5.0, 4.0], "coupling": "xx", "strength": 0.5},
+        "reservoirs": {
+            "temperatures": list(temps),
+            "strengths": [gamma_a, gamma_b],
+            "spectral_density": "ohmic-drude",
+            "cutoff": 50.0,
+            "coupling": "sigma_x",
+        },
+    }
 
 
 def test_lamb_shift_current_at_equal_temperatures_is_second_order_as_documented():
@@ -210,12 +247,20 @@ def test_lamb_shift_current_at_equal_temperatures_is_second_order_as_documented(
     assert off["conventions"]["lamb_shift"].startswith("not included")
 
 
-@pytest.mark.parametrize("change, match", [
-    ({"reservoirs": {"temperatures": [3.0, 1.0], "strengths": [0.0, 0.0]}}, "both 0"),
-    ({"system": {"frequencies": [1.0, 2.0], "coupling": "exchange", "strength": 0.0},
-      "reservoirs": {"temperatures": [3.0, 1.0], "strengths": [0.1, 0.0]}}, "unique steady state"),
-    ({"reservoirs": {"temperatures": [1e300, 1.0], "strengths": [0.1, 0.1]}}, "cannot be solved"),
-])
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"reservoirs": {"temperatures": [3.0, 1.0], "strengths": [0.0, 0.0]}}, "both 0"),
+        (
+            {
+                "system": {"frequencies": [1.0, 2.0], "coupling": "exchange", "strength": 0.0},
+                "reservoirs": {"temperatures": [3.0, 1.0], "strengths": [0.1, 0.0]},
+            },
+            "unique steady state",
+        ),
+        ({"reservoirs": {"temperatures": [1e300, 1.0], "strengths": [0.1, 0.1]}}, "cannot be solved"),
+    ],
+)
 def test_unsolvable_reservoir_specs_are_refused(change, match):
     base = {k: v for k, v in SPEC.items() if k != "collisions"}
     with pytest.raises(qheat.QheatError, match=match):
@@ -227,6 +272,6 @@ def test_aer_refuses_angles_beyond_a_quarter_turn_and_the_lamb_shift():
         qheat.run({**SPEC, "collisions": {"dt": 1e6}}, backend="aer")
     with pytest.raises(qheat.QheatError, match="Lamb shift"):
         qheat.run({**_zhang(0.01, 0.01), "collisions": {"dt": 0.5}}, backend="aer")
-    sweep = {"parameter": "collisions.dt", "values": [1.0, 1e6]}       # every point checked before any work
+    sweep = {"parameter": "collisions.dt", "values": [1.0, 1e6]}  # every point checked before any work
     with pytest.raises(qheat.QheatError, match=r"^sweep point collisions.dt=1000000.0: .*smaller dt"):
         qheat.run({**SPEC, "sweep": sweep}, backend="aer")

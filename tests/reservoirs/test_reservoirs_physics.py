@@ -26,6 +26,7 @@ Findings recorded by these tests (numbers in the comments next to each test):
   q_A < 0 along all of Fig. 5. qheat agrees with the independent generator there: this is the
   Redfield equation, not a qheat bug.
 """
+
 from __future__ import annotations
 
 import math
@@ -46,9 +47,9 @@ def planck(w, temperature):
 
 
 KET = {0: np.array([1.0, 0.0]), 1: np.array([0.0, 1.0])}  # |0> ground, |1> excited
-SP = np.outer(KET[1], KET[0])     # sigma_+ = |1><0| raises the energy
+SP = np.outer(KET[1], KET[0])  # sigma_+ = |1><0| raises the energy
 SM = SP.T.copy()
-SZ = np.diag([-1.0, 1.0])         # the papers' sigma_z: +1 on the excited state
+SZ = np.diag([-1.0, 1.0])  # the papers' sigma_z: +1 on the excited state
 SX = SP + SM
 ID2 = np.eye(2)
 
@@ -74,9 +75,9 @@ def to_little_endian(m, n):
 def hamiltonian(freqs, coupling="exchange", strength=0.0):
     n = len(freqs)
     h = sum(0.5 * w * on(SZ, k, n) for k, w in enumerate(freqs))
-    if n == 2 and coupling == "exchange":      # seed 003 Eq. (3.27)
+    if n == 2 and coupling == "exchange":  # seed 003 Eq. (3.27)
         h = h + strength * (np.kron(SP, SM) + np.kron(SM, SP))
-    elif n == 2:                               # seed 004 Eq. (1)
+    elif n == 2:  # seed 004 Eq. (1)
         h = h + strength * np.kron(SX, SX)
     return h
 
@@ -97,21 +98,23 @@ def ohmic_drude_rate(gamma, cutoff):
 
 def bath_spectrum(density, temperature):
     """Full Fourier transform of <B(t)B(0)>: J(w)(1+n) emitting (w > 0), J(|w|) n(|w|) absorbing (w < 0)."""
+
     def s(w):
         if w > 0:
             return density(w) * (1.0 + planck(w, temperature))
         if w < 0:
             return density(-w) * planck(-w, temperature)
         return 0.0
+
     return s
 
 
 def left(x):
-    return np.kron(x, np.eye(x.shape[0]))       # rho -> x rho, row-major vec
+    return np.kron(x, np.eye(x.shape[0]))  # rho -> x rho, row-major vec
 
 
 def right(y):
-    return np.kron(np.eye(y.shape[0]), y.T)     # rho -> rho y
+    return np.kron(np.eye(y.shape[0]), y.T)  # rho -> rho y
 
 
 def redfield_dissipator(h, terms):
@@ -125,15 +128,15 @@ def redfield_dissipator(h, terms):
     s+ A + s- A^dagger (rwa): (s+, s-, <A(s)A^dag>: S(w)/2 for w > 0) and (s-, s+, <A^dag(s)A>: S(w)/2 for w < 0).
     """
     energies, vecs = np.linalg.eigh(h)
-    omega = energies[None, :] - energies[:, None]        # omega[j, k] = E_k - E_j
+    omega = energies[None, :] - energies[:, None]  # omega[j, k] = E_k - E_j
     d = len(energies)
     sup = np.zeros((d * d, d * d), dtype=complex)
     for s_a, s_b, gamma in terms:
         rates = np.vectorize(gamma, otypes=[float])(omega)
         lam = vecs @ ((vecs.conj().T @ s_b @ vecs) * rates) @ vecs.conj().T
         a_dag, lam_dag = s_a.conj().T, lam.conj().T
-        sup += np.kron(lam, s_a.T) - left(s_a @ lam)                      # Lambda rho S_a - S_a Lambda rho
-        sup += np.kron(a_dag, lam_dag.T) - right(lam_dag @ a_dag)         # its Hermitian conjugate
+        sup += np.kron(lam, s_a.T) - left(s_a @ lam)  # Lambda rho S_a - S_a Lambda rho
+        sup += np.kron(a_dag, lam_dag.T) - right(lam_dag @ a_dag)  # its Hermitian conjugate
     return sup
 
 
@@ -142,8 +145,10 @@ def bath_terms(kind, site, n, spectrum):
         a = on(SX, site, n)
         return [(a, a, lambda w: spectrum(w) / 2)]
     up, down = on(SP, site, n), on(SM, site, n)
-    return [(up, down, lambda w: spectrum(w) / 2 if w > 0 else 0.0),
-            (down, up, lambda w: spectrum(w) / 2 if w < 0 else 0.0)]
+    return [
+        (up, down, lambda w: spectrum(w) / 2 if w > 0 else 0.0),
+        (down, up, lambda w: spectrum(w) / 2 if w < 0 else 0.0),
+    ]
 
 
 def reference_redfield(freqs, coupling, strength, temps, densities, kind):
@@ -151,8 +156,9 @@ def reference_redfield(freqs, coupling, strength, temps, densities, kind):
     n = len(freqs)
     h = hamiltonian(freqs, coupling, strength)
     sites = (0, n - 1)
-    dissipators = [redfield_dissipator(h, bath_terms(kind, sites[j], n, bath_spectrum(densities[j], temps[j])))
-                   for j in (0, 1)]
+    dissipators = [
+        redfield_dissipator(h, bath_terms(kind, sites[j], n, bath_spectrum(densities[j], temps[j]))) for j in (0, 1)
+    ]
     d = h.shape[0]
     generator = -1j * (left(h) - right(h)) + dissipators[0] + dissipators[1]
     system = np.vstack([generator, np.eye(d).reshape(1, -1)])
@@ -200,8 +206,8 @@ def fogedby_basis(w1, w2, lam):
     al, be, _, _ = fogedby_mixing(w1, w2, lam)
     p = np.zeros((4, 4))
     p[0, 0] = 1.0
-    p[1, 1], p[2, 1] = -be, al   # |2> = -beta |+-> + alpha |-+>
-    p[1, 2], p[2, 2] = al, be    # |3> =  alpha |+-> + beta |-+>
+    p[1, 1], p[2, 1] = -be, al  # |2> = -beta |+-> + alpha |-+>
+    p[1, 2], p[2, 2] = al, be  # |3> =  alpha |+-> + beta |-+>
     p[3, 3] = 1.0
     return p
 
@@ -209,10 +215,22 @@ def fogedby_basis(w1, w2, lam):
 def fogedby_rates(w1, w2, lam, ta, tb, ga, gb):
     """a_n, b_n of Eq. (3.47) for flat g_A, g_B."""
     al, be, wp, wn = fogedby_mixing(w1, w2, lam)
-    a = np.array([al**2 * ga * (1 + planck(wp, ta)), be**2 * ga * (1 + planck(wn, ta)),
-                  al**2 * ga * planck(wp, ta), be**2 * ga * planck(wn, ta)])
-    b = np.array([be**2 * gb * (1 + planck(wp, tb)), al**2 * gb * (1 + planck(wn, tb)),
-                  be**2 * gb * planck(wp, tb), al**2 * gb * planck(wn, tb)])
+    a = np.array(
+        [
+            al**2 * ga * (1 + planck(wp, ta)),
+            be**2 * ga * (1 + planck(wn, ta)),
+            al**2 * ga * planck(wp, ta),
+            be**2 * ga * planck(wn, ta),
+        ]
+    )
+    b = np.array(
+        [
+            be**2 * gb * (1 + planck(wp, tb)),
+            al**2 * gb * (1 + planck(wn, tb)),
+            be**2 * gb * planck(wp, tb),
+            al**2 * gb * planck(wn, tb),
+        ]
+    )
     return a, b
 
 
@@ -246,18 +264,21 @@ def fogedby_redfield_kernel(w1, w2, lam, ta, tb, g, omitted=False):
     a, b = fogedby_rates(w1, w2, lam, ta, tb, g, g)
     s1, s2, s3, s4 = a + b
     s = s1 + s2 + s3 + s4
-    e = -2 * math.hypot((w1 - w2) / 2, lam)     # e = E_23 = E_2 - E_3 (Eq. 3.74)
+    e = -2 * math.hypot((w1 - w2) / 2, lam)  # e = E_23 = E_2 - E_3 (Eq. 3.74)
     dp, dm = planck(wp, ta) - planck(wp, tb), planck(wn, ta) - planck(wn, tb)
-    k = al * be * g / 2 * (dp + dm)             # Eq. (3.75) / (A.7)
+    k = al * be * g / 2 * (dp + dm)  # Eq. (3.75) / (A.7)
     kp = al * be * g / 2 * (dp - dm) if omitted else 0.0
-    return np.array([
-        [-(s3 + s4), s2, s1, 0, -k, -k],
-        [s4, -(s2 + s3), 0, s1, kp, kp],
-        [s3, 0, -(s1 + s4), s2, -kp, -kp],
-        [0, s3, s4, -(s1 + s2), k, k],
-        [-k, -kp, kp, k, -s / 2 - 1j * e, 0],
-        [-k, -kp, kp, k, 0, -s / 2 + 1j * e],
-    ], dtype=complex)
+    return np.array(
+        [
+            [-(s3 + s4), s2, s1, 0, -k, -k],
+            [s4, -(s2 + s3), 0, s1, kp, kp],
+            [s3, 0, -(s1 + s4), s2, -kp, -kp],
+            [0, s3, s4, -(s1 + s2), k, k],
+            [-k, -kp, kp, k, -s / 2 - 1j * e, 0],
+            [-k, -kp, kp, k, 0, -s / 2 + 1j * e],
+        ],
+        dtype=complex,
+    )
 
 
 def solve_kernel(m):
@@ -277,9 +298,9 @@ def fogedby_redfield_closed_form(w1, w2, lam, ta, tb, g):
     e = -2 * math.hypot((w1 - w2) / 2, lam)
     k = al * be * g / 2 * (planck(wp, ta) - planck(wp, tb) + planck(wn, ta) - planck(wn, tb))
     big_n = (s * s + 4 * e * e) * (s1 + s3) * (s2 + s4) - 4 * (k * s) ** 2
-    pops = ((s * s + 4 * e * e) / big_n * np.array([s1 * s2, s1 * s4, s3 * s2, s3 * s4])
-            - 4 * k * k / big_n * np.array([(s1 + s4) * (s2 + s3), (s1 + s4) ** 2,
-                                            (s2 + s3) ** 2, (s1 + s4) * (s2 + s3)]))
+    pops = (s * s + 4 * e * e) / big_n * np.array([s1 * s2, s1 * s4, s3 * s2, s3 * s4]) - 4 * k * k / big_n * np.array(
+        [(s1 + s4) * (s2 + s3), (s1 + s4) ** 2, (s2 + s3) ** 2, (s1 + s4) * (s2 + s3)]
+    )
     rho23 = -2 * k / big_n * (s1 * s2 - s3 * s4) * (s - 2j * e)
     return pops, rho23
 
@@ -299,11 +320,13 @@ def zhang_lindblad_current(e1, e2, g, t1, t2, gamma1, gamma2, cutoff):
     dens = [ohmic_drude(gamma1, cutoff), ohmic_drude(gamma2, cutoff)]
     temps = [t1, t2]
     total = 0.0
-    for w, c1, c2 in ((beta - alpha, math.sin(pp) ** 2, math.cos(pm) ** 2),
-                      (beta + alpha, math.cos(pp) ** 2, math.sin(pm) ** 2)):
+    for w, c1, c2 in (
+        (beta - alpha, math.sin(pp) ** 2, math.cos(pm) ** 2),
+        (beta + alpha, math.cos(pp) ** 2, math.sin(pm) ** 2),
+    ):
         big_g = [(dens[j](w) * (planck(w, temps[j]) + 1), dens[j](w) * planck(w, temps[j])) for j in (0, 1)]
-        g_plus = c1 * big_g[0][0] + c2 * big_g[1][0]       # G~_+(w)
-        g_minus = c1 * big_g[0][1] + c2 * big_g[1][1]      # G~_+(-w)
+        g_plus = c1 * big_g[0][0] + c2 * big_g[1][0]  # G~_+(w)
+        g_minus = c1 * big_g[0][1] + c2 * big_g[1][1]  # G~_+(-w)
         a_i = 2 * c1 * c2 * dens[0](w) * dens[1](w) / (g_plus + g_minus)
         total += a_i * (planck(w, t1) - planck(w, t2)) * w
     return total
@@ -312,8 +335,19 @@ def zhang_lindblad_current(e1, e2, g, t1, t2, gamma1, gamma2, cutoff):
 # ============================================================================ qheat runs
 
 
-def spec(freqs, temps, strengths, *, coupling="exchange", lam=0.0, density="flat", cutoff=None,
-         bath="rwa", methods=("lindblad", "redfield", "local"), sweep=None):
+def spec(
+    freqs,
+    temps,
+    strengths,
+    *,
+    coupling="exchange",
+    lam=0.0,
+    density="flat",
+    cutoff=None,
+    bath="rwa",
+    methods=("lindblad", "redfield", "local"),
+    sweep=None,
+):
     system = {"frequencies": list(freqs), "coupling": coupling}
     if len(freqs) == 2:
         system["strength"] = lam
@@ -367,11 +401,11 @@ def test_single_qubit_populations_and_currents_eqs_3_18_to_3_22(bath):
             m = d["methods"][method]
             np.testing.assert_allclose(m["populations"], pops, rtol=1e-10, atol=1e-13)
             np.testing.assert_allclose(currents(d, method), (qa, qb), **TOL)
-            assert abs(sum(currents(d, method))) < 1e-12        # q_A + q_B = 0 (first law)
+            assert abs(sum(currents(d, method))) < 1e-12  # q_A + q_B = 0 (first law)
             rho = rho_of(d, method)
-            assert abs(rho[0, 1]) < 1e-12                       # no steady-state coherence
+            assert abs(rho[0, 1]) < 1e-12  # no steady-state coherence
             if ta > tb:
-                assert m["heat_current"]["A"] > 0               # second law
+                assert m["heat_current"]["A"] > 0  # second law
             elif ta < tb:
                 assert m["heat_current"]["A"] < 0
 
@@ -411,7 +445,7 @@ def test_single_qubit_high_and_low_temperature_limits_eqs_3_23_to_3_26():
         quantum = ga * gb * w0 / (ga + gb) * (math.exp(-w0 / ta) - math.exp(-w0 / tb))
         assert qa == pytest.approx(quantum, rel=10 * math.exp(-w0 / max(ta, tb)))
         assert qb == pytest.approx(-quantum, rel=10 * math.exp(-w0 / max(ta, tb)))
-        assert d["methods"]["lindblad"]["populations"][0] == pytest.approx(1.0, abs=1e-4)   # ground state
+        assert d["methods"]["lindblad"]["populations"][0] == pytest.approx(1.0, abs=1e-4)  # ground state
     # Low T, g_A = g_B: r -> (e^{-w0/TA} + e^{-w0/TB}) / 2 (text below Eq. 3.20). (The paper's next
     # step, r -> e^{-w0/T} cosh(2 w0/Delta), does not follow from it; not tested.)
     d = run([w0], [0.1, 0.08], [0.2, 0.2], methods=["lindblad"])
@@ -422,8 +456,21 @@ def test_single_qubit_high_and_low_temperature_limits_eqs_3_23_to_3_26():
 # ============================================================================ 2. seed 003, coupled qubits (Lindblad)
 
 # >= 10 (T_A, T_B) pairs: Fig. 4's T_A in 0.5..1.5 at T_B = 1, equilibrium (Fig. 3) and far from it.
-TEMPERATURE_PAIRS = [(0.5, 1.0), (0.75, 1.0), (1.0, 1.0), (1.25, 1.0), (1.5, 1.0), (0.3, 0.3), (3.0, 3.0),
-                     (3.0, 1.0), (1.0, 3.0), (10.5, 0.5), (0.2, 8.0), (25.0, 12.0), (0.15, 0.1)]
+TEMPERATURE_PAIRS = [
+    (0.5, 1.0),
+    (0.75, 1.0),
+    (1.0, 1.0),
+    (1.25, 1.0),
+    (1.5, 1.0),
+    (0.3, 0.3),
+    (3.0, 3.0),
+    (3.0, 1.0),
+    (1.0, 3.0),
+    (10.5, 0.5),
+    (0.2, 8.0),
+    (25.0, 12.0),
+    (0.15, 0.1),
+]
 
 
 def test_fogedby_mixing_branch():
@@ -439,33 +486,44 @@ def test_fogedby_mixing_branch():
         if w1 < w2:
             theta = math.atan(2 * lam / (w1 - w2))
             al, be = math.cos(theta / 2), math.sin(theta / 2)
-            wrong = np.array([0.0, -be, al, 0.0])                # "|2>" on the principal branch
-            assert np.linalg.norm(h @ wrong + r * wrong) > 0.1   # is not the E_2 = -r eigenvector:
-            np.testing.assert_allclose(h @ wrong, r * wrong, atol=1e-12)   # it is |3> (alpha, beta swap roles)
+            wrong = np.array([0.0, -be, al, 0.0])  # "|2>" on the principal branch
+            assert np.linalg.norm(h @ wrong + r * wrong) > 0.1  # is not the E_2 = -r eigenvector:
+            np.testing.assert_allclose(h @ wrong, r * wrong, atol=1e-12)  # it is |3> (alpha, beta swap roles)
 
 
 @pytest.mark.parametrize("bath", ["rwa", "sigma_x"])
-@pytest.mark.parametrize("w1, w2, lam, ga, gb", [
-    (1.0, 2.0, 0.5, 1.0, 1.0),     # Figs. 3-4 (w1 < w2: arctan2 branch)
-    (2.0, 1.0, 0.5, 1.0, 1.0),
-    (1.0, 1.6, 0.3, 0.05, 0.08),
-    (1.7, 0.9, 0.6, 0.02, 0.07),
-])
+@pytest.mark.parametrize(
+    "w1, w2, lam, ga, gb",
+    [
+        (1.0, 2.0, 0.5, 1.0, 1.0),  # Figs. 3-4 (w1 < w2: arctan2 branch)
+        (2.0, 1.0, 0.5, 1.0, 1.0),
+        (1.0, 1.6, 0.3, 0.05, 0.08),
+        (1.7, 0.9, 0.6, 0.02, 0.07),
+    ],
+)
 def test_fogedby_lindblad_populations_and_currents_eqs_3_50_to_3_61(bath, w1, w2, lam, ga, gb):
-    d = run([w1, w2], [1.0, 1.0], [ga, gb], lam=lam, bath=bath, methods=["lindblad"],
-            sweep=temperature_sweep(TEMPERATURE_PAIRS))
+    d = run(
+        [w1, w2],
+        [1.0, 1.0],
+        [ga, gb],
+        lam=lam,
+        bath=bath,
+        methods=["lindblad"],
+        sweep=temperature_sweep(TEMPERATURE_PAIRS),
+    )
     _, _, wp, wn = fogedby_mixing(w1, w2, lam)
     for (ta, tb), point in zip(TEMPERATURE_PAIRS, d["points"]):
         pops, qa_354, qa_357, qb_355, qb_360 = fogedby_lindblad(w1, w2, lam, ta, tb, ga, gb)
-        assert qa_354 == pytest.approx(qa_357, rel=1e-12, abs=1e-15)      # (3.54) = (3.56)-(3.58)
+        assert qa_354 == pytest.approx(qa_357, rel=1e-12, abs=1e-15)  # (3.54) = (3.56)-(3.58)
         assert qb_355 == pytest.approx(qb_360, rel=1e-12, abs=1e-15)
-        np.testing.assert_allclose(point["energies"], [-(w1 + w2) / 2, -(wp - wn) / 2, (wp - wn) / 2, (w1 + w2) / 2],
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            point["energies"], [-(w1 + w2) / 2, -(wp - wn) / 2, (wp - wn) / 2, (w1 + w2) / 2], atol=1e-12
+        )
         m = point["methods"]["lindblad"]
         np.testing.assert_allclose(m["populations"], pops, rtol=1e-8, atol=1e-12)
         np.testing.assert_allclose(currents(point, "lindblad"), (qa_354, qb_355), **TOL)
         rho_e = fogedby_basis(w1, w2, lam).T @ rho_of(point, "lindblad") @ fogedby_basis(w1, w2, lam)
-        assert np.abs(rho_e - np.diag(np.diag(rho_e))).max() < 1e-10    # no coherence survives (Sec. III B)
+        assert np.abs(rho_e - np.diag(np.diag(rho_e))).max() < 1e-10  # no coherence survives (Sec. III B)
         if ta == tb:
             assert abs(qa_354) < 1e-15 and abs(m["heat_current"]["A"]) < 1e-12
         else:
@@ -477,15 +535,21 @@ def test_fogedby_uncoupled_limit_eqs_3_51_to_3_53(w1, w2):
     # lambda -> 0: q ~ lambda^2 -> 0 and rho -> rho^A (x) rho^B, each qubit thermal with its own bath.
     ta, tb, g = 3.0, 0.7, 0.1
     lams = [1e-1, 1e-2, 1e-3, 0.0]
-    d = run([w1, w2], [ta, tb], [g, g], lam=0.1, methods=["lindblad"],
-            sweep={"parameter": "system.strength", "values": lams})
+    d = run(
+        [w1, w2],
+        [ta, tb],
+        [g, g],
+        lam=0.1,
+        methods=["lindblad"],
+        sweep={"parameter": "system.strength", "values": lams},
+    )
     qs = [currents(p, "lindblad")[0] for p in d["points"]]
     for lam, q in zip(lams, qs):
         assert q == pytest.approx(fogedby_lindblad(w1, w2, lam, ta, tb, g, g)[1], rel=1e-8, abs=1e-14)
     assert qs[1] / qs[0] == pytest.approx(1e-2, rel=0.1) and qs[2] / qs[1] == pytest.approx(1e-2, rel=0.01)
     assert abs(qs[3]) < 1e-14
-    pa, pb = planck(w1, ta) / (1 + 2 * planck(w1, ta)), planck(w2, tb) / (1 + 2 * planck(w2, tb))   # (3.52), (3.53)
-    product = np.kron(np.diag([1 - pb, pb]), np.diag([1 - pa, pa]))     # qheat order: qubit 1 is the low bit
+    pa, pb = planck(w1, ta) / (1 + 2 * planck(w1, ta)), planck(w2, tb) / (1 + 2 * planck(w2, tb))  # (3.52), (3.53)
+    product = np.kron(np.diag([1 - pb, pb]), np.diag([1 - pa, pa]))  # qheat order: qubit 1 is the low bit
     np.testing.assert_allclose(rho_of(d["points"][3], "lindblad"), product, atol=1e-12)
     np.testing.assert_allclose(rho_of(d["points"][2], "lindblad"), product, atol=1e-3)
 
@@ -494,16 +558,30 @@ def test_fogedby_uncoupled_limit_eqs_3_51_to_3_53(w1, w2):
 
 
 ZHANG_CASES = [  # (eps1, eps2, g, gamma1, gamma2): Figs. 3-6 and two more
-    (5.0, 4.0, 0.75, 0.01, 0.01), (5.0, 4.0, 0.25, 0.01, 0.01), (6.0, 4.0, 0.5, 0.01, 0.01),
-    (5.0, 5.0, 0.1, 0.01, 0.01), (4.0, 3.0, 0.5, 0.03, 0.03), (4.0, 5.0, 0.4, 0.02, 0.005),
+    (5.0, 4.0, 0.75, 0.01, 0.01),
+    (5.0, 4.0, 0.25, 0.01, 0.01),
+    (6.0, 4.0, 0.5, 0.01, 0.01),
+    (5.0, 5.0, 0.1, 0.01, 0.01),
+    (4.0, 3.0, 0.5, 0.03, 0.03),
+    (4.0, 5.0, 0.4, 0.02, 0.005),
 ]
 ZHANG_TEMPS = [(5.0, 5.0), (6.0, 5.0), (15.0, 5.0), (45.0, 5.0), (5.0, 20.0), (1.0, 0.5)]
 
 
 def zhang_run(e1, e2, g, gammas, temps, methods=("lindblad",), sweep=None):
     """The spec strengths are the paper's gamma_j."""
-    return run([e1, e2], temps, list(gammas), coupling="xx", lam=g, density="ohmic-drude",
-               cutoff=50.0, bath="sigma_x", methods=methods, sweep=sweep)
+    return run(
+        [e1, e2],
+        temps,
+        list(gammas),
+        coupling="xx",
+        lam=g,
+        density="ohmic-drude",
+        cutoff=50.0,
+        bath="sigma_x",
+        methods=methods,
+        sweep=sweep,
+    )
 
 
 @pytest.mark.parametrize("e1, e2, g, gamma1, gamma2", ZHANG_CASES)
@@ -520,8 +598,14 @@ def test_zhang_lindblad_current_rises_with_t1():
     for e1, e2, g in ((5.0, 5.0, 0.1), (5.0, 4.0, 0.5)):
         closed = [zhang_lindblad_current(e1, e2, g, 5.0 + x, 5.0, 0.01, 0.01, 50.0) for x in dts]
         assert np.all(np.diff(closed) > 0)
-        d = zhang_run(e1, e2, g, (0.01, 0.01), (5.0, 5.0),
-                      sweep={"parameter": "reservoirs.temperatures.0", "values": [5.0 + x for x in dts]})
+        d = zhang_run(
+            e1,
+            e2,
+            g,
+            (0.01, 0.01),
+            (5.0, 5.0),
+            sweep={"parameter": "reservoirs.temperatures.0", "values": [5.0 + x for x in dts]},
+        )
         q = np.asarray(d["summary"]["heat_current_A"]["lindblad"])
         np.testing.assert_allclose(q, closed, **TOL)
         assert np.all(np.diff(q) > 0)
@@ -552,8 +636,15 @@ def test_zhang_symmetric_weak_coupling_appendix_c():
     p1, p2 = n1 / (1 + 2 * n1), n2 / (1 + 2 * n2)
     product = np.kron(np.diag([1 - p2, p2]), np.diag([1 - p1, p1]))
     gs = [1e-2, 1e-3, 1e-4]
-    d = zhang_run(eps, eps, gs[0], (gamma, gamma), (t1, t2), methods=("lindblad", "redfield"),
-                  sweep={"parameter": "system.strength", "values": gs})
+    d = zhang_run(
+        eps,
+        eps,
+        gs[0],
+        (gamma, gamma),
+        (t1, t2),
+        methods=("lindblad", "redfield"),
+        sweep={"parameter": "system.strength", "values": gs},
+    )
     br = [currents(p, "redfield")[0] for p in d["points"]]
     for g, point, q in zip(gs, d["points"], br):
         assert currents(point, "lindblad")[0] == pytest.approx(c1, rel=1e-2 * g)
@@ -586,8 +677,17 @@ def test_redfield_matches_independent_bloch_redfield(freqs, coupling, lam, temps
     cutoff = 10.0 * max(freqs) if density == "ohmic-drude" else None
     dens = [flat(g) if density == "flat" else ohmic_drude_rate(g, cutoff) for g in strengths]
     rho, (qa, qb), pops = reference_redfield(freqs, coupling, lam, temps, dens, bath)
-    d = run(freqs, temps, strengths, coupling=coupling, lam=lam, density=density, cutoff=cutoff, bath=bath,
-            methods=["redfield"])
+    d = run(
+        freqs,
+        temps,
+        strengths,
+        coupling=coupling,
+        lam=lam,
+        density=density,
+        cutoff=cutoff,
+        bath=bath,
+        methods=["redfield"],
+    )
     m = d["methods"]["redfield"]
     np.testing.assert_allclose(rho_of(d, "redfield"), rho, atol=1e-10)
     np.testing.assert_allclose(m["populations"], pops, atol=1e-10)
@@ -596,10 +696,15 @@ def test_redfield_matches_independent_bloch_redfield(freqs, coupling, lam, temps
     assert m["min_eigenvalue"] == pytest.approx(np.linalg.eigvalsh(rho).min(), abs=1e-10)
 
 
-@pytest.mark.parametrize("w1, w2, lam, ta, tb, g", [
-    (1.0, 2.0, 0.5, 10.5, 0.5, 1.0), (1.0, 2.0, 0.5, 3.0, 1.0, 0.1), (2.0, 1.0, 0.3, 0.4, 1.5, 0.3),
-    (1.0, 2.0, 0.5, 13.0, 3.0, 0.01),
-])
+@pytest.mark.parametrize(
+    "w1, w2, lam, ta, tb, g",
+    [
+        (1.0, 2.0, 0.5, 10.5, 0.5, 1.0),
+        (1.0, 2.0, 0.5, 3.0, 1.0, 0.1),
+        (2.0, 1.0, 0.3, 0.4, 1.5, 0.3),
+        (1.0, 2.0, 0.5, 13.0, 3.0, 0.01),
+    ],
+)
 def test_fogedby_redfield_closed_form_vs_standard_redfield(w1, w2, lam, ta, tb, g):
     # (i) Eqs. (3.70)-(3.72) solve the printed kernel (A.4) exactly: the paper's algebra is right.
     x = solve_kernel(fogedby_redfield_kernel(w1, w2, lam, ta, tb, g))
@@ -614,7 +719,7 @@ def test_fogedby_redfield_closed_form_vs_standard_redfield(w1, w2, lam, ta, tb, 
     rho_e = basis.T @ rho_of(d, "redfield") @ basis
     np.testing.assert_allclose(d["methods"]["redfield"]["populations"], x_full[:4].real, atol=1e-10)
     assert rho_e[1, 2] == pytest.approx(x_full[4], abs=1e-10)
-    assert abs(rho_e[0, 3]) < 1e-12                      # the rwa coupling keeps rho_14 = 0
+    assert abs(rho_e[0, 3]) < 1e-12  # the rwa coupling keeps rho_14 = 0
     # (iii) so the printed closed form is not the Redfield steady state: it misses part of the Redfield
     # correction to the populations (about 15-20 % of it at g <= 0.1; Lindblad populations from Eq. 3.50).
     lind = fogedby_lindblad(w1, w2, lam, ta, tb, g, g)[0]
@@ -623,7 +728,7 @@ def test_fogedby_redfield_closed_form_vs_standard_redfield(w1, w2, lam, ta, tb, 
     miss = np.abs(qheat_pops - pops_370).max()
     assert miss > 0.1 * correction
     if g <= 0.1:
-        assert miss < 0.35 * correction                  # same sign and most of the size: they agree as g -> 0
+        assert miss < 0.35 * correction  # same sign and most of the size: they agree as g -> 0
 
 
 def test_fogedby_redfield_weak_coupling_agreement():
@@ -632,9 +737,15 @@ def test_fogedby_redfield_weak_coupling_agreement():
     # from each other as g^2 too: the closed form is right at leading order only, never exact.
     w1, w2, lam, ta, tb = 1.0, 2.0, 0.5, 10.5, 0.5
     gs = [1e-4, 1e-3, 1e-2]
-    d = run([w1, w2], [ta, tb], [1e-4, 1e-4], lam=lam, methods=["redfield"],
-            sweep={"parameter": ["reservoirs.strengths.0", "reservoirs.strengths.1"], "values": [[g, g] for g in gs]})
-    lind = fogedby_lindblad(w1, w2, lam, ta, tb, 1.0, 1.0)[0]        # independent of g for g_A = g_B
+    d = run(
+        [w1, w2],
+        [ta, tb],
+        [1e-4, 1e-4],
+        lam=lam,
+        methods=["redfield"],
+        sweep={"parameter": ["reservoirs.strengths.0", "reservoirs.strengths.1"], "values": [[g, g] for g in gs]},
+    )
+    lind = fogedby_lindblad(w1, w2, lam, ta, tb, 1.0, 1.0)[0]  # independent of g for g_A = g_B
     dev, miss = [], []
     for g, point in zip(gs, d["points"]):
         pops = np.asarray(point["methods"]["redfield"]["populations"])
@@ -658,8 +769,9 @@ def test_fogedby_fig5_negative_populations():
     ts = [5.05, 5.2, 5.4, 5.45, 5.49, 5.5, 5.6, 5.65, 5.75, 5.95, 6.05, 7.0]
     pairs = [(t + 5.0, t - 5.0) for t in ts]
     for bath, threshold in (("rwa", 5.467), ("sigma_x", 5.611)):
-        d = run([1.0, 2.0], pairs[0], [1.0, 1.0], lam=0.5, bath=bath, methods=["redfield"],
-                sweep=temperature_sweep(pairs))
+        d = run(
+            [1.0, 2.0], pairs[0], [1.0, 1.0], lam=0.5, bath=bath, methods=["redfield"], sweep=temperature_sweep(pairs)
+        )
         for t, pair, point in zip(ts, pairs, d["points"]):
             m = point["methods"]["redfield"]
             _, ref_q, ref_pops = reference_redfield([1.0, 2.0], "exchange", 0.5, pair, [flat(1.0)] * 2, bath)
@@ -683,14 +795,21 @@ def test_redfield_current_reverses_at_strong_coupling(bath, g_flip):
     # The independent generator gives the same numbers: a property of Redfield far outside its validity
     # (rates g(1 + 2n) ~ 4 exceed the Bohr splitting 2 sqrt(dw^2 + lambda^2) = 1.41), not a qheat bug.
     gs = [0.01, 0.1, 0.5, g_flip - 0.03, g_flip + 0.03, 1.0, 2.0]
-    d = run([1.0, 2.0], [3.0, 1.0], [0.1, 0.1], lam=0.5, bath=bath, methods=["redfield", "lindblad"],
-            sweep={"parameter": ["reservoirs.strengths.0", "reservoirs.strengths.1"], "values": [[g, g] for g in gs]})
+    d = run(
+        [1.0, 2.0],
+        [3.0, 1.0],
+        [0.1, 0.1],
+        lam=0.5,
+        bath=bath,
+        methods=["redfield", "lindblad"],
+        sweep={"parameter": ["reservoirs.strengths.0", "reservoirs.strengths.1"], "values": [[g, g] for g in gs]},
+    )
     for g, point in zip(gs, d["points"]):
         _, ref_q, _ = reference_redfield([1.0, 2.0], "exchange", 0.5, (3.0, 1.0), [flat(g)] * 2, bath)
         qa = currents(point, "redfield")[0]
         assert qa == pytest.approx(ref_q[0], rel=1e-8, abs=1e-12)
         assert (qa > 0) == (g < g_flip)
-        assert currents(point, "lindblad")[0] > 0        # Lindblad (3.54) never reverses
+        assert currents(point, "lindblad")[0] > 0  # Lindblad (3.54) never reverses
     at_one = {"rwa": -0.010879, "sigma_x": -0.019178}[bath]
     assert currents(d["points"][5], "redfield")[0] == pytest.approx(at_one, abs=1e-6)
 
@@ -711,8 +830,15 @@ def test_zhang_fig5_ndtc(g):
     # With the paper's rates the BR peak is at dT ~ 11 (g = 0.1) and ~ 17 (g = 0.2). (With half the rates,
     # qheat's convention before 741541e, it was at ~17 and ~30: the peak depends on gamma / g.)
     dts = np.arange(0.0, 41.0, 2.0)
-    d = zhang_run(5.0, 5.0, g, (0.01, 0.01), (5.0, 5.0), methods=("lindblad", "redfield"),
-                  sweep={"parameter": "reservoirs.temperatures.0", "values": [5.0 + x for x in dts]})
+    d = zhang_run(
+        5.0,
+        5.0,
+        g,
+        (0.01, 0.01),
+        (5.0, 5.0),
+        methods=("lindblad", "redfield"),
+        sweep={"parameter": "reservoirs.temperatures.0", "values": [5.0 + x for x in dts]},
+    )
     summary = d["summary"]
     br, lind = np.asarray(summary["heat_current_A"]["redfield"]), np.asarray(summary["heat_current_A"]["lindblad"])
     reference = np.array([reference_zhang_br(5.0, 5.0, g, 5.0 + x, 5.0, 0.01) for x in dts])
@@ -790,8 +916,10 @@ def test_spec_validation():
     refused(spec([1.0, 2.0], [2.0, 1.0], [0.1, 0.1], lam=0.5, methods=["redfield", "redfield"]), "methods")
     refused(spec([1.0, 2.0], [2.0, 1.0], [0.1, 0.1], lam=0.5, methods=[]), "methods")
     # cutoff: required for ohmic-drude, refused for flat
-    refused(spec([5.0, 4.0], [6.0, 5.0], [0.01, 0.01], coupling="xx", lam=0.5, density="ohmic-drude", bath="sigma_x"),
-            "cutoff")
+    refused(
+        spec([5.0, 4.0], [6.0, 5.0], [0.01, 0.01], coupling="xx", lam=0.5, density="ohmic-drude", bath="sigma_x"),
+        "cutoff",
+    )
     refused(spec([5.0, 4.0], [6.0, 5.0], [0.01, 0.01], coupling="xx", lam=0.5, cutoff=50.0, bath="sigma_x"), "cutoff")
     # one qubit has no coupling strength; three qubits are not a system of these papers
     one = spec([1.0], [2.0, 1.0], [0.1, 0.1])

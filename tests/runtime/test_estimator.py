@@ -6,6 +6,7 @@ channel; the device's reported gate errors (average gate fidelity of a layer); i
 (``Statevector``) of the prepared states; qiskit-experiments' linear-inversion fitter and its positive
 rescaling on the same counts.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -73,7 +74,7 @@ def test_layer_model_matches_the_reported_gate_errors(device):
     t = device.target
     reported = t["cz"][(0, 1)].error + 2 * t["sx"][(0,)].error + 2 * t["sx"][(1,)].error
     assert 1 - f_avg == pytest.approx(reported, rel=0.2)
-    (_, model), = fake_layer_noise(est, [(isa, obs)], device)
+    ((_, model),) = fake_layer_noise(est, [(isa, obs)], device)
     assert model.num_qubits == 2 and all(r > -1e-6 for r in model.rates)
 
 
@@ -108,8 +109,9 @@ def test_trex_recovers_known_single_qubit_states(device):
         values, stds = dict(zip(labels, got["evs"])), dict(zip(labels, got["stds"]))
         rho = pauli.state(values)
         assert np.all(np.linalg.eigvalsh(rho) > -1e-12) and np.trace(rho).real == pytest.approx(1)
-        fidelity, err = pauli.propagate(lambda v, psi=psi: float(np.real(psi.data.conj() @ pauli.state(v) @ psi.data)),
-                                        values, stds)
+        fidelity, err = pauli.propagate(
+            lambda v, psi=psi: float(np.real(psi.data.conj() @ pauli.state(v) @ psi.data)), values, stds
+        )
         assert fidelity > 1 - 4 * err - 0.01 and 0 < err < 0.05
     assert abs(raw[0]["evs"][2] - 1.0) > 4 * raw[0]["stds"][2]
 
@@ -153,8 +155,9 @@ def test_ibm_layers_come_from_noise_learner_v3(monkeypatch):
 
         def run(self, layers):
             seen["layers"] = list(layers)
-            return type("Job", (), {"result": lambda self: type("R", (), {
-                "to_pauli_lindblad_maps": lambda self: maps})()})()
+            return type(
+                "Job", (), {"result": lambda self: type("R", (), {"to_pauli_lindblad_maps": lambda self: maps})()}
+            )()
 
     class Est:
         def find_unique_layers(self, pubs):
@@ -162,8 +165,10 @@ def test_ibm_layers_come_from_noise_learner_v3(monkeypatch):
 
     monkeypatch.setattr(nl, "NoiseLearnerV3", Learner)
     got = learned_layer_noise(Est(), [("c", "o")], mode="batch")
-    assert got == [("layer-a", maps[0]), ("layer-b", maps[1])] and seen == {"mode": "batch",
-                                                                          "layers": ["layer-a", "layer-b"]}
+    assert got == [("layer-a", maps[0]), ("layer-b", maps[1])] and seen == {
+        "mode": "batch",
+        "layers": ["layer-a", "layer-b"],
+    }
 
 
 def test_linear_inversion_and_projection_match_qiskit_experiments():
@@ -197,7 +202,7 @@ def test_linear_inversion_and_projection_match_qiskit_experiments():
         counts = np.array([rng.multinomial(shots, probs(s)) for s in sets])
         values = {}
         for label in pauli.labels(2):
-            ops = label[::-1]                       # ops[q] acts on qubit q
+            ops = label[::-1]  # ops[q] acts on qubit q
             est = []
             for s, c in zip(sets, counts):
                 if all(ops[q] == "I" or name[s[q]] == ops[q] for q in range(2)):
@@ -207,8 +212,9 @@ def test_linear_inversion_and_projection_match_qiskit_experiments():
         return counts, values
 
     counts, values = dataset(300)
-    fit, _ = linear_inversion(counts[None, :, :], np.full(9, 300), np.array(sets), np.zeros((9, 0), dtype=int),
-                              measurement_basis=basis)
+    fit, _ = linear_inversion(
+        counts[None, :, :], np.full(9, 300), np.array(sets), np.zeros((9, 0), dtype=int), measurement_basis=basis
+    )
     assert np.allclose(pauli.linear_state(values), np.asarray(fit), atol=1e-12)
     assert np.allclose(pauli.state(values), physical(np.asarray(fit)), atol=1e-12)
 
@@ -220,8 +226,10 @@ def test_linear_state_errors_match_the_spread_of_independent_estimates():
     truth = dict(zip(pauli.labels(2), rng.uniform(-0.5, 0.5, 15)))
     shots = 500
     sigma = {p: np.sqrt((1 - v**2) / shots) for p, v in truth.items()}
-    sets = [pauli.linear_state({p: 2 * rng.binomial(shots, (1 + v) / 2) / shots - 1 for p, v in truth.items()})
-            for _ in range(400)]
+    sets = [
+        pauli.linear_state({p: 2 * rng.binomial(shots, (1 + v) / 2) / shots - 1 for p, v in truth.items()})
+        for _ in range(400)
+    ]
     spread = np.abs(np.array(sets) - pauli.linear_state(truth))
     rms = np.sqrt((spread**2).mean(axis=0))
     assert np.allclose(pauli.linear_state_errors(sigma), rms, rtol=0.15)
@@ -247,8 +255,7 @@ def test_expectations_batch_through_the_engine_on_aer_and_fake():
     device = open_device("fake:torino")
     device.prepare(1, 2, layout=(1, 2))
     compiled = device.compile(qc)
-    batch = Batch([compiled], [{"case": 1}], shots=[4000], kind="expectations", observables=[ops],
-                  techniques=("trex",))
+    batch = Batch([compiled], [{"case": 1}], shots=[4000], kind="expectations", observables=[ops], techniques=("trex",))
     (fake,) = execute(device, batch)
     got, err = np.array(fake["expectations"]["evs"]), np.array(fake["expectations"]["stds"])
     assert np.all(np.abs(got - want) < 4 * err), (got, want, err)

@@ -5,6 +5,7 @@ Independent answers: the error bars a real sampled run on the fake device report
 counts, Runtime local mode through ``executor_sampler.Sampler``), a chi-square of sampled counts, the
 durations the target reports.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,8 @@ from qheat import QheatError  # noqa: E402
 from qheat.cli import main  # noqa: E402
 
 SPEC = {
-    "name": "plan-tiny", "protocol": "cascade",
+    "name": "plan-tiny",
+    "protocol": "cascade",
     "system": {"temperatures": [1.0, 1.0], "coherence": [{"pair": [1, 2], "strength": 0.5, "phase": 3.14159}]},
     "bath": {"temperature": 0.9},
     "interaction": {"g": 20.0, "tau": 0.01, "collisions": 1},
@@ -35,8 +37,9 @@ def _write(folder, **changes):
     return path
 
 
-def measured_and_predicted(tmp_path, backend: str, mitigation: dict | None, technique: str,
-                           replicas: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def measured_and_predicted(
+    tmp_path, backend: str, mitigation: dict | None, technique: str, replicas: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
     """The heat error bars of a real sampled run (submit + fetch, local mode) and the plan's prediction."""
     from qheat.planning import plan
 
@@ -102,8 +105,25 @@ def test_exact_distributions_match_sampled_counts_and_durations_the_target():
 def test_plan_cli_table_and_refusals(tmp_path, capsys):
     spec = _write(tmp_path, measurement={"shots": 200, "bootstrap": 0, "seed": 3})
     out = tmp_path / "plan.json"
-    assert main(["plan", str(spec), "--backend", "fake:torino", "--target-error", "0.02", "--techniques",
-                 "raw,readout,pec", "--replicas", "8", "--output", str(out)]) == 0
+    assert (
+        main(
+            [
+                "plan",
+                str(spec),
+                "--backend",
+                "fake:torino",
+                "--target-error",
+                "0.02",
+                "--techniques",
+                "raw,readout,pec",
+                "--replicas",
+                "8",
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "raw" in text and "pec (estimate)" in text and "ASSUMED" in text
     data = json.loads(out.read_text())
@@ -113,8 +133,10 @@ def test_plan_cli_table_and_refusals(tmp_path, capsys):
     sigma = max(raw["sigma_at_spec_shots"])
     assert raw["shots_per_setting"] == pytest.approx(200 * (sigma / 0.02) ** 2, rel=0.02, abs=1)
     assert raw["device_seconds"] > raw["jobs"] * 2.0
-    for args, message in ((["--target-error", "0"], "--target-error must be > 0"),
-                          (["--target-error", "0.01", "--techniques", "magic"], "unknown technique 'magic'")):
+    for args, message in (
+        (["--target-error", "0"], "--target-error must be > 0"),
+        (["--target-error", "0.01", "--techniques", "magic"], "unknown technique 'magic'"),
+    ):
         assert main(["plan", str(spec), "--backend", "fake:torino", *args]) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1

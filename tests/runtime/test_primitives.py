@@ -6,6 +6,7 @@ Independent answers: the exact outcome probabilities of the same circuit under t
 model (Aer density matrix, ``NoiseModel.from_backend``), the hypergeometric law of a subset, the
 installed package versions.
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -63,7 +64,7 @@ def test_pubs_of_one_job_draw_independent_streams(device):
     k = np.array([c.get("000", 0) for c in got])
     p = k.mean() / 200
     assert 0.05 < p < 0.95
-    ratio = k.var(ddof=1) / (200 * p * (1 - p))           # (n - 1) s^2 / sigma^2 ~ chi2(39)
+    ratio = k.var(ddof=1) / (200 * p * (1 - p))  # (n - 1) s^2 / sigma^2 ~ chi2(39)
     assert 24.4 / 39 < ratio < 58.1 / 39
     assert len({tuple(sorted(c.items())) for c in got}) > 30
     assert _run(device, [(qc, None, 200)] * 3, seed=5) == got[:3]
@@ -80,7 +81,7 @@ def test_counts_follow_the_fake_devices_noise_model(device):
     from scipy.stats import chi2
 
     readout = {q[0]: np.asarray(e.probabilities) for q, e in basic_device_readout_errors(target=device.target)}
-    assign = np.kron(readout[2], np.kron(readout[1], readout[0]))      # [true, recorded], qubit 0 rightmost
+    assign = np.kron(readout[2], np.kron(readout[1], readout[0]))  # [true, recorded], qubit 0 rightmost
 
     exact_sim = AerSimulator(method="density_matrix", noise_model=NoiseModel.from_backend(device))
     shots = 4000

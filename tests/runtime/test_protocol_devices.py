@@ -8,6 +8,7 @@ followed by the unconditional measurement channel, and the readout error of each
 those probabilities. Noise biases every mean, so the sampled values must agree with this noisy shot-free
 value within 3 standard errors; the bias of that value to the exact (noise-free) engine is reported apart.
 """
+
 from __future__ import annotations
 
 import copy
@@ -29,11 +30,17 @@ LIBRARY = resources.files("qheat") / "spec_library"
 
 
 def heat_transfer() -> dict:
-    return {"protocol": "heat-transfer", "name": "ht-device",
-            "qubits": [{"label": "A1", "system": "A", "frequency": 1.0, "temperature": 0.5},
-                       {"label": "B", "system": "B", "frequency": 1.0, "temperature": 2.0}],
-            "interaction": [{"ops": {"A1": "-", "B": "+"}, "coefficient": 0.1, "hermitian_conjugate": True}],
-            "evolution": {"t_max": 15.0, "points": 31}, "circuits": {"points": 3, "shots": 3000, "seed": 5}}
+    return {
+        "protocol": "heat-transfer",
+        "name": "ht-device",
+        "qubits": [
+            {"label": "A1", "system": "A", "frequency": 1.0, "temperature": 0.5},
+            {"label": "B", "system": "B", "frequency": 1.0, "temperature": 2.0},
+        ],
+        "interaction": [{"ops": {"A1": "-", "B": "+"}, "coefficient": 0.1, "hermitian_conjugate": True}],
+        "evolution": {"t_max": 15.0, "points": 31},
+        "circuits": {"points": 3, "shots": 3000, "seed": 5},
+    }
 
 
 def three_body() -> dict:
@@ -45,10 +52,15 @@ def three_body() -> dict:
 
 
 def correlated_pair() -> dict:
-    return {"protocol": "correlated-pair", "name": "cp-device", "qubits": {"temperatures": [2.0, 1.0]},
-            "correlation": {"phase": 0.0, "strength": 0.8}, "coupling": {"strength": 0.1, "phase": -np.pi / 2},
-            "evolution": {"t_max": 10.0, "points": 11},
-            "circuits": {"points": 2, "shots": 1000, "seed": 3, "bootstrap": 100}}
+    return {
+        "protocol": "correlated-pair",
+        "name": "cp-device",
+        "qubits": {"temperatures": [2.0, 1.0]},
+        "correlation": {"phase": 0.0, "strength": 0.8},
+        "coupling": {"strength": 0.1, "phase": -np.pi / 2},
+        "evolution": {"t_max": 10.0, "points": 11},
+        "circuits": {"points": 2, "shots": 1000, "seed": 3, "bootstrap": 100},
+    }
 
 
 def heat_pump() -> dict:
@@ -60,14 +72,22 @@ def heat_pump() -> dict:
 
 
 def reservoirs() -> dict:
-    return {"protocol": "reservoirs", "name": "res-device", "methods": ["local"],
-            "system": {"frequencies": [1.0, 2.0], "coupling": "exchange", "strength": 0.5},
-            "reservoirs": {"temperatures": [3.0, 1.0], "strengths": [0.3, 0.3], "coupling": "rwa"},
-            "collisions": {"dt": 1.0, "shots": 1000, "seed": 7, "window": 3.0}}
+    return {
+        "protocol": "reservoirs",
+        "name": "res-device",
+        "methods": ["local"],
+        "system": {"frequencies": [1.0, 2.0], "coupling": "exchange", "strength": 0.5},
+        "reservoirs": {"temperatures": [3.0, 1.0], "strengths": [0.3, 0.3], "coupling": "rwa"},
+        "collisions": {"dt": 1.0, "shots": 1000, "seed": 7, "window": 3.0},
+    }
 
 
-SPECS = {"heat-transfer": heat_transfer, "correlated-pair": correlated_pair, "heat-pump": heat_pump,
-         "reservoirs": reservoirs}
+SPECS = {
+    "heat-transfer": heat_transfer,
+    "correlated-pair": correlated_pair,
+    "heat-pump": heat_pump,
+    "reservoirs": reservoirs,
+}
 
 
 # ----------------------------------------------------------------------------- the noisy shot-free reference
@@ -78,12 +98,12 @@ def _readout(noise) -> dict[int, np.ndarray]:
     out = {}
     for e in noise.to_dict()["errors"]:
         if e["type"] == "roerror":
-            (q,), = e["gate_qubits"]
+            ((q,),) = e["gate_qubits"]
             out[int(q)] = np.asarray(e["probabilities"], dtype=float).T
     return out
 
 
-_NOISE: dict[int, tuple] = {}   # the noise model and readout matrices of the device being run (once per run)
+_NOISE: dict[int, tuple] = {}  # the noise model and readout matrices of the device being run (once per run)
 
 
 def shot_free(circuit, executor) -> dict[str, np.ndarray]:
@@ -96,7 +116,7 @@ def shot_free(circuit, executor) -> dict[str, np.ndarray]:
     from qiskit_aer.library import SaveProbabilities
     from qiskit_aer.noise import NoiseModel
 
-    if executor is None:                    # noise-free (the circuit as written, for the device variants' physics)
+    if executor is None:  # noise-free (the circuit as written, for the device variants' physics)
         noise, readout = None, {}
     else:
         if id(executor) not in _NOISE:
@@ -136,7 +156,7 @@ def shot_free(circuit, executor) -> dict[str, np.ndarray]:
     if "joint" in data:
         p = np.asarray(data["joint"])
         a = np.ones((1, 1))
-        for q in joint_qubits:                 # bit i = joint_qubits[i]: kron from the most significant bit
+        for q in joint_qubits:  # bit i = joint_qubits[i]: kron from the most significant bit
             a = np.kron(readout.get(q, np.eye(2)), a)
         out["joint"] = a @ p
     return out
@@ -204,8 +224,10 @@ def test_heat_transfer_on_a_fake_device_agrees_with_the_noisy_shot_free_circuits
     z = _agree(c["heat"], c["stderr"], expected, spec.key())
     bias = np.abs(expected - np.asarray(c["exact_heat"])).max()
     with capsys.disabled():
-        print(f"\n{spec.key()}: max |sampled - noisy shot-free| = {z:.2f} sigma; noise bias of the shot-free heat to "
-              f"exact {bias:.4f}; system qubits on a {system['shape']}, {c['costs']['two_qubit_gates_max']} 2q gates")
+        print(
+            f"\n{spec.key()}: max |sampled - noisy shot-free| = {z:.2f} sigma; noise bias of the shot-free heat to "
+            f"exact {bias:.4f}; system qubits on a {system['shape']}, {c['costs']['two_qubit_gates_max']} 2q gates"
+        )
 
 
 def test_correlated_pair_tomography_on_a_fake_device(capsys):
@@ -222,13 +244,15 @@ def test_correlated_pair_tomography_on_a_fake_device(capsys):
     table = np.zeros((len(c["times"]), 9, 4))
     for stats, meta in seen:
         table[list(c["times"]).index(meta["time"]), order.index(tuple(meta["m_idx"]))] = stats["joint"]
-    states = fit_states(np.rint(table * 1e7).astype(np.int64))   # the noisy state itself (linear inversion)
+    states = fit_states(np.rint(table * 1e7).astype(np.int64))  # the noisy state itself (linear inversion)
     h_a, h_b, _ = hamiltonian(spec)
     sed = [float(np.real(np.trace(r @ (h_a - h_b)))) for r in states]
     z = _agree(c["sed"], c["stderr_sed"], sed, "SED")
     with capsys.disabled():
-        print(f"\ncorrelated pair: SED within {z:.2f} sigma of the noisy shot-free tomography; its bias to exact "
-              f"{np.abs(np.subtract(sed, c['exact_sed'])).max():.4f}; fidelity with exact {min(c['fidelity']):.3f}")
+        print(
+            f"\ncorrelated pair: SED within {z:.2f} sigma of the noisy shot-free tomography; its bias to exact "
+            f"{np.abs(np.subtract(sed, c['exact_sed'])).max():.4f}; fidelity with exact {min(c['fidelity']):.3f}"
+        )
 
 
 def test_heat_pump_on_a_fake_device(capsys):
@@ -242,8 +266,12 @@ def test_heat_pump_on_a_fake_device(capsys):
     stats = {m["circuit"]: s["marginal"] for s, m in seen}
     n_c = seen[0][1]["coupling_rounds"]
     dec, cyc = stats["decouple"], stats["cycle"]
-    expected = [w * (dec[2 * k: 4 * n_c: 4] - dec[2 * k + 1: 4 * n_c: 4]).sum() - w * (dec[4 * n_c + k] - 0.5)
-                + w * (cyc[k] - 0.5) for k in range(2)]
+    expected = [
+        w * (dec[2 * k : 4 * n_c : 4] - dec[2 * k + 1 : 4 * n_c : 4]).sum()
+        - w * (dec[4 * n_c + k] - 0.5)
+        + w * (cyc[k] - 0.5)
+        for k in range(2)
+    ]
     cycle = c["per_cycle"][0]
     z = _agree([cycle["Q_A"], cycle["Q_B"]], [cycle["Q_A_stderr"], cycle["Q_B_stderr"]], expected, "heat pump")
     bias = max(abs(expected[0] - cycle["Q_A_exact"]), abs(expected[1] - cycle["Q_B_exact"]))
@@ -256,7 +284,7 @@ def test_reservoirs_on_a_fake_device(capsys):
     document, seen = device_run(spec)
     body = protocol_of(spec).analyze(document, spec)
     _check_device_part(body["device"])
-    (stats, meta), = seen
+    ((stats, meta),) = seen
     q = np.zeros(2)
     for coll in meta["collisions"]:
         change = stats["marginal"][coll["after_bits"]].sum() - stats["marginal"][coll["before_bits"]].sum()
@@ -265,8 +293,10 @@ def test_reservoirs_on_a_fake_device(capsys):
     z = _agree([m["heat_current"]["A"], m["heat_current"]["B"]], [m["stderr"]["A"], m["stderr"]["B"]], q, "reservoirs")
     exact = m["exact"]["circuit_expectation"]
     with capsys.disabled():
-        print(f"\nreservoirs: currents within {z:.2f} sigma of the noisy shot-free circuit; its bias to the noise-free "
-              f"circuit {max(abs(q[0] - exact['A']), abs(q[1] - exact['B'])):.4f}")
+        print(
+            f"\nreservoirs: currents within {z:.2f} sigma of the noisy shot-free circuit; its bias to the noise-free "
+            f"circuit {max(abs(q[0] - exact['A']), abs(q[1] - exact['B'])):.4f}"
+        )
 
 
 # ----------------------------------------------------------------------------- refusals before any work
@@ -284,7 +314,7 @@ def test_ibm_without_an_account_is_refused_in_one_line(name, monkeypatch, tmp_pa
     monkeypatch.delenv("QISKIT_IBM_TOKEN", raising=False)
     monkeypatch.setenv("QISKIT_IBM_ACCOUNT_FILE", str(tmp_path / "none.json"))
     spec = spec_from_dict(SPECS[name]())
-    if name != "heat-pump":                        # 4 qubits fit a 5-qubit device (the heat pump's 6: above)
+    if name != "heat-pump":  # 4 qubits fit a 5-qubit device (the heat pump's 6: above)
         engine.prepare(spec, "fake:manila")
     with pytest.raises(QheatError, match="^no IBM Quantum account") as info:
         engine.prepare(spec, "ibm:ibm_torino")
@@ -294,11 +324,18 @@ def test_ibm_without_an_account_is_refused_in_one_line(name, monkeypatch, tmp_pa
 # ----------------------------------------------------------------------------- records first, submit, fetch
 
 
-SLOW = pytest.mark.slow   # ~25 s each here (the machine shared by eight)
+SLOW = pytest.mark.slow  # ~25 s each here (the machine shared by eight)
 
 
-@pytest.mark.parametrize("name", ["heat-transfer", pytest.param("reservoirs", marks=SLOW),
-                                  pytest.param("correlated-pair", marks=SLOW), pytest.param("heat-pump", marks=SLOW)])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "heat-transfer",
+        pytest.param("reservoirs", marks=SLOW),
+        pytest.param("correlated-pair", marks=SLOW),
+        pytest.param("heat-pump", marks=SLOW),
+    ],
+)
 def test_run_records_first_then_submit_status_fetch_resume(name, tmp_path, capsys):
     data = copy.deepcopy(SPECS[name]())
     path = tmp_path / "spec.json"
@@ -312,7 +349,7 @@ def test_run_records_first_then_submit_status_fetch_resume(name, tmp_path, capsy
     manifest_path = out / f"{key}.manifest.json"
     manifest = json.loads(manifest_path.read_text())
     assert manifest["costs"]["two_qubit_gates_max"] > 0 and all(j["job_id"] for j in manifest["jobs"])
-    assert main(["submit", "--resume", str(manifest_path), "-q"]) == 0      # nothing left: submits nothing
+    assert main(["submit", "--resume", str(manifest_path), "-q"]) == 0  # nothing left: submits nothing
     assert main(["status", str(manifest_path)]) == 0
     assert capsys.readouterr().out.count("DONE") == len(manifest["jobs"])
     assert main(["fetch", str(manifest_path), "-q"]) == 0
@@ -344,16 +381,28 @@ def test_graph_layout_is_the_best_by_brute_force_and_shapes_are_named():
         return 0.0 if props is None or props.error is None else props.error
 
     def two(a, b):
-        return min(e for op in ("cx", "ecr", "cz") if op in target.operation_names
-                   for e in (err(op, (a, b)), err(op, (b, a))) if target[op].get((a, b)) or target[op].get((b, a)))
+        return min(
+            e
+            for op in ("cx", "ecr", "cz")
+            if op in target.operation_names
+            for e in (err(op, (a, b)), err(op, (b, a)))
+            if target[op].get((a, b)) or target[op].get((b, a))
+        )
 
-    best = min((sum(w * two(p[a], p[b]) for (a, b), w in edges.items()) + err("measure", (p[1],))
-                + sum(err("sx", (q,)) for q in p), p)
-               for p in permutations(range(5), 3) if all(tuple(sorted((p[a], p[b]))) in coupled for a, b in edges))
+    best = min(
+        (
+            sum(w * two(p[a], p[b]) for (a, b), w in edges.items())
+            + err("measure", (p[1],))
+            + sum(err("sx", (q,)) for q in p),
+            p,
+        )
+        for p in permutations(range(5), 3)
+        if all(tuple(sorted((p[a], p[b]))) in coupled for a, b in edges)
+    )
     got = choose_graph_layout(target, 3, edges, measured=(1,))
     assert got.hops == 1 and got.qubits == best[1] and got.score == pytest.approx(best[0], abs=1e-6)
     assert shape(target, got.qubits).startswith("line of 3")
-    assert shape(target, (0, 2, 3)) == "star of 4 qubits"       # lima: 1 couples to 0, 2 and 3
+    assert shape(target, (0, 2, 3)) == "star of 4 qubits"  # lima: 1 couples to 0, 2 and 3
 
 
 def test_a_triangle_on_heavy_hex_is_routed_and_the_compiled_circuit_does_the_same():
@@ -423,8 +472,9 @@ def test_device_refresh_by_purification_is_the_same_physics():
     data = simulate(pump)
     rho, n_c, n_r = data["_injected"][0], data["rounds"]["coupling"], data["rounds"]["relax"]
     pieces = circuit_pieces(pump)
-    device = shot_free(transpile(pieces.cycle(rho, n_c, n_r, refresh="purify"), basis_gates=basis,
-                                 optimization_level=0), None)["marginal"]
+    device = shot_free(
+        transpile(pieces.cycle(rho, n_c, n_r, refresh="purify"), basis_gates=basis, optimization_level=0), None
+    )["marginal"]
     snap = pieces.cycle(rho, n_c, n_r, snapshot=True)
     sim = AerSimulator(method="density_matrix")
     saved = sim.run(transpile(snap, sim, optimization_level=0)).result().data(0)

@@ -1,5 +1,6 @@
 """A reprepare run that crashes resumes after its last finished run: nothing measured is lost, nothing
 finished is measured again, and the records equal those of a run that never crashed."""
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,7 @@ def _crash_on(monkeypatch, call: int) -> list[int]:
     calls: list[int] = []
     real = cascade_collect._Runner.measure
 
-    def measure(self, preps, start, stop, records):       # a generator, as the real one
+    def measure(self, preps, start, stop, records):  # a generator, as the real one
         calls.append(stop)
         if len(calls) == call:
             raise Crash(f"killed while measuring up to step {stop}")
@@ -51,13 +52,13 @@ def test_collect_resumes_after_the_last_finished_run(tmp_path, monkeypatch, engi
     spec = qheat.spec_from_dict(data)
     whole = qengine.collect(spec, "aer")
     checkpoint = tmp_path / "partial.json"
-    calls = _crash_on(monkeypatch, 4)            # step 0, runs 1 and 2 finish; run 3 crashes
+    calls = _crash_on(monkeypatch, 4)  # step 0, runs 1 and 2 finish; run 3 crashes
     with pytest.raises(Crash):
         qengine.collect(spec, "aer", checkpoint=checkpoint)
     assert json.loads(checkpoint.read_text())["state"]["completed_run"] == 2 and calls == [0, 3, 6, 9]
     calls = _crash_on(monkeypatch, 0)
     resumed = qengine.collect(spec, "aer", checkpoint=checkpoint)
-    assert calls == [9]                           # only the run that crashed is measured again
+    assert calls == [9]  # only the run that crashed is measured again
     for key in ("records", "runs", "reference_states"):
         assert _plain(resumed[key]) == _plain(whole[key])
 
@@ -77,7 +78,7 @@ def test_fake_device_run_resumes_on_its_qubits_with_its_calibration(tmp_path, mo
     doc = json.loads(checkpoint.read_text())
     saved = doc["state"]
     assert saved["completed_run"] == 1 and len(saved["calibration"]) > 0
-    saved["layout"] = list(reversed(saved["layout"]))     # the qubits come from the checkpoint, not a new search
+    saved["layout"] = list(reversed(saved["layout"]))  # the qubits come from the checkpoint, not a new search
     checkpoint.write_text(json.dumps(doc))
     _crash_on(monkeypatch, 0)
     moved = qengine.collect(spec, "fake:manila", checkpoint=checkpoint)
@@ -132,10 +133,11 @@ def test_cli_run_resumes_and_refuses_a_foreign_partial_run(tmp_path, monkeypatch
     records = json.loads((out / "fig3-reversed.records.json").read_text())
     assert [r["metadata"].get("run", 0) for r in records["records"]].count(3) > 0
 
-    fresh = tmp_path / "fresh"                  # a partial run of another spec where this one would go
+    fresh = tmp_path / "fresh"  # a partial run of another spec where this one would go
     fresh.mkdir()
     (fresh / "fig3-reversed.records.partial.json").write_text(
-        json.dumps({"kind": CHECKPOINT_KIND, "spec_key": "someone else's"}))
+        json.dumps({"kind": CHECKPOINT_KIND, "spec_key": "someone else's"})
+    )
     args[args.index(str(out))] = str(fresh)
     assert main(args) == 2
     err = capsys.readouterr().err

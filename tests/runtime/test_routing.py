@@ -1,6 +1,7 @@
 """Layouts beyond a star: routing by moving one state along the layout and back (``circuits.routing``),
 layouts that move the bath when R has fewer neighbours than subsystems, and the routed device circuits
 against the exact engine."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,12 +17,15 @@ from qheat import QheatError, spec_from_dict  # noqa: E402
 from qheat.circuits.routing import neighbours, route, shortest_path  # noqa: E402
 from qheat.protocols.registry import load_spec  # noqa: E402
 
-TREE = [(0, 1), (1, 2), (2, 3), (1, 4), (4, 5)]   # 0-1-2-3 with a branch 1-4-5
+TREE = [(0, 1), (1, 2), (2, 3), (1, 4), (4, 5)]  # 0-1-2-3 with a branch 1-4-5
 
 
 def _on_edges(qc: QuantumCircuit, graph) -> bool:
-    return all(qc.find_bit(i.qubits[1]).index in graph[qc.find_bit(i.qubits[0]).index]
-               for i in qc.data if i.operation.num_qubits == 2 and i.operation.name != "barrier")
+    return all(
+        qc.find_bit(i.qubits[1]).index in graph[qc.find_bit(i.qubits[0]).index]
+        for i in qc.data
+        if i.operation.num_qubits == 2 and i.operation.name != "barrier"
+    )
 
 
 def test_route_keeps_the_operator_and_every_qubit_in_place():
@@ -38,7 +42,7 @@ def test_route_keeps_the_operator_and_every_qubit_in_place():
         expected += 2 * (len(shortest_path(graph, b if b == 5 else a, a if b == 5 else b)) - 2)
     qc.ccx(0, 3, 5)
     routed, swaps = route(qc, graph, mover=5)
-    assert Operator(routed) == Operator(qc)       # global phase included
+    assert Operator(routed) == Operator(qc)  # global phase included
     assert _on_edges(routed, graph)
     assert swaps >= expected and routed.count_ops().get("swap", 0) == swaps
 
@@ -46,7 +50,7 @@ def test_route_keeps_the_operator_and_every_qubit_in_place():
 def test_route_moves_the_mover_and_refuses_a_disconnected_layout():
     graph = neighbours([(0, 1), (1, 2)], range(3))
     qc = QuantumCircuit(3)
-    qc.cx(0, 2)     # 2 is the mover: it travels to 1 and back
+    qc.cx(0, 2)  # 2 is the mover: it travels to 1 and back
     routed, swaps = route(qc, graph, mover=2)
     assert swaps == 2 and [routed.find_bit(q).index for q in routed.data[1].qubits] == [0, 1]
     with pytest.raises(QheatError, match="not connected"):
@@ -103,12 +107,12 @@ def test_routed_device_circuits_equal_the_exact_engine(device, spec, monkeypatch
 
     spec = _four_spins() if spec == "four" else load_spec(spec)
     be = runtime_backend(spec, device)
-    routed_segments: dict[int, list] = {}     # what the compiler's own routing did to each collision segment
+    routed_segments: dict[int, list] = {}  # what the compiler's own routing did to each collision segment
     real_route = routing.route
 
     def spy(qc, graph, mover=None, key=None):
         out, swaps = real_route(qc, graph, mover, key)
-        if len(qc.data) == 1 and qc.data[0].operation.name == "xx_plus_yy":      # one collision segment
+        if len(qc.data) == 1 and qc.data[0].operation.name == "xx_plus_yy":  # one collision segment
             k = min(qc.find_bit(q).index for q in qc.data[0].qubits)
             routed_segments[k] = [(i.operation.name, [out.find_bit(q).index for q in i.qubits]) for i in out.data]
         return out, swaps
@@ -118,8 +122,8 @@ def test_routed_device_circuits_equal_the_exact_engine(device, spec, monkeypatch
     n, stop = spec.n, 2 * spec.n
     costs = circuit_costs(cc, spec)
     assert costs["swaps"] == be.layout.swaps_per_collision > 0
-    assert costs["two_qubit_gates_per_collision"] == 2 * n + 3 * costs["swaps"]   # 2 per partial SWAP, 3 per SWAP
-    for k, path in be.layout.paths.items():     # the compiler moved the bath along the reported path
+    assert costs["two_qubit_gates_per_collision"] == 2 * n + 3 * costs["swaps"]  # 2 per partial SWAP, 3 per SWAP
+    for k, path in be.layout.paths.items():  # the compiler moved the bath along the reported path
         hops = [[be.layout.qubits[q] for q in qubits] for name, qubits in routed_segments[k] if name == "swap"]
         out = [set(h) for h in zip(path[:-2], path[1:-1])]
         assert [set(h) for h in hops] == out + out[::-1]
@@ -127,8 +131,9 @@ def test_routed_device_circuits_equal_the_exact_engine(device, spec, monkeypatch
     for wb, prep in branches(spec, spec.initial_state(), True):
         m = cc.refreshes(0, stop)
         for i in range(2**m):
-            qc = cc.evolve(cc.start(prep, snapshot=False), 0, stop, snapshot=False,
-                           phases=tuple((i >> r) & 1 for r in range(m)))
+            qc = cc.evolve(
+                cc.start(prep, snapshot=False), 0, stop, snapshot=False, phases=tuple((i >> r) & 1 for r in range(m))
+            )
             qc.save_density_matrix(list(range(n)))
             circuits.append(qc)
             weights.append(wb / 2**m)
@@ -147,8 +152,13 @@ def test_devices_refuse_what_they_cannot_route_well():
     with pytest.raises(QheatError, match="simultaneous"):
         runtime_backend(load_spec("fig12-simultaneous"), "fake:manila")
     be = RuntimeBackend("fake:manila")
-    for layout, match in ([0, 1, "x", 3], "list of qubit indices"), ([0, 1, 2], "names 4 qubits"), \
-                         ([0, 1, 1, 2], "distinct"), ([0, 1, 3, 4], "not connected"), ([0, 1, 2, 9], "distinct"):
+    for layout, match in (
+        ([0, 1, "x", 3], "list of qubit indices"),
+        ([0, 1, 2], "names 4 qubits"),
+        ([0, 1, 1, 2], "distinct"),
+        ([0, 1, 3, 4], "not connected"),
+        ([0, 1, 2, 9], "distinct"),
+    ):
         with pytest.raises(QheatError, match=match):
             be.prepare(3, 3, layout=layout)
     lay = be.prepare(3, 3, layout=[0, 1, 3, 2])

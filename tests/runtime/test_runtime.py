@@ -4,6 +4,7 @@ resume, failed jobs, credentials, readout mitigation against a known error model
 What runs here is Runtime's local mode (``executor_sampler.Sampler`` in a ``Batch`` on a fake device) and qheat's local
 job store; ``ibm:`` is exercised only up to the point where it needs an account or the network.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,12 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 TOKEN = "qheat-test-token-5f1e0c9a7b"
 
 TINY = {
-    "name": "tiny", "protocol": "cascade",
-    "system": {"temperatures": [1.0, 1.0],
-               "coherence": [{"pair": [1, 2], "strength": 0.5, "phase": 3.141592653589793}]},
+    "name": "tiny",
+    "protocol": "cascade",
+    "system": {
+        "temperatures": [1.0, 1.0],
+        "coherence": [{"pair": [1, 2], "strength": 0.5, "phase": 3.141592653589793}],
+    },
     "bath": {"temperature": 0.9},
     "interaction": {"g": 20.0, "tau": 0.01, "collisions": 2},
     "measurement": {"shots": 300, "bootstrap": 0},
@@ -49,10 +53,24 @@ def submitted(tmp_path_factory):
     """One submission of the tiny spec on fake:torino in 3 jobs (kept pristine; tests copy it)."""
     root = tmp_path_factory.mktemp("submitted")
     spec = _write_spec(root)
-    os.environ["QISKIT_IBM_TOKEN"] = TOKEN          # must never reach a file
+    os.environ["QISKIT_IBM_TOKEN"] = TOKEN  # must never reach a file
     try:
-        assert main(["submit", str(spec), "--backend", "fake:torino", "--output", str(root / "out"),
-                     "--max-circuits", "32", "-q"]) == 0
+        assert (
+            main(
+                [
+                    "submit",
+                    str(spec),
+                    "--backend",
+                    "fake:torino",
+                    "--output",
+                    str(root / "out"),
+                    "--max-circuits",
+                    "32",
+                    "-q",
+                ]
+            )
+            == 0
+        )
     finally:
         del os.environ["QISKIT_IBM_TOKEN"]
     return root
@@ -73,9 +91,9 @@ def test_fake_names_and_unknown_name():
     fakes = fake_names()
     assert "fake:sherbrooke" in fakes and "fake:torino" in fakes
     check("fake:sherbrooke")
-    check("fake:fake_torino")                     # the device's own name works too
+    check("fake:fake_torino")  # the device's own name works too
     check("fake:Torino")
-    check("ibm:ibm_torino")                        # shape only: no network
+    check("ibm:ibm_torino")  # shape only: no network
     with pytest.raises(QheatError, match="unknown fake backend 'fake:nowhere'; e.g. fake:sherbrooke"):
         check("fake:nowhere")
     assert "fake:<name>" in names() and "fake:torino" in names(fake=True)
@@ -110,8 +128,11 @@ def test_star_layout_is_the_best_star(device):
         if len(nb) == 3:
             e = [_edge_error(target, q, x, ops) for x in nb]
             if None not in e:
-                score = sum(e) + sum(_error(target, "measure", (x,)) for x in nb) \
+                score = (
+                    sum(e)
+                    + sum(_error(target, "measure", (x,)) for x in nb)
                     + sum(_error(target, "sx", (x,)) for x in [*nb, q])
+                )
                 best = min(best, score)
     assert lay.score == pytest.approx(best, abs=1e-5) and lay.swaps_per_collision == 0
 
@@ -129,10 +150,14 @@ def test_star_preparation_prepares_the_state():
         total = 0
         for b in star_branches(rho):
             dm = DensityMatrix(Statevector(b.circuit))
-            assert partial_trace(dm, [0, 1, 2]).data[0, 0] == pytest.approx(1)   # R back in |0>
+            assert partial_trace(dm, [0, 1, 2]).data[0, 0] == pytest.approx(1)  # R back in |0>
             total = total + b.weight * partial_trace(dm, [3]).data
-            assert all(len(i.qubits) < 2 or b.circuit.find_bit(i.qubits[0]).index == 3
-                       or b.circuit.find_bit(i.qubits[1]).index == 3 for i in b.circuit.data)
+            assert all(
+                len(i.qubits) < 2
+                or b.circuit.find_bit(i.qubits[0]).index == 3
+                or b.circuit.find_bit(i.qubits[1]).index == 3
+                for i in b.circuit.data
+            )
         assert np.abs(total - sector_projection(rho)).max() < 1e-12
 
 
@@ -153,8 +178,11 @@ def test_readout_mitigation_recovers_a_known_state():
     )
 
     rho = qheat.load_spec("fig3-reversed").initial_state()
-    a1 = [np.array([[0.97, 0.08], [0.03, 0.92]]), np.array([[0.95, 0.05], [0.05, 0.95]]),
-          np.array([[0.99, 0.12], [0.01, 0.88]])]
+    a1 = [
+        np.array([[0.97, 0.08], [0.03, 0.92]]),
+        np.array([[0.95, 0.05], [0.05, 0.95]]),
+        np.array([[0.99, 0.12], [0.01, 0.88]]),
+    ]
     full = np.kron(a1[2], np.kron(a1[1], a1[0]))
     # ideal probabilities of every Pauli setting: Tr(rho Pi_so), from the measurement basis
     from qiskit_experiments.library.tomography.basis import PauliMeasurementBasis
@@ -277,21 +305,21 @@ sys.exit(main(["submit", {str(spec)!r}, "--backend", "fake:torino", "--output", 
     before = json.loads(manifest.read_text())
     assert len(_store_files(out)) == 2
     assert sum(bool(j.get("job_id")) for j in before["jobs"]) == (2 if where == "after_record" else 1)
-    assert main(["fetch", str(manifest), "-q"]) == 0         # partial: says what is missing, analyses nothing
+    assert main(["fetch", str(manifest), "-q"]) == 0  # partial: says what is missing, analyses nothing
     assert not (out / "tiny.json").exists()
     assert main(["submit", "--resume", str(manifest), "-q"]) == 0
     after = json.loads(manifest.read_text())
     stored = _store_files(out)
     tags = [s["tag"] for s in stored]
-    assert len(tags) == len(set(tags)) == len(after["jobs"])          # each job submitted once
+    assert len(tags) == len(set(tags)) == len(after["jobs"])  # each job submitted once
     assert sorted(j["job_id"] for j in after["jobs"]) == sorted(s["job_id"] for s in stored)
     if where == "before_record":
         assert after["jobs"][1].get("recovered_by_tag")
     saved = {j["job_id"] for j in before["jobs"] if j.get("job_id")}
-    assert saved <= {j["job_id"] for j in after["jobs"]}             # finished jobs kept
+    assert saved <= {j["job_id"] for j in after["jobs"]}  # finished jobs kept
     assert main(["fetch", str(manifest), "-q"]) == 0
     assert (out / "tiny.json").exists()
-    assert main(["submit", "--resume", str(manifest), "-q"]) == 0     # nothing left: submits nothing
+    assert main(["submit", "--resume", str(manifest), "-q"]) == 0  # nothing left: submits nothing
     assert len(_store_files(out)) == len(after["jobs"])
 
 
@@ -359,11 +387,13 @@ def test_submit_refuses_reprepare_and_existing_manifest(submitted, tmp_path, cap
 # ----------------------------------------------------------------------------- credentials
 
 
-def _run_cli(args: list[str], env: dict[str, str], cwd: Path,
-             timeout: float = 60) -> tuple[subprocess.CompletedProcess, float]:
+def _run_cli(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
+) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "qheat.cli", *args], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "qheat.cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
     return proc, time.monotonic() - started
 
 
@@ -374,8 +404,9 @@ def _clean_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_ibm_without_account_fails_fast_and_cleanly(tmp_path):
-    proc, seconds = _run_cli(["submit", "fig3-reversed", "--backend", "ibm:ibm_torino", "--output", "out"],
-                             _clean_env(tmp_path), tmp_path)
+    proc, seconds = _run_cli(
+        ["submit", "fig3-reversed", "--backend", "ibm:ibm_torino", "--output", "out"], _clean_env(tmp_path), tmp_path
+    )
     assert proc.returncode == 2 and seconds < 10
     assert proc.stderr.startswith("qheat: error: no IBM Quantum account") and len(proc.stderr.splitlines()) == 1
     assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
@@ -385,11 +416,19 @@ def test_ibm_with_token_but_no_network_fails_fast_without_leaking(tmp_path, monk
     """A token in the environment and an unreachable service (a host that cannot resolve): one line, exit 2,
     under 10 s, no token anywhere."""
     env = {**_clean_env(tmp_path), "QISKIT_IBM_TOKEN": TOKEN}
-    code = ("import sys; from qheat.backends.runtime import account; account.IBM_HOST = 'quantum.invalid'; "
-            "from qheat.cli import main; sys.exit(main(sys.argv[1:]))")
+    code = (
+        "import sys; from qheat.backends.runtime import account; account.IBM_HOST = 'quantum.invalid'; "
+        "from qheat.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", code, "submit", "fig3-reversed", "--backend", "ibm:ibm_torino",
-                           "--output", "out"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "submit", "fig3-reversed", "--backend", "ibm:ibm_torino", "--output", "out"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and time.monotonic() - started < 10
     assert proc.stderr.startswith("qheat: error: cannot reach quantum.invalid") and len(proc.stderr.splitlines()) == 1
     assert TOKEN not in proc.stderr + proc.stdout
@@ -403,9 +442,12 @@ def test_no_token_in_any_file_qheat_writes(tmp_path):
     """A token in the environment; submit, status, fetch on a fake device: grep every file written."""
     spec = _write_spec(tmp_path)
     env = {**_clean_env(tmp_path), "QISKIT_IBM_TOKEN": TOKEN, "QISKIT_IBM_INSTANCE": "crn:" + TOKEN[::-1]}
-    for args in (["submit", str(spec), "--backend", "fake:torino", "--output", "out", "--max-circuits", "200"],
-                 ["status", "out/tiny.manifest.json"], ["fetch", "out/tiny.manifest.json"]):
-        proc, _ = _run_cli(args, env, tmp_path, timeout=600)   # a hang guard: ~100 local-mode jobs under load
+    for args in (
+        ["submit", str(spec), "--backend", "fake:torino", "--output", "out", "--max-circuits", "200"],
+        ["status", "out/tiny.manifest.json"],
+        ["fetch", "out/tiny.manifest.json"],
+    ):
+        proc, _ = _run_cli(args, env, tmp_path, timeout=600)  # a hang guard: ~100 local-mode jobs under load
         assert proc.returncode == 0, proc.stderr
         assert TOKEN not in proc.stdout + proc.stderr and TOKEN[::-1] not in proc.stdout + proc.stderr
     files = [p for p in tmp_path.rglob("*") if p.is_file()]

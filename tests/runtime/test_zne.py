@@ -6,6 +6,7 @@ tomography is closer to the noiseless state (a separate noiseless simulation) th
 average over Z^b patterns equals the measurement (Kraus) refresh; records with ZNE go through the
 whole fake-device run and analysis.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ BASIS = ["cz", "rz", "sx", "x"]
 
 
 def _compiled(qc: QuantumCircuit) -> QuantumCircuit:
-    if "kraus" in qc.count_ops():      # the snapshot refresh: not a gate circuit
+    if "kraus" in qc.count_ops():  # the snapshot refresh: not a gate circuit
         return qc
     return transpile(qc, basis_gates=BASIS, optimization_level=1, seed_transpiler=1)
 
@@ -45,9 +46,10 @@ def test_folding_keeps_the_unitary_and_multiplies_noisy_gates():
     qc.rz(1.3, 0)
     qc = _compiled(qc)
     ops = qc.count_ops()
-    target = restricted_target(FakeTorino().target, (28, 29, 30))   # a connected line 28-29-30
-    qc = transpile(qc, target=target, initial_layout=[0, 1, 2], routing_method="sabre", optimization_level=0,
-                   seed_transpiler=1)
+    target = restricted_target(FakeTorino().target, (28, 29, 30))  # a connected line 28-29-30
+    qc = transpile(
+        qc, target=target, initial_layout=[0, 1, 2], routing_method="sabre", optimization_level=0, seed_transpiler=1
+    )
     ops = qc.count_ops()
     for f in (1, 3, 5):
         folded = fold_gates(qc, f, target)
@@ -77,7 +79,7 @@ def test_richardson_weights_are_exact_for_polynomials():
     assert np.allclose(richardson_weights((1, 3)), [1.5, -0.5])
     for factors in ((1, 3), (1, 3, 5), (1, 5, 7, 9)):
         w = richardson_weights(factors)
-        poly = np.random.default_rng(len(factors)).normal(size=len(factors))   # degree len - 1
+        poly = np.random.default_rng(len(factors)).normal(size=len(factors))  # degree len - 1
         values = np.polyval(poly, np.array(factors, dtype=float))
         assert w @ values == pytest.approx(poly[-1], abs=1e-10)
         assert w.sum() == pytest.approx(1.0)
@@ -104,25 +106,27 @@ def test_zne_removes_most_of_a_depolarizing_bias():
     cc = CascadeCircuits(spec, _compiled, dephasing="phase")
     noise = NoiseModel()
     noise.add_all_qubit_quantum_error(depolarizing_error(0.02, 2), ["cz"])
-    sims = {"ideal": AerSimulator(method="density_matrix"),
-            "noisy": AerSimulator(method="density_matrix", noise_model=noise)}
+    sims = {
+        "ideal": AerSimulator(method="density_matrix"),
+        "noisy": AerSimulator(method="density_matrix", noise_model=noise),
+    }
     factors = (1, 3, 5)
     states: dict[str, list] = {"ideal": [], "noisy": []}
     for branch in temporal_branches(spec.initial_state()):
         for pattern in ((0, 0), (0, 1), (1, 0), (1, 1)):
             qc = cc.evolve(cc.start(branch.circuit, snapshot=False), 0, 6, snapshot=False, phases=pattern)
             for key, sim in sims.items():
-                for f in (factors if key == "noisy" else (1,)):
+                for f in factors if key == "noisy" else (1,):
                     c = fold_gates(qc, f)
                     c.save_density_matrix([0, 1, 2])
                     rho = sim.run(c).result().data()["density_matrix"]
                     states[key].append((f, branch.weight / 4 * np.asarray(rho)))
     ideal = sum(r for _, r in states["ideal"])
     noisy = {f: sum(r for g, r in states["noisy"] if g == f) for f in factors}
-    probs = np.stack([_setting_probabilities(noisy[f]) for f in factors])            # (F, S, D)
+    probs = np.stack([_setting_probabilities(noisy[f]) for f in factors])  # (F, S, D)
     raw = np.abs(linear_estimate(probs[0]) - ideal).max()
     zne = np.abs(linear_estimate(probs, factors=factors) - ideal).max()
-    assert raw > 5e-3                   # the noise matters at this level
+    assert raw > 5e-3  # the noise matters at this level
     assert zne < raw / 5
 
 
@@ -162,7 +166,7 @@ def test_phase_split_keeps_shots_and_covers_patterns():
     assert len(many) == PHASE_PATTERNS and sum(c for _, c in many) == 1000
     assert all(len(p) == 10 for p, _ in many)
     assert _phase_split(rng, 0, 7) == [((), 7)]
-    assert sum(c for _, c in _phase_split(rng, 3, 5)) == 5        # fewer shots than patterns
+    assert sum(c for _, c in _phase_split(rng, 3, 5)) == 5  # fewer shots than patterns
 
 
 def test_zne_spec_is_validated():
@@ -183,15 +187,18 @@ def test_zne_on_a_fake_device_end_to_end():
     from qheat.engine import analyze as analyze_records
     from qheat.engine import collect
 
-    spec = spec_from_dict({
-        "name": "tiny-zne", "protocol": "cascade",
-        "system": {"temperatures": [1.0, 1.0], "coherence": [{"pair": [1, 2], "strength": 0.5, "phase": 3.14159}]},
-        "bath": {"temperature": 0.9},
-        "interaction": {"g": 20.0, "tau": 0.01, "collisions": 1},
-        "execution": {"mode": "reprepare"},
-        "measurement": {"shots": 400, "bootstrap": 20},
-        "mitigation": {"readout": True, "zne": [1, 3]},
-    })
+    spec = spec_from_dict(
+        {
+            "name": "tiny-zne",
+            "protocol": "cascade",
+            "system": {"temperatures": [1.0, 1.0], "coherence": [{"pair": [1, 2], "strength": 0.5, "phase": 3.14159}]},
+            "bath": {"temperature": 0.9},
+            "interaction": {"g": 20.0, "tau": 0.01, "collisions": 1},
+            "execution": {"mode": "reprepare"},
+            "measurement": {"shots": 400, "bootstrap": 20},
+            "mitigation": {"readout": True, "zne": [1, 3]},
+        }
+    )
     doc = collect(spec, "fake:torino")
     factors = {(r["metadata"]["step"], r["metadata"].get("noise_factor")) for r in doc["records"]}
     assert factors == {(0, 1), (0, 3), (2, 1), (2, 3)}
@@ -203,8 +210,9 @@ def test_zne_on_a_fake_device_end_to_end():
     with pytest.raises(QheatError, match="noise factor 5"):
         analyze_records(bad)
     gone = json.loads(json.dumps(doc))
-    gone["records"] = [r for r in gone["records"] if r["metadata"].get("noise_factor") != 3
-                       or r["metadata"]["step"] != 2]
+    gone["records"] = [
+        r for r in gone["records"] if r["metadata"].get("noise_factor") != 3 or r["metadata"]["step"] != 2
+    ]
     with pytest.raises(QheatError, match="noise factors have no records"):
         analyze_records(gone)
 

@@ -5,6 +5,7 @@
 A circuit backend is opened as a device (``open_device``): it compiles circuits for itself and runs
 batches of them -- ``sample`` (counts), ``evolve`` (saved density matrices), ``superop`` (channels).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -54,8 +55,10 @@ def check(name: str) -> None:
         if name not in circuit_backends():
             from qheat.backends.aer import config_names
 
-            raise QheatError(f"unknown hardware config {name[4:]!r} in backend {name!r}; "
-                             f"available: {', '.join(config_names())} (files in qheat/hardware_configs)")
+            raise QheatError(
+                f"unknown hardware config {name[4:]!r} in backend {name!r}; "
+                f"available: {', '.join(config_names())} (files in qheat/hardware_configs)"
+            )
         return
     raise QheatError(f"unknown backend {name!r}; available: {', '.join(names())}")
 

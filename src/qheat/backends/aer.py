@@ -9,6 +9,7 @@ Two ways to turn circuits into counts, with the same statistics:
   probabilities of the same circuits, and counts drawn from them are distributed as if each circuit had
   been run (the cascade's snapshots engine; tested against ``sample``).
 """
+
 from __future__ import annotations
 
 import math
@@ -43,7 +44,7 @@ class HardwareConfig:
     single_qubit_depolarizing: float
     two_qubit_depolarizing: float
     readout: float
-    excited_population: float = 0.0   # the population of |1> that relaxation drives toward (Aer's thermal relaxation)
+    excited_population: float = 0.0  # the population of |1> that relaxation drives toward (Aer's thermal relaxation)
     two_qubit_coherent_zz: float = 0.0  # rad: RZZ(angle) after every rzz, a fixed coherent over-rotation
 
 
@@ -53,9 +54,16 @@ def config_names() -> list[str]:
 
 def _positive(d: dict[str, Any], key: str, where: str, *, allow_zero: bool = False) -> float:
     value = d.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
-            or value < 0 or (value == 0 and not allow_zero):
-        raise QheatError(f"{where}.{key} must be a {'non-negative' if allow_zero else 'positive'} number, got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not allow_zero)
+    ):
+        raise QheatError(
+            f"{where}.{key} must be a {'non-negative' if allow_zero else 'positive'} number, got {value!r}"
+        )
     return float(value)
 
 
@@ -71,7 +79,8 @@ def load_config(name: str) -> HardwareConfig:
             name=name,
             description=str(data.get("description", "")),
             qubits=int(data["qubits"]),
-            coupling=data["coupling"] if isinstance(data["coupling"], str)
+            coupling=data["coupling"]
+            if isinstance(data["coupling"], str)
             else tuple(tuple(map(int, pair)) for pair in data["coupling"]),
             basis_gates=tuple(data["basis_gates"]),
             single_qubit_time=_positive(dur, "single_qubit", "durations", allow_zero=True),
@@ -82,19 +91,26 @@ def load_config(name: str) -> HardwareConfig:
             two_qubit_depolarizing=_positive(err, "two_qubit_depolarizing", "errors", allow_zero=True),
             readout=_positive(err, "readout", "errors", allow_zero=True),
             excited_population=_positive(rel, "excited_population", "relaxation", allow_zero=True)
-            if "excited_population" in rel else 0.0,
+            if "excited_population" in rel
+            else 0.0,
             two_qubit_coherent_zz=_angle(err, "two_qubit_coherent_zz"),
         )
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise QheatError(f"hardware config {name!r} is malformed ({type(exc).__name__}: {exc})") from None
     if cfg.t2 > 2 * cfg.t1:
-        raise QheatError(f"hardware config {name!r}: t2 = {cfg.t2} exceeds 2 t1 = {2 * cfg.t1}, which no qubit can have")
+        raise QheatError(
+            f"hardware config {name!r}: t2 = {cfg.t2} exceeds 2 t1 = {2 * cfg.t1}, which no qubit can have"
+        )
     if cfg.excited_population > 1:
-        raise QheatError(f"hardware config {name!r}: relaxation.excited_population = {cfg.excited_population} "
-                         "is a population; use a number in [0, 1]")
+        raise QheatError(
+            f"hardware config {name!r}: relaxation.excited_population = {cfg.excited_population} "
+            "is a population; use a number in [0, 1]"
+        )
     if cfg.two_qubit_coherent_zz and "rzz" not in cfg.basis_gates:
-        raise QheatError(f"hardware config {name!r}: errors.two_qubit_coherent_zz acts on rzz gates; "
-                         "add 'rzz' to basis_gates or remove it")
+        raise QheatError(
+            f"hardware config {name!r}: errors.two_qubit_coherent_zz acts on rzz gates; "
+            "add 'rzz' to basis_gates or remove it"
+        )
     return cfg
 
 
@@ -142,16 +158,26 @@ def noise_model(cfg: HardwareConfig):
 
 
 _SUPEROP_CACHE = 512
-_SUPEROPS: dict[tuple, np.ndarray] = {}   # (backend, config, circuit key) -> superoperator, see AerBackend.superops
+_SUPEROPS: dict[tuple, np.ndarray] = {}  # (backend, config, circuit key) -> superoperator, see AerBackend.superops
 
 
 def _circuit_key(qc: QuantumCircuit) -> tuple:
     """What fixes a circuit's channel: its width and every instruction (name, parameters, qubit indices)."""
+
     def param(p: Any) -> Any:
         return (p.shape, p.tobytes()) if isinstance(p, np.ndarray) else repr(p)
 
-    return (qc.num_qubits, tuple((ins.operation.name, tuple(param(p) for p in ins.operation.params),
-                                  tuple(qc.find_bit(q).index for q in ins.qubits)) for ins in qc.data))
+    return (
+        qc.num_qubits,
+        tuple(
+            (
+                ins.operation.name,
+                tuple(param(p) for p in ins.operation.params),
+                tuple(qc.find_bit(q).index for q in ins.qubits),
+            )
+            for ins in qc.data
+        ),
+    )
 
 
 class AerBackend:
@@ -211,8 +237,14 @@ class AerBackend:
 
     # ------------------------------------------------------------------ SamplerV2 path
 
-    def sample(self, circuits: list[QuantumCircuit], shots: list[int], seed: int, register: str = "meas",
-               method: str | None = None) -> list[dict[str, int]]:
+    def sample(
+        self,
+        circuits: list[QuantumCircuit],
+        shots: list[int],
+        seed: int,
+        register: str = "meas",
+        method: str | None = None,
+    ) -> list[dict[str, int]]:
         """Counts of ``register`` for every circuit (already compiled) from ``qiskit_aer.primitives.SamplerV2``.
 
         ``method``: Aer's simulation method (default ``sample_method``); "statevector" for pure-state
@@ -244,7 +276,9 @@ class AerBackend:
     def evolve(self, circuits: list[QuantumCircuit], seed: int) -> list[dict[str, np.ndarray]]:
         """The density matrices saved in each (compiled) circuit, by label; one Aer run."""
         if self.noise is not None and "reset" in self.noise.noise_instructions:
-            raise QheatError(f"{self.name}: quantum errors on reset cannot be replaced by a channel; use engine = 'circuits'")
+            raise QheatError(
+                f"{self.name}: quantum errors on reset cannot be replaced by a channel; use engine = 'circuits'"
+            )
         result = self.simulator.run(circuits, shots=1, seed_simulator=seed).result()
         return [{k: np.asarray(v) for k, v in result.data(i).items()} for i in range(len(circuits))]
 
@@ -256,7 +290,7 @@ class AerBackend:
         keys = [(self.name, repr(self.config), _circuit_key(qc)) for qc in circuits]
         todo = {key: qc for key, qc in zip(keys, circuits) if key not in _SUPEROPS}
         if todo:
-            simulator = self._superop_simulator   # imports qiskit_aer, which adds QuantumCircuit.save_superop
+            simulator = self._superop_simulator  # imports qiskit_aer, which adds QuantumCircuit.save_superop
             batch = []
             for qc in todo.values():
                 qc = qc.copy()
@@ -270,14 +304,21 @@ class AerBackend:
                 _SUPEROPS[key].setflags(write=False)
         return [_SUPEROPS[key] for key in keys]
 
-    def expectations(self, circuits: list[QuantumCircuit], observables: list[list], shots: list[int], seed: int,
-                     techniques: tuple[str, ...] = ()) -> list[dict[str, list[float]]]:
+    def expectations(
+        self,
+        circuits: list[QuantumCircuit],
+        observables: list[list],
+        shots: list[int],
+        seed: int,
+        techniques: tuple[str, ...] = (),
+    ) -> list[dict[str, list[float]]]:
         """The "expectations" batch on Aer: each observable's exact expectation value in the circuit's final
         state under this backend's noise (density matrix, one Aer run; no shot noise, so ``stds`` are 0 and
         ``shots`` unused). Error-mitigation techniques are Runtime's Estimator's: refused here."""
         if techniques:
-            raise QheatError(f"{self.name}: Estimator techniques {list(techniques)} need a Runtime backend "
-                             "(fake:/ibm:)")
+            raise QheatError(
+                f"{self.name}: Estimator techniques {list(techniques)} need a Runtime backend (fake:/ibm:)"
+            )
         probes = []
         for qc, obs in zip(circuits, observables):
             probe = qc.remove_final_measurements(inplace=False)

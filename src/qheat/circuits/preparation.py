@@ -19,6 +19,7 @@ Two-qubit gates for n = 3 after transpiling to {cx, rz, sx, x} at optimisation l
 4 CX (2 Givens rotations); purification, one 6-qubit circuit of 57 CX. The generic
 ``StatePreparation`` of one 3-qubit vector costs 4 CX (measured by ``tests/cascade/test_circuits``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +30,8 @@ from qiskit.circuit.library import StatePreparation, XXPlusYYGate
 
 from qheat.core.errors import QheatError
 
-WEIGHT_TOL = 1e-12   # eigenvalues below this carry no shots (a prepared state is PSD only up to rounding)
-SECTOR_TOL = 1e-10   # a vector is in one excitation sector if its weight outside is below this
+WEIGHT_TOL = 1e-12  # eigenvalues below this carry no shots (a prepared state is PSD only up to rounding)
+SECTOR_TOL = 1e-10  # a vector is in one excitation sector if its weight outside is below this
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,7 +230,7 @@ def purification_circuit(rho: np.ndarray, *, thermofield: bool = False) -> Quant
         m = len(rest)
         psi = np.zeros(4**m, dtype=complex)
         for i, (p, v) in enumerate(eigen_branches(reduced_state(rho, rest) if m < n else rho)):
-            psi[i * 2**m: (i + 1) * 2**m] += np.sqrt(p) * v  # ancilla register holds i (high bits)
+            psi[i * 2**m : (i + 1) * 2**m] += np.sqrt(p) * v  # ancilla register holds i (high bits)
         qc.append(StatePreparation(psi / np.linalg.norm(psi)), rest + [n + q for q in rest])
     qc.metadata = {"thermofield_qubits": sorted(factors)}
     return qc

@@ -7,6 +7,7 @@ started and a piece routed this way composes with any other piece (``CascadeCirc
 compiled once). With ``mover`` = the bath qubit R, a collision S_k-R with S_k beyond R's neighbours
 moves the bath: 2 (m - 1) SWAPs, 6 (m - 1) two-qubit gates of the device more than a neighbour's.
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -59,8 +60,9 @@ def needs_routing(qc: QuantumCircuit, graph: dict[int, set[int]]) -> bool:
     return False
 
 
-def route(qc: QuantumCircuit, graph: dict[int, set[int]], mover: int | None = None,
-          key: Callable[[int], int] | None = None) -> tuple[QuantumCircuit, int]:
+def route(
+    qc: QuantumCircuit, graph: dict[int, set[int]], mover: int | None = None, key: Callable[[int], int] | None = None
+) -> tuple[QuantumCircuit, int]:
     """``qc`` (qubits 0..width-1 of ``graph``, which may hold more) with every two-qubit gate on coupled
     qubits, and the number of SWAPs inserted. Gates on three or more qubits are first unrolled to
     two-qubit gates; of a gate's two qubits the one equal to ``mover`` (else the first) is moved, along
@@ -74,7 +76,7 @@ def route(qc: QuantumCircuit, graph: dict[int, set[int]], mover: int | None = No
         qc = PassManager([Unroll3qOrMore()]).run(qc)
     out = qc.copy_empty_like()
     out.metadata = dict(qc.metadata or {})
-    if len(graph) > qc.num_qubits:    # paths may pass through the layout's other qubits
+    if len(graph) > qc.num_qubits:  # paths may pass through the layout's other qubits
         out.add_bits([Qubit() for _ in range(len(graph) - qc.num_qubits)])
     swaps = 0
     for inst in qc.data:

@@ -18,6 +18,7 @@ qubits n..2n-1; ``thermofield=True`` for the two-point measurement of heat). Cir
 ``backends.aer.AerBackend.sample``. Every circuit carries metadata (time, synthesis, measured qubits,
 tomography setting).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -39,8 +40,8 @@ LADDER_PAULIS = {
     "X": (("X", 1.0),),
     "Y": (("Y", 1.0),),
     "Z": (("Z", 1.0),),
-    "+": (("X", 0.5), ("Y", -0.5j)),   # |1><0|
-    "-": (("X", 0.5), ("Y", 0.5j)),    # |0><1|
+    "+": (("X", 0.5), ("Y", -0.5j)),  # |1><0|
+    "-": (("X", 0.5), ("Y", 0.5j)),  # |0><1|
 }
 
 
@@ -58,11 +59,13 @@ def term_operator(n: int, ops: dict[int, str], c: complex, hermitian_conjugate: 
     return op.simplify(atol=1e-14)
 
 
-def hamiltonian_operator(n: int, frequencies: Sequence[float],
-                         terms: Iterable[tuple[complex, dict[int, str], bool]]) -> tuple[SparsePauliOp, SparsePauliOp]:
+def hamiltonian_operator(
+    n: int, frequencies: Sequence[float], terms: Iterable[tuple[complex, dict[int, str], bool]]
+) -> tuple[SparsePauliOp, SparsePauliOp]:
     """(H_0, V): H_0 = sum_k -(omega_k/2) Z_k and V the sum of the terms, as SparsePauliOps."""
-    h0 = SparsePauliOp.from_sparse_list([("Z", [k], -0.5 * w) for k, w in enumerate(frequencies) if w != 0.0]
-                                        or [("", [], 0.0)], num_qubits=n).simplify()
+    h0 = SparsePauliOp.from_sparse_list(
+        [("Z", [k], -0.5 * w) for k, w in enumerate(frequencies) if w != 0.0] or [("", [], 0.0)], num_qubits=n
+    ).simplify()
     v = sum((term_operator(n, ops, c, hc) for c, ops, hc in terms), SparsePauliOp("I" * n, 0.0))
     return h0, v.simplify(atol=1e-14)
 
@@ -115,10 +118,10 @@ def evolution_circuit(h0: SparsePauliOp, v: SparsePauliOp, t: float, synthesis: 
     for pauli, coeff in zip(h0.paulis, h0.coeffs):
         z = np.flatnonzero(pauli.z)
         if len(z) == 1 and coeff != 0:
-            qc.rz(2.0 * float(np.real(coeff)) * t, int(z[0]))      # e^{-i c t Z} = RZ(2ct)
+            qc.rz(2.0 * float(np.real(coeff)) * t, int(z[0]))  # e^{-i c t Z} = RZ(2ct)
     if synthesis.method == "exact":
         # synthesised here: Qiskit 2.6's transpiler fails on a PauliEvolutionGate carrying MatrixExponential
-        with warnings.catch_warnings():   # scipy's sparse expm inside MatrixExponential warns about formats
+        with warnings.catch_warnings():  # scipy's sparse expm inside MatrixExponential warns about formats
             warnings.simplefilter("ignore", category=SparseEfficiencyWarning)
             qc.compose(MatrixExponential().synthesize(PauliEvolutionGate(v, t)), range(n), inplace=True)
     else:
@@ -126,9 +129,14 @@ def evolution_circuit(h0: SparsePauliOp, v: SparsePauliOp, t: float, synthesis: 
     return qc
 
 
-def measured_circuit(prep: QuantumCircuit, evolution: QuantumCircuit, measure: Sequence[int],
-                     setting: Sequence[int] | None = None, metadata: dict | None = None,
-                     register: str = "meas") -> QuantumCircuit:
+def measured_circuit(
+    prep: QuantumCircuit,
+    evolution: QuantumCircuit,
+    measure: Sequence[int],
+    setting: Sequence[int] | None = None,
+    metadata: dict | None = None,
+    register: str = "meas",
+) -> QuantumCircuit:
     """prep, then evolution on the system qubits, then the measurement of ``measure`` (which may include
     ancillas: all measurements are terminal) into ``register``, bit i = measure[i]: in Z, or in the Pauli
     ``setting`` (``physics.tomography.MEASUREMENT_BASIS``: entry i for measure[i], 0 = Z, 1 = X, 2 = Y)."""
@@ -143,6 +151,7 @@ def measured_circuit(prep: QuantumCircuit, evolution: QuantumCircuit, measure: S
     if setting is None:
         qc.measure(list(measure), cr)
     else:
-        qc.compose(MEASUREMENT_BASIS.circuit(tuple(setting)).decompose(), qubits=list(measure), clbits=list(cr),
-                   inplace=True)
+        qc.compose(
+            MEASUREMENT_BASIS.circuit(tuple(setting)).decompose(), qubits=list(measure), clbits=list(cr), inplace=True
+        )
     return qc

@@ -21,6 +21,7 @@ Time model (seconds), calibrated on this project's machine (2 cores shared by 8 
 - tomography: ``FIT_SECONDS`` per Pauli setting and density-matrix entry of each fit (a 3-qubit cascade
   of 31 records with 100 bootstrap resamples spent 18 s fitting).
 """
+
 from __future__ import annotations
 
 import math
@@ -34,16 +35,16 @@ STEP_SECONDS = 3e-3
 CIRCUIT_SECONDS = 0.5
 SHOT_SECONDS = 2e-5
 SHOT_OP_SECONDS = 1.5e-5
-FIT_SECONDS = 3e-6              # per Pauli setting and density-matrix entry of one tomography fit
-COMPLEX = 16                    # bytes of a complex128
+FIT_SECONDS = 3e-6  # per Pauli setting and density-matrix entry of one tomography fit
+COMPLEX = 16  # bytes of a complex128
 FLOAT = 8
-LONG_RUN_SECONDS = 30.0         # accepted runs estimated longer than this say so when they start
+LONG_RUN_SECONDS = 30.0  # accepted runs estimated longer than this say so when they start
 GIB = 2**30
 
 
 def matrix_bytes(qubits: int, count: int = 1) -> float:
     """Bytes of ``count`` complex density matrices of ``qubits`` qubits (16 * 4^n each)."""
-    return float(count) * COMPLEX * 4.0 ** qubits
+    return float(count) * COMPLEX * 4.0**qubits
 
 
 def dense_seconds(dim: float, products: float = 1.0) -> float:
@@ -51,13 +52,15 @@ def dense_seconds(dim: float, products: float = 1.0) -> float:
     return products * FLOP_SECONDS * float(dim) ** 3
 
 
-def aer_seconds(circuits: float, shots: float, mid_circuit_ops: float = 0.0, entries: float = 0.0,
-                ops: float = 100.0) -> float:
+def aer_seconds(
+    circuits: float, shots: float, mid_circuit_ops: float = 0.0, entries: float = 0.0, ops: float = 100.0
+) -> float:
     """Seconds of ``circuits`` Aer circuits with ``shots`` shots in all: ``mid_circuit_ops`` instructions per shot
     of circuits simulated shot by shot (mid-circuit measurements), ``ops`` instructions per circuit on a state of
     ``entries`` amplitudes (2^w for a statevector, 4^w for a density matrix)."""
-    return (circuits * (CIRCUIT_SECONDS + FLOP_SECONDS * entries * ops)
-            + shots * (SHOT_SECONDS + SHOT_OP_SECONDS * mid_circuit_ops))
+    return circuits * (CIRCUIT_SECONDS + FLOP_SECONDS * entries * ops) + shots * (
+        SHOT_SECONDS + SHOT_OP_SECONDS * mid_circuit_ops
+    )
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,14 @@ class Cost:
     def __add__(self, other: Cost) -> Cost:
         """Two runs one after the other: the larger array, the sums of the rest."""
         big = self if self.memory >= other.memory else other
-        return Cost(big.memory, big.array, self.seconds + other.seconds, self.circuits + other.circuits,
-                    self.shots + other.shots, self.points + other.points)
+        return Cost(
+            big.memory,
+            big.array,
+            self.seconds + other.seconds,
+            self.circuits + other.circuits,
+            self.shots + other.shots,
+            self.points + other.points,
+        )
 
     def describe(self) -> str:
         """The estimate in a few words: memory, circuits x shots, time."""
@@ -92,10 +101,10 @@ class Cost:
 class Limits:
     """What a run may cost without ``--allow-large`` (a spec's ``[limits]`` table sets its own)."""
 
-    memory_gib: float = 4.0          # the largest single array (the machine has ~20 GiB free, shared)
-    seconds: float = 1800.0          # the estimated run time
-    shots: float = 1e9               # shots over all circuits
-    circuits: float = 200_000        # circuits over all points
+    memory_gib: float = 4.0  # the largest single array (the machine has ~20 GiB free, shared)
+    seconds: float = 1800.0  # the estimated run time
+    shots: float = 1e9  # shots over all circuits
+    circuits: float = 200_000  # circuits over all points
 
 
 def limits_from_dict(data: Any) -> Limits:
@@ -118,7 +127,7 @@ def refusal(cost: Cost, limits: Limits) -> str:
     over = [(what, limit) for bad, what, limit in checks if bad]
     if not over:
         return ""
-    return (", ".join(w for w, _ in over) + " is beyond the limit (" + ", ".join(lim for _, lim in over) + ")")
+    return ", ".join(w for w, _ in over) + " is beyond the limit (" + ", ".join(lim for _, lim in over) + ")"
 
 
 def guard(cost: Cost, limits: Limits | None, allow_large: bool, what: str) -> None:
@@ -127,8 +136,10 @@ def guard(cost: Cost, limits: Limits | None, allow_large: bool, what: str) -> No
         return
     why = refusal(cost, limits or Limits())
     if why:
-        raise QheatError(f"{what}: {why}; estimated {cost.describe()}. Run it anyway with --allow-large "
-                         "(Python: allow_large=True) or raise the limit in a [limits] table of the spec")
+        raise QheatError(
+            f"{what}: {why}; estimated {cost.describe()}. Run it anyway with --allow-large "
+            "(Python: allow_large=True) or raise the limit in a [limits] table of the spec"
+        )
 
 
 def _bytes(n: float) -> str:

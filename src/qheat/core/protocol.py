@@ -14,6 +14,7 @@ imports another protocol. The engine (``qheat.engine``) drives it::
 A records document is plain JSON: ``records`` (one entry per circuit: its ``metadata`` and its
 ``counts`` or saved ``states``) and ``metadata`` (what the protocol's generator returned).
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -53,10 +54,10 @@ class Batch:
     register: str = "meas"
     method: str | None = None
     seed: int = 0
-    keep: bool = True          # False: the engine hands the results back but leaves them out of the records file
-    label: str = ""            # what the batch is, for progress lines
-    observables: Sequence[Any] = ()     # kind "expectations": one list of observables per circuit
-    techniques: tuple[str, ...] = ()    # kind "expectations": Estimator error mitigation
+    keep: bool = True  # False: the engine hands the results back but leaves them out of the records file
+    label: str = ""  # what the batch is, for progress lines
+    observables: Sequence[Any] = ()  # kind "expectations": one list of observables per circuit
+    techniques: tuple[str, ...] = ()  # kind "expectations": Estimator error mitigation
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -86,15 +87,14 @@ class Checkpoint:
 class Protocol(ABC):
     """One experiment family: its spec, its exact solution, its circuits, its analysis, its figure."""
 
-    name: str = ""                           # the registry name
-    spec_names: tuple[str, ...] = ()         # the values of a spec's ``protocol`` key that this protocol parses
-    keys: frozenset[str] = frozenset()       # allowed top-level keys besides protocol, name, description, sweep
-    required: frozenset[str] = frozenset()   # required top-level keys
-    circuit_backends: bool = True            # False: the exact engine only
+    name: str = ""  # the registry name
+    spec_names: tuple[str, ...] = ()  # the values of a spec's ``protocol`` key that this protocol parses
+    keys: frozenset[str] = frozenset()  # allowed top-level keys besides protocol, name, description, sweep
+    required: frozenset[str] = frozenset()  # required top-level keys
+    circuit_backends: bool = True  # False: the exact engine only
 
     @abstractmethod
-    def parse(self, top: dict[str, Any], protocol: str, name: str, description: str,
-              sweep: Sweep | None) -> SpecFile:
+    def parse(self, top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None) -> SpecFile:
         """The spec from a validated top-level table (unknown keys already refused)."""
 
     def check(self, spec: SpecFile, backend: str) -> None:
@@ -123,15 +123,19 @@ class Protocol(ABC):
         """The result body from a records document (pure: reads the document and the spec only)."""
         raise QheatError(f"protocol {self.name!r} has no records to analyse")
 
-    def plan_submission(self, spec: SpecFile, backend: str, *, instance: str | None = None,
-                        max_circuits: int | None = None) -> tuple[dict[str, Any], list]:
+    def plan_submission(
+        self, spec: SpecFile, backend: str, *, instance: str | None = None, max_circuits: int | None = None
+    ) -> tuple[dict[str, Any], list]:
         """The device circuits of ``spec`` split into jobs: a manifest (jobs, layout, costs, options) and the
         circuits in its order; ``qheat.submission`` writes both before anything is submitted."""
-        raise QheatError(f"submit runs seed 001's cascade specs so far; {spec.key()} is protocol "
-                         f"{getattr(spec, 'protocol', self.name)!r} (run it with 'qheat run --backend ...')")
+        raise QheatError(
+            f"submit runs seed 001's cascade specs so far; {spec.key()} is protocol "
+            f"{getattr(spec, 'protocol', self.name)!r} (run it with 'qheat run --backend ...')"
+        )
 
-    def records_from_jobs(self, spec: SpecFile, manifest: dict[str, Any], job_counts: dict[int, list],
-                          report: list[dict]) -> dict[str, Any]:
+    def records_from_jobs(
+        self, spec: SpecFile, manifest: dict[str, Any], job_counts: dict[int, list], report: list[dict]
+    ) -> dict[str, Any]:
         """The records document of a submission from its finished jobs' counts."""
         raise QheatError(f"protocol {self.name!r} has no submissions")
 
@@ -159,4 +163,3 @@ class Protocol(ABC):
     def required_result_keys(self, result: dict[str, Any]) -> tuple[str, ...]:
         """Keys a complete result file of this protocol holds (checked before plotting)."""
         return ("spec",)
-

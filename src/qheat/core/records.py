@@ -1,4 +1,5 @@
 """Files that cannot be lost: atomic JSON writes."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from typing import Any
 
 from qheat.core.errors import QheatError
 
-RECORDS_KIND = "qheat-records"       # the raw data of a run: counts (or states) and each circuit's metadata
+RECORDS_KIND = "qheat-records"  # the raw data of a run: counts (or states) and each circuit's metadata
 CHECKPOINT_KIND = "qheat-checkpoint"  # the records and state of an unfinished adaptive run
 
 
@@ -82,7 +83,6 @@ def write_json_atomic(path: str | Path, data: dict[str, Any], *, indent: int | N
     return path
 
 
-
 def read_json(path: str | Path, what: str) -> Any:
     """The JSON content of ``path``; a missing, unreadable or malformed file is one clear error."""
     path = Path(path)
@@ -134,7 +134,7 @@ class Lock:
         self.lock_path = self.path.with_name(f".{self.path.name}.lock")
         self._fd: int | None = None
 
-    def __enter__(self) -> "Lock":
+    def __enter__(self) -> Lock:
         import fcntl
 
         try:
@@ -145,8 +145,10 @@ class Lock:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     os.close(fd)
-                    raise QheatError(f"another qheat run is writing {self.path} (lock {self.lock_path}); wait for "
-                                     "it to finish or use another --output") from None
+                    raise QheatError(
+                        f"another qheat run is writing {self.path} (lock {self.lock_path}); wait for "
+                        "it to finish or use another --output"
+                    ) from None
                 try:
                     same = os.stat(self.lock_path).st_ino == os.fstat(fd).st_ino
                 except FileNotFoundError:
@@ -154,7 +156,7 @@ class Lock:
                 if same:
                     self._fd = fd
                     return self
-                os.close(fd)          # the holder deleted it as we opened it: take the new one
+                os.close(fd)  # the holder deleted it as we opened it: take the new one
         except OSError as exc:
             raise QheatError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
 

@@ -1,4 +1,5 @@
 """What every spec shares: the base class, sweeps, strict parsing of plain data, sweep expansion."""
+
 from __future__ import annotations
 
 import hashlib
@@ -153,15 +154,16 @@ def _number(value: Any, where: str, *, positive: bool = False, nonnegative: bool
     return x
 
 
-MAX_INTEGER = 2**63 - 1     # beyond, no counter of numpy, Aer or the Runtime holds it
+MAX_INTEGER = 2**63 - 1  # beyond, no counter of numpy, Aer or the Runtime holds it
 
 
 def _integer(value: Any, where: str, *, minimum: int) -> int:
     if isinstance(value, float) and not math.isfinite(value):
         raise QheatError(f"{where} must be a finite whole number, got {value!r}")
     if isinstance(value, float) and value == int(value):
-        raise QheatError(f"{where} must be a whole number written without a decimal point or exponent "
-                         f"(an integer), got {value!r}")
+        raise QheatError(
+            f"{where} must be a whole number written without a decimal point or exponent (an integer), got {value!r}"
+        )
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
         raise QheatError(f"{where} must be a whole number, got {value!r}")
     if value < minimum:
@@ -184,8 +186,8 @@ def _bool(value: Any, where: str) -> bool:
 
 
 COMMON_KEYS = {"protocol", "name", "description", "sweep", "limits"}
-MAX_NESTING = 32       # tables and lists inside each other: no spec needs more than a few
-MAX_PHASE = 1e8        # radians: beyond, a double fixes an angle only to ~1e-8 rad and a gate of it means nothing
+MAX_NESTING = 32  # tables and lists inside each other: no spec needs more than a few
+MAX_PHASE = 1e8  # radians: beyond, a double fixes an angle only to ~1e-8 rad and a gate of it means nothing
 
 
 def check_nesting(data: Any, where: str = "the spec") -> None:
@@ -210,8 +212,10 @@ def check_text(value: str, where: str) -> str:
 def check_phase(value: float, where: str) -> float:
     """Refuse an angle (radians) too large for a double to fix modulo 2 pi."""
     if abs(value) > MAX_PHASE:
-        raise QheatError(f"{where} = {value:.3g} rad is beyond {MAX_PHASE:.0e} rad: a double fixes so large an angle "
-                         "only to ~1e-8 rad, so its gate is meaningless; reduce it (it acts modulo 2 pi)")
+        raise QheatError(
+            f"{where} = {value:.3g} rad is beyond {MAX_PHASE:.0e} rad: a double fixes so large an angle "
+            "only to ~1e-8 rad, so its gate is meaningless; reduce it (it acts modulo 2 pi)"
+        )
     return value
 
 
@@ -224,8 +228,10 @@ def _axis_from_dict(data: Any, where: str) -> Axis:
         return Axis(parameter, tuple(_number(v, f"{where}.values") for v in values))
     paths = _list(parameter, f"{where}.parameter")
     if not paths or not all(isinstance(p, str) for p in paths) or len(set(paths)) != len(paths):
-        raise QheatError(f"{where}.parameter must be a dotted path such as 'system.coherence.0.strength', "
-                         "or a list of distinct paths")
+        raise QheatError(
+            f"{where}.parameter must be a dotted path such as 'system.coherence.0.strength', "
+            "or a list of distinct paths"
+        )
     points = []
     for i, point in enumerate(values):
         point = _list(point, f"{where}.values[{i}]")
@@ -246,7 +252,9 @@ def sweep_from_dict(data: Any) -> Sweep:
         raise QheatError(f"sweep.seeds = {seeds}: give 2..{MAX_SEEDS} repetitions (or leave it out)")
     paths = [p for axis in (first, *grid) for p in axis.parameters]
     if len(set(paths)) != len(paths):
-        raise QheatError(f"sweep: a parameter appears on two axes ({sorted(p for p in paths if paths.count(p) > 1)[0]!r})")
+        raise QheatError(
+            f"sweep: a parameter appears on two axes ({sorted(p for p in paths if paths.count(p) > 1)[0]!r})"
+        )
     size = max(seeds, 1)
     for axis in (first, *grid):
         size *= len(axis.values)
@@ -281,7 +289,6 @@ def _set_path(data: dict[str, Any], path: str, value: float) -> None:
             if isinstance(node[key], bool) or not isinstance(node[key], int | float):
                 raise QheatError(f"sweep.parameter {path!r}: {where!r} is not a number, it cannot be swept")
             whole = isinstance(node[key], int) and math.isfinite(value) and value == int(value)
-            node[key] = int(value) if whole else value     # an integer field takes whole sweep values as integers
+            node[key] = int(value) if whole else value  # an integer field takes whole sweep values as integers
         else:
             node = node[key]
-

@@ -1,4 +1,5 @@
 """The package version, read once from the installed metadata (pyproject.toml is its one source)."""
+
 from __future__ import annotations
 
 from importlib import metadata

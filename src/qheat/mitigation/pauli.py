@@ -9,6 +9,7 @@ quantity f(<P>) by first-order (linear) propagation with central differences, tr
 independent (the Estimator reports no covariances); the linear state's entries have closed-form errors
 ``linear_state_errors``. Labels are Qiskit's: the last character acts on qubit 0. Pure functions.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -25,10 +26,14 @@ def labels(n: int) -> list[str]:
 
 
 def _matrix(label: str) -> np.ndarray:
-    single = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
-              "Z": np.diag([1.0, -1.0])}
+    single = {
+        "I": np.eye(2),
+        "X": np.array([[0, 1], [1, 0]]),
+        "Y": np.array([[0, -1j], [1j, 0]]),
+        "Z": np.diag([1.0, -1.0]),
+    }
     out = np.ones((1, 1), dtype=complex)
-    for c in label:                          # the first character is the highest qubit: kron order
+    for c in label:  # the first character is the highest qubit: kron order
         out = np.kron(out, single[c])
     return out
 
@@ -65,8 +70,12 @@ def state(values: Mapping[str, float]) -> np.ndarray:
     return np.asarray(physical(linear_state(values)))
 
 
-def propagate(quantity: Callable[[Mapping[str, float]], float], values: Mapping[str, float],
-              stds: Mapping[str, float], step: float = 1e-6) -> tuple[float, float]:
+def propagate(
+    quantity: Callable[[Mapping[str, float]], float],
+    values: Mapping[str, float],
+    stds: Mapping[str, float],
+    step: float = 1e-6,
+) -> tuple[float, float]:
     """f(<P>) and its standard error, sqrt(sum_P (df/d<P>)^2 sigma_P^2), derivatives by central
     differences (``quantity`` may go through ``state``: the projection is piecewise smooth)."""
     base = dict(values)

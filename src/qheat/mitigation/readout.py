@@ -1,4 +1,5 @@
 """Readout-error mitigation: the inverse assignment matrix from calibration counts (all |0>, all |1>)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,4 +29,3 @@ def readout_inverse(calibration: list[dict], num_qubits: int) -> np.ndarray | No
         return mitigation_matrix(assignment_matrices(pool(zero), pool(one), num_qubits))
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise QheatError(f"the readout calibration cannot be inverted ({exc})") from None
-

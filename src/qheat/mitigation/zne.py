@@ -10,6 +10,7 @@ Folded copies are separated by barriers so that nothing downstream cancels them,
 written in the device's basis (SX^dag = RZ(pi) SX RZ(pi) up to a phase; CZ, ECR, X are their own
 inverses).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,7 +20,7 @@ from qiskit.circuit import Gate
 
 from qheat.core.errors import QheatError
 
-NOT_GATES = {"barrier", "delay", "measure", "reset"}   # target operations that are no basis gates
+NOT_GATES = {"barrier", "delay", "measure", "reset"}  # target operations that are no basis gates
 
 
 def _noisy(target: Any, name: str, qargs: tuple[int, ...]) -> bool:
@@ -40,8 +41,9 @@ def _inverse(op, qargs: tuple[int, ...], target: Any, cache: dict) -> QuantumCir
         gate = op.inverse()
         inv = QuantumCircuit(op.num_qubits)
         inv.append(gate, range(op.num_qubits))
-        if target is not None and not target.instruction_supported(gate.name, qargs,
-                                                                  parameters=list(gate.params) or None):
+        if target is not None and not target.instruction_supported(
+            gate.name, qargs, parameters=list(gate.params) or None
+        ):
             from qiskit import transpile
             from qiskit.transpiler.exceptions import TranspilerError
 
@@ -49,14 +51,17 @@ def _inverse(op, qargs: tuple[int, ...], target: Any, cache: dict) -> QuantumCir
             try:
                 inv = transpile(inv, basis_gates=basis, optimization_level=1)
             except TranspilerError:
-                raise QheatError(f"zero-noise extrapolation cannot fold {op.name}: its inverse has no native "
-                                 f"form on qubits {qargs}") from None
+                raise QheatError(
+                    f"zero-noise extrapolation cannot fold {op.name}: its inverse has no native form on qubits {qargs}"
+                ) from None
             for inst in inv.data:
                 q = tuple(qargs[inv.find_bit(b).index] for b in inst.qubits)
                 p = list(inst.operation.params) or None
                 if not target.instruction_supported(inst.operation.name, q, parameters=p):
-                    raise QheatError(f"zero-noise extrapolation cannot fold {op.name}: its inverse has no native "
-                                     f"form on qubits {qargs}")
+                    raise QheatError(
+                        f"zero-noise extrapolation cannot fold {op.name}: its inverse has no native "
+                        f"form on qubits {qargs}"
+                    )
         cache[key] = inv
     return cache[key]
 
@@ -77,7 +82,7 @@ def fold_gates(qc: QuantumCircuit, factor: int, target: Any = None, cache: dict 
         op = inst.operation
         out.append(inst)
         qargs = tuple(qc.find_bit(q).index for q in inst.qubits)
-        if not isinstance(op, Gate) or not _noisy(target, op.name, qargs):   # resets, measures, barriers: no Gate
+        if not isinstance(op, Gate) or not _noisy(target, op.name, qargs):  # resets, measures, barriers: no Gate
             continue
         inverse = _inverse(op, qargs, target, cache)
         for _ in range((factor - 1) // 2):

@@ -17,6 +17,7 @@ so the paper's |01> (A ground, B excited) is qheat index 2 (``PAPER_ORDER`` perm
 Functions take dense matrices (qheat order: basis index bit j is qubit j) and stacks of them
 (..., d, d). Entropies in nats; hbar = k_B = 1.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -45,8 +46,8 @@ OPERATORS: dict[str, np.ndarray] = {
     "X": np.array([[0, 1], [1, 0]], dtype=complex),
     "Y": np.array([[0, -1j], [1j, 0]], dtype=complex),
     "Z": np.array([[1, 0], [0, -1]], dtype=complex),
-    "+": np.array([[0, 0], [1, 0]], dtype=complex),   # sigma^+ = |1><0|: raises the energy
-    "-": np.array([[0, 1], [0, 0]], dtype=complex),   # sigma^- = |0><1|: lowers it
+    "+": np.array([[0, 0], [1, 0]], dtype=complex),  # sigma^+ = |1><0|: raises the energy
+    "-": np.array([[0, 1], [0, 0]], dtype=complex),  # sigma^- = |0><1|: lowers it
 }
 PAPER_ORDER = np.array([0, 2, 1, 3])  # seed 002's |AB> basis index -> qheat index (A on bit 0)
 
@@ -110,7 +111,7 @@ def evolve(rho0: np.ndarray, h: np.ndarray, times: Sequence[float]) -> np.ndarra
     """rho(t) = e^{-iHt} rho0 e^{iHt} for every t, as a stack (len(times), d, d)."""
     e, v = np.linalg.eigh(h)
     r = v.conj().T @ rho0 @ v
-    phase = np.exp(-1j * np.outer(np.asarray(times, float), e))           # (m, d)
+    phase = np.exp(-1j * np.outer(np.asarray(times, float), e))  # (m, d)
     rt = phase[:, :, None] * r[None] * phase.conj()[:, None, :]
     return v[None] @ rt @ v.conj().T[None]
 
@@ -160,8 +161,15 @@ class Partition:
         return len(self.a) + len(self.b)
 
 
-def heat_transfer_terms(rhos: np.ndarray, partition: Partition, h_ak: Sequence[np.ndarray], h_ai: np.ndarray,
-                        h_b: np.ndarray, beta_ak: Sequence[float], beta_b: float) -> dict[str, np.ndarray]:
+def heat_transfer_terms(
+    rhos: np.ndarray,
+    partition: Partition,
+    h_ak: Sequence[np.ndarray],
+    h_ai: np.ndarray,
+    h_b: np.ndarray,
+    beta_ak: Sequence[float],
+    beta_b: float,
+) -> dict[str, np.ndarray]:
     """Every term of the heat-transfer equation (5) of seed 000 along a trajectory rhos[0] -> rhos[t].
 
     The references are the initial marginals, which a local-equilibrium state (Eq. 3) has as Gibbs
@@ -181,7 +189,7 @@ def heat_transfer_terms(rhos: np.ndarray, partition: Partition, h_ak: Sequence[n
     a_states = [marginals(rhos, [q]) for q in partition.a]
     b_states = marginals(rhos, partition.b)
     a_all = marginals(rhos, partition.a) if len(partition.a) > 1 else a_states[0]
-    s_ak = np.stack([von_neumann_entropies(s) for s in a_states])      # (N, m)
+    s_ak = np.stack([von_neumann_entropies(s) for s in a_states])  # (N, m)
     s_b = von_neumann_entropies(b_states)
     s_a = von_neumann_entropies(a_all)
     rel_a = np.stack([relative_entropy(s, s[0]) for s in a_states])
@@ -216,8 +224,9 @@ def heat_transfer_terms(rhos: np.ndarray, partition: Partition, h_ak: Sequence[n
 # ----------------------------------------------------------------------------- closed forms, seed 000
 
 
-def convexity_eq10(beta_a1: np.ndarray, beta_a2: np.ndarray, beta_b: np.ndarray, w_a1: float, w_a2: float,
-                   w_b: float, c: complex = 1.0) -> np.ndarray:
+def convexity_eq10(
+    beta_a1: np.ndarray, beta_a2: np.ndarray, beta_b: np.ndarray, w_a1: float, w_a2: float, w_b: float, c: complex = 1.0
+) -> np.ndarray:
     """d^2 Q / dt^2 at t = 0 for H_I = c s+_{A1} s-_{A2} s-_B + h.c. and the product state rho_0 (Eq. 10).
 
     Written with logistic functions (no overflow): e^x / (1 + e^x) = expit(x).
@@ -229,8 +238,16 @@ def convexity_eq10(beta_a1: np.ndarray, beta_a2: np.ndarray, beta_b: np.ndarray,
     return 2.0 * abs(c) ** 2 * w_b * (forward - backward)
 
 
-def convexity_s30(beta_a1: np.ndarray, beta_a2: np.ndarray, beta_b: np.ndarray, w_a1: float, w_a2: float,
-                  w_b: float, c: complex = 1.0, j: float = 0.0) -> np.ndarray:
+def convexity_s30(
+    beta_a1: np.ndarray,
+    beta_a2: np.ndarray,
+    beta_b: np.ndarray,
+    w_a1: float,
+    w_a2: float,
+    w_b: float,
+    c: complex = 1.0,
+    j: float = 0.0,
+) -> np.ndarray:
     """Eq. (S30): Eq. (10) plus the J^2 term of the two-body perturbation H_b = J sum_{u<v} sum_a s^a_u s^a_v.
 
     The paper's S30 is written with H = -omega sigma^z (gap 2 omega); in Eq. (6)'s units (gap omega)
@@ -242,7 +259,9 @@ def convexity_s30(beta_a1: np.ndarray, beta_a2: np.ndarray, beta_b: np.ndarray, 
     return convexity_eq10(beta_a1, beta_a2, beta_b, w_a1, w_a2, w_b, c) + 4.0 * j**2 * w_b * pert
 
 
-def three_body_model(w_a1: float, w_a2: float, w_b: float, c: complex = 1.0, j: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def three_body_model(
+    w_a1: float, w_a2: float, w_b: float, c: complex = 1.0, j: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """(H, H_B) of the Eq. (9) model on qubits A1 = 0, A2 = 1, B = 2, with the two-body perturbation
     J sum_{u<v} (XX + YY + ZZ) of Fig. 2(b); built from explicit matrices, not from Eq. (10)."""
     h0 = local_hamiltonian([w_a1, w_a2, w_b])
@@ -287,10 +306,13 @@ def correlation_matrix(t_a: float, t_b: float, phase: float, strength: float = 1
     return to_qheat_order(chi)
 
 
-def correlated_pair_state(t_a: float, t_b: float, phase: float, strength: float = 1.0, omega: float = 1.0) -> np.ndarray:
+def correlated_pair_state(
+    t_a: float, t_b: float, phase: float, strength: float = 1.0, omega: float = 1.0
+) -> np.ndarray:
     """rho_AB^0 = rho_A^0 (x) rho_B^0 + chi (Eqs. 3, 5, 10), qheat order."""
     return to_qheat_order(np.diag(pair_lambdas(t_a, t_b, omega)).astype(complex)) + correlation_matrix(
-        t_a, t_b, phase, strength, omega)
+        t_a, t_b, phase, strength, omega
+    )
 
 
 def exchange_coupling(omega_c: float, phase: float) -> np.ndarray:
@@ -306,7 +328,9 @@ def pair_hamiltonians(omega: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     return -0.5 * omega * term_matrix(2, {0: "Z"}), -0.5 * omega * term_matrix(2, {1: "Z"})
 
 
-def sed_closed_form(t: np.ndarray, delta0: float, c0: float, delta: float, omega_c: float, omega: float = 1.0) -> np.ndarray:
+def sed_closed_form(
+    t: np.ndarray, delta0: float, c0: float, delta: float, omega_c: float, omega: float = 1.0
+) -> np.ndarray:
     """Delta_AB(t) of Eq. (12): Delta_0 sqrt(1 + (C_0 sin d / Delta_0)^2) cos(2 Omega t + theta),
     theta = atan(C_0 sin d / Delta_0) (Eq. 13), d = phi_V - phi_chi; energies in units of omega, so
     with omega != 1 the concurrence term carries omega: = Delta_0 cos 2Wt - omega C_0 sin d sin 2Wt."""
@@ -340,8 +364,11 @@ def concurrence(rhos: np.ndarray) -> np.ndarray:
 def mutual_information(rhos: np.ndarray, a: Sequence[int], b: Sequence[int]) -> np.ndarray:
     """I(A:B) = S(A) + S(B) - S(AB) of each state of a stack, for qubit sets a and b (nats)."""
     rhos = np.asarray(rhos)
-    return (von_neumann_entropies(marginals(rhos, a)) + von_neumann_entropies(marginals(rhos, b))
-            - von_neumann_entropies(rhos))
+    return (
+        von_neumann_entropies(marginals(rhos, a))
+        + von_neumann_entropies(marginals(rhos, b))
+        - von_neumann_entropies(rhos)
+    )
 
 
 def deviation_in_sigma(estimate: Sequence[float], exact: Sequence[float], stderr: Sequence[float]) -> str:

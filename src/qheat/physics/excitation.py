@@ -11,6 +11,7 @@ With the highest qubit as the bath particle R, sector m of n + 1 qubits lists fi
 R in |0> (system sector m), then those with R in |1> (system sector m - 1): appending a diagonal
 qubit and tracing it out are block slices (``tensor_diagonal_qubit``, ``trace_last_qubit``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -147,13 +148,13 @@ class Blocks:
         low = sectors(self.n - 1)
         out = []
         for m, s in enumerate(low):
-            out.append(self.blocks[m][: s.size, : s.size] + self.blocks[m + 1][-s.size:, -s.size:])
+            out.append(self.blocks[m][: s.size, : s.size] + self.blocks[m + 1][-s.size :, -s.size :])
         return Blocks(self.n - 1, tuple(out))
 
     def last_qubit_excited(self) -> float:
         """The excited population of qubit n - 1."""
         low = sectors(self.n - 1)
-        return float(sum(np.real(np.trace(self.blocks[m + 1][-s.size:, -s.size:])) for m, s in enumerate(low)))
+        return float(sum(np.real(np.trace(self.blocks[m + 1][-s.size :, -s.size :])) for m, s in enumerate(low)))
 
     def tensor_diagonal_qubit(self, p0: float, p1: float) -> Blocks:
         """rho (x) diag(p0, p1) with the new qubit as qubit n (highest)."""
@@ -166,7 +167,7 @@ class Blocks:
             blk = np.zeros((size, size), dtype=self.blocks[0].dtype)
             start = 0
             for w, b in parts:
-                blk[start:start + b.shape[0], start:start + b.shape[0]] = w * b
+                blk[start : start + b.shape[0], start : start + b.shape[0]] = w * b
                 start += b.shape[0]
             out.append(blk)
         return Blocks(self.n + 1, tuple(out))

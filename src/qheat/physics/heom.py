@@ -16,6 +16,7 @@ cut at ``depth``. The system equation of the hierarchy is
 read from the first-level auxiliary density operators. In the steady state this system-side current
 equals the bath-side one, -d<H_Bj>/dt, because <Q_j X_j> is stationary and [Q_A, Q_B] = 0.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +30,16 @@ from qutip.solver.heom import HEOMSolver, HierarchyADOsState
 from scipy.sparse.linalg import spsolve
 
 from qheat.core.errors import QheatError
-from qheat.physics.open_systems import SIGMA_X, QubitSystem, Reservoirs, SteadyState, energy_basis, hamiltonian, \
-    on_qubit, site
+from qheat.physics.open_systems import (
+    SIGMA_X,
+    QubitSystem,
+    Reservoirs,
+    SteadyState,
+    energy_basis,
+    hamiltonian,
+    on_qubit,
+    site,
+)
 
 MAX_ADOS = 20000  # beyond this the sparse steady-state solve takes minutes and gigabytes on 2 cores
 
@@ -52,8 +61,9 @@ def drude_lorentz(res: Reservoirs, j: int) -> DrudeLorentzEnvironment:
     """Reservoir j as QuTiP's Drude-Lorentz environment with the same J(w) (module doc)."""
     if res.spectral_density != "ohmic-drude" or res.cutoff is None:
         raise QheatError("method 'heom' needs reservoirs.spectral_density = 'ohmic-drude' (a Drude-Lorentz bath)")
-    return DrudeLorentzEnvironment(T=res.temperatures[j], lam=res.strengths[j] * res.cutoff / 2.0,
-                                   gamma=res.cutoff, tag=j)
+    return DrudeLorentzEnvironment(
+        T=res.temperatures[j], lam=res.strengths[j] * res.cutoff / 2.0, gamma=res.cutoff, tag=j
+    )
 
 
 def ado_count(depth: int, exponents: int) -> int:
@@ -78,8 +88,10 @@ def steady_state(system: QubitSystem, res: Reservoirs, depth: int, terms: int) -
         baths.append((drude_lorentz(res, j).approximate("pade", Nk=terms, tag=j), q))
     exponents = sum(len(env.exponents) for env, _ in baths)
     if ado_count(depth, exponents) > MAX_ADOS:
-        raise QheatError(f"HEOM depth {depth} with {terms} Pade terms per bath needs {ado_count(depth, exponents)} "
-                         f"auxiliary states (limit {MAX_ADOS}); lower heom.depth or heom.terms")
+        raise QheatError(
+            f"HEOM depth {depth} with {terms} Pade terms per bath needs {ado_count(depth, exponents)} "
+            f"auxiliary states (limit {MAX_ADOS}); lower heom.depth or heom.terms"
+        )
     solver = HEOMSolver(h, baths, max_depth=depth, options={"progress_bar": False})
     rho, ados = steady_ados(solver)
     currents = [0.0, 0.0]
@@ -127,14 +139,19 @@ def solve(system: QubitSystem, res: Reservoirs, settings: HeomSettings) -> tuple
         report["convergence_note"] = "not checked (heom.check = false)"
         return ss, report
     scale = max(abs(ss.heat_currents[0]), 1e-300)
-    for key, depth, terms in (("depth_plus_one", settings.depth + 1, settings.terms),
-                              ("terms_plus_one", settings.depth, settings.terms + 1)):
+    for key, depth, terms in (
+        ("depth_plus_one", settings.depth + 1, settings.terms),
+        ("terms_plus_one", settings.depth, settings.terms + 1),
+    ):
         other = steady_state(system, res, depth, terms)
-        report[key] = {"heat_current_A": other.heat_currents[0],
-                       "relative_change": abs(other.heat_currents[0] - ss.heat_currents[0]) / scale,
-                       "max_rho_change": float(np.abs(other.rho - ss.rho).max())}
-    report["convergence"] = max(report["depth_plus_one"]["relative_change"],
-                                report["terms_plus_one"]["relative_change"])
+        report[key] = {
+            "heat_current_A": other.heat_currents[0],
+            "relative_change": abs(other.heat_currents[0] - ss.heat_currents[0]) / scale,
+            "max_rho_change": float(np.abs(other.rho - ss.rho).max()),
+        }
+    report["convergence"] = max(
+        report["depth_plus_one"]["relative_change"], report["terms_plus_one"]["relative_change"]
+    )
     return ss, report
 
 
@@ -154,8 +171,15 @@ class Propagator:
     R integral_0^dt exp(L s) ds comes from one exponential of the block matrix [[L, 0], [R, 0]] dt.
     """
 
-    def __init__(self, hamiltonians: list[np.ndarray], baths: list[tuple[np.ndarray, DrudeLorentzEnvironment]],
-                 energies: list[np.ndarray], depth: int, terms: int, dt: float) -> None:
+    def __init__(
+        self,
+        hamiltonians: list[np.ndarray],
+        baths: list[tuple[np.ndarray, DrudeLorentzEnvironment]],
+        energies: list[np.ndarray],
+        depth: int,
+        terms: int,
+        dt: float,
+    ) -> None:
         from scipy.linalg import expm
 
         self.d = d = hamiltonians[0].shape[0]
@@ -163,26 +187,29 @@ class Propagator:
         exponents = sum(len(env.exponents) for env, _ in qbaths)
         size = ado_count(depth, exponents) * d * d
         if size > MAX_PROPAGATOR:
-            raise QheatError(f"HEOM depth {depth} with {terms} Pade terms per bath has {size} unknowns (limit "
-                             f"{MAX_PROPAGATOR} for time evolution); lower the depth or the terms")
-        self.solvers = [HEOMSolver(qt.Qobj(h), qbaths, max_depth=depth, options={"progress_bar": False})
-                        for h in hamiltonians]
+            raise QheatError(
+                f"HEOM depth {depth} with {terms} Pade terms per bath has {size} unknowns (limit "
+                f"{MAX_PROPAGATOR} for time evolution); lower the depth or the terms"
+            )
+        self.solvers = [
+            HEOMSolver(qt.Qobj(h), qbaths, max_depth=depth, options={"progress_bar": False}) for h in hamiltonians
+        ]
         ados = self.solvers[0].ados
         rows = []
         for j, (q, _) in enumerate(baths):
             row = np.zeros(size, dtype=complex)
-            block = (-1j * (energies[j] @ q - q @ energies[j])).reshape(-1)   # Tr(C M) for M stored column-major
+            block = (-1j * (energies[j] @ q - q @ energies[j])).reshape(-1)  # Tr(C M) for M stored column-major
             for label in ados.filter(level=1, tags=[j]):
                 start = ados.idx(label) * d * d
-                row[start:start + d * d] += block
+                row[start : start + d * d] += block
             rows.append(row)
         self.rows = np.array(rows)
         self.steps, self.heats = [], []
         for solver in self.solvers:
             generator = solver.rhs(0).to("CSR").data.as_scipy().toarray()
             nb = len(rows)
-            block = np.zeros((size + nb, size + nb), dtype=complex)   # exp([[L, 0], [R, 0]] dt) =
-            block[:size, :size] = generator * dt                       # [[e^{L dt}, 0], [R int e^{Ls} ds, 1]]
+            block = np.zeros((size + nb, size + nb), dtype=complex)  # exp([[L, 0], [R, 0]] dt) =
+            block[:size, :size] = generator * dt  # [[e^{L dt}, 0], [R int e^{Ls} ds, 1]]
             block[size:, :size] = self.rows * dt
             full = expm(block)
             self.steps.append(np.ascontiguousarray(full[:size, :size]))

@@ -9,6 +9,7 @@ state about 260 ms; the kernels below take about 2-3 ms and 1 ms (blocks by exci
 number), which keeps an 8-subsystem run of 100 collisions well under 10 s
 (``benchmarks/bench_exact.py``). Their results are tested against ``qiskit.quantum_info``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -17,6 +17,7 @@ equations are assembled from the eigenoperators V_j(w) with QuTiP superoperators
 (``bloch_redfield_generator``; with S = 0 it equals QuTiP's tensor to 1e-12) and the heat
 currents are Tr((H_S + H_LS) L_j[rho]) with L_j the dissipator of Eq. (10) (seed 004, Eq. 21).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -77,8 +78,8 @@ def on_qubit(op: qt.Qobj, k: int, n: int) -> qt.Qobj:
 
 
 GROUND, EXCITED = qt.basis(2, 0), qt.basis(2, 1)
-SIGMA_PLUS = EXCITED * GROUND.dag()            # |1><0| raises the energy
-SIGMA_Z = EXCITED.proj() - GROUND.proj()       # the papers' sigma_z: +1 on the excited state
+SIGMA_PLUS = EXCITED * GROUND.dag()  # |1><0| raises the energy
+SIGMA_Z = EXCITED.proj() - GROUND.proj()  # the papers' sigma_z: +1 on the excited state
 SIGMA_X = SIGMA_PLUS + SIGMA_PLUS.dag()
 
 
@@ -113,14 +114,17 @@ def bath_dissipator(method: str, h: qt.Qobj, system: QubitSystem, res: Reservoir
         w = system.frequencies[q]
         rate_down, rate_up = spectrum(w), spectrum(-w)
         lower = on_qubit(SIGMA_PLUS.dag(), q, n)
-        return qt.lindblad_dissipator(np.sqrt(rate_down) * lower) + qt.lindblad_dissipator(np.sqrt(rate_up) * lower.dag())
+        return qt.lindblad_dissipator(np.sqrt(rate_down) * lower) + qt.lindblad_dissipator(
+            np.sqrt(rate_up) * lower.dag()
+        )
     cutoff = SECULAR_CUTOFF if method == "lindblad" else -1
     if res.coupling == "sigma_x":
         return qt.brterm(h, on_qubit(SIGMA_X, q, n), spectrum, sec_cutoff=cutoff, fock_basis=True)
     # s+ A + s- A^dagger: only the cross terms of sigma_x = s+ + s- survive, as <A A> = <A^dag A^dag> = 0
     up = on_qubit(SIGMA_PLUS, q, n)
-    return (qt.brcrossterm(h, up, up.dag(), spectrum, sec_cutoff=cutoff, fock_basis=True)
-            + qt.brcrossterm(h, up.dag(), up, spectrum, sec_cutoff=cutoff, fock_basis=True))
+    return qt.brcrossterm(h, up, up.dag(), spectrum, sec_cutoff=cutoff, fock_basis=True) + qt.brcrossterm(
+        h, up.dag(), up, spectrum, sec_cutoff=cutoff, fock_basis=True
+    )
 
 
 def eigenoperators(h: np.ndarray, a: np.ndarray, atol: float = 1e-12) -> list[tuple[float, np.ndarray]]:
@@ -135,12 +139,12 @@ def eigenoperators(h: np.ndarray, a: np.ndarray, atol: float = 1e-12) -> list[tu
     gaps = gaps[gaps > 1e-12 * max(1.0, float(np.max(np.abs(energies))))]
     tol = SECULAR_CUTOFF * (float(gaps.min()) if gaps.size else 1.0)
     a_eig = w.conj().T @ a @ w
-    groups: list[list] = []    # [frequency, [(i, k), ...]]
+    groups: list[list] = []  # [frequency, [(i, k), ...]]
     for i in range(len(energies)):
         for k in range(len(energies)):
             if abs(a_eig[i, k]) <= atol:
                 continue
-            bohr = energies[k] - energies[i]   # |i><k| lowers the energy by E_k - E_i
+            bohr = energies[k] - energies[i]  # |i><k| lowers the energy by E_k - E_i
             for g in groups:
                 if abs(g[0] - bohr) < tol:
                     g[1].append((i, k))
@@ -175,8 +179,10 @@ def lamb_shift_spectrum(res: Reservoirs, j: int) -> Callable[[float], float]:
         if pole <= 0:
             return quad(lambda x: f(x) / (x - pole), 0.0, np.inf, limit=400)[0]
         top = 4.0 * pole
-        return quad(f, 0.0, top, weight="cauchy", wvar=pole, limit=400)[0] + quad(
-            lambda x: f(x) / (x - pole), top, np.inf, limit=400)[0]
+        return (
+            quad(f, 0.0, top, weight="cauchy", wvar=pole, limit=400)[0]
+            + quad(lambda x: f(x) / (x - pole), top, np.inf, limit=400)[0]
+        )
 
     def shift(w: float) -> float:
         emitted = lambda x: 0.5 * rate(x) + occupied(x)  # J (n + 1)
@@ -185,8 +191,9 @@ def lamb_shift_spectrum(res: Reservoirs, j: int) -> Callable[[float], float]:
     return shift
 
 
-def bloch_redfield_generator(h: qt.Qobj, a: qt.Qobj, gamma: Callable[[float], complex],
-                             secular: bool) -> tuple[qt.Qobj, qt.Qobj]:
+def bloch_redfield_generator(
+    h: qt.Qobj, a: qt.Qobj, gamma: Callable[[float], complex], secular: bool
+) -> tuple[qt.Qobj, qt.Qobj]:
     """(dissipator L, Lamb-shift Hamiltonian H_LS) of one coupling A (x) B, seed 004 Eqs. 9-12:
 
     L(rho) = sum_{w,w'} gamma(w,w') (V(w) rho V^dag(w') - 1/2 {V^dag(w') V(w), rho}),
@@ -227,9 +234,9 @@ def energy_basis(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class SteadyState:
     """A master equation's steady state and the heat current from each reservoir into the system."""
 
-    rho: np.ndarray                 # computational basis, qheat order
-    energies: np.ndarray            # eigenvalues of H_S, ascending
-    rho_energy: np.ndarray          # <E_i| rho |E_k>, same order (eigenvector phases: see energy_basis)
+    rho: np.ndarray  # computational basis, qheat order
+    energies: np.ndarray  # eigenvalues of H_S, ascending
+    rho_energy: np.ndarray  # <E_i| rho |E_k>, same order (eigenvector phases: see energy_basis)
     heat_currents: tuple[float, float]
 
     @property
@@ -253,8 +260,10 @@ def steady_state(method: str, system: QubitSystem, res: Reservoirs, lamb_shift: 
     except QheatError:
         raise
     except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
-        raise QheatError(f"the {method} master equation cannot be solved for these numbers ({exc}); "
-                         "keep frequencies, temperatures and couplings within a few orders of magnitude") from None
+        raise QheatError(
+            f"the {method} master equation cannot be solved for these numbers ({exc}); "
+            "keep frequencies, temperatures and couplings within a few orders of magnitude"
+        ) from None
 
 
 def _steady_state(method: str, system: QubitSystem, res: Reservoirs, lamb_shift: bool) -> SteadyState:
@@ -265,8 +274,9 @@ def _steady_state(method: str, system: QubitSystem, res: Reservoirs, lamb_shift:
             rate = power_spectrum(res, j)
             s_j = lamb_shift_spectrum(res, j)
             op = on_qubit(SIGMA_X, site(j, system.n), system.n)
-            d, hl = bloch_redfield_generator(h, op, lambda w, g=rate, s=s_j: 0.5 * g(w) + 1j * s(w),
-                                             secular=(method == "lindblad"))
+            d, hl = bloch_redfield_generator(
+                h, op, lambda w, g=rate, s=s_j: 0.5 * g(w) + 1j * s(w), secular=(method == "lindblad")
+            )
             dissipators.append(d)
             shifts.append(hl)
         energy = h + shifts[0] + shifts[1]
@@ -276,8 +286,10 @@ def _steady_state(method: str, system: QubitSystem, res: Reservoirs, lamb_shift:
     generator = qt.liouvillian(energy) + dissipators[0] + dissipators[1]
     spectrum = np.abs(np.linalg.eigvals(generator.full()))
     if np.sum(spectrum < 1e-10 * max(spectrum.max(), 1e-300)) != 1:
-        raise QheatError(f"the {method} master equation has no unique steady state: some levels are reached by no "
-                         "reservoir (give both reservoirs a nonzero strength, or couple the qubits)")
+        raise QheatError(
+            f"the {method} master equation has no unique steady state: some levels are reached by no "
+            "reservoir (give both reservoirs a nonzero strength, or couple the qubits)"
+        )
     rho = qt.steadystate(generator.to("dense"), method="eigen")
     rho = (rho + rho.dag()) / (2.0 * rho.tr())
     if not np.all(np.isfinite(rho.full())):
@@ -306,7 +318,6 @@ def negative_differential_conductance(bias: np.ndarray, current: np.ndarray) -> 
     tolerance = 1e-9 * float(np.max(np.abs(q)))
     present = bool(np.any(np.diff(q[peak:]) < -tolerance))
     return {"applicable": True, "present": present, "peak_at": float(b[peak]), "peak_current": float(q[peak])}
-
 
 
 from dataclasses import dataclass
@@ -345,4 +356,3 @@ class Reservoirs:
     spectral_density: str = "flat"
     cutoff: float | None = None
     coupling: str = "sigma_x"
-

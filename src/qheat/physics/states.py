@@ -6,6 +6,7 @@ H_k = -(delta/2) Z_k, so |0> has energy -delta/2 and |1> has +delta/2. Qubit j o
 density matrix is subsystem S_{j+1}; the bath particle R, where present, is the last qubit.
 Units: hbar = k_B = 1.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -75,7 +76,9 @@ def coherent_state(
     return rho
 
 
-def max_coherence_scale(temperatures: Sequence[float], coherences: Sequence[PairCoherence], delta: float = 1.0) -> float:
+def max_coherence_scale(
+    temperatures: Sequence[float], coherences: Sequence[PairCoherence], delta: float = 1.0
+) -> float:
     """Largest s >= 0 such that rho^th + s * (coherence terms) stays positive semidefinite.
 
     rho^th is positive definite at finite T, so rho^th + s M >= 0 iff 1 + s lambda >= 0 for every
@@ -119,6 +122,4 @@ def check_positive(
             + ", ".join(f"|c_{pc.p + 1}{pc.q + 1}| <= {abs(pc.c) * scale:.6g}" for pc in coherences)
             + ")"
         )
-    raise QheatError(
-        f"the initial state is not positive semidefinite (smallest eigenvalue {low:.3g}): {limit}"
-    )
+    raise QheatError(f"the initial state is not positive semidefinite (smallest eigenvalue {low:.3g}): {limit}")

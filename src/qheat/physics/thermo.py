@@ -5,11 +5,12 @@ units where H_k = (delta/2) sigma_z has eigenvalues -delta/2 (|0>) and +delta/2 
 Entropies are in nats. Functions taking states accept one matrix (d, d) or a stack
 (..., d, d) and then return one value per matrix.
 """
+
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -32,7 +33,7 @@ def populations(rho_s: np.ndarray) -> np.ndarray:
     return np.stack([total - p1, p1], axis=-1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bits(n: int) -> np.ndarray:
     return ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1).astype(float)
 
@@ -77,7 +78,7 @@ def pair_mutual_information(rho_ab: np.ndarray) -> np.ndarray | float:
     return float(out) if np.ndim(out) == 0 else out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _exchange_indices(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For every pair p < q: rows i with bit p = 1, bit q = 0 and columns i ^ (1<<p) ^ (1<<q)."""
     idx = np.arange(2**n)
@@ -180,7 +181,9 @@ def reversal_predicted(one_way: float, temperature: float, bath_temperature: flo
     return False
 
 
-def heat_current(p0: float, p1: float, c: float, bath_temperature: float, g: float, tau: float, delta: float = 1.0) -> float:
+def heat_current(
+    p0: float, p1: float, c: float, bath_temperature: float, g: float, tau: float, delta: float = 1.0
+) -> float:
     """dQ_k/dt into S_k from the bath (positive: S_k gains energy), Eq. (46).
 
     gamma^+ = g^2 tau <s+^R s-^R>_R = g^2 tau P_R^1 (bath excited) and

@@ -9,6 +9,7 @@ frequencies and local in the qubits: we obtain each qubit's dual operators from
 ``linear_inversion`` itself and apply their tensor products to whole batches of frequencies at once
 (bootstrap replicas, every record), which equals calling the fitter on each (tested).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -26,8 +27,13 @@ def _single_qubit_duals() -> np.ndarray:
     unit = np.zeros((6, 3, 2), dtype=int)
     for j in range(6):
         unit[j, j // 2, j % 2] = 1
-    fits, _ = linear_inversion(unit, np.ones(3, dtype=int), np.arange(3)[:, None], np.zeros((3, 0), dtype=int),
-                               measurement_basis=PauliMeasurementBasis())
+    fits, _ = linear_inversion(
+        unit,
+        np.ones(3, dtype=int),
+        np.arange(3)[:, None],
+        np.zeros((3, 0), dtype=int),
+        measurement_basis=PauliMeasurementBasis(),
+    )
     return np.asarray(fits).reshape(3, 2, 2, 2)
 
 
@@ -55,7 +61,7 @@ def linear_fit(frequencies: np.ndarray) -> np.ndarray:
     num_qubits = int(round(np.log2(frequencies.shape[-1])))
     m = inversion_map(num_qubits)
     s, d = m.shape[0] * m.shape[1], m.shape[-1]
-    flat = frequencies.reshape(-1, s) @ m.reshape(s, d * d)      # one matrix product for every record and replica
+    flat = frequencies.reshape(-1, s) @ m.reshape(s, d * d)  # one matrix product for every record and replica
     return flat.reshape(*frequencies.shape[:-2], d, d)
 
 
@@ -69,7 +75,7 @@ def physical(rho: np.ndarray) -> np.ndarray:
     rho = np.asarray(rho)
     flat = rho.reshape(-1, *rho.shape[-2:]).astype(complex)
     evals, evecs = np.linalg.eigh(flat)
-    evals, evecs = evals[:, ::-1], evecs[:, :, ::-1]                      # descending, as qiskit-experiments
+    evals, evecs = evals[:, ::-1], evecs[:, :, ::-1]  # descending, as qiskit-experiments
     dim = evals.shape[-1]
     suffix = np.concatenate([np.cumsum(evals[:, ::-1], axis=1)[:, ::-1][:, 1:], np.zeros((len(evals), 1))], axis=1)
     keep = evals + suffix / np.arange(1, dim + 1) >= 0
@@ -91,8 +97,9 @@ def richardson_weights(factors: tuple[int, ...] | list[int]) -> np.ndarray:
     return np.array([np.prod([mu / (mu - l) for mu in lam if mu != l]) for l in lam])
 
 
-def linear_estimate(counts: np.ndarray, inverse: np.ndarray | None = None,
-                    factors: tuple[int, ...] | None = None) -> np.ndarray:
+def linear_estimate(
+    counts: np.ndarray, inverse: np.ndarray | None = None, factors: tuple[int, ...] | None = None
+) -> np.ndarray:
     """Linear-inversion estimates (..., d, d) from counts (..., settings, outcomes), readout-mitigated
     with ``inverse`` (see ``mitigate``) when given. With ``factors`` the counts are (..., F, settings,
     outcomes), measured at those noise factors, and the mitigated frequencies are extrapolated to zero
@@ -104,8 +111,9 @@ def linear_estimate(counts: np.ndarray, inverse: np.ndarray | None = None,
     return linear_fit(freq)
 
 
-def fit_states(counts: np.ndarray, inverse: np.ndarray | None = None,
-               factors: tuple[int, ...] | None = None) -> np.ndarray:
+def fit_states(
+    counts: np.ndarray, inverse: np.ndarray | None = None, factors: tuple[int, ...] | None = None
+) -> np.ndarray:
     """Physical states (..., d, d) from counts (..., [F,] settings, outcomes) (see ``linear_estimate``)."""
     return physical(linear_estimate(counts, inverse, factors))
 
@@ -159,8 +167,7 @@ def mitigate(frequencies: np.ndarray, inverse: np.ndarray | None) -> np.ndarray:
     return np.einsum("ot,...t->...o", inverse, np.asarray(frequencies, dtype=float))
 
 
-
-MEASUREMENT_BASIS = PauliMeasurementBasis()   # qiskit-experiments' Pauli bases: 0 = Z, 1 = X, 2 = Y
+MEASUREMENT_BASIS = PauliMeasurementBasis()  # qiskit-experiments' Pauli bases: 0 = Z, 1 = X, 2 = Y
 
 
 def settings(num_qubits: int) -> list[tuple[int, ...]]:
@@ -168,4 +175,3 @@ def settings(num_qubits: int) -> list[tuple[int, ...]]:
     from itertools import product
 
     return [tuple(reversed(t)) for t in product(range(3), repeat=num_qubits)]
-

@@ -3,6 +3,7 @@
 Adding a protocol is one package under ``qheat.protocols`` exposing ``PROTOCOL`` (a
 ``core.protocol.Protocol``) and one line in ``PACKAGES``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -27,11 +28,11 @@ from qheat.core.spec import (
 )
 
 PACKAGES = {
-    "cascade": "qheat.protocols.cascade",                  # seed 001 (also spec protocol "simultaneous")
-    "heat-transfer": "qheat.protocols.heat_transfer",      # seed 000
+    "cascade": "qheat.protocols.cascade",  # seed 001 (also spec protocol "simultaneous")
+    "heat-transfer": "qheat.protocols.heat_transfer",  # seed 000
     "correlated-pair": "qheat.protocols.correlated_pair",  # seed 002 Sec. III
-    "heat-pump": "qheat.protocols.heat_pump",              # seed 002 Sec. V
-    "reservoirs": "qheat.protocols.reservoirs",            # seeds 003, 004
+    "heat-pump": "qheat.protocols.heat_pump",  # seed 002 Sec. V
+    "reservoirs": "qheat.protocols.reservoirs",  # seeds 003, 004
 }
 Spec = SpecFile
 
@@ -91,10 +92,14 @@ def spec_from_dict(data: dict[str, Any], *, name: str = "") -> Spec:
     if not isinstance(top.get("description", ""), str):
         raise QheatError(f"description must be text, got {type(top['description']).__name__}")
     if spec_name.endswith((".records", ".records.partial", ".points", ".manifest")):
-        raise QheatError(f"spec name {spec_name!r} ends like the files qheat writes beside a result "
-                         "(.records, .records.partial, .points, .manifest); choose another name")
-    if any(ch in spec_name for ch in '/\\:') or spec_name.startswith("."):
-        raise QheatError(f"spec name {spec_name!r} must not contain '/', '\\' or ':' or start with '.' (it names the result file)")
+        raise QheatError(
+            f"spec name {spec_name!r} ends like the files qheat writes beside a result "
+            "(.records, .records.partial, .points, .manifest); choose another name"
+        )
+    if any(ch in spec_name for ch in "/\\:") or spec_name.startswith("."):
+        raise QheatError(
+            f"spec name {spec_name!r} must not contain '/', '\\' or ':' or start with '.' (it names the result file)"
+        )
     spec = proto.parse(top, kind, spec_name, str(top.get("description", "")), sweep)
     if "limits" in top:
         from dataclasses import replace
@@ -103,7 +108,7 @@ def spec_from_dict(data: dict[str, Any], *, name: str = "") -> Spec:
 
         if "limits" not in getattr(spec, "__dataclass_fields__", {}):
             raise QheatError(f"protocol {kind!r} takes no [limits] table (its spec has no 'limits' field)")
-        spec = replace(spec, limits=limits_from_dict(top["limits"]))   # type: ignore[type-var]
+        spec = replace(spec, limits=limits_from_dict(top["limits"]))  # type: ignore[type-var]
     if sweep is None:
         spec.check()
     else:
@@ -114,7 +119,7 @@ def spec_from_dict(data: dict[str, Any], *, name: str = "") -> Spec:
 # ----------------------------------------------------------------------------- loading
 
 _LIBRARY = "spec_library"
-MAX_SPEC_BYTES = 10_000_000   # the largest bundled spec is a few kB; a results file holding a spec can be MBs
+MAX_SPEC_BYTES = 10_000_000  # the largest bundled spec is a few kB; a results file holding a spec can be MBs
 
 
 def _library_files() -> dict[str, Any]:
@@ -139,7 +144,7 @@ def _parse_toml(text: str, source: str) -> dict[str, Any]:
         raise QheatError(f"malformed TOML in {source}: {exc}") from None
     except RecursionError:
         raise QheatError(f"{source} nests tables or lists too deeply to be a spec") from None
-    except ValueError as exc:     # e.g. an integer of more than 4300 digits
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise QheatError(f"malformed TOML in {source}: {_digits(exc)}") from None
 
 
@@ -167,13 +172,16 @@ def load_specs(name_or_path: str | Path) -> list[Spec]:
         if path.is_dir():
             raise QheatError(f"spec file {text} is a directory; give a TOML or JSON file")
         if path.exists() and not path.is_file():
-            raise QheatError(f"spec file {text} is not a regular file (a FIFO, socket or device?); give a TOML or "
-                             "JSON file")
+            raise QheatError(
+                f"spec file {text} is not a regular file (a FIFO, socket or device?); give a TOML or JSON file"
+            )
         if not path.is_file():
             raise QheatError(f"spec file {text} does not exist")
         if path.stat().st_size > MAX_SPEC_BYTES:
-            raise QheatError(f"spec file {text} is {path.stat().st_size} bytes, more than {MAX_SPEC_BYTES}; a spec is "
-                             "a short TOML or JSON file")
+            raise QheatError(
+                f"spec file {text} is {path.stat().st_size} bytes, more than {MAX_SPEC_BYTES}; a spec is "
+                "a short TOML or JSON file"
+            )
         try:
             raw = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -185,7 +193,7 @@ def load_specs(name_or_path: str | Path) -> list[Spec]:
                 raise QheatError(f"malformed JSON in {text}: {exc}") from None
             except RecursionError:
                 raise QheatError(f"{text} nests tables or lists too deeply to be a spec") from None
-            except ValueError as exc:     # e.g. an integer of more than 4300 digits
+            except ValueError as exc:  # e.g. an integer of more than 4300 digits
                 raise QheatError(f"malformed JSON in {text}: {_digits(exc)}") from None
             data = data.get("spec", data) if isinstance(data, dict) else data
         else:

@@ -6,6 +6,7 @@ paper's number within a stated tolerance). ``run`` runs each needed spec once th
 ``engine.prepare`` / ``engine.run_plan`` on the exact engine (or a circuit backend, where a claim whose
 spec cannot run there is skipped) and judges every claim; ``table`` prints the verdicts.
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,25 +60,30 @@ def run(seeds: Sequence[str] = (), backend: str = "exact") -> list[Verdict]:
     chosen = [c for c in CLAIMS if c.seed in seeds_of(seeds)]
     names = list(dict.fromkeys(n for c in chosen for n in c.specs))
     plans, refused = {}, {}
-    for name in names:                       # every refusal before any work
+    for name in names:  # every refusal before any work
         try:
             plans[name] = engine.prepare(load_spec(name), backend)
         except QheatError as exc:
             if backend == "exact":
                 raise
             refused[name] = str(exc)
-    LOG.info("%d claims, %d specs on %s (%d refused there)", len(chosen), len(plans), backend,
-             len(refused))
+    LOG.info("%d claims, %d specs on %s (%d refused there)", len(chosen), len(plans), backend, len(refused))
     results: dict[str, dict[str, Any]] = {}
     failed: dict[str, str] = {}
     for i, (name, plan) in enumerate(plans.items(), 1):
         started = time.monotonic()
         try:
             results[name] = engine.run_plan(plan).to_dict()
-        except QheatError as exc:       # a run that fails is reported beside the others (ERROR, exit 1)
+        except QheatError as exc:  # a run that fails is reported beside the others (ERROR, exit 1)
             failed[name] = str(exc)
-        LOG.info("%s %s in %.1f s (%d/%d)", name, "FAILED" if name in failed else "done",
-                 time.monotonic() - started, i, len(plans))
+        LOG.info(
+            "%s %s in %.1f s (%d/%d)",
+            name,
+            "FAILED" if name in failed else "done",
+            time.monotonic() - started,
+            i,
+            len(plans),
+        )
     out = []
     for claim in chosen:
         missing = next((n for n in claim.specs if n in refused), None)
@@ -102,8 +108,9 @@ def table(verdicts: Sequence[Verdict], backend: str = "exact", width: int = 64) 
             notes.append(v.claim.note)
             text += f" [{len(notes)}]"
         qheat = "-" if v.value is None else f"{v.value:.4g}"
-        rows.append((f"{v.claim.seed} {SHORT[v.claim.seed]}", v.claim.where, text, qheat, v.verdict,
-                     v.test or v.reason))
+        rows.append(
+            (f"{v.claim.seed} {SHORT[v.claim.seed]}", v.claim.where, text, qheat, v.verdict, v.test or v.reason)
+        )
     w0, w1 = (max(len(r[i]) for r in [head, *rows]) for i in (0, 1))
     w3 = max(len(r[3]) for r in [head, *rows])
     lines = []
@@ -113,9 +120,11 @@ def table(verdicts: Sequence[Verdict], backend: str = "exact", width: int = 64) 
         lines += [f"{'':{w0}}  {'':{w1}}  {more}" for more in wrapped[1:]]
     counts = {k: sum(v.verdict == k for v in verdicts) for k in ("PASS", "FAIL", "SKIP", "ERROR")}
     seeds = ", ".join(dict.fromkeys(v.claim.seed for v in verdicts))
-    lines.append(f"\n{len(verdicts)} claims of seeds {seeds} on {backend}: {counts['PASS']} PASS, "
-                 f"{counts['FAIL']} FAIL, {counts['SKIP']} SKIP" + (f", {counts['ERROR']} ERROR (the run of "
-                                                                    "their spec failed)" if counts["ERROR"] else ""))
+    lines.append(
+        f"\n{len(verdicts)} claims of seeds {seeds} on {backend}: {counts['PASS']} PASS, "
+        f"{counts['FAIL']} FAIL, {counts['SKIP']} SKIP"
+        + (f", {counts['ERROR']} ERROR (the run of their spec failed)" if counts["ERROR"] else "")
+    )
     for i, note in enumerate(notes, 1):
         lines += textwrap.wrap(f"[{i}] {note}", 110, subsequent_indent="    ")
     return "\n".join(lines)
@@ -128,14 +137,23 @@ def markdown(claims: Sequence[Claim] = ()) -> str:
         mine = [c for c in claims or CLAIMS if c.seed == seed]
         if not mine:
             continue
-        out += [f"### Seed {seed}: {paper}", "",
-                "| where | the paper's statement (qheat's number) | specs | test (exact) | test (circuits) | note |",
-                "| --- | --- | --- | --- | --- | --- |"]
+        out += [
+            f"### Seed {seed}: {paper}",
+            "",
+            "| where | the paper's statement (qheat's number) | specs | test (exact) | test (circuits) | note |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
         for c in mine:
             number = None if callable(c.paper) else c.paper
             on_circuits = "same" if c.circuit is None else c.circuit.text(number)
-            cells = [c.where, c.statement, ", ".join(f"`{n}`" for n in c.specs), c.check.text(number),
-                     f"SKIP ({c.exact_only})" if c.exact_only else on_circuits, c.note]
+            cells = [
+                c.where,
+                c.statement,
+                ", ".join(f"`{n}`" for n in c.specs),
+                c.check.text(number),
+                f"SKIP ({c.exact_only})" if c.exact_only else on_circuits,
+                c.note,
+            ]
             out.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
         out.append("")
     return "\n".join(out)

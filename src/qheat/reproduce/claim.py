@@ -1,4 +1,5 @@
 """A checkable claim of a seed paper, the test of qheat's number, and the verdict (pure: no runs here)."""
+
 from __future__ import annotations
 
 import math
@@ -6,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-Results = Mapping[str, dict[str, Any]]    # bundled spec name -> its result (``Result.to_dict()``)
+Results = Mapping[str, dict[str, Any]]  # bundled spec name -> its result (``Result.to_dict()``)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class Claim:
     paper: float | Callable[[Results], float] | None = None
     circuit: Check | None = None
     note: str = ""
-    exact_only: str = ""          # why the claim is not judged on a circuit backend (SKIP there)
+    exact_only: str = ""  # why the claim is not judged on a circuit backend (SKIP there)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ and submits jobs inside a ``Batch``. Every execution goes through Runtime's clie
 measured). Then the account (``account``), and jobs that survive a crash (``jobs``). The names other
 modules use are re-exported here.
 """
+
 from __future__ import annotations
 
 from qheat.backends.runtime.account import (
@@ -66,13 +67,35 @@ from qheat.backends.runtime.techniques import local_techniques
 from qheat.core.errors import QheatError
 
 __all__ = [
-    "FINAL_STATES", "MANIFEST_FORMAT", "MANIFEST_KIND", "LocalJobStore", "RuntimeBackend", "_edge_error", "_error",
-    "_sha256", "_two_qubit_ops", "check_name", "choose_layout", "coupled_pairs", "credentials", "fake_device",
-    "fake_names", "fetch", "job_states", "manifest_paths", "plan_jobs", "reachable", "read_manifest",
-    "restricted_target", "submit_pending", "two_qubit_count", "versions", "write_manifest",
+    "FINAL_STATES",
+    "MANIFEST_FORMAT",
+    "MANIFEST_KIND",
+    "LocalJobStore",
+    "RuntimeBackend",
+    "_edge_error",
+    "_error",
+    "_sha256",
+    "_two_qubit_ops",
+    "check_name",
+    "choose_layout",
+    "coupled_pairs",
+    "credentials",
+    "fake_device",
+    "fake_names",
+    "fetch",
+    "job_states",
+    "manifest_paths",
+    "plan_jobs",
+    "reachable",
+    "read_manifest",
+    "restricted_target",
+    "submit_pending",
+    "two_qubit_count",
+    "versions",
+    "write_manifest",
 ]
 
-DEFAULT_MAX_CIRCUITS = 300           # pubs per job when the device reports no limit
+DEFAULT_MAX_CIRCUITS = 300  # pubs per job when the device reports no limit
 
 
 class RuntimeBackend:
@@ -89,7 +112,7 @@ class RuntimeBackend:
         self.instance = instance
         self._service = service_obj
         self.layout: Layout | None = None
-        self.layout_target = None   # the device target on the layout qubits, set by prepare()
+        self.layout_target = None  # the device target on the layout qubits, set by prepare()
         self.compiler: LayoutCompiler | None = None
         self.mitigation: dict[str, bool] = {}
         self.jobs = 0
@@ -98,13 +121,17 @@ class RuntimeBackend:
         else:
             self._service = self._service or service(instance)
             try:
-                self.device = _with_deadline(lambda: self._service.backend(name[len(IBM_PREFIX):]), NETWORK_DEADLINE,
-                                             f"IBM Quantum did not answer for {name}")
+                self.device = _with_deadline(
+                    lambda: self._service.backend(name[len(IBM_PREFIX) :]),
+                    NETWORK_DEADLINE,
+                    f"IBM Quantum did not answer for {name}",
+                )
             except QheatError:
                 raise
             except Exception as exc:  # noqa: BLE001
-                raise QheatError(f"device {name[len(IBM_PREFIX):]!r} is not available to this account "
-                                 f"({type(exc).__name__})") from None
+                raise QheatError(
+                    f"device {name[len(IBM_PREFIX) :]!r} is not available to this account ({type(exc).__name__})"
+                ) from None
 
     @property
     def service(self):
@@ -176,8 +203,9 @@ class RuntimeBackend:
         circs, s, origin = self.local_techniques([self.isa(qc) for qc in circuits], shots, seed)
         return [(qc, None, int(k)) for qc, k in zip(circs, s) if k > 0], [o for o, k in zip(origin, s) if k > 0]
 
-    def expectations(self, circuits: list, observables: list[list], shots: list[int], seed: int,
-                     techniques: tuple[str, ...] = ()) -> list[dict[str, list[float]]]:
+    def expectations(
+        self, circuits: list, observables: list[list], shots: list[int], seed: int, techniques: tuple[str, ...] = ()
+    ) -> list[dict[str, list[float]]]:
         """Pauli expectation values of every (compiled) circuit through ``executor_estimator.Estimator`` with
         ``techniques`` (``estimator``: trex, zne, pea, pec), in one ``Batch``: local mode on ``fake:`` (layer
         noise for PEA/PEC from the device's own noise model), the service on ``ibm:`` (layer noise from
@@ -202,26 +230,38 @@ class RuntimeBackend:
             pubs = [(qc, list(obs)) for qc, obs in zip(circuits, observables)]
         else:
             width = int(self.device.num_qubits)
-            pubs = [(self.isa(qc), [o.apply_layout(list(layout.qubits[: qc.num_qubits]), num_qubits=width)
-                                    for o in obs]) for qc, obs in zip(circuits, observables)]
+            pubs = [
+                (self.isa(qc), [o.apply_layout(list(layout.qubits[: qc.num_qubits]), num_qubits=width) for o in obs])
+                for qc, obs in zip(circuits, observables)
+            ]
         out: list[dict[str, list[float]]] = [{} for _ in pubs]
         with Batch(backend=local_simulator(self.executor) if self.kind == "fake" else self.device) as batch:
             noise = None
             if needs_layer_noise(tuple(techniques)):
                 probe = Estimator(mode=batch, options=options)
-                noise = (fake_layer_noise(probe, pubs, self.executor) if self.kind == "fake"
-                         else learned_layer_noise(probe, pubs, batch))
+                noise = (
+                    fake_layer_noise(probe, pubs, self.executor)
+                    if self.kind == "fake"
+                    else learned_layer_noise(probe, pubs, batch)
+                )
             for k, count in enumerate(sorted(set(shots))):
                 index = [i for i, s in enumerate(shots) if s == count]
-                got = run_estimator(batch, [pubs[i] for i in index], estimator_options(tuple(techniques), count),
-                                    seed + k, layer_noise=noise, local=self.kind == "fake")
+                got = run_estimator(
+                    batch,
+                    [pubs[i] for i in index],
+                    estimator_options(tuple(techniques), count),
+                    seed + k,
+                    layer_noise=noise,
+                    local=self.kind == "fake",
+                )
                 self.jobs += len(index) if self.kind == "fake" else 1
                 for i, res in zip(index, got):
                     out[i] = res
         return out
 
-    def sample(self, circuits: list, shots: list[int], seed: int, register: str = "meas",
-               method: str | None = None) -> list[dict[str, int]]:
+    def sample(
+        self, circuits: list, shots: list[int], seed: int, register: str = "meas", method: str | None = None
+    ) -> list[dict[str, int]]:
         """Counts of every (compiled) circuit, through Runtime local mode (``fake:``) or the service (``ibm:``),
         in jobs of at most ``max_circuits`` pubs inside one ``Batch`` (``executor_sampler.Sampler``, see
         ``primitives``); circuits with 0 shots give {}. ``method`` (Aer's simulation method, in
@@ -233,7 +273,7 @@ class RuntimeBackend:
         mode_device = local_simulator(self.executor) if self.kind == "fake" else self.device
         with Batch(backend=mode_device) as batch:
             for start in range(0, len(pubs), self.max_circuits):
-                chunk = pubs[start: start + self.max_circuits]
+                chunk = pubs[start : start + self.max_circuits]
                 if self.kind == "fake":
                     got = run_local(batch, chunk, seed + start, register)
                 else:

@@ -5,6 +5,7 @@ seconds, never a hang); the token never printed or written.
 (Named ``account`` rather than ``credentials``: the package re-exports the function ``credentials``, which
 would shadow a submodule of that name, so ``monkeypatch.setattr("...runtime.credentials.IBM_HOST", ...)``
 would silently patch the function.)"""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ from typing import Any
 from qheat.core.errors import QheatError
 
 IBM_HOST = "quantum.cloud.ibm.com"
-NETWORK_DEADLINE = 6.0               # seconds to reach the service before giving up (issue: < 10 s)
+NETWORK_DEADLINE = 6.0  # seconds to reach the service before giving up (issue: < 10 s)
 ACCOUNT_FILE = Path.home() / ".qiskit" / "qiskit-ibm.json"
 
 
@@ -27,9 +28,9 @@ ACCOUNT_FILE = Path.home() / ".qiskit" / "qiskit-ibm.json"
 class Credentials:
     """Where the account comes from. ``repr`` and ``str`` never show the token."""
 
-    token: str | None          # from QISKIT_IBM_TOKEN; None when a saved account is used
+    token: str | None  # from QISKIT_IBM_TOKEN; None when a saved account is used
     instance: str | None
-    source: str                # "environment" or "saved account"
+    source: str  # "environment" or "saved account"
 
     def __repr__(self) -> str:
         return f"Credentials(source={self.source!r}, instance={'set' if self.instance else None})"
@@ -50,8 +51,10 @@ def credentials(instance: str | None = None) -> Credentials:
         saved = None
     if isinstance(saved, dict) and saved:
         return Credentials(None, inst, "saved account")
-    raise QheatError("no IBM Quantum account: set QISKIT_IBM_TOKEN (and QISKIT_IBM_INSTANCE), or save one with "
-                     "QiskitRuntimeService.save_account(token=..., instance=...); nothing was submitted")
+    raise QheatError(
+        "no IBM Quantum account: set QISKIT_IBM_TOKEN (and QISKIT_IBM_INSTANCE), or save one with "
+        "QiskitRuntimeService.save_account(token=..., instance=...); nothing was submitted"
+    )
 
 
 def _with_deadline(fn, seconds: float, what: str):
@@ -91,8 +94,9 @@ def reachable(host: str | None = None, port: int = 443, seconds: float = 3.0) ->
     try:
         _with_deadline(probe, seconds + 0.5, f"cannot reach {host}")
     except OSError as exc:
-        raise QheatError(f"cannot reach {host} ({type(exc).__name__}); no network? "
-                         "ibm: backends need it -- fake:<name> runs offline") from None
+        raise QheatError(
+            f"cannot reach {host} ({type(exc).__name__}); no network? ibm: backends need it -- fake:<name> runs offline"
+        ) from None
     _REACHED.add(host)
 
 
@@ -119,6 +123,7 @@ def service(instance: str | None = None):
     except QheatError:
         raise
     except Exception as exc:  # noqa: BLE001 -- the library's errors, reported without their text
-        raise QheatError(f"cannot open the IBM Quantum account ({type(exc).__name__}); check QISKIT_IBM_TOKEN / "
-                         "QISKIT_IBM_INSTANCE or the saved account") from None
-
+        raise QheatError(
+            f"cannot open the IBM Quantum account ({type(exc).__name__}); check QISKIT_IBM_TOKEN / "
+            "QISKIT_IBM_INSTANCE or the saved account"
+        ) from None

@@ -1,6 +1,7 @@
 """Runtime device names and fake devices: ``fake:<name>`` (``qiskit_ibm_runtime.fake_provider``, offline)
 and ``ibm:<name>``; a device's target or fake device cut down to a layout's qubits (so Aer simulates only
 them); the versions of the packages a run depends on."""
+
 from __future__ import annotations
 
 import copy
@@ -36,7 +37,7 @@ def fake_names() -> list[str]:
 
 def _fake_short(name: str) -> str:
     """``fake:Sherbrooke`` / ``fake:fake_sherbrooke`` -> ``sherbrooke``."""
-    return name[len(FAKE_PREFIX):].lower().removeprefix("fake_")
+    return name[len(FAKE_PREFIX) :].lower().removeprefix("fake_")
 
 
 def check_name(name: str) -> None:
@@ -52,7 +53,7 @@ def check_name(name: str) -> None:
             raise QheatError(f"unknown fake backend {name!r}; e.g. {some} ('qheat backends' lists all {len(known)})")
         return
     if name.startswith(IBM_PREFIX):
-        if not name[len(IBM_PREFIX):].strip():
+        if not name[len(IBM_PREFIX) :].strip():
             raise QheatError("ibm: needs a device name, e.g. ibm:ibm_torino")
         return
     raise QheatError(f"{name!r} is not a Runtime backend (use fake:<name> or ibm:<name>)")
@@ -72,9 +73,13 @@ def restricted_target(target, qubits: tuple[int, ...]):
 
     index = {p: i for i, p in enumerate(qubits)}
     props = getattr(target, "qubit_properties", None)
-    new = Target(num_qubits=len(qubits), dt=target.dt, description="qheat layout",
-                 qubit_properties=[props[p] for p in qubits] if props else None,
-                 concurrent_measurements=[list(range(len(qubits)))])
+    new = Target(
+        num_qubits=len(qubits),
+        dt=target.dt,
+        description="qheat layout",
+        qubit_properties=[props[p] for p in qubits] if props else None,
+        concurrent_measurements=[list(range(len(qubits)))],
+    )
     for name in target.operation_names:
         op = target.operation_from_name(name)
         table = target[name]
@@ -96,16 +101,27 @@ def restricted_fake(device, qubits: tuple[int, ...]):
     if device._props_dict is None:
         device._set_props_dict_from_json()
     index = {p: i for i, p in enumerate(qubits)}
-    dropped = {"channels", "u_channel_lo", "qubit_channel_mapping", "hamiltonian", "meas_kernels", "discriminators",
-               "coords", "qubit_lo_range", "meas_lo_range"}
+    dropped = {
+        "channels",
+        "u_channel_lo",
+        "qubit_channel_mapping",
+        "hamiltonian",
+        "meas_kernels",
+        "discriminators",
+        "coords",
+        "qubit_lo_range",
+        "meas_lo_range",
+    }
     conf = {k: copy.deepcopy(v) for k, v in device._conf_dict.items() if k not in dropped}
     conf["n_qubits"] = len(qubits)
-    conf["coupling_map"] = [[index[a], index[b]] for a, b in device._conf_dict.get("coupling_map", [])
-                            if a in index and b in index]
+    conf["coupling_map"] = [
+        [index[a], index[b]] for a, b in device._conf_dict.get("coupling_map", []) if a in index and b in index
+    ]
     conf["gates"] = []
     conf["meas_map"] = [list(range(len(qubits)))]
-    props = {k: copy.deepcopy(v) for k, v in device._props_dict.items()
-             if k not in ("qubits", "gates", "general_qlists")}
+    props = {
+        k: copy.deepcopy(v) for k, v in device._props_dict.items() if k not in ("qubits", "gates", "general_qlists")
+    }
     props["qubits"] = [copy.deepcopy(device._props_dict["qubits"][p]) for p in qubits]
     props["gates"] = []
     for gate in device._props_dict["gates"]:
@@ -123,8 +139,13 @@ def restricted_fake(device, qubits: tuple[int, ...]):
 
         def __init__(self) -> None:
             self._conf_dict, self._props_dict = conf, props
-            BackendV2.__init__(self, provider=None, name=name, description=f"{device.name} on qubits {list(qubits)}",
-                               backend_version=conf.get("backend_version"))
+            BackendV2.__init__(
+                self,
+                provider=None,
+                name=name,
+                description=f"{device.name} on qubits {list(qubits)}",
+                backend_version=conf.get("backend_version"),
+            )
             self._target = None
             self.sim = None
 

@@ -19,6 +19,7 @@ is left unset; qheat sets it to ``[]`` so that the device's own noise model is t
 layer model serves the mitigation alone. As with the Sampler (``primitives``), each pub runs as its own
 job with its own simulator seed (local mode seeds every item of a job alike).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -116,7 +117,7 @@ def layer_channel(layer, circuit, device) -> np.ndarray:
     local = restricted_fake(device, qubits)
     sim = AerSimulator(method="superop", noise_model=NoiseModel.from_backend(local))
     noisy = SuperOp(np.asarray(sim.run(probe).result().data()["superop"]))
-    return np.asarray(noisy.compose(ideal.adjoint()).data)      # N = S_noisy . S_ideal^-1 (ideal: unitary)
+    return np.asarray(noisy.compose(ideal.adjoint()).data)  # N = S_noisy . S_ideal^-1 (ideal: unitary)
 
 
 def pauli_lindblad_map(channel: np.ndarray, n: int):
@@ -155,8 +156,10 @@ def pub_result(res, factors: bool) -> dict[str, Any]:
     """Plain data of one ``EstimatorPubResult``: values and standard errors per observable (and per noise
     factor for ZNE)."""
     data = res.data
-    out = {"evs": np.atleast_1d(np.asarray(data.evs, dtype=float)).tolist(),
-           "stds": np.atleast_1d(np.asarray(data.stds, dtype=float)).tolist()}
+    out = {
+        "evs": np.atleast_1d(np.asarray(data.evs, dtype=float)).tolist(),
+        "stds": np.atleast_1d(np.asarray(data.stds, dtype=float)).tolist(),
+    }
     if factors:
         out["evs_noise_factors"] = np.asarray(data.evs_noise_factors, dtype=float).tolist()
         out["stds_noise_factors"] = np.asarray(data.stds_noise_factors, dtype=float).tolist()
@@ -177,7 +180,7 @@ def run_estimator(mode, pubs: list, options, seed: int, *, layer_noise=None, loc
     factors = bool(options.resilience.zne_mitigation)
     if not local:
         return [pub_result(r, factors) for r in estimator.run(pubs).result()]
-    estimator.options.simulator.layer_noise_model = []          # no noise injected on top of the device's
+    estimator.options.simulator.layer_noise_model = []  # no noise injected on top of the device's
     out = []
     for pub, s in zip(pubs, pub_seeds(seed, len(pubs))):
         estimator.options.simulator.seed_simulator = s

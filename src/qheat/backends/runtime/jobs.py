@@ -7,6 +7,7 @@ local-mode job at once and keeps its counts in a folder beside the manifest (loc
 retrieved by id from another process). A manifest ``<key>.manifest.json`` lists the jobs, beside the
 circuits (QPY) they run; every change to it is written atomically as soon as it happens.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -71,8 +72,10 @@ class LocalJobStore:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise QheatError(f"local job {job_id} has no stored result in {self.folder} (local-mode jobs live only "
-                             "beside the manifest that submitted them)") from None
+            raise QheatError(
+                f"local job {job_id} has no stored result in {self.folder} (local-mode jobs live only "
+                "beside the manifest that submitted them)"
+            ) from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise QheatError(f"stored local job {path} is corrupted ({type(exc).__name__})") from None
         if not isinstance(data, dict) or data.get("job_id") != job_id:
@@ -89,7 +92,7 @@ class LocalJobStore:
         import uuid
 
         started = time.time()
-        job_id = str(uuid.uuid4())   # local mode runs one primitive job per pub; one id for the whole job
+        job_id = str(uuid.uuid4())  # local mode runs one primitive job per pub; one id for the whole job
         with Batch(backend=local_simulator(self.device)) as batch:
             try:
                 counts = run_local(batch, pubs, seed)
@@ -97,8 +100,14 @@ class LocalJobStore:
             except Exception as exc:  # noqa: BLE001 -- a failed job is a state, kept per job
                 counts, status = None, "ERROR"
                 error = f"{type(exc).__name__}: {exc}"[:500]
-        record = {"job_id": job_id, "tag": tag, "status": status, "backend": self.device.name,
-                  "seconds": round(time.time() - started, 3), "counts": counts}
+        record = {
+            "job_id": job_id,
+            "tag": tag,
+            "status": status,
+            "backend": self.device.name,
+            "seconds": round(time.time() - started, 3),
+            "counts": counts,
+        }
         if status != "DONE":
             record["error"] = error
         write_json_atomic(self._path(job_id), record, indent=None)
@@ -183,9 +192,13 @@ def manifest_paths(manifest: Path) -> dict[str, Path]:
     manifest = Path(manifest)
     stem = manifest.name[: -len(".manifest.json")] if manifest.name.endswith(".manifest.json") else manifest.stem
     folder = manifest.parent
-    return {"circuits": folder / f"{stem}.circuits.qpy", "local": folder / f"{stem}.local-jobs",
-            "fetched": folder / f"{stem}.jobs", "records": folder / f"{stem}.records.json",
-            "result": folder / f"{stem}.json"}
+    return {
+        "circuits": folder / f"{stem}.circuits.qpy",
+        "local": folder / f"{stem}.local-jobs",
+        "fetched": folder / f"{stem}.jobs",
+        "records": folder / f"{stem}.records.json",
+        "result": folder / f"{stem}.json",
+    }
 
 
 def _sha256(path: Path) -> str:
@@ -207,17 +220,21 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise QheatError(f"{path} is corrupted: not JSON ({type(exc).__name__}: {str(exc)[:80]})") from None
     if not isinstance(data, dict) or data.get("kind") != MANIFEST_KIND:
         kind = data.get("kind") if isinstance(data, dict) else None
-        raise QheatError(f"{path} is not a qheat manifest (kind {kind!r}, expected {MANIFEST_KIND!r}); "
-                         "'qheat submit' writes <name>.manifest.json")
+        raise QheatError(
+            f"{path} is not a qheat manifest (kind {kind!r}, expected {MANIFEST_KIND!r}); "
+            "'qheat submit' writes <name>.manifest.json"
+        )
     if data.get("format") != MANIFEST_FORMAT:
-        raise QheatError(f"{path}: manifest format {data.get('format')!r} is not {MANIFEST_FORMAT} "
-                         "(another qheat version?)")
+        raise QheatError(
+            f"{path}: manifest format {data.get('format')!r} is not {MANIFEST_FORMAT} (another qheat version?)"
+        )
     missing = next((k for k in MANIFEST_KEYS if k not in data), None)
     if missing:
         raise QheatError(f"{path} is corrupted: the manifest has no {missing!r}")
     jobs = data["jobs"]
-    if not isinstance(jobs, list) or not all(isinstance(j, dict) and isinstance(j.get("pubs"), list)
-                                             and j.get("index") == i for i, j in enumerate(jobs)):
+    if not isinstance(jobs, list) or not all(
+        isinstance(j, dict) and isinstance(j.get("pubs"), list) and j.get("index") == i for i, j in enumerate(jobs)
+    ):
         raise QheatError(f"{path} is corrupted: malformed 'jobs'")
     if data["store"] not in ("local", "ibm"):
         raise QheatError(f"{path} is corrupted: unknown job store {data['store']!r}")
@@ -253,13 +270,20 @@ def job_store(path: Path, manifest: dict[str, Any], *, submitting: bool = False,
     svc = service(instance)
     device = None
     if submitting:
-        device = _with_deadline(lambda: svc.backend(manifest["backend"][len(IBM_PREFIX):]), NETWORK_DEADLINE,
-                                "IBM Quantum did not answer")
+        device = _with_deadline(
+            lambda: svc.backend(manifest["backend"][len(IBM_PREFIX) :]), NETWORK_DEADLINE, "IBM Quantum did not answer"
+        )
     return IBMJobStore(svc, device, manifest["options"].get("mitigation"))
 
 
-def plan_jobs(pubs: list, origin: list[int], meta: list[dict], calibration: dict[str, Any] | None,
-              calibration_shots: int, max_circuits: int) -> tuple[list, list[dict]]:
+def plan_jobs(
+    pubs: list,
+    origin: list[int],
+    meta: list[dict],
+    calibration: dict[str, Any] | None,
+    calibration_shots: int,
+    max_circuits: int,
+) -> tuple[list, list[dict]]:
     """Split pubs into jobs of at most ``max_circuits`` (two of them readout calibration circuits when
     ``calibration`` is given). Returns the flat list of all pub circuits (in job order) and the jobs
     (index, pubs: {"circuit": i, "shots", "metadata"} or {"calibration": label, "shots"})."""
@@ -269,7 +293,7 @@ def plan_jobs(pubs: list, origin: list[int], meta: list[dict], calibration: dict
     circuits, jobs = [], []
     for j, start in enumerate(range(0, len(pubs), per_job)):
         entries = []
-        for (qc, _, shots), o in zip(pubs[start: start + per_job], origin[start: start + per_job]):
+        for (qc, _, shots), o in zip(pubs[start : start + per_job], origin[start : start + per_job]):
             circuits.append(qc)
             entries.append({"circuit": int(o), "shots": int(shots), "metadata": meta[o]})
         for label, qc in (calibration or {}).items():
@@ -340,8 +364,9 @@ def job_states(path: Path, manifest: dict[str, Any], store=None, instance: str |
     return out
 
 
-def fetch(path: Path, *, store=None, instance: str | None = None,
-          echo=print) -> tuple[dict[str, Any], list[dict], dict[int, list]]:
+def fetch(
+    path: Path, *, store=None, instance: str | None = None, echo=print
+) -> tuple[dict[str, Any], list[dict], dict[int, list]]:
     """Download every finished job not yet saved (resuming), then return the manifest, the per-job report
     and the counts of every saved job. Jobs already saved are read from disk, not downloaded again."""
     from qheat.core.records import write_json_atomic
@@ -357,14 +382,18 @@ def fetch(path: Path, *, store=None, instance: str | None = None,
                 data = json.loads(saved.read_text(encoding="utf-8"))
                 counts[job["index"]] = data["counts"]
             except (OSError, ValueError, KeyError, TypeError):
-                raise QheatError(f"{saved} is corrupted; delete it and run fetch again to download the job "
-                                 "anew") from None
+                raise QheatError(
+                    f"{saved} is corrupted; delete it and run fetch again to download the job anew"
+                ) from None
             continue
         if entry["state"] == "DONE":
             if store is None:
                 store = job_store(path, manifest, instance=instance)
-            got = trim_counts(store.counts(job["job_id"]), [int(p["shots"]) for p in job["pubs"]],
-                              int(manifest["options"]["seed"]) + job["index"])
+            got = trim_counts(
+                store.counts(job["job_id"]),
+                [int(p["shots"]) for p in job["pubs"]],
+                int(manifest["options"]["seed"]) + job["index"],
+            )
             write_json_atomic(saved, {"job_id": job["job_id"], "index": job["index"], "counts": got}, indent=None)
             counts[job["index"]] = got
             entry["fetched"] = True

@@ -8,6 +8,7 @@ R-S_k two-qubit gates, the bath's moves, the readout of the measured qubits, the
 target restricted to the layout's qubits, with the trivial layout (no routing can move a qubit between
 pieces); preparations are star circuits through R (``preparation.star_branches``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -40,25 +41,33 @@ class Layout:
 
     def to_dict(self) -> dict[str, Any]:
         n = len(self.qubits) - 1
-        return {"physical_qubits": list(self.qubits),
-                "assignment": {**{f"S{k + 1}": q for k, q in enumerate(self.qubits[:n])}, "R": self.bath},
-                "score": self.score, "candidates": self.candidates, "errors": self.errors,
-                "bath_paths": {f"S{k + 1}": list(p) for k, p in sorted(self.paths.items())},
-                "swaps_per_collision": self.swaps_per_collision,
-                "rule": "given (not searched); scored as the search would" if self.candidates == 0 else
-                        "R on a qubit, S_k on the n qubits nearest to it (its neighbours first: no SWAP; a farther "
-                        "S_k is reached by moving the bath along the layout and back, 2 SWAPs per extra hop); among "
-                        "all such layouts the smallest sum of reported errors: the R-S_k gates, 6 two-qubit gates "
-                        "per extra hop, the readout of the measured qubits, sx"}
+        return {
+            "physical_qubits": list(self.qubits),
+            "assignment": {**{f"S{k + 1}": q for k, q in enumerate(self.qubits[:n])}, "R": self.bath},
+            "score": self.score,
+            "candidates": self.candidates,
+            "errors": self.errors,
+            "bath_paths": {f"S{k + 1}": list(p) for k, p in sorted(self.paths.items())},
+            "swaps_per_collision": self.swaps_per_collision,
+            "rule": "given (not searched); scored as the search would"
+            if self.candidates == 0
+            else "R on a qubit, S_k on the n qubits nearest to it (its neighbours first: no SWAP; a farther "
+            "S_k is reached by moving the bath along the layout and back, 2 SWAPs per extra hop); among "
+            "all such layouts the smallest sum of reported errors: the R-S_k gates, 6 two-qubit gates "
+            "per extra hop, the readout of the measured qubits, sx",
+        }
 
 
-MAX_SHELL_CHOICES = 200   # subsets of R's farthest needed shell tried per bath qubit
+MAX_SHELL_CHOICES = 200  # subsets of R's farthest needed shell tried per bath qubit
 
 
 def _two_qubit_ops(target) -> list[str]:
-    return [name for name in target.operation_names
-            if name not in ("if_else", "for_loop", "while_loop", "switch_case", "box", "delay", "measure", "reset")
-            and any(q is not None and len(q) == 2 for q in (target[name] or {}))]
+    return [
+        name
+        for name in target.operation_names
+        if name not in ("if_else", "for_loop", "while_loop", "switch_case", "box", "delay", "measure", "reset")
+        and any(q is not None and len(q) == 2 for q in (target[name] or {}))
+    ]
 
 
 def _error(target, name: str, qargs: tuple[int, ...]) -> float | None:
@@ -75,8 +84,9 @@ def _edge_error(target, a: int, b: int, ops: list[str]) -> float | None:
 
 def coupled_pairs(target) -> list[tuple[int, int]]:
     """Pairs (a < b) of qubits with a two-qubit gate in ``target``."""
-    pairs = {tuple(sorted(q)) for op in _two_qubit_ops(target) for q in (target[op] or {})
-             if q is not None and len(q) == 2}
+    pairs = {
+        tuple(sorted(q)) for op in _two_qubit_ops(target) for q in (target[op] or {}) if q is not None and len(q) == 2
+    }
     return sorted(pairs)  # type: ignore[arg-type]
 
 
@@ -89,8 +99,9 @@ def _edge_errors(target) -> dict[tuple[int, int], float]:
     return out
 
 
-def _assess(target, qubits: tuple[int, ...], edges: dict[tuple[int, int], float],
-            measured: int) -> tuple[float, dict[str, float], dict[int, tuple[int, ...]]]:
+def _assess(
+    target, qubits: tuple[int, ...], edges: dict[tuple[int, int], float], measured: int
+) -> tuple[float, dict[str, float], dict[int, tuple[int, ...]]]:
     """Score (sum of reported errors), its parts and the bath's paths of the layout ``qubits`` (S..., R)."""
     from qheat.circuits.routing import neighbours, shortest_path
 
@@ -141,8 +152,9 @@ def choose_layout(target, n: int, measured: int | None = None) -> Layout:
             if best is None or score < best[0]:
                 best = (score, qubits, errors, paths)
     if best is None:
-        raise QheatError(f"{n} subsystems and the bath need {n + 1} connected working qubits; this device has no "
-                         "such set")
+        raise QheatError(
+            f"{n} subsystems and the bath need {n + 1} connected working qubits; this device has no such set"
+        )
     return Layout(best[1], round(best[0], 6), count, {k: round(v, 6) for k, v in best[2].items()}, best[3])
 
 
@@ -178,26 +190,28 @@ class LayoutCompiler:
             from qiskit.transpiler import generate_preset_pass_manager
 
             sub = restricted_target(self.target, self.layout.qubits[:width])
-            self._pms[width] = generate_preset_pass_manager(optimization_level=1, target=sub,
-                                                            initial_layout=list(range(width)),
-                                                            seed_transpiler=self.seed)
+            self._pms[width] = generate_preset_pass_manager(
+                optimization_level=1, target=sub, initial_layout=list(range(width)), seed_transpiler=self.seed
+            )
         return self._pms[width]
 
     def __call__(self, qc):
         from qheat.circuits.routing import needs_routing, route
 
-        if "kraus" in qc.count_ops():   # the snapshot engine's refresh: never run on a device
+        if "kraus" in qc.count_ops():  # the snapshot engine's refresh: never run on a device
             return qc
         width = qc.num_qubits
         if width > self.n + 1:
-            raise QheatError(f"a circuit of {width} qubits does not fit the layout {list(self.layout.qubits)} "
-                             "(purification ancillas are not supported on Runtime backends; use preparation = "
-                             "'temporal')")
+            raise QheatError(
+                f"a circuit of {width} qubits does not fit the layout {list(self.layout.qubits)} "
+                "(purification ancillas are not supported on Runtime backends; use preparation = "
+                "'temporal')"
+            )
         meta = dict(qc.metadata or {})
         if needs_routing(qc, self.graph):
             qc, swaps = route(qc, self.graph, mover=self.n, key=self.layout.qubits.__getitem__)  # paths as reported
             meta["routing_swaps"] = swaps
-            if width == self.n:   # a system piece now passes through R: it acts on system + R
+            if width == self.n:  # a system piece now passes through R: it acts on system + R
                 meta["qubits"] = "system+bath"
             width = qc.num_qubits
         out = self.pass_manager(width).run(qc)
@@ -214,8 +228,8 @@ def two_qubit_count(qc) -> int:
 
 # ----------------------------------------------------------------------------- any interaction graph
 
-MAX_MAPPINGS = 4000   # embeddings of an interaction graph scored per distance (VF2 enumeration is capped)
-MAX_HOPS = 3          # interaction pairs at most this far apart on the device (SWAPs beyond a neighbour)
+MAX_MAPPINGS = 4000  # embeddings of an interaction graph scored per distance (VF2 enumeration is capped)
+MAX_HOPS = 3  # interaction pairs at most this far apart on the device (SWAPs beyond a neighbour)
 
 
 def interaction_graph(circuits) -> tuple[int, dict[tuple[int, int], int]]:
@@ -226,8 +240,12 @@ def interaction_graph(circuits) -> tuple[int, dict[tuple[int, int], int]]:
     width, edges = 0, dict[tuple[int, int], int]()
     for qc in circuits:
         width = max(width, qc.num_qubits)
-        tq = transpile(qc.remove_final_measurements(inplace=False), basis_gates=["cx", "rz", "sx", "x"],
-                       optimization_level=1, seed_transpiler=0)
+        tq = transpile(
+            qc.remove_final_measurements(inplace=False),
+            basis_gates=["cx", "rz", "sx", "x"],
+            optimization_level=1,
+            seed_transpiler=0,
+        )
         here: dict[tuple[int, int], int] = {}
         for inst in tq.data:
             if inst.operation.num_qubits == 2 and inst.operation.name != "barrier":
@@ -252,18 +270,28 @@ class GraphLayout:
 
     def to_dict(self, names: tuple[str, ...] = ()) -> dict[str, Any]:
         names = tuple(names) + tuple(f"q{i}" for i in range(len(names), self.width))
-        return {"physical_qubits": list(self.qubits),
-                "assignment": {names[i]: q for i, q in enumerate(self.qubits[: self.width])},
-                "routing_qubits": list(self.qubits[self.width:]), "score": self.score,
-                "candidates": self.candidates, "max_distance": self.hops, "errors": self.errors,
-                "rule": "the circuits' two-qubit interaction graph embedded in the device's coupling graph (VF2, "
-                        "pairs at most max_distance apart: 1 = every interaction native), among the embeddings the "
-                        "smallest sum of reported errors: each pair's two-qubit gates (x its gate count, a pair d "
-                        "apart 6 (d - 1) more gates along its path), readout of the measured qubits, sx"}
+        return {
+            "physical_qubits": list(self.qubits),
+            "assignment": {names[i]: q for i, q in enumerate(self.qubits[: self.width])},
+            "routing_qubits": list(self.qubits[self.width :]),
+            "score": self.score,
+            "candidates": self.candidates,
+            "max_distance": self.hops,
+            "errors": self.errors,
+            "rule": "the circuits' two-qubit interaction graph embedded in the device's coupling graph (VF2, "
+            "pairs at most max_distance apart: 1 = every interaction native), among the embeddings the "
+            "smallest sum of reported errors: each pair's two-qubit gates (x its gate count, a pair d "
+            "apart 6 (d - 1) more gates along its path), readout of the measured qubits, sx",
+        }
 
 
-def choose_graph_layout(target, width: int, edges: dict[tuple[int, int], int], measured: tuple[int, ...] = (),
-                        max_mappings: int = MAX_MAPPINGS) -> GraphLayout:
+def choose_graph_layout(
+    target,
+    width: int,
+    edges: dict[tuple[int, int], int],
+    measured: tuple[int, ...] = (),
+    max_mappings: int = MAX_MAPPINGS,
+) -> GraphLayout:
     """The layout of an interaction graph (``interaction_graph``) with the smallest estimated error (see
     ``GraphLayout.to_dict()["rule"]``): native embeddings if any, else pairs 2, then 3 apart."""
     import rustworkx as rx
@@ -286,11 +314,13 @@ def choose_graph_layout(target, width: int, edges: dict[tuple[int, int], int], m
         graph = device if hops == 1 else rx.PyGraph()
         if hops > 1:
             graph.add_nodes_from(range(target.num_qubits))
-            graph.add_edges_from_no_data([(a, b) for a in range(target.num_qubits) for b in paths[a]
-                                          if a < b and len(paths[a][b]) - 1 <= hops])
+            graph.add_edges_from_no_data(
+                [(a, b) for a in range(target.num_qubits) for b in paths[a] if a < b and len(paths[a][b]) - 1 <= hops]
+            )
         best, count = None, 0
-        for mapping in islice(rx.vf2_mapping(graph, pattern, subgraph=True, induced=False, id_order=False),
-                              max_mappings):
+        for mapping in islice(
+            rx.vf2_mapping(graph, pattern, subgraph=True, induced=False, id_order=False), max_mappings
+        ):
             phys = [0] * width
             for p, v in mapping.items():
                 phys[v] = p
@@ -302,17 +332,24 @@ def choose_graph_layout(target, width: int, edges: dict[tuple[int, int], int], m
                 two += w * errs[(route[-2], route[-1])]
                 moves += w * 6 * sum(errs[(x, y)] for x, y in pairwise(route[:-1]))
                 via |= set(route[1:-1])
-            parts = {"two_qubit": two, "routing": moves, "readout": sum(readout[phys[q]] for q in measured),
-                     "sx": sum(sx[q] for q in phys)}
+            parts = {
+                "two_qubit": two,
+                "routing": moves,
+                "readout": sum(readout[phys[q]] for q in measured),
+                "sx": sum(sx[q] for q in phys),
+            }
             score = sum(parts.values())
             if best is None or score < best[0]:
                 extra = tuple(sorted(via - set(phys)))
                 best = (score, (*phys, *extra), parts)
         if best is not None:
-            return GraphLayout(best[1], width, round(best[0], 6), count, hops,
-                               {k: round(v, 6) for k, v in best[2].items()})
-    raise QheatError(f"the circuits' {width} qubits and their interactions do not fit this device's connected "
-                     f"working qubits ({target.num_qubits}) with pairs at most {MAX_HOPS} apart")
+            return GraphLayout(
+                best[1], width, round(best[0], 6), count, hops, {k: round(v, 6) for k, v in best[2].items()}
+            )
+    raise QheatError(
+        f"the circuits' {width} qubits and their interactions do not fit this device's connected "
+        f"working qubits ({target.num_qubits}) with pairs at most {MAX_HOPS} apart"
+    )
 
 
 def shape(target, qubits: tuple[int, ...]) -> str:
@@ -352,9 +389,9 @@ class CircuitCompiler:
         if width not in self._pms:
             from qiskit.transpiler import generate_preset_pass_manager
 
-            self._pms[width] = generate_preset_pass_manager(optimization_level=1, target=self.target,
-                                                            initial_layout=list(range(width)),
-                                                            seed_transpiler=self.seed)
+            self._pms[width] = generate_preset_pass_manager(
+                optimization_level=1, target=self.target, initial_layout=list(range(width)), seed_transpiler=self.seed
+            )
         return self._pms[width]
 
     def __call__(self, qc):
@@ -375,7 +412,13 @@ def circuit_costs(compiled) -> dict[str, Any]:
     two = [two_qubit_count(qc) for qc in compiled]
     depth = [int(qc.depth()) for qc in compiled]
     swaps = [int((qc.metadata or {}).get("routing_swaps", 0)) for qc in compiled]
-    return {"two_qubit_gates": two, "two_qubit_gates_max": max(two), "depth": depth, "depth_max": max(depth),
-            "swaps": swaps, "swaps_max": max(swaps),
-            "note": "per circuit, compiled for the layout (device basis); 'swaps': SWAPs routing inserted where an "
-                    "interaction is not native (included in the two-qubit gate count)"}
+    return {
+        "two_qubit_gates": two,
+        "two_qubit_gates_max": max(two),
+        "depth": depth,
+        "depth_max": max(depth),
+        "swaps": swaps,
+        "swaps_max": max(swaps),
+        "note": "per circuit, compiled for the layout (device basis); 'swaps': SWAPs routing inserted where an "
+        "interaction is not native (included in the two-qubit gate count)",
+    }

@@ -19,14 +19,15 @@ and 1.2 s less per job than building the noise model from the fake device each t
 does with a fake backend as its mode); ``tests/runtime/test_primitives.py`` holds the counts against the
 fake backend's own simulator.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-SEED_TAG = 0x51          # tags the simulator-seed stream of local jobs (distinct from other streams)
-TRIM_TAG = 0x7472        # tags the stream that trims equal-shot jobs to the planned shots
+SEED_TAG = 0x51  # tags the simulator-seed stream of local jobs (distinct from other streams)
+TRIM_TAG = 0x7472  # tags the stream that trims equal-shot jobs to the planned shots
 
 
 def _shared_noise_class():

@@ -12,6 +12,7 @@ One mechanism for all of them, beside the cascade's piece-built one:
   depend on earlier counts -- the circuits of every batch become jobs, each record keeps its circuit's
   metadata, and the generator's return value (computed at planning) is the records' metadata.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -36,7 +37,7 @@ def check_runtime(backend: str, width: int, what: str) -> None:
         if width > qubits:
             raise QheatError(f"{what} needs {width} qubits but {backend} has {qubits}")
         return
-    credentials()   # one line when there is no account; the device's width is checked once it is reached
+    credentials()  # one line when there is no account; the device's width is checked once it is reached
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,9 +45,9 @@ class DeviceRun:
     """A ``RuntimeBackend`` prepared for a protocol's circuits: its layout and the compiler for it."""
 
     device: Any
-    layout: Any            # layout.GraphLayout
+    layout: Any  # layout.GraphLayout
     names: tuple[str, ...]
-    compiler: Any          # layout.CircuitCompiler
+    compiler: Any  # layout.CircuitCompiler
 
     def compile(self, qc: Any) -> Any:
         return self.compiler(qc)
@@ -61,16 +62,23 @@ class DeviceRun:
         layout = self.layout.to_dict(self.names)
         layout["shape"] = shape(be.device.target, self.layout.qubits[: self.layout.width])
         if group is not None:
-            layout["group_shape"] = {"qubits": list(self.names[:group]),
-                                     "shape": shape(be.device.target, self.layout.qubits[:group])}
-        return {"device": be.device.name, "layout": layout, "costs": {**circuit_costs(compiled), **costs},
-                "engine": "circuits (Qiskit Runtime SamplerV2" + (", local mode on the fake device restricted to "
-                                                                  "the layout)" if be.kind == "fake" else ")"),
-                "versions": versions()}
+            layout["group_shape"] = {
+                "qubits": list(self.names[:group]),
+                "shape": shape(be.device.target, self.layout.qubits[:group]),
+            }
+        return {
+            "device": be.device.name,
+            "layout": layout,
+            "costs": {**circuit_costs(compiled), **costs},
+            "engine": "circuits (Qiskit Runtime SamplerV2"
+            + (", local mode on the fake device restricted to the layout)" if be.kind == "fake" else ")"),
+            "versions": versions(),
+        }
 
 
-def prepare_run(device: Any, circuits: Sequence[Any], *, names: Sequence[str] = (), measured: Sequence[int] = (),
-                seed: int = 0) -> DeviceRun:
+def prepare_run(
+    device: Any, circuits: Sequence[Any], *, names: Sequence[str] = (), measured: Sequence[int] = (), seed: int = 0
+) -> DeviceRun:
     """Choose the layout of ``circuits`` (logical) on ``device`` (a ``RuntimeBackend``) and prepare it there."""
     from qheat.backends.runtime.layout import CircuitCompiler, choose_graph_layout, interaction_graph
 
@@ -90,17 +98,20 @@ class BatchSubmission:
 
     name: str = ""
 
-    def plan_submission(self, spec: Any, backend: str, *, instance: str | None = None,
-                        max_circuits: int | None = None) -> tuple[dict[str, Any], list]:
+    def plan_submission(
+        self, spec: Any, backend: str, *, instance: str | None = None, max_circuits: int | None = None
+    ) -> tuple[dict[str, Any], list]:
         return plan_batches(self, spec, backend, instance=instance, max_circuits=max_circuits)
 
-    def records_from_jobs(self, spec: Any, manifest: dict[str, Any], job_counts: dict[int, list],
-                          report: list[dict]) -> dict[str, Any]:
+    def records_from_jobs(
+        self, spec: Any, manifest: dict[str, Any], job_counts: dict[int, list], report: list[dict]
+    ) -> dict[str, Any]:
         return records_from_batches(self, spec, manifest, job_counts, report)
 
 
-def plan_batches(proto: Any, spec: Any, backend: str, *, instance: str | None = None,
-                 max_circuits: int | None = None) -> tuple[dict[str, Any], list]:
+def plan_batches(
+    proto: Any, spec: Any, backend: str, *, instance: str | None = None, max_circuits: int | None = None
+) -> tuple[dict[str, Any], list]:
     """Every circuit of ``proto.batches(spec, device)`` compiled for ``backend`` and split into jobs: the
     manifest (as the cascade's) and the circuits in its order."""
     import time
@@ -121,8 +132,10 @@ def plan_batches(proto: Any, spec: Any, backend: str, *, instance: str | None = 
                 item = gen.send([])
                 continue
             if item.kind != "counts" or item.register != "meas":
-                raise QheatError(f"protocol {proto.name!r}: batch {item.label!r} ({item.kind}, register "
-                                 f"{item.register!r}) cannot be submitted; use 'qheat run --backend {backend}'")
+                raise QheatError(
+                    f"protocol {proto.name!r}: batch {item.label!r} ({item.kind}, register "
+                    f"{item.register!r}) cannot be submitted; use 'qheat run --backend {backend}'"
+                )
             seeds.append(int(item.seed))
             circuits += list(item.circuits)
             shots += [int(s) for s in item.shots]
@@ -136,18 +149,29 @@ def plan_batches(proto: Any, spec: Any, backend: str, *, instance: str | None = 
     flat, jobs = rt.plan_jobs(pubs, origin, meta, None, 0, limit)
     device = body.get("metadata", {})
     manifest = {
-        "kind": rt.MANIFEST_KIND, "format": rt.MANIFEST_FORMAT, "id": uuid.uuid4().hex[:16],
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "spec": spec.to_dict(), "backend": backend,
-        "device": be.device.name, "store": "local" if be.kind == "fake" else "ibm",
-        "layout": device.get("layout"), "costs": device.get("costs"), "engine": device.get("engine"),
+        "kind": rt.MANIFEST_KIND,
+        "format": rt.MANIFEST_FORMAT,
+        "id": uuid.uuid4().hex[:16],
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "spec": spec.to_dict(),
+        "backend": backend,
+        "device": be.device.name,
+        "store": "local" if be.kind == "fake" else "ibm",
+        "layout": device.get("layout"),
+        "costs": device.get("costs"),
+        "engine": device.get("engine"),
         "options": {"seed": seed, "max_circuits": limit, "mitigation": dict(be.mitigation), "runtime_options": {}},
-        "versions": rt.versions(), "circuits": len(circuits), "jobs": jobs, "document": body,
+        "versions": rt.versions(),
+        "circuits": len(circuits),
+        "jobs": jobs,
+        "document": body,
     }
     return manifest, flat
 
 
-def records_from_batches(proto: Any, spec: Any, manifest: dict[str, Any], job_counts: dict[int, list],
-                         report: list[dict]) -> dict[str, Any]:
+def records_from_batches(
+    proto: Any, spec: Any, manifest: dict[str, Any], job_counts: dict[int, list], report: list[dict]
+) -> dict[str, Any]:
     """The records document of a submission: each circuit's counts (summed over the pubs a circuit became)
     with its metadata, in circuit order; the metadata the protocol's batches returned, plus the jobs."""
     merged: dict[int, dict[str, int]] = {}
@@ -157,8 +181,10 @@ def records_from_batches(proto: Any, spec: Any, manifest: dict[str, Any], job_co
         if counts is None:
             continue
         if len(counts) != len(job["pubs"]):
-            raise QheatError(f"job {job['index']} ({job.get('job_id')}) returned {len(counts)} results for "
-                             f"{len(job['pubs'])} circuits")
+            raise QheatError(
+                f"job {job['index']} ({job.get('job_id')}) returned {len(counts)} results for "
+                f"{len(job['pubs'])} circuits"
+            )
         for pub, c in zip(job["pubs"], counts):
             acc = merged.setdefault(pub["circuit"], {})
             meta_of[pub["circuit"]] = pub["metadata"]
@@ -167,10 +193,27 @@ def records_from_batches(proto: Any, spec: Any, manifest: dict[str, Any], job_co
     body = dict(manifest.get("document") or {})
     missing = manifest["circuits"] - len(merged)
     if missing:
-        raise QheatError(f"{missing} of {manifest['circuits']} circuits have no counts (jobs failed or cancelled); "
-                         f"{proto.name} needs every circuit: submit the spec again")
-    metadata = {**body.pop("metadata", {}), "spec_key": spec.key(), "backend": manifest["backend"], "seconds": None,
-                "jobs": len(manifest["jobs"]), "jobs_report": report, "manifest": manifest["id"]}
-    return {"kind": RECORDS_KIND, "schema": RESULT_SCHEMA, "protocol": proto.name, "qheat_version": __version__,
-            "spec": manifest["spec"], "backend": manifest["backend"], "metadata": metadata,
-            **body, "records": [{"counts": merged[i], "metadata": meta_of[i]} for i in sorted(merged)]}
+        raise QheatError(
+            f"{missing} of {manifest['circuits']} circuits have no counts (jobs failed or cancelled); "
+            f"{proto.name} needs every circuit: submit the spec again"
+        )
+    metadata = {
+        **body.pop("metadata", {}),
+        "spec_key": spec.key(),
+        "backend": manifest["backend"],
+        "seconds": None,
+        "jobs": len(manifest["jobs"]),
+        "jobs_report": report,
+        "manifest": manifest["id"],
+    }
+    return {
+        "kind": RECORDS_KIND,
+        "schema": RESULT_SCHEMA,
+        "protocol": proto.name,
+        "qheat_version": __version__,
+        "spec": manifest["spec"],
+        "backend": manifest["backend"],
+        "metadata": metadata,
+        **body,
+        "records": [{"counts": merged[i], "metadata": meta_of[i]} for i in sorted(merged)],
+    }

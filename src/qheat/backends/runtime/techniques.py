@@ -1,6 +1,7 @@
 """Mitigation that Runtime applies server-side, applied by qheat on ``fake:`` devices (local mode ignores
 the options): dynamical decoupling (X-X padding of idle times, scheduled with the device's durations) and
 Pauli twirling of two-qubit gates (``TWIRLS`` random instances per circuit, shots split evenly)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,8 +20,9 @@ def _physical(qc):
     return out
 
 
-def local_techniques(circuits: list, shots: list[int], seed: int, target,
-                     mitigation: dict[str, Any]) -> tuple[list, list[int], list[int]]:
+def local_techniques(
+    circuits: list, shots: list[int], seed: int, target, mitigation: dict[str, Any]
+) -> tuple[list, list[int], list[int]]:
     """``mitigation``'s dynamical decoupling and twirling applied to compiled ``circuits`` for ``target``.
     Returns circuits, shots and for each output circuit the index of the circuit it came from."""
     out, out_shots, origin = list(circuits), list(shots), list(range(len(circuits)))
@@ -32,8 +34,9 @@ def local_techniques(circuits: list, shots: list[int], seed: int, target,
             PadDynamicalDecoupling,
         )
 
-        pm = PassManager([ALAPScheduleAnalysis(target=target),
-                          PadDynamicalDecoupling(target=target, dd_sequence=[XGate(), XGate()])])
+        pm = PassManager(
+            [ALAPScheduleAnalysis(target=target), PadDynamicalDecoupling(target=target, dd_sequence=[XGate(), XGate()])]
+        )
         out = [pm.run(_physical(qc)) for qc in out]
     if mitigation.get("twirling"):
         from qiskit.circuit import pauli_twirl_2q_gates

@@ -1,4 +1,5 @@
 """Seed 001: a coherent multipartite system in cascade (or simultaneous) contact with a bath."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -72,7 +73,8 @@ class Cascade(Protocol):
             f"{s['label']} {s['heat_absorbed']:+.5f}"
             + (f" +- {s['heat_absorbed_stderr']:.5f}" if s.get("heat_absorbed_stderr") is not None else "")
             + (f" (exact {exact[k]['heat_absorbed']:+.5f})" if exact else "")
-            for k, s in enumerate(result["subsystems"]))
+            for k, s in enumerate(result["subsystems"])
+        )
 
     def figure(self, results):
         from qheat.protocols.cascade.plots import sweep_figure, trajectory_figure

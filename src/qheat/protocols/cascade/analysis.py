@@ -3,6 +3,7 @@ after every interaction into energies, heat, free energy (Eq. S19), apparent tem
 (Eqs. 49, 54), one-way coherence (Eq. 47), relative entropy of coherence and mutual
 information with the bath particle (SI resource analysis, Eqs. S26 and 27-36).
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -20,8 +21,8 @@ from qheat.protocols.cascade.exact import Snapshot
 from qheat.protocols.cascade.spec import CascadeSpec
 
 ENTROPY_WORKERS = 2  # the machine's 2 cores: LAPACK releases the GIL
-LOOKAHEAD = 3        # snapshots alive at once besides the engine's state (memory: ~20 MB each at 12 spins)
-THREADS_FROM = 9     # fewer subsystems: sectors of <= 70 states, cheaper inline than handed to a thread
+LOOKAHEAD = 3  # snapshots alive at once besides the engine's state (memory: ~20 MB each at 12 spins)
+THREADS_FROM = 9  # fewer subsystems: sectors of <= 70 states, cheaper inline than handed to a thread
 
 
 def state_measures(rho_s: np.ndarray) -> dict[str, np.ndarray]:
@@ -128,7 +129,8 @@ def analyze(snapshots: Iterable[Snapshot], spec: CascadeSpec, backend: str = "ex
             "reversal_threshold": thermo.reversal_threshold(t_k, t_r, delta),
             "reversal_predicted": thermo.reversal_predicted(float(c0[k]), t_k, t_r, delta),
             "initial_heat_current": thermo.heat_current(
-                pops0[k, 0], pops0[k, 1], float(c0[k]), t_r, spec.interaction.g, spec.interaction.tau, delta),
+                pops0[k, 0], pops0[k, 1], float(c0[k]), t_r, spec.interaction.g, spec.interaction.tau, delta
+            ),
         }
         note = _at_note(at, col["pops"][:, k, 0], col["pops"][:, k, 1], col["c_k"][:, k], steps)
         if note:
@@ -167,7 +169,6 @@ def _at_note(at: np.ndarray, p0: np.ndarray, p1: np.ndarray, c: np.ndarray, step
     return f"null at {bad.size} of {len(steps)} records, first at step {steps[i]}, where {why}"
 
 
-
 HEAT_SIGN = (
     "heat_received by the bath is positive when energy flows system -> bath (as in Fig. 3(e)-(g) of seed 001); "
     "heat_absorbed by a subsystem is E_end - E_start, and initial_heat_current (Eq. 46) is dE_k/dt at the start: "
@@ -185,4 +186,3 @@ CONVENTIONS = {
     "mutual_information_with_bath": "with the bath particle of the current collision (0 before the first interaction)",
     "one_way_coherence": "C_k of Eq. (47); simultaneous mode weighs each pair by 1/2; the system's C = sum_k C_k",
 }
-

@@ -1,4 +1,5 @@
 """"""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -105,9 +106,17 @@ class CascadeCircuits:
         n = self.spec.n
         return len(range(-(-start // n) * n, stop, n))
 
-    def evolve(self, qc: QuantumCircuit, start: int, stop: int, *, snapshot: bool,
-               records: Iterable[int] = (), save_qubits: list[int] | None = None,
-               phases: tuple[int, ...] = ()) -> QuantumCircuit:
+    def evolve(
+        self,
+        qc: QuantumCircuit,
+        start: int,
+        stop: int,
+        *,
+        snapshot: bool,
+        records: Iterable[int] = (),
+        save_qubits: list[int] | None = None,
+        phases: tuple[int, ...] = (),
+    ) -> QuantumCircuit:
         """Append the interactions start+1..stop to ``qc`` (in place), refreshing the bath at every
         collision start; in ``snapshot`` circuits save the density matrix of ``save_qubits`` after each
         step of ``records`` (label ``step<k>``). With ``dephasing = "phase"``, ``phases`` holds the bit b
@@ -129,8 +138,9 @@ class CascadeCircuits:
                     qc.compose(flip, qubits=width, inplace=True)
                 r += 1
             elif step % n == 0:
-                qc.compose(self.refresh[snapshot], qubits=width, clbits=[] if snapshot else [qc.cregs[0][0]],
-                           inplace=True)
+                qc.compose(
+                    self.refresh[snapshot], qubits=width, clbits=[] if snapshot else [qc.cregs[0][0]], inplace=True
+                )
             segment, size = self.segments[step % n]
             qc.compose(segment, qubits=width, inplace=True)
             step += size
@@ -144,14 +154,20 @@ class CascadeCircuits:
             self._settings[setting] = self.compile(MEASUREMENT_BASIS.circuit(setting).decompose())
         return self._settings[setting]
 
-    def measure(self, qc: QuantumCircuit, setting: tuple[int, ...], piece: QuantumCircuit | None = None) -> QuantumCircuit:
+    def measure(
+        self, qc: QuantumCircuit, setting: tuple[int, ...], piece: QuantumCircuit | None = None
+    ) -> QuantumCircuit:
         """``qc`` followed by the Pauli measurement ``setting`` into a ``meas`` register; ``piece``: the
         setting's circuit to use instead of ``setting_circuit(setting)`` (e.g. its gates folded)."""
         out = qc.copy()
         creg = ClassicalRegister(len(self.measured), "meas")
         out.add_register(creg)
-        out.compose(self.setting_circuit(setting) if piece is None else piece, qubits=self.measured,
-                    clbits=list(creg), inplace=True)
+        out.compose(
+            self.setting_circuit(setting) if piece is None else piece,
+            qubits=self.measured,
+            clbits=list(creg),
+            inplace=True,
+        )
         return out
 
 

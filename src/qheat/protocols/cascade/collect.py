@@ -11,6 +11,7 @@ Engines (``[execution] engine``) on Aer: "snapshots" -- each prepared branch evo
 the counts of every Pauli setting drawn from the exact outcome probabilities of its noisy measurement
 channel (a "superop" batch); "circuits" -- every measurement circuit sampled (a "counts" batch), as on devices.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,7 +44,7 @@ class _Runner:
 
     def __init__(self, spec: CascadeSpec, device: Any, rng: np.random.Generator) -> None:
         self.spec, self.device, self.rng = spec, device, rng
-        self.runtime = is_runtime_backend(device.name)           # fake:/ibm: every circuit through the sampler
+        self.runtime = is_runtime_backend(device.name)  # fake:/ibm: every circuit through the sampler
         self.circuits = CascadeCircuits(spec, device.compile, "phase" if self.runtime else "measure")
         self.snapshot = spec.execution.engine == "snapshots" and not self.runtime
         self.readout = bool(self.runtime and spec.mitigation is not None and spec.mitigation.readout)
@@ -65,63 +66,92 @@ class _Runner:
             rot = QuantumCircuit(len(self.measured))
             rot.compose(self.circuits.setting_circuit(setting).remove_final_measurements(inplace=False), inplace=True)
             rotations.append(rot)
-        out = yield Batch(rotations, [{"setting": list(s)} for s in self.settings], kind="superop", keep=False,
-                          label="measurement channels")
-        self.channels = np.stack([r["superop"][np.arange(self.dim) * (self.dim + 1)] for r in out])   # (S, D, D^2)
+        out = yield Batch(
+            rotations,
+            [{"setting": list(s)} for s in self.settings],
+            kind="superop",
+            keep=False,
+            label="measurement channels",
+        )
+        self.channels = np.stack([r["superop"][np.arange(self.dim) * (self.dim + 1)] for r in out])  # (S, D, D^2)
         self.assignment = self.device.assignment(len(self.measured))
 
     def probabilities(self, rho: np.ndarray) -> np.ndarray:
         """Outcome probabilities (..., S, D) of every setting for states rho (..., D, D)."""
-        vec = np.swapaxes(rho, -1, -2).reshape(*rho.shape[:-2], -1)      # column-stacked
+        vec = np.swapaxes(rho, -1, -2).reshape(*rho.shape[:-2], -1)  # column-stacked
         p = np.real(np.einsum("sok,...k->...so", self.channels, vec))
         if self.assignment is not None:
             p = np.einsum("ot,...st->...so", self.assignment, p)
         p = np.clip(p, 0.0, None)
         return p / p.sum(-1, keepdims=True)
 
-    def measure(self, preps: list[tuple[float, Any]], start: int, stop: int,
-                records: list[int]) -> Generator[Batch, list[dict], list[dict]]:
+    def measure(
+        self, preps: list[tuple[float, Any]], start: int, stop: int, records: list[int]
+    ) -> Generator[Batch, list[dict], list[dict]]:
         """Prepare each branch at ``start``, evolve to ``stop``; counts of every setting at each step of
         ``records`` (within [start, stop]), shots split among branches by weight."""
         spec = self.spec
         weights = np.array([w for w, _ in preps])
         shots = spec.measurement.shots
-        split = {k: split_shots(self.rng, shots, weights, len(self.settings)) for k in records}   # (S, B)
+        split = {k: split_shots(self.rng, shots, weights, len(self.settings)) for k in records}  # (S, B)
         out: list[dict] = []
         if self.snapshot:
             # every branch in ONE Aer run; the saved density matrices do not depend on the simulator's seed
             # (no shot is drawn), and one seed per branch is still drawn so the counts' random stream is unchanged
             seeds = [int(self.rng.integers(2**31)) for _ in preps]
-            evolutions = [self.circuits.evolve(self.circuits.start(prep, snapshot=True), start, stop, snapshot=True,
-                                               records=records, save_qubits=self.measured) for _, prep in preps]
-            done = yield Batch(evolutions, [{"branch": b, "start": start, "stop": stop} for b in range(len(preps))],
-                               kind="states", seed=seeds[0], keep=False, label=f"steps {start}-{stop}")
+            evolutions = [
+                self.circuits.evolve(
+                    self.circuits.start(prep, snapshot=True),
+                    start,
+                    stop,
+                    snapshot=True,
+                    records=records,
+                    save_qubits=self.measured,
+                )
+                for _, prep in preps
+            ]
+            done = yield Batch(
+                evolutions,
+                [{"branch": b, "start": start, "stop": stop} for b in range(len(preps))],
+                kind="states",
+                seed=seeds[0],
+                keep=False,
+                label=f"steps {start}-{stop}",
+            )
             states = [r["states"] for r in done]
             self.jobs += 1
             for k in records:
-                rho = np.stack([s[f"step{k}"] for s in states])                  # (B, D, D)
+                rho = np.stack([s[f"step{k}"] for s in states])  # (B, D, D)
                 self.reference[k] = np.einsum("b,bij->ij", weights, rho)
-                p = self.probabilities(rho)                                       # (B, S, D)
-                counts = self.rng.multinomial(split[k].T, p)                      # (B, S, D)
+                p = self.probabilities(rho)  # (B, S, D)
+                counts = self.rng.multinomial(split[k].T, p)  # (B, S, D)
                 for b in range(len(preps)):
                     for i, setting in enumerate(self.settings):
                         out.append(_record(k, setting, b, weights[b], counts[b, i]))
             return out
         # every measurement circuit sampled
         target = self.device.layout_target if self.runtime else None
-        circuits, shot_list, meta = measurement_circuits(self.circuits, preps, start, records, split, self.rng,
-                                                         self.spec.noise_factors, target)
+        circuits, shot_list, meta = measurement_circuits(
+            self.circuits, preps, start, records, split, self.rng, self.spec.noise_factors, target
+        )
         if self.readout:
             for qc in calibration_circuits(self.circuits).values():
                 circuits.append(qc)
                 shot_list.append(int(spec.measurement.shots))
-        done = yield Batch(circuits, [*meta, *({"calibration": qc.metadata["calibration"]} for qc in circuits[len(meta):])],
-                           shots=shot_list, seed=int(self.rng.integers(2**31)), keep=False,
-                           label=f"steps {start}-{stop}")
+        done = yield Batch(
+            circuits,
+            [*meta, *({"calibration": qc.metadata["calibration"]} for qc in circuits[len(meta) :])],
+            shots=shot_list,
+            seed=int(self.rng.integers(2**31)),
+            keep=False,
+            label=f"steps {start}-{stop}",
+        )
         results = [r["counts"] for r in done]
         self.jobs += len(circuits)
-        self.last_calibration = [{"counts": dict(c), "metadata": {"calibration": qc.metadata["calibration"]}}
-                                 for qc, c in zip(circuits[len(meta):], results[len(meta):])]
+        self.last_calibration = [
+            {"counts": dict(c), "metadata": {"calibration": qc.metadata["calibration"]}}
+            for qc, c in zip(circuits[len(meta) :], results[len(meta) :])
+        ]
         return merge_records(meta, results[: len(meta)], self.dim)
 
 
@@ -145,9 +175,16 @@ def _phase_split(rng: np.random.Generator, refreshes: int, shots: int) -> list[t
     return [(p, int(c)) for p, c in zip(patterns, split) if c > 0]
 
 
-def measurement_circuits(cc: CascadeCircuits, preps: list[tuple[float, Any]], start: int, records: list[int],
-                         split: dict[int, np.ndarray], rng: np.random.Generator, factors: tuple[int, ...] = (1,),
-                         target: Any = None) -> tuple[list, list[int], list[dict]]:
+def measurement_circuits(
+    cc: CascadeCircuits,
+    preps: list[tuple[float, Any]],
+    start: int,
+    records: list[int],
+    split: dict[int, np.ndarray],
+    rng: np.random.Generator,
+    factors: tuple[int, ...] = (1,),
+    target: Any = None,
+) -> tuple[list, list[int], list[dict]]:
     """Every measurement circuit of one run: each branch prepared at ``start``, evolved to each step of
     ``records``, measured in each setting with ``split[k][setting, branch]`` shots -- per Z^b pattern of
     the bath refreshes with ``dephasing = "phase"`` (``_phase_split``), per noise factor with ZNE (noisy gates
@@ -157,7 +194,7 @@ def measurement_circuits(cc: CascadeCircuits, preps: list[tuple[float, Any]], st
 
     zne = tuple(factors) != (1,)
     circuits, shots, meta = [], [], []
-    inverses: dict = {}     # each gate's inverse written once for every circuit folded here
+    inverses: dict = {}  # each gate's inverse written once for every circuit folded here
     pieces: dict[tuple, Any] = {}
 
     def folded(qc, f: int):
@@ -171,11 +208,18 @@ def measurement_circuits(cc: CascadeCircuits, preps: list[tuple[float, Any]], st
                 pieces[setting, f] = folded(cc.setting_circuit(setting), f)
             circuits.append(cc.measure(base[f], setting, pieces[setting, f]))
             shots.append(int(count))
-            meta.append({"step": int(k), "setting": list(setting), "branch": b, "weight": float(w),
-                         **({"noise_factor": int(f)} if zne else {})})
+            meta.append(
+                {
+                    "step": int(k),
+                    "setting": list(setting),
+                    "branch": b,
+                    "weight": float(w),
+                    **({"noise_factor": int(f)} if zne else {}),
+                }
+            )
 
     for b, (w, prep) in enumerate(preps):
-        if cc.dephasing == "measure":        # one growing circuit per branch, measured at every record
+        if cc.dephasing == "measure":  # one growing circuit per branch, measured at every record
             qc, at = cc.start(prep, snapshot=False), start
             for k in records:
                 cc.evolve(qc, at, k, snapshot=False)
@@ -258,14 +302,15 @@ def batches(spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None
     n = spec.n
     runtime = is_runtime_backend(device.name)
     saved = resume if spec.execution.mode == "reprepare" else None
-    if runtime:   # a resumed run keeps its qubits, whatever today's calibration would choose
+    if runtime:  # a resumed run keeps its qubits, whatever today's calibration would choose
         prepare_device(spec, device, layout=tuple(saved["layout"]) if saved and saved.get("layout") else None)
     else:
         if spec.mitigation is not None and any(vars(spec.mitigation).values()):
             raise QheatError(f"[mitigation] applies to Runtime backends (fake:<name>, ibm:<name>), not {device.name!r}")
         width = n + 1 + (n if spec.execution.preparation == "purification" else 0)
-        device.check_width(width, f"spec {spec.key()!r} ({n} subsystems, bath"
-                           + (", purification ancillas)" if width > n + 1 else ")"))
+        device.check_width(
+            width, f"spec {spec.key()!r} ({n} subsystems, bath" + (", purification ancillas)" if width > n + 1 else ")")
+        )
     rng = np.random.default_rng(seed_sequence(spec))
     steps = spec.record_steps()
     rho0 = spec.initial_state()
@@ -278,11 +323,19 @@ def batches(spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None
     calibration: list[dict] = []
 
     def state(completed: int, prepared: np.ndarray) -> Checkpoint:
-        return Checkpoint({
-            "layout": list(device.layout.qubits) if runtime else None, "completed_run": completed, "runs": runs,
-            "prepared": matrix(prepared), "rng": rng.bit_generator.state, "jobs": runner.jobs,
-            "reference_states": {str(k): matrix(v) for k, v in runner.reference.items()},
-            "records": records, "calibration": calibration})
+        return Checkpoint(
+            {
+                "layout": list(device.layout.qubits) if runtime else None,
+                "completed_run": completed,
+                "runs": runs,
+                "prepared": matrix(prepared),
+                "rng": rng.bit_generator.state,
+                "jobs": runner.jobs,
+                "reference_states": {str(k): matrix(v) for k, v in runner.reference.items()},
+                "records": records,
+                "calibration": calibration,
+            }
+        )
 
     if spec.execution.mode == "reset":
         records = yield from runner.measure(first, 0, steps[-1], steps)
@@ -301,8 +354,9 @@ def batches(spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None
                 runner.reference.update({int(k): array(v) for k, v in saved["reference_states"].items()})
                 runner.jobs = int(saved["jobs"])
             except (KeyError, TypeError, ValueError, AttributeError):
-                raise QheatError("damaged checkpoint: its saved state is incomplete; move it away, or use --force to start "
-                                 "over") from None
+                raise QheatError(
+                    "damaged checkpoint: its saved state is incomplete; move it away, or use --force to start over"
+                ) from None
         for j, (start, stop) in enumerate(zip(steps, steps[1:]), start=1):
             if j <= resumed:
                 continue
@@ -327,7 +381,7 @@ def batches(spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None
             "preparation": spec.execution.preparation,
             "measured_qubits": runner.measured,
             "settings": "Pauli index per measured qubit (0 = Z, 1 = X, 2 = Y), entry j for qubit j; "
-                        "bitstrings with qubit 0 rightmost",
+            "bitstrings with qubit 0 rightmost",
             "shots_per_setting": spec.measurement.shots,
             "aer_runs": runner.jobs,
             **(runtime_metadata(device, runner.circuits, spec) if runtime else {}),

@@ -5,6 +5,7 @@ U_k = exp(-i tau H_kR) = XXPlusYYGate(2 g tau): a partial SWAP that rotates |01>
 by the angle g tau and leaves |00>, |11> alone ([U_k, H_k + H_R] = 0: energy conserving).
 In the simultaneous collision (SI Fig. 11) every S_k meets R at once: exp(-i tau sum_k H_kR).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ def exchange_hamiltonian(n: int, g: float, subsystems: tuple[int, ...] | None = 
         for pauli in ("X", "Y"):
             label = ["I"] * (n + 1)
             label[n - k] = pauli  # Qiskit labels read from the highest qubit
-            label[0] = pauli      # qubit n (R) is the first character
+            label[0] = pauli  # qubit n (R) is the first character
             terms.append(("".join(label), g / 2.0))
     return SparsePauliOp.from_list(terms)
 

@@ -1,4 +1,5 @@
 """What a cascade run costs (``Protocol.cost``), from its spec alone: see ``qheat.core.limits``."""
+
 from __future__ import annotations
 
 from math import comb
@@ -17,10 +18,13 @@ def cost(spec: CascadeSpec, backend: str) -> Cost:
     circuits: Pauli settings x records x branches x noise factors, shots, tomography fits (and the exact run)."""
     n, interactions = spec.n, spec.n * spec.interaction.collisions
     entries = comb(2 * n + 2, n + 1)
-    exact = Cost(max(COMPLEX * entries, 300.0 * n * (interactions + 1)),
-                 f"the {n + 1}-qubit state by excitation sectors" if COMPLEX * entries >= 300.0 * n * (interactions + 1)
-                 else f"the columns of {interactions + 1} snapshots",
-                 interactions * (STEP_SECONDS + SECTOR_STEP * entries) + SECTOR_SETUP * entries)
+    exact = Cost(
+        max(COMPLEX * entries, 300.0 * n * (interactions + 1)),
+        f"the {n + 1}-qubit state by excitation sectors"
+        if COMPLEX * entries >= 300.0 * n * (interactions + 1)
+        else f"the columns of {interactions + 1} snapshots",
+        interactions * (STEP_SECONDS + SECTOR_STEP * entries) + SECTOR_SETUP * entries,
+    )
     if backend == "exact":
         return exact
     records = interactions // spec.record_every + 2
@@ -33,12 +37,26 @@ def cost(spec: CascadeSpec, backend: str) -> Cost:
     if spec.execution.engine == "snapshots" and not backend.startswith(("fake:", "ibm:")):
         circuits = branches * factors + settings
         saved = records * branches * factors * COMPLEX * 4.0 ** (width - (n if width > n + 1 else 0))
-        run = Cost(saved, f"{records} x {branches} saved density matrices",
-                   aer_seconds(circuits, 0, entries=4.0**width), circuits, shots)
+        run = Cost(
+            saved,
+            f"{records} x {branches} saved density matrices",
+            aer_seconds(circuits, 0, entries=4.0**width),
+            circuits,
+            shots,
+        )
     else:
         circuits = records * settings * branches * factors
-        run = Cost(COMPLEX * 4.0**width, f"the {width}-qubit density matrix",
-                   0.0 if backend.startswith("ibm:") else aer_seconds(circuits, shots, entries=4.0**width),
-                   circuits, shots)
-    return Cost(max(exact.memory, run.memory), exact.array if exact.memory >= run.memory else run.array,
-                exact.seconds + run.seconds + fits, run.circuits, run.shots)
+        run = Cost(
+            COMPLEX * 4.0**width,
+            f"the {width}-qubit density matrix",
+            0.0 if backend.startswith("ibm:") else aer_seconds(circuits, shots, entries=4.0**width),
+            circuits,
+            shots,
+        )
+    return Cost(
+        max(exact.memory, run.memory),
+        exact.array if exact.memory >= run.memory else run.array,
+        exact.seconds + run.seconds + fits,
+        run.circuits,
+        run.shots,
+    )

@@ -1,4 +1,5 @@
 """Seed 001 on Qiskit Runtime devices: layouts, costs, and submissions (manifests of jobs) of the cascade."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,12 +12,16 @@ from qheat.protocols.cascade.spec import CascadeSpec
 def check_device(spec: CascadeSpec, backend: str) -> None:
     """Refuse, before any work, what a device cannot run."""
     if spec.execution.preparation == "purification":
-        raise QheatError(f"{backend}: preparation = 'purification' needs 2n + 1 connected qubits; "
-                         "use preparation = 'temporal' on devices")
+        raise QheatError(
+            f"{backend}: preparation = 'purification' needs 2n + 1 connected qubits; "
+            "use preparation = 'temporal' on devices"
+        )
     if spec.protocol == "simultaneous":
-        raise QheatError(f"{backend}: protocol = 'simultaneous' is one gate on all {spec.n + 1} qubits, which a device "
-                         "synthesises from hundreds of two-qubit gates per collision; run it on aer or the exact "
-                         "engine, or use protocol = 'cascade' on devices")
+        raise QheatError(
+            f"{backend}: protocol = 'simultaneous' is one gate on all {spec.n + 1} qubits, which a device "
+            "synthesises from hundreds of two-qubit gates per collision; run it on aer or the exact "
+            "engine, or use protocol = 'cascade' on devices"
+        )
 
 
 def prepare_device(spec: CascadeSpec, device: Any, layout: tuple[int, ...] | None = None) -> Any:
@@ -52,21 +57,30 @@ def circuit_costs(cc: CascadeCircuits, spec: CascadeSpec) -> dict[str, Any]:
     cc.evolve(qc, 0, n, snapshot=False, phases=(1,) if cc.dephasing == "phase" else ())
     preps = [cc.compile(c) for _, c in branches(spec, spec.initial_state(), True)]
     swaps = sum((seg.metadata or {}).get("routing_swaps", 0) for seg, _ in cc.segments.values())
-    return {"two_qubit_gates_per_collision": two_qubit_count(qc), "depth_per_collision": qc.depth(),
-            "two_qubit_gates_preparation_max": max(two_qubit_count(p) for p in preps),
-            "swaps": swaps, "swaps_preparation_max": max((p.metadata or {}).get("routing_swaps", 0) for p in preps),
-            "note": "one collision = bath refresh (reset, RY, Z) + n partial SWAPs, compiled for the layout; 'swaps': "
-                    "the SWAPs that move the bath to the S_k that are not its neighbours and back (included in the "
-                    "two-qubit gate count)"}
+    return {
+        "two_qubit_gates_per_collision": two_qubit_count(qc),
+        "depth_per_collision": qc.depth(),
+        "two_qubit_gates_preparation_max": max(two_qubit_count(p) for p in preps),
+        "swaps": swaps,
+        "swaps_preparation_max": max((p.metadata or {}).get("routing_swaps", 0) for p in preps),
+        "note": "one collision = bath refresh (reset, RY, Z) + n partial SWAPs, compiled for the layout; 'swaps': "
+        "the SWAPs that move the bath to the S_k that are not its neighbours and back (included in the "
+        "two-qubit gate count)",
+    }
 
 
 def runtime_metadata(be: Any, cc: CascadeCircuits, spec: CascadeSpec) -> dict[str, Any]:
     from qheat.backends.runtime import versions
 
-    return {"device": be.device.name, "layout": be.layout.to_dict(), "costs": circuit_costs(cc, spec),
-            "mitigation": dict(be.mitigation), "engine": "circuits (Qiskit Runtime executor_sampler.Sampler"
-            + (", local mode on the fake device restricted to the layout)" if be.kind == "fake" else ")"),
-            "versions": versions()}
+    return {
+        "device": be.device.name,
+        "layout": be.layout.to_dict(),
+        "costs": circuit_costs(cc, spec),
+        "mitigation": dict(be.mitigation),
+        "engine": "circuits (Qiskit Runtime executor_sampler.Sampler"
+        + (", local mode on the fake device restricted to the layout)" if be.kind == "fake" else ")"),
+        "versions": versions(),
+    }
 
 
 # ----------------------------------------------------------------------------- submission (qheat submit)

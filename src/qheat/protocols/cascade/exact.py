@@ -12,6 +12,7 @@ D = diag(1, i) on R (rho' = D^dagger rho D): there the partial SWAP of Eq. (38) 
 so a run whose coherences c_pq are real stays real (half the memory, a third of the time); rho_S
 and rho_R do not see D, rho_kR is rotated back in the snapshot.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -68,8 +69,7 @@ def _snapshot(joint: Blocks, step: int, collision: int, fresh: bool) -> Snapshot
         c = -1j * joint.exchange_sum(k, n)  # <1_k 0_R| rho |0_k 1_R>, rotated back from the frame of D
         rho_kr[k, 1, 2], rho_kr[k, 2, 1] = c, np.conj(c)
     p1 = joint.last_qubit_excited()
-    return Snapshot(step, collision, joint.trace_last_qubit(), np.diag([1.0 - p1, p1]).astype(complex), rho_kr,
-                    fresh)
+    return Snapshot(step, collision, joint.trace_last_qubit(), np.diag([1.0 - p1, p1]).astype(complex), rho_kr, fresh)
 
 
 def _exchange_rotation(g: float, tau: float, real: bool) -> np.ndarray:

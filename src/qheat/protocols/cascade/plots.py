@@ -2,6 +2,7 @@
 
 hbar = k_B = 1; energies and temperatures in units of the level spacing delta, information in nats.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ from qheat.plotting import (
 )
 
 ORDER_STYLES = ("-", "--", ":", "-.")
-STEP_LABEL = "interaction number $n$"        # single S_k-R interactions (Fig. 3's x axis)
+STEP_LABEL = "interaction number $n$"  # single S_k-R interactions (Fig. 3's x axis)
 
 
 def _pair(spec: dict[str, Any], i: int) -> str:
@@ -40,7 +41,7 @@ def _coherence_strength_label(m: Any, spec: dict[str, Any]) -> str:
     i, pq = int(m[1]), _pair(spec, int(m[1]))
     phase = spec["system"]["coherence"][i]["phase"] % (2 * np.pi)
     if min(phase, 2 * np.pi - phase) < 1e-9:
-        return f"$c_{{{pq}}}$"                 # c = strength e^{i 0}: the value is c itself (Fig. 13)
+        return f"$c_{{{pq}}}$"  # c = strength e^{i 0}: the value is c itself (Fig. 13)
     return f"$\\lambda_{{{pq}}}$ ($c_{{{pq}}} = \\lambda_{{{pq}}}\\,e^{{i\\alpha}}$, $\\alpha$ = {num(phase)})"
 
 
@@ -90,9 +91,11 @@ def _conditions(spec: dict[str, Any]) -> str:
 def _model(spec: dict[str, Any]) -> tuple[str, str]:
     """The collision model and its parameters, as two phrases."""
     i = spec["interaction"]
-    return (f"{spec['protocol']} collisions",
-            f"$g$ = {i['g']:g}$\\delta$, $\\tau$ = {i['tau']:g}/$\\delta$, "
-            f"{i['collisions']} collision{'s' * (i['collisions'] != 1)}")
+    return (
+        f"{spec['protocol']} collisions",
+        f"$g$ = {i['g']:g}$\\delta$, $\\tau$ = {i['tau']:g}/$\\delta$, "
+        f"{i['collisions']} collision{'s' * (i['collisions'] != 1)}",
+    )
 
 
 def _strip(spec: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -120,24 +123,32 @@ def _columns(results: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 def _differ_only_in_coherence(columns: list[list[dict[str, Any]]]) -> bool:
     first = columns[0][0]
     return len(columns) > 1 and all(
-        len(c) == 1 and _strip(c[0]["spec"], "system") == _strip(first["spec"], "system")
+        len(c) == 1
+        and _strip(c[0]["spec"], "system") == _strip(first["spec"], "system")
         and c[0]["spec"]["system"]["temperatures"] == first["spec"]["system"]["temperatures"]
-        and c[0].get("backend") == first.get("backend") for c in columns)
+        and c[0].get("backend") == first.get("backend")
+        for c in columns
+    )
 
 
 def _column_title(col: list[dict[str, Any]], common: tuple[str, ...]) -> str:
     spec = col[0]["spec"]
     lines = [coherence_text(spec), _conditions(spec)]
     if len(col) > 1:
-        lines.append("; ".join(f"{_order_text(r['spec'])} ({'solid dashed dotted dash-dot'.split()[i % 4]})"
-                               for i, r in enumerate(col)))
+        lines.append(
+            "; ".join(
+                f"{_order_text(r['spec'])} ({'solid dashed dotted dash-dot'.split()[i % 4]})" for i, r in enumerate(col)
+            )
+        )
     elif spec["interaction"].get("order"):
         lines[-1] += f"; order {_order_text(spec)}"
     lines += [part for part in _model(spec) if part not in common]
     res = col[0]
     if "exact" in res:
-        lines.append(f"{res.get('backend')}, {res['measurement']['mode']} mode, "
-                     f"{res['measurement']['shots_per_setting']} shots/setting")
+        lines.append(
+            f"{res.get('backend')}, {res['measurement']['mode']} mode, "
+            f"{res['measurement']['shots_per_setting']} shots/setting"
+        )
     return "\n".join(lines)
 
 
@@ -159,8 +170,9 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> Any:
     ncols = len(columns)
     extra = 1 if overview else 0
     width = 3.3 * ncols + 1.6
-    fig, axes = figure(4 + extra, ncols, width, 2.35 * (4 + extra) + 0.9,
-                       gridspec_kw={"height_ratios": [1.15] * extra + [1.0] * 4})
+    fig, axes = figure(
+        4 + extra, ncols, width, 2.35 * (4 + extra) + 0.9, gridspec_kw={"height_ratios": [1.15] * extra + [1.0] * 4}
+    )
     if overview:
         for ax in axes[0, 1:]:
             ax.remove()
@@ -198,15 +210,23 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> Any:
         for ax in (ax_e, ax_q, ax_t):
             ax.tick_params(labelbottom=False)
     letter_panels(grid.flat, start=extra)
-    _legends(grid[:, -1], len(results[0]["subsystems"]), any("mutual_information_with_bath" in r["system"]
-                                                             for r in results))
+    _legends(
+        grid[:, -1], len(results[0]["subsystems"]), any("mutual_information_with_bath" in r["system"] for r in results)
+    )
     alone = _column_title(columns[0], common).split("\n") if ncols == 1 else []
-    heading(fig, "Seed 001" + (f": {', '.join(common)}" if common else ""), *alone,
-            "$\\hbar = k_B = 1$, energies and temperatures in units of $\\delta$")
-    footnote(fig, "$Q_R$ > 0: heat flows system $\\to$ bath",
-             "points: tomography, bootstrap 1$\\sigma$ bars; lines: exact engine" if measured_any else "",
-             "dotted: this noisy backend without shot noise" if dotted_any else "",
-             "gaps in an apparent temperature: Eq. (49) undefined" if gaps else "")
+    heading(
+        fig,
+        "Seed 001" + (f": {', '.join(common)}" if common else ""),
+        *alone,
+        "$\\hbar = k_B = 1$, energies and temperatures in units of $\\delta$",
+    )
+    footnote(
+        fig,
+        "$Q_R$ > 0: heat flows system $\\to$ bath",
+        "points: tomography, bootstrap 1$\\sigma$ bars; lines: exact engine" if measured_any else "",
+        "dotted: this noisy backend without shot noise" if dotted_any else "",
+        "gaps in an apparent temperature: Eq. (49) undefined" if gaps else "",
+    )
     return fig
 
 
@@ -215,49 +235,91 @@ def _draw_result(ax_e: Any, ax_q: Any, ax_t: Any, ax_i: Any, res: dict[str, Any]
     measured = "exact" in res
     steps = np.asarray(res["steps"])
     marker = "o" if len(steps) <= 25 and not measured else None
-    if measured:   # exact lines under the measured points
+    if measured:  # exact lines under the measured points
         ref = res["exact"]
         x = np.asarray(ref["steps"])
         for k, sub in enumerate(ref["subsystems"]):
             e = _values(sub["energy"])
             ax_e.plot(x, e - e[0], color=COLORS[k % len(COLORS)], lw=1.0, ls=ls, alpha=0.8)
-            ax_t.plot(x, _values(sub["apparent_temperature"]), color=COLORS[k % len(COLORS)], lw=1.0, ls=ls,
-                      alpha=0.8)
+            ax_t.plot(x, _values(sub["apparent_temperature"]), color=COLORS[k % len(COLORS)], lw=1.0, ls=ls, alpha=0.8)
         ax_q.plot(x, _values(ref["bath"]["heat_received"]), color="C3", lw=1.0, ls=ls, alpha=0.8)
         free = _values(ref["system"]["free_energy"])
         ax_q.plot(x, free - free[0], color="C4", ls="-.", lw=1.0, alpha=0.8)
         ax_i.plot(x, _values(ref["system"]["coherence"]), color="C4", lw=1.0, ls=ls, alpha=0.8)
     dotted = measured and res.get("backend") != "aer" and "shot_free" in res
-    if dotted:   # what this noisy backend gives without shot noise
+    if dotted:  # what this noisy backend gives without shot noise
         sf = res["shot_free"]
         for k, sub in enumerate(sf["subsystems"]):
             e = _values(sub["energy"])
             ax_e.plot(steps, e - e[0], color=COLORS[k % len(COLORS)], ls=":", lw=1.2)
         energy = _values(sf["system"]["energy"])
-        ax_q.plot(steps, -(energy - energy[0]), color="C3", ls=":", lw=1.2)   # Q_R = -(E_S(n) - E_S(0))
+        ax_q.plot(steps, -(energy - energy[0]), color="C3", ls=":", lw=1.2)  # Q_R = -(E_S(n) - E_S(0))
         free = _values(sf["system"]["free_energy"])
         ax_q.plot(steps, free - free[0], color="C4", ls=":", lw=1.2)
         ax_i.plot(steps, _values(sf["system"]["coherence"]), color="C4", ls=":", lw=1.2)
     for k, sub in enumerate(res["subsystems"]):
         color = COLORS[k % len(COLORS)]
         e = _values(sub["energy"])
-        _series(ax_e, steps, e - e[0], sub.get("energy_change_stderr"), measured=measured, color=color,
-                label=sub["label"], ls=ls, marker=marker)
-        _series(ax_t, steps, sub["apparent_temperature"], sub.get("apparent_temperature_stderr"),
-                measured=measured, color=color, label=f"AT of {sub['label']}", ls=ls, marker=marker)
+        _series(
+            ax_e,
+            steps,
+            e - e[0],
+            sub.get("energy_change_stderr"),
+            measured=measured,
+            color=color,
+            label=sub["label"],
+            ls=ls,
+            marker=marker,
+        )
+        _series(
+            ax_t,
+            steps,
+            sub["apparent_temperature"],
+            sub.get("apparent_temperature_stderr"),
+            measured=measured,
+            color=color,
+            label=f"AT of {sub['label']}",
+            ls=ls,
+            marker=marker,
+        )
         if "mutual_information_with_bath" in sub:
-            ax_i.plot(steps, _values(sub["mutual_information_with_bath"]), color=color, lw=0.8, ls=":",
-                      marker=marker)
-    _series(ax_q, steps, res["bath"]["heat_received"], res["bath"].get("heat_received_stderr"),
-            measured=measured, color="C3", label="$Q_R$", ls=ls, marker=marker)
+            ax_i.plot(steps, _values(sub["mutual_information_with_bath"]), color=color, lw=0.8, ls=":", marker=marker)
+    _series(
+        ax_q,
+        steps,
+        res["bath"]["heat_received"],
+        res["bath"].get("heat_received_stderr"),
+        measured=measured,
+        color="C3",
+        label="$Q_R$",
+        ls=ls,
+        marker=marker,
+    )
     free = _values(res["system"]["free_energy"])
-    _series(ax_q, steps, free - free[0], res["system"].get("free_energy_change_stderr"), measured=measured,
-            color="C4", label="$\\Delta F_S$", ls="-.", marker=marker)
-    _series(ax_i, steps, res["system"]["coherence"], res["system"].get("coherence_stderr"), measured=measured,
-            color="C4", label="$C(\\rho_S)$", ls=ls, marker=marker)
+    _series(
+        ax_q,
+        steps,
+        free - free[0],
+        res["system"].get("free_energy_change_stderr"),
+        measured=measured,
+        color="C4",
+        label="$\\Delta F_S$",
+        ls="-.",
+        marker=marker,
+    )
+    _series(
+        ax_i,
+        steps,
+        res["system"]["coherence"],
+        res["system"].get("coherence_stderr"),
+        measured=measured,
+        color="C4",
+        label="$C(\\rho_S)$",
+        ls=ls,
+        marker=marker,
+    )
     if "mutual_information_with_bath" in res["system"]:
-        ax_i.plot(steps, _values(res["system"]["mutual_information_with_bath"]), color="k", ls="--",
-                  marker=marker)
+        ax_i.plot(steps, _values(res["system"]["mutual_information_with_bath"]), color="k", ls="--", marker=marker)
     for ax in (ax_e, ax_q):
         ax.axhline(0.0, color="0.6", lw=0.6)
     t_r = res["bath"]["temperature"]
@@ -272,10 +334,16 @@ def _legends(last: np.ndarray, n: int, with_bath_information: bool) -> None:
     colors = [COLORS[k % len(COLORS)] for k in range(n)]
     ax_e, ax_q, ax_t, ax_i = last
     legend_beside(ax_e, [Line2D([], [], color=c) for c in colors], [f"S{k + 1}" for k in range(n)])
-    legend_beside(ax_q, [Line2D([], [], color="C3"), Line2D([], [], color="C4", ls="-.")],
-                  ["heat to bath $Q_R$", "$\\Delta F_S$ (Eq. S19)"])
-    legend_beside(ax_t, [Line2D([], [], color=c) for c in colors] + [Line2D([], [], color="k", ls="--")],
-                  [f"AT of S{k + 1}" for k in range(n)] + ["$T_R$"])
+    legend_beside(
+        ax_q,
+        [Line2D([], [], color="C3"), Line2D([], [], color="C4", ls="-.")],
+        ["heat to bath $Q_R$", "$\\Delta F_S$ (Eq. S19)"],
+    )
+    legend_beside(
+        ax_t,
+        [Line2D([], [], color=c) for c in colors] + [Line2D([], [], color="k", ls="--")],
+        [f"AT of S{k + 1}" for k in range(n)] + ["$T_R$"],
+    )
     handles, labels = [Line2D([], [], color="C4")], ["$C(\\rho_S)$"]
     if with_bath_information:
         handles += [Line2D([], [], color="k", ls="--")] + [Line2D([], [], color=c, ls=":") for c in colors]
@@ -291,8 +359,15 @@ def _overview(ax: Any, results: list[dict[str, Any]]) -> None:
     for k in range(n):
         heat = [r["subsystems"][k]["heat_absorbed"] for r in results]
         err = [r["subsystems"][k].get("heat_absorbed_stderr") or 0.0 for r in results]
-        ax.bar(x + (k - n / 2) * width, heat, width, yerr=err if any(err) else None, capsize=2,
-               color=COLORS[k % len(COLORS)], label=f"S{k + 1} absorbs $\\Delta E_{k + 1}$")
+        ax.bar(
+            x + (k - n / 2) * width,
+            heat,
+            width,
+            yerr=err if any(err) else None,
+            capsize=2,
+            color=COLORS[k % len(COLORS)],
+            label=f"S{k + 1} absorbs $\\Delta E_{k + 1}$",
+        )
     q_r = [r["bath"]["heat_received"][-1] for r in results]
     ax.bar(x + (n / 2) * width, q_r, width, color="0.45", label="bath receives $Q_R$")
     ax.axhline(0.0, color="0.3", lw=0.6)
@@ -320,14 +395,27 @@ def sweep_figure(result: dict[str, Any]) -> Any:
         heat = [p["subsystems"][k]["heat_absorbed"] for p in points]
         err = [p["subsystems"][k].get("heat_absorbed_stderr") for p in points]
         if any(e is not None for e in err):
-            ax_h.errorbar(x, heat, yerr=_values(err), fmt="o", ms=3, capsize=2, color=COLORS[k % len(COLORS)],
-                          label=f"S{k + 1} (circuits)")
-            ax_h.plot(x, [p["exact"]["subsystems"][k]["heat_absorbed"] for p in points], "-",
-                      color=COLORS[k % len(COLORS)], lw=1.0, label=f"S{k + 1} exact")
+            ax_h.errorbar(
+                x,
+                heat,
+                yerr=_values(err),
+                fmt="o",
+                ms=3,
+                capsize=2,
+                color=COLORS[k % len(COLORS)],
+                label=f"S{k + 1} (circuits)",
+            )
+            ax_h.plot(
+                x,
+                [p["exact"]["subsystems"][k]["heat_absorbed"] for p in points],
+                "-",
+                color=COLORS[k % len(COLORS)],
+                lw=1.0,
+                label=f"S{k + 1} exact",
+            )
         else:
             ax_h.plot(x, heat, "o-", ms=3.5, color=COLORS[k % len(COLORS)], label=f"S{k + 1}: $\\Delta E_{k + 1}$")
-    ax_h.plot(x, [p["bath"]["heat_received"][-1] for p in points], "s--", ms=3.5, color="0.4",
-              label="bath: $Q_R$")
+    ax_h.plot(x, [p["bath"]["heat_received"][-1] for p in points], "s--", ms=3.5, color="0.4", label="bath: $Q_R$")
     ax_h.axhline(0.0, color="0.6", lw=0.6)
     ax_h.set_ylabel("heat after the run / $\\delta$")
     legend_beside(ax_h)
@@ -342,7 +430,10 @@ def sweep_figure(result: dict[str, Any]) -> Any:
         ax.set_xlabel(label)
         ax.grid(alpha=0.25)
     letter_panels(axes[0])
-    fixed = _conditions(spec) if not any(p.startswith("system.temperatures") or p == "bath.temperature"
-                                         for p in paths) else ""
+    fixed = (
+        _conditions(spec)
+        if not any(p.startswith("system.temperatures") or p == "bath.temperature" for p in paths)
+        else ""
+    )
     heading(fig, "Seed 001: " + ", ".join(_model(spec)), fixed, "$\\hbar = k_B = 1$, energies in units of $\\delta$")
     return fig

@@ -7,6 +7,7 @@ reconstruction errors of every earlier run, propagated by the collisions: with e
 deviation of run j's linear-inversion estimate and Phi the (ideal) channel of one run,
 delta_j = Phi(delta_{j-1}) + eps_j, so each replica is a whole resampled chain.
 """
+
 from __future__ import annotations
 
 import math
@@ -46,8 +47,9 @@ def system_part(spec: CascadeSpec, rho: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- analysis
 
 
-def _counts_by_step(doc: dict[str, Any], settings: list[tuple[int, ...]], dim: int,
-                    factors: tuple[int, ...] = (1,)) -> tuple[list[int], np.ndarray]:
+def _counts_by_step(
+    doc: dict[str, Any], settings: list[tuple[int, ...]], dim: int, factors: tuple[int, ...] = (1,)
+) -> tuple[list[int], np.ndarray]:
     """Counts merged over preparation branches: (steps, array (K, F, S, D)), F the noise factors."""
     index = {s: i for i, s in enumerate(settings)}
     level = {f: i for i, f in enumerate(factors)}
@@ -60,12 +62,17 @@ def _counts_by_step(doc: dict[str, Any], settings: list[tuple[int, ...]], dim: i
         for bits, c in rec["counts"].items():
             row[outcome[bits]] += int(c)
     steps = sorted(by_step)
-    return steps, np.array([by_step[k] for k in steps], dtype=np.int64).reshape(len(steps), len(factors),
-                                                                               len(settings), dim)
+    return steps, np.array([by_step[k] for k in steps], dtype=np.int64).reshape(
+        len(steps), len(factors), len(settings), dim
+    )
 
 
-def fit_run(records: list[dict], settings: list[tuple[int, ...]], inverse: np.ndarray | None = None,
-         factors: tuple[int, ...] = (1,)) -> np.ndarray:
+def fit_run(
+    records: list[dict],
+    settings: list[tuple[int, ...]],
+    inverse: np.ndarray | None = None,
+    factors: tuple[int, ...] = (1,),
+) -> np.ndarray:
     """The positive fit of one run's records (all at one step), extrapolated to zero noise with ZNE."""
     _, counts = _counts_by_step({"records": records}, settings, 2 ** len(settings[0]), factors)
     return fit_states(counts, inverse, factors)[0]
@@ -120,7 +127,7 @@ def analyze_records(doc: dict[str, Any], spec: CascadeSpec) -> dict[str, Any]:
 
     measured = len(measured_qubits(spec))
     settings = all_settings(measured)
-    lost = set(doc.get("metadata", {}).get("incomplete_steps") or [])   # circuits of failed or cancelled jobs
+    lost = set(doc.get("metadata", {}).get("incomplete_steps") or [])  # circuits of failed or cancelled jobs
     _check_records(doc, spec, settings, lost)
     factors = spec.noise_factors
     steps, counts = _counts_by_step(doc, settings, 2**measured, factors)
@@ -130,14 +137,15 @@ def analyze_records(doc: dict[str, Any], spec: CascadeSpec) -> dict[str, Any]:
         steps = [k for k, ok in zip(steps, complete) if ok]
         counts = counts[complete]
         if len(steps) < 2:
-            raise QheatError(f"too few complete records to analyse (steps with every setting: {steps}); "
-                             f"incomplete: {missing}")
+            raise QheatError(
+                f"too few complete records to analyse (steps with every setting: {steps}); incomplete: {missing}"
+            )
     inverse = None
     if spec.mitigation is not None and spec.mitigation.readout:
         inverse = readout_inverse(doc.get("calibration", []), measured)
         if inverse is None:
             raise QheatError("the spec asks for readout mitigation but the records hold no calibration counts")
-    lin = linear_estimate(counts, inverse, factors)                    # (K, D, D)
+    lin = linear_estimate(counts, inverse, factors)  # (K, D, D)
     states = physical(lin)
     replicas = spec.measurement.bootstrap
     rng = np.random.default_rng(seed_sequence(spec, 7))
@@ -146,18 +154,22 @@ def analyze_records(doc: dict[str, Any], spec: CascadeSpec) -> dict[str, Any]:
         rep_lin = linear_estimate(bootstrap_counts(counts, replicas, rng), inverse, factors)
         if spec.execution.mode == "reprepare":
             rep_lin = _chain(spec, steps, states, rep_lin, measured)
-        rep_states = physical(rep_lin)                                  # (B, K, D, D)
+        rep_states = physical(rep_lin)  # (B, K, D, D)
     data = _result(spec, doc, steps, states, rep_states, cascade.system_columns)
     block = data["measurement"]
     if inverse is not None:
-        block["readout_mitigation"] = ("inverse of the per-qubit assignment matrices (qiskit-experiments "
-                                       "LocalReadoutMitigator) from the all-|0>/all-|1> calibration circuits of the "
-                                       "same jobs, applied to the frequencies before linear inversion; bootstrap "
-                                       "does not resample the calibration")
+        block["readout_mitigation"] = (
+            "inverse of the per-qubit assignment matrices (qiskit-experiments "
+            "LocalReadoutMitigator) from the all-|0>/all-|1> calibration circuits of the "
+            "same jobs, applied to the frequencies before linear inversion; bootstrap "
+            "does not resample the calibration"
+        )
     if factors != (1,):
-        block["zero_noise_extrapolation"] = (f"gates folded to noise factors {list(factors)}; each setting's "
-                                             "frequencies extrapolated to zero noise (Richardson) before linear "
-                                             "inversion; the bootstrap resamples every factor")
+        block["zero_noise_extrapolation"] = (
+            f"gates folded to noise factors {list(factors)}; each setting's "
+            "frequencies extrapolated to zero noise (Richardson) before linear "
+            "inversion; the bootstrap resamples every factor"
+        )
     if missing:
         block["incomplete_steps"] = missing
     meta = doc.get("metadata", {})
@@ -169,8 +181,9 @@ def analyze_records(doc: dict[str, Any], spec: CascadeSpec) -> dict[str, Any]:
     return data
 
 
-def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[int, ...]],
-                   lost: set[int] = frozenset()) -> None:
+def _check_records(
+    doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[int, ...]], lost: set[int] = frozenset()
+) -> None:
     """Refuse records that cannot be this spec's: every record step and setting (except the steps
     ``lost`` to failed or cancelled jobs, which the analysis leaves out), well-formed counts."""
     records = doc.get("records")
@@ -188,11 +201,15 @@ def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[
             raise QheatError(f"record {i} has no counts or metadata")
         step, setting = meta.get("step"), meta.get("setting")
         if meta.get("noise_factor", 1) not in factors:
-            raise QheatError(f"record {i}: noise factor {meta.get('noise_factor')!r} is not one of the spec's "
-                             f"{list(factors)} ([mitigation] zne)")
+            raise QheatError(
+                f"record {i}: noise factor {meta.get('noise_factor')!r} is not one of the spec's "
+                f"{list(factors)} ([mitigation] zne)"
+            )
         if not isinstance(step, int) or not isinstance(setting, list) or tuple(setting) not in known:
-            raise QheatError(f"record {i}: step {step!r} / setting {setting!r} is not one of this spec's "
-                             f"({width}-qubit Pauli settings)")
+            raise QheatError(
+                f"record {i}: step {step!r} / setting {setting!r} is not one of this spec's "
+                f"({width}-qubit Pauli settings)"
+            )
         for bits, c in counts.items():
             if bits not in labels or type(c) is not int or c < 0:  # bool is not int here
                 raise QheatError(f"record {i}: bad count {bits!r}: {c!r} ({width}-bit strings, counts >= 0)")
@@ -200,13 +217,17 @@ def _check_records(doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[
     expected = set(spec.record_steps())
     if set(seen) - expected or expected - set(seen) - set(lost):
         odd = sorted((set(seen) - expected) | (expected - set(seen) - set(lost)))
-        raise QheatError(f"the records do not match the spec's record steps (e.g. step {odd[0]}); "
-                         "were they made with another spec?")
+        raise QheatError(
+            f"the records do not match the spec's record steps (e.g. step {odd[0]}); were they made with another spec?"
+        )
     wanted = {(f, s) for f in factors for s in known}
     for step, have in seen.items():
         if have != wanted and step not in lost:
-            raise QheatError(f"step {step}: {len(wanted) - len(have)} of {len(wanted)} Pauli settings"
-                             + (" x noise factors" if len(factors) > 1 else "") + " have no records")
+            raise QheatError(
+                f"step {step}: {len(wanted) - len(have)} of {len(wanted)} Pauli settings"
+                + (" x noise factors" if len(factors) > 1 else "")
+                + " have no records"
+            )
 
 
 def _chain(spec: CascadeSpec, steps: list[int], states: np.ndarray, rep_lin: np.ndarray, measured: int) -> np.ndarray:
@@ -245,8 +266,14 @@ def _stderr(replicas: np.ndarray) -> np.ndarray:
         return np.nanstd(replicas, axis=0, ddof=1)
 
 
-def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np.ndarray,
-            rep_states: np.ndarray | None, columns_of: Callable) -> dict[str, Any]:
+def _result(
+    spec: CascadeSpec,
+    doc: dict[str, Any],
+    steps: list[int],
+    states: np.ndarray,
+    rep_states: np.ndarray | None,
+    columns_of: Callable,
+) -> dict[str, Any]:
     n, delta, t_r = spec.n, spec.system.delta, spec.bath.temperature
     with_bath = states.shape[-1] == 2 ** (n + 1)
     rho_s = np.stack([system_part(spec, r) for r in states])
@@ -280,17 +307,19 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
         sub.update(entry("energy_change", *pick("energy_k", lambda a: a[..., k] - a[..., :1, k])))
         sub.update(entry("heat_absorbed", *pick("energy_k", lambda a: a[..., -1, k] - a[..., 0, k])))
         if rep is not None:  # bootstrap bias estimate: replica mean minus estimate
-            sub["heat_absorbed_bootstrap_bias"] = float(np.mean(rep["energy_k"][:, -1, k] - rep["energy_k"][:, 0, k])
-                                                        - sub["heat_absorbed"])
+            sub["heat_absorbed_bootstrap_bias"] = float(
+                np.mean(rep["energy_k"][:, -1, k] - rep["energy_k"][:, 0, k]) - sub["heat_absorbed"]
+            )
         sub.update(entry("apparent_temperature", *pick("at_k", lambda a: a[..., k])))
         note = _at_note(col["at_k"][:, k], col["pops"][:, k, 0], col["pops"][:, k, 1], col["c_k"][:, k], steps)
-        if note:    # Eq. (49) undefined at some records: say where and why, as the exact result does
+        if note:  # Eq. (49) undefined at some records: say where and why, as the exact result does
             sub["apparent_temperature_note"] = note
         sub.update(entry("one_way_coherence", *pick("c_k", lambda a: a[..., k])))
         sub["reversal_threshold"] = thermo.reversal_threshold(t_k, t_r, delta)
         sub["reversal_predicted"] = thermo.reversal_predicted(float(c0[k]), t_k, t_r, delta)
         sub["initial_heat_current"] = thermo.heat_current(
-            pops0[k, 0], pops0[k, 1], float(c0[k]), t_r, spec.interaction.g, spec.interaction.tau, delta)
+            pops0[k, 0], pops0[k, 1], float(c0[k]), t_r, spec.interaction.g, spec.interaction.tau, delta
+        )
         subsystems.append(sub)
     system: dict[str, Any] = {}
     system.update(entry("energy", *pick("energy", lambda a: a)))
@@ -303,8 +332,7 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
     if note:
         system["apparent_temperature_note"] = note
     heat = -(col["energy"] - col["energy"][0])
-    note = ("inferred from the measured system energy: the collisions conserve H_S + H_R, so "
-            "Q_R = -(E_S(t) - E_S(0))")
+    note = "inferred from the measured system energy: the collisions conserve H_S + H_R, so Q_R = -(E_S(t) - E_S(0))"
     if ":" in doc["backend"]:
         note += "; on a noisy backend this also counts the energy that the noise adds to or takes from the system"
     bath: dict[str, Any] = {"temperature": t_r, "heat_received": heat, "heat_received_note": note}
@@ -313,13 +341,16 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
     if with_bath:
         rho_r = np.stack([reduced_state(r, [n]) for r in states])
         bath["particle_energy"] = thermo.qubit_energy(rho_r, delta)
-        mi = [[max(thermo.pair_mutual_information(reduced_state(r, [k, n])[None])[0], 0.0) for k in range(n)]
-              for r in states]
+        mi = [
+            [max(thermo.pair_mutual_information(reduced_state(r, [k, n])[None])[0], 0.0) for k in range(n)]
+            for r in states
+        ]
         for k in range(n):
             subsystems[k]["mutual_information_with_bath"] = [m[k] for m in mi]
         s_sr = thermo.von_neumann_entropies(states)
         system["mutual_information_with_bath"] = np.maximum(
-            col["entropy"] + thermo.von_neumann_entropies(rho_r) - s_sr, 0.0)
+            col["entropy"] + thermo.von_neumann_entropies(rho_r) - s_sr, 0.0
+        )
     meta = doc.get("metadata", {})
     reference = doc.get("reference_states") or {}
     shot_free = None
@@ -328,12 +359,19 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
         ref_col = columns_of(np.stack([system_part(spec, r) for r in ref_states]), spec)
         shot_free = {
             "note": "the simulator's own states at each record before any shot was drawn (snapshots engine): "
-                    "what infinitely many shots would give on this backend; beside 'exact' it shows the noise",
-            "subsystems": [{"energy": ref_col["energy_k"][:, k],
-                            "heat_absorbed": float(ref_col["energy_k"][-1, k] - ref_col["energy_k"][0, k])}
-                           for k in range(n)],
-            "system": {"energy": ref_col["energy"], "free_energy": ref_col["free_energy"],
-                       "coherence": ref_col["coherence"]},
+            "what infinitely many shots would give on this backend; beside 'exact' it shows the noise",
+            "subsystems": [
+                {
+                    "energy": ref_col["energy_k"][:, k],
+                    "heat_absorbed": float(ref_col["energy_k"][-1, k] - ref_col["energy_k"][0, k]),
+                }
+                for k in range(n)
+            ],
+            "system": {
+                "energy": ref_col["energy"],
+                "free_energy": ref_col["free_energy"],
+                "coherence": ref_col["coherence"],
+            },
         }
     data = {
         "steps": steps,
@@ -348,16 +386,25 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
             "tomography": spec.measurement.tomography,
             "shots_per_setting": spec.measurement.shots,
             "fit": "qiskit-experiments linear_inversion + postprocess_fitter(make_positive=True)",
-            "stderr": (f"standard deviation over {spec.measurement.bootstrap} bootstrap resamples of the counts"
-                       + ("; reprepare chains: each run's deviation propagated through the later runs"
-                          if spec.execution.mode == "reprepare" else "")) if spec.measurement.bootstrap else "none",
+            "stderr": (
+                f"standard deviation over {spec.measurement.bootstrap} bootstrap resamples of the counts"
+                + (
+                    "; reprepare chains: each run's deviation propagated through the later runs"
+                    if spec.execution.mode == "reprepare"
+                    else ""
+                )
+            )
+            if spec.measurement.bootstrap
+            else "none",
             "records_seconds": meta.get("seconds"),
         },
         "exact": {
             "note": "the exact engine on the same spec, at every step, for comparison",
             "steps": exact["steps"],
-            "subsystems": [{key: sub[key] for key in ("label", "energy", "heat_absorbed", "apparent_temperature")}
-                           for sub in exact["subsystems"]],
+            "subsystems": [
+                {key: sub[key] for key in ("label", "energy", "heat_absorbed", "apparent_temperature")}
+                for sub in exact["subsystems"]
+            ],
             "system": {key: exact["system"][key] for key in ("energy", "heat_absorbed", "free_energy", "coherence")},
             "bath": {"heat_received": exact["bath"]["heat_received"]},
         },
@@ -366,4 +413,3 @@ def _result(spec: CascadeSpec, doc: dict[str, Any], steps: list[int], states: np
     if shot_free is not None:
         data["shot_free"] = shot_free
     return data
-

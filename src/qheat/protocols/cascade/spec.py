@@ -1,4 +1,5 @@
 """The cascade spec (seed 001): frozen dataclasses read from TOML/JSON."""
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,7 @@ from qheat.core.spec import (
 from qheat.physics.states import PairCoherence, check_positive
 
 MAX_COLLISIONS = 1_000_000
-MAX_SUBSYSTEMS = 12   # the exact engine's limit (cascade.exact.MAX_SUBSYSTEMS), refused before any state is built
+MAX_SUBSYSTEMS = 12  # the exact engine's limit (cascade.exact.MAX_SUBSYSTEMS), refused before any state is built
 
 
 # ----------------------------------------------------------------------------- dataclasses
@@ -184,20 +185,23 @@ class CascadeSpec(SpecFile):
         """rho_S^0 of Eq. (S4) (checked positive semidefinite)."""
         return check_positive(self.system.temperatures, self.system.pair_coherences(), self.system.delta)
 
-
     def check(self) -> None:
         """Refuse too many subsystems, then an unphysical initial state, naming the strength allowed (by
         excitation sectors: no 2^n x 2^n matrix is built)."""
         from qheat.protocols.cascade.positivity import check_positive as check_sectors
 
         if self.n > MAX_SUBSYSTEMS:
-            raise QheatError(f"system.temperatures lists {self.n} subsystems; the cascade handles at most "
-                             f"{MAX_SUBSYSTEMS} (every backend compares with the exact engine, whose state of "
-                             f"S and R has 4^(n+1) entries)")
+            raise QheatError(
+                f"system.temperatures lists {self.n} subsystems; the cascade handles at most "
+                f"{MAX_SUBSYSTEMS} (every backend compares with the exact engine, whose state of "
+                f"S and R has 4^(n+1) entries)"
+            )
         check_sectors(self.system.temperatures, self.system.pair_coherences(), self.system.delta)
 
 
-def cascade_from_dict(top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None) -> CascadeSpec:
+def cascade_from_dict(
+    top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None
+) -> CascadeSpec:
     sysd = _table(top["system"], "[system]", {"temperatures", "coherence", "delta"}, {"temperatures"})
     temps = tuple(
         _number(t, f"system.temperatures[{i}]", positive=True)
@@ -224,8 +228,11 @@ def cascade_from_dict(top: dict[str, Any], protocol: str, name: str, description
         if (p, q) in seen:
             raise QheatError(f"{where}.pair {pair} is given twice")
         seen.add((p, q))
-        coherences.append(Coherence((p, q), _number(cd["strength"], f"{where}.strength"),
-                                    _number(cd.get("phase", 0.0), f"{where}.phase")))
+        coherences.append(
+            Coherence(
+                (p, q), _number(cd["strength"], f"{where}.strength"), _number(cd.get("phase", 0.0), f"{where}.phase")
+            )
+        )
     system = System(temps, tuple(coherences), delta)
 
     bathd = _table(top["bath"], "[bath]", {"temperature"}, {"temperature"})
@@ -235,7 +242,9 @@ def cascade_from_dict(top: dict[str, Any], protocol: str, name: str, description
     order = None
     if "order" in intd:
         if protocol == "simultaneous":
-            raise QheatError("interaction.order has no meaning for protocol 'simultaneous' (all S_k meet R at once); remove it")
+            raise QheatError(
+                "interaction.order has no meaning for protocol 'simultaneous' (all S_k meet R at once); remove it"
+            )
         order = tuple(_integer(k, "interaction.order", minimum=1) for k in _list(intd["order"], "interaction.order"))
         if sorted(order) != list(range(1, n + 1)):
             raise QheatError(f"interaction.order {list(order)} is not a permutation of 1..{n}")
@@ -247,18 +256,25 @@ def cascade_from_dict(top: dict[str, Any], protocol: str, name: str, description
     )
     if not math.isfinite(interaction.g * interaction.tau):
         raise QheatError("interaction.g * interaction.tau (the partial-SWAP angle) must be finite")
-    check_phase(interaction.g * interaction.tau * math.sqrt(n if protocol == "simultaneous" else 1),
-                "the partial-SWAP angle g * tau" + (" * sqrt(n)" if protocol == "simultaneous" else ""))
+    check_phase(
+        interaction.g * interaction.tau * math.sqrt(n if protocol == "simultaneous" else 1),
+        "the partial-SWAP angle g * tau" + (" * sqrt(n)" if protocol == "simultaneous" else ""),
+    )
     if not math.isfinite(interaction.g * interaction.g * interaction.tau):
-        raise QheatError(f"interaction.g = {interaction.g:.3g}: the collision rate g^2 tau of Eq. (46) overflows double "
-                         "precision; give g and tau on the scale of the level spacing delta")
+        raise QheatError(
+            f"interaction.g = {interaction.g:.3g}: the collision rate g^2 tau of Eq. (46) overflows double "
+            "precision; give g and tau on the scale of the level spacing delta"
+        )
     if interaction.collisions > MAX_COLLISIONS:
-        raise QheatError(f"interaction.collisions = {interaction.collisions} is more than {MAX_COLLISIONS}; split the run")
+        raise QheatError(
+            f"interaction.collisions = {interaction.collisions} is more than {MAX_COLLISIONS}; split the run"
+        )
     execution = _execution_from_dict(top.get("execution", {}))
     measurement = _measurement_from_dict(top.get("measurement", {}), protocol, n, execution)
     mitigation = _mitigation_from_dict(top["mitigation"]) if "mitigation" in top else None
-    return CascadeSpec(protocol, system, bath, interaction, name, description, sweep, execution, measurement,
-                       mitigation)
+    return CascadeSpec(
+        protocol, system, bath, interaction, name, description, sweep, execution, measurement, mitigation
+    )
 
 
 MAX_NOISE_FACTOR = 9
@@ -269,14 +285,19 @@ def _mitigation_from_dict(data: Any) -> Mitigation:
     for key, value in d.items():
         if key != "zne" and not isinstance(value, bool):
             raise QheatError(f"mitigation.{key} must be true or false, got {value!r}")
-    if d.get("zne", []) in ([], ()):   # absent, or [] (what to_dict writes without ZNE): no extrapolation
+    if d.get("zne", []) in ([], ()):  # absent, or [] (what to_dict writes without ZNE): no extrapolation
         d.pop("zne", None)
     else:
         factors = tuple(_integer(f, "mitigation.zne", minimum=1) for f in _list(d["zne"], "mitigation.zne"))
-        if (len(factors) < 2 or len(set(factors)) != len(factors)
-                or any(f % 2 == 0 or f > MAX_NOISE_FACTOR for f in factors)):
-            raise QheatError(f"mitigation.zne must list two or more distinct odd noise factors up to "
-                             f"{MAX_NOISE_FACTOR} (gate folding G (G^dag G)^k), e.g. [1, 3]; got {list(factors)}")
+        if (
+            len(factors) < 2
+            or len(set(factors)) != len(factors)
+            or any(f % 2 == 0 or f > MAX_NOISE_FACTOR for f in factors)
+        ):
+            raise QheatError(
+                f"mitigation.zne must list two or more distinct odd noise factors up to "
+                f"{MAX_NOISE_FACTOR} (gate folding G (G^dag G)^k), e.g. [1, 3]; got {list(factors)}"
+            )
         d["zne"] = tuple(sorted(factors))
     return Mitigation(**d)
 
@@ -304,11 +325,15 @@ def _measurement_from_dict(data: Any, protocol: str, n: int, execution: Executio
     every = _integer(d["every"], "measurement.every", minimum=1) if "every" in d else None
     if every is not None:
         if protocol == "simultaneous" and every % n:
-            raise QheatError(f"measurement.every = {every}: a simultaneous collision is {n} interactions at once; "
-                             f"use a multiple of {n}")
+            raise QheatError(
+                f"measurement.every = {every}: a simultaneous collision is {n} interactions at once; "
+                f"use a multiple of {n}"
+            )
         if execution.mode == "reprepare" and every % n:
-            raise QheatError(f"measurement.every = {every}: in mode 'reprepare' every run ends after whole "
-                             f"collisions; use a multiple of {n} (one collision)")
+            raise QheatError(
+                f"measurement.every = {every}: in mode 'reprepare' every run ends after whole "
+                f"collisions; use a multiple of {n} (one collision)"
+            )
     shots = _integer(d.get("shots", default.shots), "measurement.shots", minimum=1)
     if shots > MAX_SHOTS:
         raise QheatError(f"measurement.shots = {shots} is more than {MAX_SHOTS} per setting")
@@ -316,8 +341,10 @@ def _measurement_from_dict(data: Any, protocol: str, n: int, execution: Executio
     if boot == 1 or boot > MAX_BOOTSTRAP:
         raise QheatError(f"measurement.bootstrap = {boot}: use 0 (no error bars) or 2..{MAX_BOOTSTRAP} resamples")
     if boot and shots < MIN_BOOTSTRAP_SHOTS:
-        raise QheatError(f"measurement.shots = {shots} is too few for bootstrap error bars (resampling a few "
-                         f"shots understates the error); use >= {MIN_BOOTSTRAP_SHOTS} or bootstrap = 0")
+        raise QheatError(
+            f"measurement.shots = {shots} is too few for bootstrap error bars (resampling a few "
+            f"shots understates the error); use >= {MIN_BOOTSTRAP_SHOTS} or bootstrap = 0"
+        )
     return Measurement(
         every,
         shots,
@@ -329,4 +356,3 @@ def _measurement_from_dict(data: Any, protocol: str, n: int, execution: Executio
 
 CASCADE_KEYS = {"system", "bath", "interaction"}
 CASCADE_OPTIONAL = {"execution", "measurement", "mitigation"}
-

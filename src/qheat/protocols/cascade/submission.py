@@ -1,4 +1,5 @@
 """Seed 001 submitted to a device as jobs: the circuits of a reset-mode run, a manifest, and records from jobs."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,23 +28,25 @@ def submission_circuits(spec: CascadeSpec, be: Any) -> tuple[list, list[int], li
     ``collect`` does) and the metadata of each record. Readout calibration circuits are added per job by
     ``backends.runtime.plan_jobs``."""
     if spec.execution.mode != "reset":
-        raise QheatError("qheat submit runs mode 'reset' (every circuit known in advance); mode 'reprepare' needs "
-                         "each run's tomography before the next run: use 'qheat run SPEC --backend ...', which waits")
+        raise QheatError(
+            "qheat submit runs mode 'reset' (every circuit known in advance); mode 'reprepare' needs "
+            "each run's tomography before the next run: use 'qheat run SPEC --backend ...', which waits"
+        )
     rng = np.random.default_rng(seed_sequence(spec))
     cc = CascadeCircuits(spec, be.compile, "phase")
     steps = spec.record_steps()
     preps = branches(spec, spec.initial_state(), True)
     weights = np.array([w for w, _ in preps])
     split = {k: split_shots(rng, spec.measurement.shots, weights, len(cc.settings)) for k in steps}
-    circuits, shots, meta = measurement_circuits(cc, preps, 0, steps, split, rng, spec.noise_factors,
-                                                 be.layout_target)
+    circuits, shots, meta = measurement_circuits(cc, preps, 0, steps, split, rng, spec.noise_factors, be.layout_target)
     # step-major: a job that fails takes few records with it (a record needs every branch of every setting)
     order = sorted(range(len(meta)), key=lambda i: (meta[i]["step"], meta[i]["branch"]))
     return [circuits[i] for i in order], [shots[i] for i in order], [meta[i] for i in order], cc
 
 
-def records_from_jobs(spec: CascadeSpec, manifest: dict[str, Any], job_counts: dict[int, list[dict[str, int]]],
-                      report: list[dict]) -> dict[str, Any]:
+def records_from_jobs(
+    spec: CascadeSpec, manifest: dict[str, Any], job_counts: dict[int, list[dict[str, int]]], report: list[dict]
+) -> dict[str, Any]:
     """The records document of a submission: the counts of every finished job with the metadata the manifest
     kept for each of its pubs (twirled instances of one circuit summed), calibration apart."""
     merged: dict[int, dict[str, int]] = {}
@@ -54,20 +57,30 @@ def records_from_jobs(spec: CascadeSpec, manifest: dict[str, Any], job_counts: d
         if counts is None:
             continue
         if len(counts) != len(job["pubs"]):
-            raise QheatError(f"job {job['index']} ({job.get('job_id')}) returned {len(counts)} results for "
-                             f"{len(job['pubs'])} circuits")
+            raise QheatError(
+                f"job {job['index']} ({job.get('job_id')}) returned {len(counts)} results for "
+                f"{len(job['pubs'])} circuits"
+            )
         for pub, c in zip(job["pubs"], counts):
             if "calibration" in pub:
-                calibration.append({"counts": dict(c), "metadata": {"calibration": pub["calibration"],
-                                                                    "job": job["index"]}})
+                calibration.append(
+                    {"counts": dict(c), "metadata": {"calibration": pub["calibration"], "job": job["index"]}}
+                )
                 continue
             acc = merged.setdefault(pub["circuit"], {})
             meta_of[pub["circuit"]] = pub["metadata"]
             for k, v in c.items():
                 acc[k] = acc.get(k, 0) + int(v)
     records = [{"counts": merged[i], "metadata": meta_of[i]} for i in sorted(merged)]
-    lost = sorted({pub["metadata"]["step"] for job in manifest["jobs"] if job["index"] not in job_counts
-                   for pub in job["pubs"] if "metadata" in pub})
+    lost = sorted(
+        {
+            pub["metadata"]["step"]
+            for job in manifest["jobs"]
+            if job["index"] not in job_counts
+            for pub in job["pubs"]
+            if "metadata" in pub
+        }
+    )
     return {
         "kind": RECORDS_KIND,
         "schema": RESULT_SCHEMA,
@@ -83,7 +96,7 @@ def records_from_jobs(spec: CascadeSpec, manifest: dict[str, Any], job_counts: d
             "engine": manifest.get("engine", "circuits (Qiskit Runtime executor_sampler.Sampler)"),
             "preparation": spec.execution.preparation,
             "settings": "Pauli index per measured qubit (0 = Z, 1 = X, 2 = Y), entry j for qubit j; "
-                        "bitstrings with qubit 0 rightmost",
+            "bitstrings with qubit 0 rightmost",
             "shots_per_setting": spec.measurement.shots,
             "jobs": len(manifest["jobs"]),
             "jobs_report": report,
@@ -102,8 +115,9 @@ def records_from_jobs(spec: CascadeSpec, manifest: dict[str, Any], job_counts: d
     }
 
 
-def plan_submission(spec: CascadeSpec, backend: str, *, instance: str | None = None,
-                    max_circuits: int | None = None) -> tuple[dict[str, Any], list]:
+def plan_submission(
+    spec: CascadeSpec, backend: str, *, instance: str | None = None, max_circuits: int | None = None
+) -> tuple[dict[str, Any], list]:
     """The ISA circuits of ``spec`` for ``backend`` split into jobs: the manifest (without its circuits file,
     which ``qheat.submission`` writes) and the circuits in the manifest's order."""
     import time
@@ -136,18 +150,29 @@ def plan_submission(spec: CascadeSpec, backend: str, *, instance: str | None = N
         "layout": be.layout.to_dict(),
         "costs": circuit_costs(cc, spec),
         "engine": "circuits (Qiskit Runtime executor_sampler.Sampler"
-                  + (", local mode on the fake device restricted to the layout)" if be.kind == "fake"
-                     else ", IBM Quantum, in a Batch)"),
-        "options": {"shots_per_setting": spec.measurement.shots, "seed": seed, "max_circuits": limit,
-                    "mitigation": dict(be.mitigation),
-                    "runtime_options": ({"dynamical_decoupling.enable": True, "dynamical_decoupling.sequence_type": "XY4"}
-                                        if be.mitigation.get("dynamical_decoupling") and be.kind == "ibm" else {})
-                    | ({"twirling.enable_gates": True} if be.mitigation.get("twirling") and be.kind == "ibm" else {}),
-                    "local_techniques": "dynamical decoupling / twirling applied by qheat (as before the client-side "
-                                        "Sampler; not passed as its options)" if be.kind == "fake" else None},
+        + (
+            ", local mode on the fake device restricted to the layout)"
+            if be.kind == "fake"
+            else ", IBM Quantum, in a Batch)"
+        ),
+        "options": {
+            "shots_per_setting": spec.measurement.shots,
+            "seed": seed,
+            "max_circuits": limit,
+            "mitigation": dict(be.mitigation),
+            "runtime_options": (
+                {"dynamical_decoupling.enable": True, "dynamical_decoupling.sequence_type": "XY4"}
+                if be.mitigation.get("dynamical_decoupling") and be.kind == "ibm"
+                else {}
+            )
+            | ({"twirling.enable_gates": True} if be.mitigation.get("twirling") and be.kind == "ibm" else {}),
+            "local_techniques": "dynamical decoupling / twirling applied by qheat (as before the client-side "
+            "Sampler; not passed as its options)"
+            if be.kind == "fake"
+            else None,
+        },
         "versions": rt.versions(),
         "circuits": len(circuits),
         "jobs": jobs,
     }
     return manifest, flat
-

@@ -4,6 +4,7 @@ Backend ``exact``: ``exact.trajectory``. Backends ``aer`` and ``aer:<config>``: 
 ``circuits``, two-qubit state tomography of rho_AB(t) at ``circuits.points`` times (``circuits.py``: one
 batch of 9 settings per time, compiled by the device; ``analysis.py``: fit and bootstrap from the records).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -71,11 +72,22 @@ class CorrelatedPair(BatchSubmission, Protocol):
         compiled = [(run or device).compile(qc) for qc in circuits]
         # ideal Aer: pure states, statevector is exact and fast; a noise model needs density matrices
         method = "statevector" if device.name == "aer" else None
-        yield Batch(compiled, [dict(qc.metadata) for qc in circuits], [spec.circuits.shots] * len(circuits),
-                    method=method, seed=seed, label="tomography")
-        return {"metadata": {"sampler_seed": seed, "two_qubit_gates": gates,
-                             "compiled_two_qubit_gates": max(_two_qubit(qc) for qc in compiled),
-                             **({} if run is None else run.metadata(compiled))}}
+        yield Batch(
+            compiled,
+            [dict(qc.metadata) for qc in circuits],
+            [spec.circuits.shots] * len(circuits),
+            method=method,
+            seed=seed,
+            label="tomography",
+        )
+        return {
+            "metadata": {
+                "sampler_seed": seed,
+                "two_qubit_gates": gates,
+                "compiled_two_qubit_gates": max(_two_qubit(qc) for qc in compiled),
+                **({} if run is None else run.metadata(compiled)),
+            }
+        }
 
     def analyze(self, document: dict[str, Any], spec: CorrelatedPairSpec) -> dict[str, Any]:
         from qheat.protocols.correlated_pair.analysis import headline, measured

@@ -6,6 +6,7 @@ positive (``qheat.physics.tomography.fit_states``); the bootstrap redraws each s
 its observed frequencies (``circuits.bootstrap`` resamples) with a generator seeded from the spec, the
 same stream that gave the sampler's seed (``streams``), so a records file always analyses to the same numbers.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,19 +23,21 @@ from qheat.protocols.correlated_pair.spec import CorrelatedPairSpec
 
 CONVENTIONS = {
     "tomography": "9 Pauli settings x shots per time (SamplerV2 on the run's Aer backend, its noise model included, "
-                  "every circuit its own seed, sampler_seed drawn from the spec's seed and key); linear inversion "
-                  "(qiskit-experiments, qheat.physics.tomography) rescaled to a PSD trace-1 state; stderr: std over "
-                  "`bootstrap` nonparametric bootstrap refits (each setting's counts redrawn from its observed "
-                  "frequencies, from the same seeded stream); no readout mitigation",
+    "every circuit its own seed, sampler_seed drawn from the spec's seed and key); linear inversion "
+    "(qiskit-experiments, qheat.physics.tomography) rescaled to a PSD trace-1 state; stderr: std over "
+    "`bootstrap` nonparametric bootstrap refits (each setting's counts redrawn from its observed "
+    "frequencies, from the same seeded stream); no readout mitigation",
     "records": "counts per setting, bit i = qubit i (A = 0, B = 1) after the rotation of metadata.m_idx (entry i "
-               "for qubit i; PauliMeasurementBasis: 0 Z, 1 X, 2 Y)",
+    "for qubit i; PauliMeasurementBasis: 0 Z, 1 X, 2 Y)",
     "fidelity": "Uhlmann fidelity of the fitted state with the exact one",
 }
 
 
-DEVICE = ("fake:/ibm: the tomography circuits ran on the device (Qiskit Runtime; fake: its noise model in local mode) "
-          "on the layout under 'layout': its gate and readout errors bias the fitted states, so the exact_* values "
-          "differ by more than the shot noise; the same circuits' noisy shot-free state is what the fit estimates")
+DEVICE = (
+    "fake:/ibm: the tomography circuits ran on the device (Qiskit Runtime; fake: its noise model in local mode) "
+    "on the layout under 'layout': its gate and readout errors bias the fitted states, so the exact_* values "
+    "differ by more than the shot noise; the same circuits' noisy shot-free state is what the fit estimates"
+)
 
 
 def streams(spec: CorrelatedPairSpec) -> tuple[int, np.random.Generator]:
@@ -54,8 +57,10 @@ def count_table(records: list[dict[str, Any]], times: np.ndarray) -> np.ndarray:
         for j, s in enumerate(order):
             counts = by_key.get((float(t), tuple(s)))
             if counts is None:
-                raise QheatError(f"the records hold no counts for time {float(t)!r}, setting {list(s)}; "
-                                 "they are not this spec's records (run it again)")
+                raise QheatError(
+                    f"the records hold no counts for time {float(t)!r}, setting {list(s)}; "
+                    "they are not this spec's records (run it again)"
+                )
             for key, k in counts.items():
                 table[i, j, int(key, 2)] = k
     return table
@@ -102,8 +107,9 @@ def measured(document: dict[str, Any], spec: CorrelatedPairSpec) -> dict[str, An
         "bootstrap": settings.bootstrap,
         "seconds": meta.get("seconds"),
         **{k: meta[k] for k in ("device", "layout", "costs", "engine") if k in meta},
-        "records": [{"counts": dict(sorted(r["counts"].items())), "metadata": r["metadata"]}
-                    for r in document["records"]],
+        "records": [
+            {"counts": dict(sorted(r["counts"].items())), "metadata": r["metadata"]} for r in document["records"]
+        ],
         "conventions": {**CONVENTIONS, "device": DEVICE} if "device" in meta else CONVENTIONS,
     }
 
@@ -112,7 +118,8 @@ def headline(backend: str, c: dict[str, Any]) -> str:
     """What the headline adds for the circuits: the largest deviation from the exact values, in standard errors."""
     return f"; {backend} tomography: max deviation " + ", ".join(
         f"{name} {ht.deviation_in_sigma(c[k], c['exact_' + k], c['stderr_' + k])}"
-        for k, name in (("sed", "SED"), ("concurrence", "concurrence")))
+        for k, name in (("sed", "SED"), ("concurrence", "concurrence"))
+    )
 
 
 def fidelity(rho: np.ndarray, sigma: np.ndarray) -> float:

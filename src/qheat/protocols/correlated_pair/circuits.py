@@ -5,6 +5,7 @@ Qubits: A = 0, B = 1, ancillas 2, 3. Each tomography circuit measures A, B into 
 (bit i = qubit i) after the rotation of its setting ``m_idx`` (entry i for qubit i;
 ``PauliMeasurementBasis``: 0 Z, 1 X, 2 Y), the order of ``qheat.physics.tomography.settings(2)``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,13 +43,18 @@ def pauli_hamiltonian(spec: CorrelatedPairSpec) -> tuple[SparsePauliOp, SparsePa
     return h0, v
 
 
-def tomography_circuits(prep: QuantumCircuit, evolutions: list[QuantumCircuit],
-                        metadata: list[dict[str, Any]]) -> list[QuantumCircuit]:
+def tomography_circuits(
+    prep: QuantumCircuit, evolutions: list[QuantumCircuit], metadata: list[dict[str, Any]]
+) -> list[QuantumCircuit]:
     """``prep``, each evolution, then each of the 9 settings on qubits 0, 1 (time-major order); circuit
     metadata: the evolution's ``metadata`` entry, ``m_idx`` and ``measured_qubits``."""
-    return [three_body.measured_circuit(prep, evo, MEASURED, setting=s,
-                                        metadata={**meta, "m_idx": list(s), "measured_qubits": MEASURED})
-            for evo, meta in zip(evolutions, metadata) for s in pauli_settings(2)]
+    return [
+        three_body.measured_circuit(
+            prep, evo, MEASURED, setting=s, metadata={**meta, "m_idx": list(s), "measured_qubits": MEASURED}
+        )
+        for evo, meta in zip(evolutions, metadata)
+        for s in pauli_settings(2)
+    ]
 
 
 def pair_circuits(spec: CorrelatedPairSpec) -> tuple[list[QuantumCircuit], dict[str, int]]:

@@ -3,13 +3,14 @@
 The exact trajectory is a stack of 4 x 4 states, one per time; on Aer nine Pauli settings per time of
 a 4-qubit circuit (A, B and two purifying ancillas), then a tomography fit per time and bootstrap resample.
 """
+
 from __future__ import annotations
 
 from qheat.core.limits import COMPLEX, STEP_SECONDS, Cost, aer_seconds
 from qheat.protocols.correlated_pair.spec import CorrelatedPairSpec
 
 WIDTH = 4
-FIT_SECONDS = 0.08    # one two-qubit tomography fit (holdsworth-fig1 on aer: 45 s of 54 s for 13 x 41 fits)
+FIT_SECONDS = 0.08  # one two-qubit tomography fit (holdsworth-fig1 on aer: 45 s of 54 s for 13 x 41 fits)
 
 
 def cost(spec: CorrelatedPairSpec, backend: str) -> Cost:
@@ -21,5 +22,10 @@ def cost(spec: CorrelatedPairSpec, backend: str) -> Cost:
     circuits = 9 * c.points
     shots = circuits * c.shots
     fits = c.points * ((c.bootstrap or 0) + 1) * FIT_SECONDS
-    return Cost(exact.memory, exact.array, exact.seconds + fits + aer_seconds(circuits, shots, entries=4.0**WIDTH),
-                circuits, shots)
+    return Cost(
+        exact.memory,
+        exact.array,
+        exact.seconds + fits + aer_seconds(circuits, shots, entries=4.0**WIDTH),
+        circuits,
+        shots,
+    )

@@ -2,6 +2,7 @@
 
 hbar = k_B = 1; energies and temperatures in units of hbar omega (the qubits' level spacing).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,8 @@ from qheat.plotting import (
     sweep_coordinates,
 )
 
-DELTA_STYLE = {0.0: ("k", ":"), 1.5708: ("C0", "--"), -1.5708: ("C3", "-")}        # Fig. 1's lines
-GRADIENT_STYLE = {(1.5, 1.5): ("k", ":"), (2.0, 1.0): ("C3", "-"), (1.0, 2.0): ("C0", "--")}   # Fig. 2's
+DELTA_STYLE = {0.0: ("k", ":"), 1.5708: ("C0", "--"), -1.5708: ("C3", "-")}  # Fig. 1's lines
+GRADIENT_STYLE = {(1.5, 1.5): ("k", ":"), (2.0, 1.0): ("C3", "-"), (1.0, 2.0): ("C0", "--")}  # Fig. 2's
 
 PARAMETERS: Table = (
     (r"coupling\.phase", lambda m, s: "$\\phi_V$ / rad"),
@@ -45,8 +46,11 @@ def _others(result: dict[str, Any], i: int) -> str:
     if "sweep" not in result:
         return ""
     paths, coords = sweep_coordinates(result)
-    return ", ".join(f"{parameter_label(p, result['spec'], PARAMETERS)} = {num(v)}" for p, v in zip(paths, coords[i])
-                     if p not in ("coupling.phase", "qubits.temperatures.0", "qubits.temperatures.1"))
+    return ", ".join(
+        f"{parameter_label(p, result['spec'], PARAMETERS)} = {num(v)}"
+        for p, v in zip(paths, coords[i])
+        if p not in ("coupling.phase", "qubits.temperatures.0", "qubits.temperatures.1")
+    )
 
 
 def _fixed(points: list[dict[str, Any]], gradients: bool) -> list[str]:
@@ -113,15 +117,18 @@ def correlated_pair_figure(result: dict[str, Any]) -> Any:
     letter_panels(row)
     heading(fig, *_fixed(points, gradients))
     measured = any("circuits" in p for p in points)
-    footnote(fig, "lines: exact" + ("" if gradients else "; thin grey: Eq. (12)"),
-             "points: Aer tomography ($\\pm$ 1 s.e.)" if measured else "",
-             "$\\delta = \\phi_V - \\phi_\\chi$")
+    footnote(
+        fig,
+        "lines: exact" + ("" if gradients else "; thin grey: Eq. (12)"),
+        "points: Aer tomography ($\\pm$ 1 s.e.)" if measured else "",
+        "$\\delta = \\phi_V - \\phi_\\chi$",
+    )
     return fig
 
 
 def _circuit_points(ax: Any, p: dict[str, Any], key: str, omega: float, color: str) -> None:
     c = p.get("circuits")
     if c:
-        _series(ax, omega * _values(c["times"]), c[key], c["stderr_" + key], measured=True, color=color,
-                label="_nolegend_")
-
+        _series(
+            ax, omega * _values(c["times"]), c[key], c["stderr_" + key], measured=True, color=color, label="_nolegend_"
+        )

@@ -1,4 +1,5 @@
 """The correlated-pair spec (seed 002 Sec. III)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,13 +37,15 @@ class CorrelatedPairSpec(_PairSpec):
     limits: Limits | None = None
 
 
-def correlated_pair_from_dict(top: dict[str, Any], protocol: str, name: str, description: str,
-                               sweep: Sweep | None) -> CorrelatedPairSpec:
+def correlated_pair_from_dict(
+    top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None
+) -> CorrelatedPairSpec:
     qubits, correlation, coupling = _pair_common(top)
     evolution = _evolution(top["evolution"])
     _check_points(evolution)
-    check_phase(max(qubits.frequency, coupling.strength) * evolution.t_max,
-                "the largest phase of e^{-iHt}, max(frequency, coupling.strength) * t_max")
+    check_phase(
+        max(qubits.frequency, coupling.strength) * evolution.t_max,
+        "the largest phase of e^{-iHt}, max(frequency, coupling.strength) * t_max",
+    )
     circuits = _circuits(top["circuits"], bootstrap=True) if "circuits" in top else None
     return CorrelatedPairSpec(protocol, qubits, correlation, coupling, evolution, circuits, name, description, sweep)
-

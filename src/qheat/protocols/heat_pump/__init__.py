@@ -1,4 +1,5 @@
 """Seed 002 Sec. V (Holdsworth & Kawai): a heat pump fuelled by correlation, with collision-model baths."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,8 +29,10 @@ class HeatPump(BatchSubmission, Protocol):
         if backend == "exact":
             return
         if spec.baths.model == "heom":
-            raise QheatError(f"baths.model 'heom' runs on the exact engine only (circuits realise collision-model "
-                             f"baths); use --backend exact or baths.model = 'collisions' for {backend!r}")
+            raise QheatError(
+                f"baths.model 'heom' runs on the exact engine only (circuits realise collision-model "
+                f"baths); use --backend exact or baths.model = 'collisions' for {backend!r}"
+            )
         if spec.circuits is None:
             raise QheatError(f"backend {backend!r} needs a [circuits] table (shots, seed)")
         if is_runtime_backend(backend):

@@ -42,6 +42,7 @@ On ``aer:<config>`` the pieces are compiled by the device (its basis gates) and 
 model: the decouple circuit as noisy statevector trajectories, the others on noisy density matrices;
 the shot-free values are then the noisy circuit's (without the readout error, which acts on counts).
 """
+
 from __future__ import annotations
 
 import math
@@ -67,13 +68,15 @@ if TYPE_CHECKING:
 Compiler = Callable[[QuantumCircuit], QuantumCircuit]
 WIDTH = 4
 ANCILLA = (2, 3)
-PURIFIER = (4, 5)     # on Runtime devices: each bath ancilla's purifying partner (the cycle circuit's refresh)
+PURIFIER = (4, 5)  # on Runtime devices: each bath ancilla's purifying partner (the cycle circuit's refresh)
 DEVICE_WIDTH = 6
 Z = Pauli("Z")
-DEPHASING = Kraus([np.diag([1.0, 0.0]), np.diag([0.0, 1.0])])   # a Z measurement whose outcome is discarded
-CLBITS = ("decouple: bit 4r + 2k = bath ancilla a_k after its refresh in coupled round r, 4r + 2k + 1 = a_k "
-          "after its collision, 4 n_c + k = qubit k at the decoupling; cycle: bit k = qubit k at the end "
-          "(k = 0: A, 1: B; bitstrings with bit 0 rightmost)")
+DEPHASING = Kraus([np.diag([1.0, 0.0]), np.diag([0.0, 1.0])])  # a Z measurement whose outcome is discarded
+CLBITS = (
+    "decouple: bit 4r + 2k = bath ancilla a_k after its refresh in coupled round r, 4r + 2k + 1 = a_k "
+    "after its collision, 4 n_c + k = qubit k at the decoupling; cycle: bit k = qubit k at the end "
+    "(k = 0: A, 1: B; bitstrings with bit 0 rightmost)"
+)
 
 
 def _identity(qc: QuantumCircuit) -> QuantumCircuit:
@@ -88,8 +91,16 @@ def coupling_phase(v: np.ndarray) -> float:
 class PumpCircuits:
     """The pieces of one spec (compiled once each) and the circuits of a cycle built from them."""
 
-    def __init__(self, omega: float, dt: float, omega_c: float, beta: float, thetas: tuple[float, float],
-                 p_excited: tuple[float, float], compile: Compiler = _identity) -> None:
+    def __init__(
+        self,
+        omega: float,
+        dt: float,
+        omega_c: float,
+        beta: float,
+        thetas: tuple[float, float],
+        p_excited: tuple[float, float],
+        compile: Compiler = _identity,
+    ) -> None:
         self.compile = compile
         free = QuantumCircuit(WIDTH)
         for k in range(2):
@@ -138,8 +149,9 @@ class PumpCircuits:
         qc.measure([0, 1], [bits[4 * n_couple], bits[4 * n_couple + 1]])
         return qc
 
-    def cycle(self, rho: np.ndarray, n_couple: int, n_relax: int, *, snapshot: bool = False,
-              refresh: str = "channel") -> QuantumCircuit:
+    def cycle(
+        self, rho: np.ndarray, n_couple: int, n_relax: int, *, snapshot: bool = False, refresh: str = "channel"
+    ) -> QuantumCircuit:
         """The whole cycle, ancilla measurements as channels; Z of A, B at the end (bits 0, 1). ``snapshot``:
         no measurement; saves <Z> of each ancilla after its refresh (``in<r>_<k>``) and collision
         (``out<r>_<k>``) in the window, of A, B at the decoupling (``dec<k>``) and the end (``end<k>``).
@@ -171,8 +183,15 @@ def circuit_pieces(spec: HeatPumpSpec, compile: Compiler = _identity) -> PumpCir
     """The ``PumpCircuits`` of ``spec``, its pieces compiled by ``compile``."""
     thetas, p_exc = bath_parameters(spec)
     beta = coupling_phase(ht.exchange_coupling(spec.coupling.strength, spec.coupling.phase))
-    return PumpCircuits(spec.qubits.frequency, spec.baths.dt, spec.coupling.strength, beta,
-                        (thetas[0], thetas[1]), (p_exc[0], p_exc[1]), compile)
+    return PumpCircuits(
+        spec.qubits.frequency,
+        spec.baths.dt,
+        spec.coupling.strength,
+        beta,
+        (thetas[0], thetas[1]),
+        (p_exc[0], p_exc[1]),
+        compile,
+    )
 
 
 def batches(spec: HeatPumpSpec, device: AerBackend, resume: dict[str, Any] | None = None) -> BatchGenerator:
@@ -199,8 +218,10 @@ def batches(spec: HeatPumpSpec, device: AerBackend, resume: dict[str, Any] | Non
     shots = [settings.shots] * len(injected)
 
     def metadata(circuit: str) -> list[dict[str, Any]]:
-        return [{"circuit": circuit, "cycle": c + 1, "coupling_rounds": n_couple, "relax_rounds": n_relax}
-                for c in range(len(injected))]
+        return [
+            {"circuit": circuit, "cycle": c + 1, "coupling_rounds": n_couple, "relax_rounds": n_relax}
+            for c in range(len(injected))
+        ]
 
     decouple = [pieces.decouple(rho, n_couple) for rho in injected]
     cycle = [pieces.cycle(rho, n_couple, n_relax, refresh="purify" if runtime else "channel") for rho in injected]
@@ -208,20 +229,38 @@ def batches(spec: HeatPumpSpec, device: AerBackend, resume: dict[str, Any] | Non
     if runtime:
         from qheat.backends.runtime.runs import prepare_run
 
-        run = prepare_run(device, [*decouple, *cycle], names=("A", "B", "a_A", "a_B", "p_A", "p_B"),
-                          measured=(0, 1, *ANCILLA), seed=seeds[0])
+        run = prepare_run(
+            device,
+            [*decouple, *cycle],
+            names=("A", "B", "a_A", "a_B", "p_A", "p_B"),
+            measured=(0, 1, *ANCILLA),
+            seed=seeds[0],
+        )
         decouple, cycle = [run.compile(qc) for qc in decouple], [run.compile(qc) for qc in cycle]
         device_part = run.metadata([*decouple, *cycle])
     yield Batch(decouple, metadata("decouple"), shots, method="statevector", seed=seeds[0], label="decouple")
     yield Batch(cycle, metadata("cycle"), shots, seed=seeds[1], label="cycle")
     if not runtime:
-        yield Batch([pieces.cycle(rho, n_couple, n_relax, snapshot=True) for rho in injected], metadata("shot_free"),
-                    kind="states", seed=seeds[2], label="shot-free")
-    return {"metadata": {"shots": settings.shots, "seed": settings.seed, "sampler_seeds": seeds, "clbits": CLBITS,
-                         **device_part},
-            "prepared_states": [matrix(rho) for rho in injected]}
+        yield Batch(
+            [pieces.cycle(rho, n_couple, n_relax, snapshot=True) for rho in injected],
+            metadata("shot_free"),
+            kind="states",
+            seed=seeds[2],
+            label="shot-free",
+        )
+    return {
+        "metadata": {
+            "shots": settings.shots,
+            "seed": settings.seed,
+            "sampler_seeds": seeds,
+            "clbits": CLBITS,
+            **device_part,
+        },
+        "prepared_states": [matrix(rho) for rho in injected],
+    }
 
 
 def _what(spec: HeatPumpSpec, runtime: bool) -> str:
-    return f"spec {spec.key()!r} (qubits A, B and their two bath ancillas" + (", with a purifier each)" if runtime
-                                                                               else ")")
+    return f"spec {spec.key()!r} (qubits A, B and their two bath ancillas" + (
+        ", with a purifier each)" if runtime else ")"
+    )

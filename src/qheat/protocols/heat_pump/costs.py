@@ -6,6 +6,7 @@ cycle is simulated shot by shot (mid-circuit measurements: 4 per round of the co
 cycle and shot-free circuits once on density matrices of 4 qubits (compiling and running their thousands
 of rounds dominates: holdsworth-pump with 30 shots took 356 s on this machine under load).
 """
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,8 @@ from qheat.core.limits import Cost, aer_seconds
 from qheat.protocols.heat_pump.spec import HeatPumpSpec
 
 ROUND_SECONDS = 1.2e-3
-CIRCUIT_ROUND_SECONDS = 0.03   # compiling and running one round of the cycle circuits on Aer (356 s for 2 x 5100)
-MAX_SAMPLES_BYTES = 16 * 16 * 5000      # the exact engine keeps at most ~5000 sampled 4 x 4 states
+CIRCUIT_ROUND_SECONDS = 0.03  # compiling and running one round of the cycle circuits on Aer (356 s for 2 x 5100)
+MAX_SAMPLES_BYTES = 16 * 16 * 5000  # the exact engine keeps at most ~5000 sampled 4 x 4 states
 
 
 def rounds(spec: HeatPumpSpec) -> tuple[int, int]:
@@ -32,9 +33,17 @@ def cost(spec: HeatPumpSpec, backend: str) -> Cost:
         return exact
     shots = spec.circuits.shots
     circuits = 3 * spec.cycles
-    seconds = (aer_seconds(spec.cycles, spec.cycles * shots, mid_circuit_ops=4 * n_couple)
-               + aer_seconds(2 * spec.cycles, spec.cycles * shots) + total * CIRCUIT_ROUND_SECONDS)
-    counts = spec.cycles * shots * (8 * n_couple + 8)          # worst case: a distinct bit string per shot
+    seconds = (
+        aer_seconds(spec.cycles, spec.cycles * shots, mid_circuit_ops=4 * n_couple)
+        + aer_seconds(2 * spec.cycles, spec.cycles * shots)
+        + total * CIRCUIT_ROUND_SECONDS
+    )
+    counts = spec.cycles * shots * (8 * n_couple + 8)  # worst case: a distinct bit string per shot
     memory = max(exact.memory, float(counts))
-    return Cost(memory, "the decouple circuits' counts" if counts > exact.memory else exact.array,
-                exact.seconds + seconds, circuits, 2 * spec.cycles * shots)
+    return Cost(
+        memory,
+        "the decouple circuits' counts" if counts > exact.memory else exact.array,
+        exact.seconds + seconds,
+        circuits,
+        2 * spec.cycles * shots,
+    )

@@ -26,6 +26,7 @@ of Refs. [32, 33], and coupling/decoupling the qubits never costs bath interacti
 numbers (heat per cycle, COP = 0.186 in the paper) therefore differ; the signs, the cycle and the
 second-law bounds do not.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,10 +39,10 @@ import scipy.linalg
 from scipy.special import expit
 
 from qheat.core.errors import QheatError
+from qheat.core.tables import PairCoupling, PairQubits
 from qheat.physics import dense as ht
 from qheat.physics.linalg import von_neumann_entropies
 from qheat.physics.open_systems import planck
-from qheat.core.tables import PairCoupling, PairQubits
 from qheat.protocols.heat_pump.spec import Baths, HeatPumpSpec
 
 MAX_SAMPLES = 4000
@@ -49,37 +50,39 @@ MAX_SAMPLES = 4000
 CONVENTIONS = {
     "units": "hbar = k_B = 1; energies in units of hbar omega (H_A = H_B = (omega/2) sigma_z), times in 1/omega",
     "heat": "Q_k = heat drawn from bath k (energy leaving the bath, seed 002 Eq. C2): positive when the bath gives "
-            "energy; cumulative from t = 0",
+    "energy; cumulative from t = 0",
     "entropy_production": "sigma = Delta S_AB - Q_A/T_A - Q_B/T_B (Eq. 15 with the sign of Eq. C4), sigma_0 = "
-                          "Delta S_A + Delta S_B - Q_A/T_A - Q_B/T_B (Eq. 14, same sign); the entropy drop of each "
-                          "injection (-I_0) is not part of them (it is the fuel); delta_I = sigma_0 - sigma",
+    "Delta S_A + Delta S_B - Q_A/T_A - Q_B/T_B (Eq. 14, same sign); the entropy drop of each "
+    "injection (-I_0) is not part of them (it is the fuel); delta_I = sigma_0 - sigma",
     "performance": "per cycle: Q_B/(T_A I_0) against T_B/(T_A - T_B) (Eq. 18); I_0 the mutual information injected",
     "times": "tau and relax_time are the times the collision rounds take (whole multiples of dt); tau_requested "
-             "is Eq. (13)'s or the spec's; the headline says when rounding moved either by more than 1%",
+    "is Eq. (13)'s or the spec's; the headline says when rounding moved either by more than 1%",
     "baths": "collision model: fresh thermal ancilla per qubit per round, partial SWAP theta^2 = kappa (1 + 2n) dt; "
-             "dt -> 0: local Lindblad with rates kappa (1 + n), kappa n",
+    "dt -> 0: local Lindblad with rates kappa (1 + n), kappa n",
 }
 
-HEOM_BATHS = ("HEOM (QuTiP HEOMSolver): sigma_x of each qubit coupled to its own Drude-Lorentz bath, gamma = "
-              "baths.cutoff, lambda such that J(omega) = kappa / 2 (weak-coupling decay rate kappa (1 + n), an assumed "
-              "reading of the paper's kappa); Pade terms baths.terms, depth baths.depth; heat = energy each bath "
-              "gives its qubit (system side, from the first-level ADOs)")
+HEOM_BATHS = (
+    "HEOM (QuTiP HEOMSolver): sigma_x of each qubit coupled to its own Drude-Lorentz bath, gamma = "
+    "baths.cutoff, lambda such that J(omega) = kappa / 2 (weak-coupling decay rate kappa (1 + n), an assumed "
+    "reading of the paper's kappa); Pade terms baths.terms, depth baths.depth; heat = energy each bath "
+    "gives its qubit (system side, from the first-level ADOs)"
+)
 
 
 def collision_superoperator(k: int, theta: float, p_excited: float) -> np.ndarray:
     """Row-major superoperator (16 x 16) of a partial SWAP of qubit k of the pair with a fresh ancilla
     diag(1 - p, p): Kraus operators sqrt(p_j) <i|U|j> over ancilla states."""
-    u = np.eye(8, dtype=complex)   # qubits 0, 1 = pair, 2 = ancilla; exchange |1_k 0_a> <-> |0_k 1_a>
+    u = np.eye(8, dtype=complex)  # qubits 0, 1 = pair, 2 = ancilla; exchange |1_k 0_a> <-> |0_k 1_a>
     for rest in range(2):
         other = 1 - k
-        lo = (rest << other) | (1 << 2)      # qubit k = 0, ancilla = 1
-        hi = (rest << other) | (1 << k)      # qubit k = 1, ancilla = 0
+        lo = (rest << other) | (1 << 2)  # qubit k = 0, ancilla = 1
+        hi = (rest << other) | (1 << k)  # qubit k = 1, ancilla = 0
         u[lo, lo] = u[hi, hi] = math.cos(theta)
         u[lo, hi] = u[hi, lo] = -1j * math.sin(theta)
     kraus = []
     for j, pj in ((0, 1.0 - p_excited), (1, p_excited)):
         for i in range(2):
-            kraus.append(math.sqrt(pj) * u[i * 4:(i + 1) * 4, j * 4:(j + 1) * 4])
+            kraus.append(math.sqrt(pj) * u[i * 4 : (i + 1) * 4, j * 4 : (j + 1) * 4])
     return sum(np.kron(m, m.conj()) for m in kraus)
 
 
@@ -101,7 +104,7 @@ def bath_parameters(spec: HeatPumpSpec) -> tuple[list[float], list[float]]:
     """Collision angles theta_k = sqrt(kappa_k (1 + 2 n_k) dt) and ancilla excited populations of baths A, B."""
     q, b = spec.qubits, spec.baths
     thetas = [math.sqrt(k * (1.0 + 2.0 * planck(q.frequency, t)) * b.dt) for k, t in zip(b.kappa, q.temperatures)]
-    p_exc = [float(expit(-q.frequency / t)) for t in q.temperatures]     # 1 / (1 + e^{w/T}), no overflow
+    p_exc = [float(expit(-q.frequency / t)) for t in q.temperatures]  # 1 / (1 + e^{w/T}), no overflow
     return thetas, p_exc
 
 
@@ -130,7 +133,7 @@ class CollisionBaths:
         x = self.free[coupled] @ x
         gains = np.zeros(2)
         for k in range(2):
-            e_row = self.energies[k].T.reshape(-1)            # Tr(E rho) = e_row . vec(rho)
+            e_row = self.energies[k].T.reshape(-1)  # Tr(E rho) = e_row . vec(rho)
             before = np.real(e_row @ x)
             x = self.coll[k] @ x
             gains[k] = np.real(e_row @ x) - before
@@ -150,8 +153,10 @@ def _heom_propagator(q: PairQubits, coupling: PairCoupling, b: Baths) -> tuple[A
     v = ht.exchange_coupling(coupling.strength, coupling.phase)
     ops = [ht.term_matrix(2, {0: "X"}), ht.term_matrix(2, {1: "X"})]
     lams = (b.kappa[0] * (gamma**2 + w**2) / (4.0 * gamma * w), b.kappa[1] * (gamma**2 + w**2) / (4.0 * gamma * w))
-    envs = [DrudeLorentzEnvironment(T=t, lam=lam, gamma=gamma, tag=j)
-            for j, (t, lam) in enumerate(zip(q.temperatures, lams))]
+    envs = [
+        DrudeLorentzEnvironment(T=t, lam=lam, gamma=gamma, tag=j)
+        for j, (t, lam) in enumerate(zip(q.temperatures, lams))
+    ]
     prop = heom.Propagator([h_a + h_b, h_a + h_b + v], list(zip(ops, envs)), [h_a, h_b], b.depth, b.terms, b.dt)
     return prop, lams
 
@@ -198,18 +203,22 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
     theta = ht.theta_eq13(delta0, c0, spec.delta, w)
     requested = spec.coupling_time if spec.coupling_time is not None else abs(theta) / (2.0 * spec.coupling.strength)
     if requested == 0.0:
-        raise QheatError("the coupling time tau = |theta| / (2 Omega) is 0 (no correlation or delta = 0); "
-                         "give coupling_time")
+        raise QheatError(
+            "the coupling time tau = |theta| / (2 Omega) is 0 (no correlation or delta = 0); give coupling_time"
+        )
     dt = b.dt
     if requested < dt:
-        raise QheatError(f"the coupling time tau = {requested:.4g} is shorter than one collision round "
-                         f"(baths.dt = {dt:g}); use a smaller dt")
+        raise QheatError(
+            f"the coupling time tau = {requested:.4g} is shorter than one collision round "
+            f"(baths.dt = {dt:g}); use a smaller dt"
+        )
     n_couple, n_relax = max(1, round(requested / dt)), max(1, round(b.relax_time / dt))
-    tau, relax = n_couple * dt, n_relax * dt           # the times the rounds actually take
-    rounding = "; ".join(f"{what} rounded to {n} rounds of dt: {used:.4g} instead of {asked:.4g}"
-                         for what, n, used, asked in (("tau", n_couple, tau, requested),
-                                                      ("relax_time", n_relax, relax, b.relax_time))
-                         if abs(used - asked) > 0.01 * asked)
+    tau, relax = n_couple * dt, n_relax * dt  # the times the rounds actually take
+    rounding = "; ".join(
+        f"{what} rounded to {n} rounds of dt: {used:.4g} instead of {asked:.4g}"
+        for what, n, used, asked in (("tau", n_couple, tau, requested), ("relax_time", n_relax, relax, b.relax_time))
+        if abs(used - asked) > 0.01 * asked
+    )
     model = (HeomBaths if b.model == "heom" else CollisionBaths)(spec, h_a + h_b, h_a + h_b + v, (h_a, h_b))
     chi = ht.correlation_matrix(t_a, t_b, spec.correlation.phase, spec.correlation.strength, w)
     x = model.start(ht.to_qheat_order(np.diag(lam)).astype(complex))
@@ -219,7 +228,7 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
     states, times, heat_a, heat_b, coupled_flags = [rho.copy()], [0.0], [0.0], [0.0], [False]
     qa = qb = 0.0
     per_cycle, windows, injections, injected = [], [], [], []
-    s_jump = 0.0   # entropy removed by injections (kept out of Sigma)
+    s_jump = 0.0  # entropy removed by injections (kept out of Sigma)
     s_series = [float(von_neumann_entropies(rho))]
     t = 0.0
     step = 0
@@ -229,8 +238,10 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
         rho = model.rho(x)
         low = float(np.linalg.eigvalsh(rho).min())
         if low < -1e-9:
-            raise QheatError(f"cycle {cycle + 1}: rho + chi is not positive (smallest eigenvalue {low:.2g}); the "
-                             "qubits did not rethermalise: lengthen baths.relax_time")
+            raise QheatError(
+                f"cycle {cycle + 1}: rho + chi is not positive (smallest eigenvalue {low:.2g}); the "
+                "qubits did not rethermalise: lengthen baths.relax_time"
+            )
         injected.append(rho.copy())
         i0 = float(ht.mutual_information(rho[None], [0], [1])[0])
         s_jump += float(von_neumann_entropies(rho)) - s_before
@@ -245,7 +256,7 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
             qa += gains[0]
             qb += gains[1]
             if r == n_couple - 1:
-                w_dec = -float(np.real(np.trace(v @ rho)))   # energy change of the pair when V is switched off
+                w_dec = -float(np.real(np.trace(v @ rho)))  # energy change of the pair when V is switched off
             t += dt
             step += 1
             if step % keep == 0 or step == rounds:
@@ -255,11 +266,19 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
                 heat_b.append(qb)
                 coupled_flags.append(coupled)
                 s_series.append(float(von_neumann_entropies(rho)) - s_jump)
-        per_cycle.append({"Q_A": qa - q0[0], "Q_B": qb - q0[1], "I_0": i0, "decoupling_work": w_dec,
-                          "residual_energy": float(np.real(np.trace((h_a + h_b) @ rho))
-                                                   - np.trace((h_a + h_b) @ ht.to_qheat_order(np.diag(lam))).real)})
+        per_cycle.append(
+            {
+                "Q_A": qa - q0[0],
+                "Q_B": qb - q0[1],
+                "I_0": i0,
+                "decoupling_work": w_dec,
+                "residual_energy": float(
+                    np.real(np.trace((h_a + h_b) @ rho)) - np.trace((h_a + h_b) @ ht.to_qheat_order(np.diag(lam))).real
+                ),
+            }
+        )
     rhos = np.array(states)
-    s_ab = np.array(s_series)                      # entropy without the injection drops
+    s_ab = np.array(s_series)  # entropy without the injection drops
     s_a = von_neumann_entropies(ht.marginals(rhos, [0]))
     s_b = von_neumann_entropies(ht.marginals(rhos, [1]))
     heat = {"A": np.array(heat_a), "B": np.array(heat_b)}
@@ -267,7 +286,7 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
     sigma = s_ab - s_ab[0] + bath_entropy
     sigma_0 = (s_a - s_a[0]) + (s_b - s_b[0]) + bath_entropy
     last = per_cycle[-1]
-    carnot = t_b / (t_a - t_b) if t_a > t_b else None     # no bound when B is not the colder bath
+    carnot = t_b / (t_a - t_b) if t_a > t_b else None  # no bound when B is not the colder bath
     cop = last["Q_B"] / (t_a * last["I_0"]) if last["I_0"] > 0 else 0.0
     eq17 = last["I_0"] - last["Q_A"] / t_a - last["Q_B"] / t_b
     pumping = last["Q_B"] > 0 and last["Q_A"] < 0 and t_a > t_b
@@ -281,10 +300,19 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
         "coupling_windows": windows,
         "injections": injections,
         "per_cycle": per_cycle,
-        "performance": {"cop": cop, "carnot": carnot, "eq17_entropy_production": eq17,
-                        **({} if carnot is not None else {"carnot_note": "T_A <= T_B: pumping from B to A runs with "
-                                                          "the gradient, so Eq. (18) sets no bound"}),
-                        "pumping_against_the_gradient": pumping},
+        "performance": {
+            "cop": cop,
+            "carnot": carnot,
+            "eq17_entropy_production": eq17,
+            **(
+                {}
+                if carnot is not None
+                else {
+                    "carnot_note": "T_A <= T_B: pumping from B to A runs with the gradient, so Eq. (18) sets no bound"
+                }
+            ),
+            "pumping_against_the_gradient": pumping,
+        },
         "theta": theta,
         "tau": tau,
         "tau_requested": requested,
@@ -293,9 +321,11 @@ def simulate(spec: HeatPumpSpec) -> dict[str, Any]:
         **({"bath_couplings": model.angles} if b.model == "heom" else {"collision_angles": model.angles}),
         "conventions": {**CONVENTIONS, "baths": HEOM_BATHS} if b.model == "heom" else CONVENTIONS,
         "_injected": injected,
-        "headline": (f"per cycle Q_A = {last['Q_A']:+.4g}, Q_B = {last['Q_B']:+.4g} "
-                     f"({'pumps cold -> hot' if pumping else 'no pumping'}); COP Q_B/(T_A I_0) = {cop:.3f} "
-                     + (f"<= Carnot {carnot:.3f}" if carnot is not None else "(no Carnot bound: T_A <= T_B)")
-                     + f"; Eq. (17) {eq17:.3g} >= 0; tau = {tau:.4g}"
-                     + (f" ({rounding})" if rounding else "")),
+        "headline": (
+            f"per cycle Q_A = {last['Q_A']:+.4g}, Q_B = {last['Q_B']:+.4g} "
+            f"({'pumps cold -> hot' if pumping else 'no pumping'}); COP Q_B/(T_A I_0) = {cop:.3f} "
+            + (f"<= Carnot {carnot:.3f}" if carnot is not None else "(no Carnot bound: T_A <= T_B)")
+            + f"; Eq. (17) {eq17:.3g} >= 0; tau = {tau:.4g}"
+            + (f" ({rounding})" if rounding else "")
+        ),
     }

@@ -2,6 +2,7 @@
 
 hbar = k_B = 1; energies and temperatures in units of hbar omega, times in 1/omega, entropies in nats.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,16 +39,19 @@ TIME_LABEL = "$\\omega t$"
 
 def _parameters(spec: dict[str, Any], tau: float | None = None, swept: tuple[str, ...] = ()) -> list[str]:
     """The physical parameters of a run as the paper states them, leaving out the swept ones."""
+
     def free(*prefixes: str) -> bool:
         return not any(p.startswith(prefixes) for p in swept)
 
     t_a, t_b = spec["qubits"]["temperatures"]
     k_a, k_b = spec["baths"]["kappa"]
     delta = spec["coupling"]["phase"] - spec["correlation"]["phase"]
-    parts = ["Seed 002 heat pump" + (f": $T_A$ = {t_a:g}, $T_B$ = {t_b:g}" if free("qubits.temperatures") else ""),
-             f"$\\Omega$ = {spec['coupling']['strength']:g}$\\omega$" if free("coupling.strength") else "",
-             f"$\\delta$ = {num(delta)}" if free("coupling.phase", "correlation.phase") else "",
-             f"$\\kappa_A$ = {k_a:g}, $\\kappa_B$ = {k_b:g}" if free("baths.kappa") else ""]
+    parts = [
+        "Seed 002 heat pump" + (f": $T_A$ = {t_a:g}, $T_B$ = {t_b:g}" if free("qubits.temperatures") else ""),
+        f"$\\Omega$ = {spec['coupling']['strength']:g}$\\omega$" if free("coupling.strength") else "",
+        f"$\\delta$ = {num(delta)}" if free("coupling.phase", "correlation.phase") else "",
+        f"$\\kappa_A$ = {k_a:g}, $\\kappa_B$ = {k_b:g}" if free("baths.kappa") else "",
+    ]
     if tau is not None:
         parts.append(f"$\\tau$ = {tau:g}, $\\tau_{{relax}}$ = {spec['baths']['relax_time']:g}")
     parts.append("$\\hbar = k_B = 1$, energies in units of $\\omega$")
@@ -70,7 +74,7 @@ def heat_pump_figure(result: dict[str, Any]) -> Any:
         ax_q.plot(t, _values(n["heat"]["A"]), color="C3", ls="--", lw=0.8, label="$Q_A$ without $\\chi$")
         ax_q.plot(t, _values(n["heat"]["B"]), color="C0", ls="--", lw=0.8, label="$Q_B$ without $\\chi$")
     notes = ["grey bands: qubits coupled", "$Q_k$ > 0: bath k gives energy"]
-    if "circuits" in result:                 # measured heats, cumulative at each cycle's end
+    if "circuits" in result:  # measured heats, cumulative at each cycle's end
         c = result["circuits"]
         per = c["per_cycle"]
         length = result["tau"] + result["relax_time"]
@@ -79,11 +83,25 @@ def heat_pump_figure(result: dict[str, Any]) -> Any:
         for name, color in (("A", "C3"), ("B", "C0")):
             q_c = np.cumsum([p[f"Q_{name}"] for p in per])
             se_c = np.sqrt(np.cumsum([p[f"Q_{name}_stderr"] ** 2 for p in per]))
-            ax_q.errorbar(ends, q_c, yerr=se_c, fmt="o", ms=4, color=color, capsize=3,
-                          label=f"$Q_{name}$ {result.get('backend')} ({c['shots']} shots)")
+            ax_q.errorbar(
+                ends,
+                q_c,
+                yerr=se_c,
+                fmt="o",
+                ms=4,
+                color=color,
+                capsize=3,
+                label=f"$Q_{name}$ {result.get('backend')} ({c['shots']} shots)",
+            )
             if noisy and all(f"Q_{name}_shot_free" in p for p in per):
-                ax_q.plot(ends, np.cumsum([p[f"Q_{name}_shot_free"] for p in per]), "x", ms=6, color=color,
-                          label=f"$Q_{name}$ shot-free on {result.get('backend')}")
+                ax_q.plot(
+                    ends,
+                    np.cumsum([p[f"Q_{name}_shot_free"] for p in per]),
+                    "x",
+                    ms=6,
+                    color=color,
+                    label=f"$Q_{name}$ shot-free on {result.get('backend')}",
+                )
         notes.append("points: circuits, cumulative at each cycle's end ($\\pm$ 1 s.e.)")
     for start in result["coupling_windows"]:
         for ax in axes.flat:
@@ -107,9 +125,16 @@ def heat_pump_figure(result: dict[str, Any]) -> Any:
         ax.set_xlabel(TIME_LABEL)
     letter_panels(axes.flat)
     cop = result["performance"]
-    heading(fig, *_parameters(result["spec"], result["tau"]),
-            f"COP $Q_B/(T_A I_0)$ = {cop['cop']:.3f}" + (f" $\\leq$ Carnot $T_B/(T_A-T_B)$ = {cop['carnot']:.3f} (Eq. 18)"
-                                                  if cop["carnot"] is not None else " (no Carnot bound: $T_A \\leq T_B$)"))
+    heading(
+        fig,
+        *_parameters(result["spec"], result["tau"]),
+        f"COP $Q_B/(T_A I_0)$ = {cop['cop']:.3f}"
+        + (
+            f" $\\leq$ Carnot $T_B/(T_A-T_B)$ = {cop['carnot']:.3f} (Eq. 18)"
+            if cop["carnot"] is not None
+            else " (no Carnot bound: $T_A \\leq T_B$)"
+        ),
+    )
     footnote(fig, *notes)
     return fig
 
@@ -124,21 +149,50 @@ def sweep_figure(result: dict[str, Any]) -> Any:
     fig, axes = figure(1, 2, 10.0, 3.7)
     ax_q, ax_c = axes[0]
     for name, color, side in (("A", "C3", "hot"), ("B", "C0", "cold")):
-        ax_q.plot(x, [np.mean([c[f"Q_{name}"] for c in p["per_cycle"]]) for p in points], "o-", ms=3.5,
-                  color=color, label=f"$Q_{name}$ (from {side} bath {name})")
+        ax_q.plot(
+            x,
+            [np.mean([c[f"Q_{name}"] for c in p["per_cycle"]]) for p in points],
+            "o-",
+            ms=3.5,
+            color=color,
+            label=f"$Q_{name}$ (from {side} bath {name})",
+        )
         if all("normal" in p for p in points):
-            ax_q.plot(x, [np.mean([c[f"Q_{name}"] for c in p["normal"]["per_cycle"]]) for p in points], "s--",
-                      ms=3, lw=0.8, color=color, label=f"$Q_{name}$ without $\\chi$")
+            ax_q.plot(
+                x,
+                [np.mean([c[f"Q_{name}"] for c in p["normal"]["per_cycle"]]) for p in points],
+                "s--",
+                ms=3,
+                lw=0.8,
+                color=color,
+                label=f"$Q_{name}$ without $\\chi$",
+            )
         if all("circuits" in p for p in points):
-            ax_q.errorbar(x, [np.mean([c[f"Q_{name}"] for c in p["circuits"]["per_cycle"]]) for p in points],
-                          yerr=[np.sqrt(np.mean([c[f"Q_{name}_stderr"] ** 2 for c in p["circuits"]["per_cycle"]])
-                                        / len(p["circuits"]["per_cycle"])) for p in points],
-                          fmt="D", ms=4, capsize=2, color=color, label=f"$Q_{name}$ on circuits")
+            ax_q.errorbar(
+                x,
+                [np.mean([c[f"Q_{name}"] for c in p["circuits"]["per_cycle"]]) for p in points],
+                yerr=[
+                    np.sqrt(
+                        np.mean([c[f"Q_{name}_stderr"] ** 2 for c in p["circuits"]["per_cycle"]])
+                        / len(p["circuits"]["per_cycle"])
+                    )
+                    for p in points
+                ],
+                fmt="D",
+                ms=4,
+                capsize=2,
+                color=color,
+                label=f"$Q_{name}$ on circuits",
+            )
     ax_q.axhline(0.0, color="0.6", lw=0.6)
     ax_q.set_ylabel("heat per cycle / $\\omega$")
     ax_c.plot(x, [p["performance"]["cop"] for p in points], "o-", ms=3.5, color="C2", label="COP $Q_B/(T_A I_0)$")
-    ax_c.plot(x, [np.nan if p["performance"]["carnot"] is None else p["performance"]["carnot"] for p in points], "k--",
-              label="Carnot $T_B/(T_A - T_B)$")
+    ax_c.plot(
+        x,
+        [np.nan if p["performance"]["carnot"] is None else p["performance"]["carnot"] for p in points],
+        "k--",
+        label="Carnot $T_B/(T_A - T_B)$",
+    )
     ax_c.set_ylabel("coefficient of performance")
     label = parameter_label(paths[0], result["spec"], PARAMETERS)
     for ax in axes[0]:

@@ -1,4 +1,5 @@
 """The heat-pump spec (seed 002 Sec. V)."""
+
 from __future__ import annotations
 
 import math
@@ -18,7 +19,6 @@ from qheat.core.tables import (
     _PairSpec,
 )
 
-
 BATH_MODELS = ("collisions", "heom")
 
 
@@ -31,10 +31,10 @@ class Baths:
     kappa: tuple[float, float]
     dt: float = 0.1
     relax_time: float = 500.0
-    model: str = "collisions"       # or "heom": Drude-Lorentz baths through QuTiP's HEOM (exact engine only)
-    cutoff: float | None = None     # heom (default 1.0): the Drude frequency gamma, assumed (the paper gives none)
-    depth: int | None = None        # heom (default 2): hierarchy depth
-    terms: int | None = None        # heom (default 3): Pade terms per bath
+    model: str = "collisions"  # or "heom": Drude-Lorentz baths through QuTiP's HEOM (exact engine only)
+    cutoff: float | None = None  # heom (default 1.0): the Drude frequency gamma, assumed (the paper gives none)
+    depth: int | None = None  # heom (default 2): hierarchy depth
+    terms: int | None = None  # heom (default 3): Pade terms per bath
 
 
 @dataclass(frozen=True)
@@ -62,15 +62,20 @@ class HeatPumpSpec(_PairSpec):
         super().check()
         steps = (self.cycles * (self.baths.relax_time + (self.coupling_time or 0.0) + 100.0)) / self.baths.dt
         if steps > 2_000_000:
-            raise QheatError(f"{self.cycles} cycles of relax_time {self.baths.relax_time:g} at dt = {self.baths.dt:g} "
-                             "take more than 2000000 collision rounds; use a larger dt or fewer cycles")
+            raise QheatError(
+                f"{self.cycles} cycles of relax_time {self.baths.relax_time:g} at dt = {self.baths.dt:g} "
+                "take more than 2000000 collision rounds; use a larger dt or fewer cycles"
+            )
 
 
-def heat_pump_from_dict(top: dict[str, Any], protocol: str, name: str, description: str,
-                         sweep: Sweep | None) -> HeatPumpSpec:
+def heat_pump_from_dict(
+    top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None
+) -> HeatPumpSpec:
     qubits, correlation, coupling = _pair_common(top)
     bd = _table(top["baths"], "[baths]", {"kappa", "dt", "relax_time", "model", "cutoff", "depth", "terms"}, {"kappa"})
-    kappa = tuple(_number(k, f"baths.kappa[{i}]", positive=True) for i, k in enumerate(_list(bd["kappa"], "baths.kappa")))
+    kappa = tuple(
+        _number(k, f"baths.kappa[{i}]", positive=True) for i, k in enumerate(_list(bd["kappa"], "baths.kappa"))
+    )
     if len(kappa) != 2:
         raise QheatError(f"baths.kappa needs two entries (kappa_A, kappa_B), got {len(kappa)}")
     model = bd.get("model", "collisions")
@@ -79,20 +84,25 @@ def heat_pump_from_dict(top: dict[str, Any], protocol: str, name: str, descripti
     if model == "collisions" and any(key in bd for key in ("cutoff", "depth", "terms")):
         raise QheatError("baths.cutoff, depth and terms belong to baths.model = 'heom'; remove them or set the model")
     heom = model == "heom"
-    baths = Baths((kappa[0], kappa[1]), _number(bd.get("dt", 0.1), "baths.dt", positive=True),
-                  _number(bd.get("relax_time", 500.0), "baths.relax_time", positive=True), model,
-                  _number(bd.get("cutoff", 1.0), "baths.cutoff", positive=True) if heom else None,
-                  _integer(bd.get("depth", 2), "baths.depth", minimum=1) if heom else None,
-                  _integer(bd.get("terms", 3), "baths.terms", minimum=1) if heom else None)
+    baths = Baths(
+        (kappa[0], kappa[1]),
+        _number(bd.get("dt", 0.1), "baths.dt", positive=True),
+        _number(bd.get("relax_time", 500.0), "baths.relax_time", positive=True),
+        model,
+        _number(bd.get("cutoff", 1.0), "baths.cutoff", positive=True) if heom else None,
+        _integer(bd.get("depth", 2), "baths.depth", minimum=1) if heom else None,
+        _integer(bd.get("terms", 3), "baths.terms", minimum=1) if heom else None,
+    )
     from qheat.physics.open_systems import planck  # here: it brings QuTiP
 
     for k, t in zip(kappa, qubits.temperatures if model == "collisions" else ()):
         theta2 = k * baths.dt * (1.0 + 2.0 * planck(qubits.frequency, t))
         if theta2 > (math.pi / 2) ** 2:
-            raise QheatError(f"baths.dt = {baths.dt:g}: the collision angle sqrt(kappa (1 + 2n) dt) = {math.sqrt(theta2):.3g} "
-                             "exceeds pi/2; use a smaller dt")
+            raise QheatError(
+                f"baths.dt = {baths.dt:g}: the collision angle sqrt(kappa (1 + 2n) dt) = {math.sqrt(theta2):.3g} "
+                "exceeds pi/2; use a smaller dt"
+            )
     tau = None if "coupling_time" not in top else _number(top["coupling_time"], "coupling_time", positive=True)
     cycles = _integer(top.get("cycles", 2), "cycles", minimum=1)
     circuits = _circuits(top["circuits"]) if "circuits" in top else None
     return HeatPumpSpec(protocol, qubits, correlation, coupling, baths, cycles, tau, name, description, sweep, circuits)
-

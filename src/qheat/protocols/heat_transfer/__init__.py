@@ -4,6 +4,7 @@
 spec, which runs on backend 'exact' only). Circuit backends (``aer``, ``aer:<config>``): one batch of
 Z-measurement circuits (``circuits.batches``), analysed from the records (``analysis.analyze``).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,18 @@ class HeatTransfer(BatchSubmission, Protocol):
 
     name = "heat-transfer"
     spec_names = ("heat-transfer",)
-    keys = frozenset({"qubits", "interaction", "correlation", "evolution", "circuits", "allow_nonconserving",
-                      "omega0_ghz", "phase_diagram"})
+    keys = frozenset(
+        {
+            "qubits",
+            "interaction",
+            "correlation",
+            "evolution",
+            "circuits",
+            "allow_nonconserving",
+            "omega0_ghz",
+            "phase_diagram",
+        }
+    )
 
     def parse(self, top, protocol, name, description, sweep):
         return heat_transfer_from_dict(top, protocol, name, description, sweep)

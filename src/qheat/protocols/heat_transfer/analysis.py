@@ -6,6 +6,7 @@ standard errors from the spread over shots. ``circuit_heat_shot_free`` is the sa
 noise-free expectation (``Statevector``, rebuilt from the spec): it differs from the exact Q(t) only by
 the product-formula error. Pure: reads the records document and the spec only.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -23,23 +24,27 @@ from qheat.protocols.heat_transfer.spec import HeatTransferPhaseSpec, HeatTransf
 
 CONVENTIONS = {
     "heat": "two-point: Q(t) = mean over shots of E_B(t) - E_B(0), E_B(0) read from the ancillas purifying B "
-            "(Z-correlated with B's initial state; used when B is a diagonal factor of rho_0); end-point: "
-            "<H_B>(t) - <H_B>(0) from separate circuits. SamplerV2 on Aer (AerBackend.sample: circuit i seeded "
-            "sampler_seed + i (shots + 1), sampler_seed drawn from the spec's seed and key, so sweep points "
-            "differ), all measurements terminal; stderr from the spread over shots",
+    "(Z-correlated with B's initial state; used when B is a diagonal factor of rho_0); end-point: "
+    "<H_B>(t) - <H_B>(0) from separate circuits. SamplerV2 on Aer (AerBackend.sample: circuit i seeded "
+    "sampler_seed + i (shots + 1), sampler_seed drawn from the spec's seed and key, so sweep points "
+    "differ), all measurements terminal; stderr from the spread over shots",
     "records": "counts per time over metadata.measured_qubits (bit i = i-th of them): B's qubits, then "
-               "(two-point) their ancillas",
+    "(two-point) their ancillas",
     "circuit_heat_shot_free": "the same circuits' exact expectation (Statevector of their gates, product "
-                              "formulas included): differs from exact_heat only by the product-formula error",
+    "formulas included): differs from exact_heat only by the product-formula error",
     "preparation": "purification of rho_0 + chi on one ancilla per qubit",
 }
-DEVICE_KEYS = ("device", "layout", "costs", "engine")   # Runtime devices: what ran where, and its cost
-RUNTIME = ("{backend}: circuits compiled for the layout under 'layout' and sampled through Qiskit Runtime (fake: local "
-           "mode with the device's noise model); exact_heat and circuit_heat_shot_free are noise-free, so they differ "
-           "from the sampled heat by the device's bias as well as by the shot noise")
+DEVICE_KEYS = ("device", "layout", "costs", "engine")  # Runtime devices: what ran where, and its cost
+RUNTIME = (
+    "{backend}: circuits compiled for the layout under 'layout' and sampled through Qiskit Runtime (fake: local "
+    "mode with the device's noise model); exact_heat and circuit_heat_shot_free are noise-free, so they differ "
+    "from the sampled heat by the device's bias as well as by the shot noise"
+)
 IDEAL = "ideal Aer: circuits compiled to {{rz, sx, x, cx}}, sampled with the statevector method"
-NOISY = ("{backend}: circuits compiled by the device and sampled with its noise model (gates, relaxation, "
-         "readout) and density matrices; exact_heat and circuit_heat_shot_free are noise-free")
+NOISY = (
+    "{backend}: circuits compiled by the device and sampled with its noise model (gates, relaxation, "
+    "readout) and density matrices; exact_heat and circuit_heat_shot_free are noise-free"
+)
 
 
 def analyze(document: dict[str, Any], spec: HeatTransferSpec | HeatTransferPhaseSpec) -> dict[str, Any]:
@@ -52,9 +57,11 @@ def analyze(document: dict[str, Any], spec: HeatTransferSpec | HeatTransferPhase
     data["circuits"] = c
     err = np.abs(np.subtract(c["heat"], c["exact_heat"]))
     label = "Q_device" if "device" in document.get("metadata", {}) else "Q_aer"
-    data["headline"] += (f"; {document['backend']}: max |{label} - Q_exact| = {err.max():.2g} "
-                         f"({ht.deviation_in_sigma(c['heat'], c['exact_heat'], c['stderr'])}), "
-                         f"{c['two_qubit_gates']['evolution_max']} CX per evolution")
+    data["headline"] += (
+        f"; {document['backend']}: max |{label} - Q_exact| = {err.max():.2g} "
+        f"({ht.deviation_in_sigma(c['heat'], c['exact_heat'], c['stderr'])}), "
+        f"{c['two_qubit_gates']['evolution_max']} CX per evolution"
+    )
     return data
 
 
@@ -66,10 +73,15 @@ def circuit_part(document: dict[str, Any], spec: HeatTransferSpec, model: Model)
     if missing:
         raise QheatError(f"the records' metadata has no {missing!r}: not a heat-transfer circuit run; measure again")
     times = [r.get("metadata", {}).get("time") for r in records]
-    if len(records) != len(hc.times) or None in times \
-            or not np.allclose(np.asarray(times, dtype=float), hc.times, rtol=1e-12):
-        raise QheatError(f"the records hold {len(records)} circuits, not the {len(hc.times)} times of the spec's "
-                         "[circuits] table; measure again (--force)")
+    if (
+        len(records) != len(hc.times)
+        or None in times
+        or not np.allclose(np.asarray(times, dtype=float), hc.times, rtol=1e-12)
+    ):
+        raise QheatError(
+            f"the records hold {len(records)} circuits, not the {len(hc.times)} times of the spec's "
+            "[circuits] table; measure again (--force)"
+        )
     b, n = model.partition.b, model.n
     e_b = energies_of_b(model.h_b, b, n)
     mask = 2 ** len(b) - 1
@@ -111,8 +123,10 @@ def circuit_part(document: dict[str, Any], spec: HeatTransferSpec, model: Model)
         "estimator": "two-point" if hc.two_point else "end-point",
         **{k: meta[k] for k in DEVICE_KEYS if k in meta},
         "records": [{"counts": dict(sorted(r["counts"].items())), "metadata": r["metadata"]} for r in records],
-        "conventions": {**CONVENTIONS, "device": (RUNTIME if "device" in meta else NOISY if meta.get("noise")
-                                                  else IDEAL).format(backend=backend)},
+        "conventions": {
+            **CONVENTIONS,
+            "device": (RUNTIME if "device" in meta else NOISY if meta.get("noise") else IDEAL).format(backend=backend),
+        },
     }
 
 
@@ -134,5 +148,5 @@ def shot_free_energy(circuits: Sequence[QuantumCircuit], b: Sequence[int], e_b: 
     out = []
     for qc in circuits:
         gates = qc.remove_final_measurements(inplace=False).decompose(gates_to_decompose=["PauliEvolution"])
-        out.append(float(Statevector(gates).probabilities(list(b)) @ e_b))   # probabilities little endian over b
+        out.append(float(Statevector(gates).probabilities(list(b)) @ e_b))  # probabilities little endian over b
     return np.array(out)

@@ -11,6 +11,7 @@ E_B(t) - E_B(0) per shot is a (deferred) two-point measurement of heat.
 ``batches`` hands these circuits, compiled by the device (``device.compile``; on ``aer:<config>``
 with its noise model), to the engine as one batch of counts, seeded from the spec's seed and key.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from qheat.protocols.heat_transfer.spec import HeatTransferPhaseSpec, HeatTransf
 if TYPE_CHECKING:
     from qheat.backends.aer import AerBackend
 
-MAX_TROTTER_REPS = 10_000   # product-formula steps per circuit: beyond, compiling and simulating takes hours
+MAX_TROTTER_REPS = 10_000  # product-formula steps per circuit: beyond, compiling and simulating takes hours
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,10 +41,10 @@ class HeatCircuits:
     preparation: QuantumCircuit
     evolutions: tuple[QuantumCircuit, ...]
     synthesis: tuple[three_body.Synthesis, ...]
-    measured: tuple[int, ...]              # clbit i = qubit measured[i]: B's qubits, then (two-point) their ancillas
+    measured: tuple[int, ...]  # clbit i = qubit measured[i]: B's qubits, then (two-point) their ancillas
     two_point: bool
     split_local_part: bool
-    circuits: tuple[QuantumCircuit, ...]   # preparation + evolution + measurement, metadata per time
+    circuits: tuple[QuantumCircuit, ...]  # preparation + evolution + measurement, metadata per time
 
 
 def width(spec: HeatTransferSpec) -> int:
@@ -68,11 +69,17 @@ def heat_circuits(spec: HeatTransferSpec, model: Model) -> HeatCircuits:
         evo = three_body.evolution_circuit(h0, v, float(t), s)
         synth.append(s)
         evolutions.append(evo)
-        circuits.append(three_body.measured_circuit(
-            prep, evo, measured,
-            metadata={"time": float(t), "synthesis": s.method, "reps": s.reps, "measured_qubits": list(measured)}))
-    return HeatCircuits(times, prep, tuple(evolutions), tuple(synth), measured, two_point, bool(np.any(h0.coeffs)),
-                        tuple(circuits))
+        circuits.append(
+            three_body.measured_circuit(
+                prep,
+                evo,
+                measured,
+                metadata={"time": float(t), "synthesis": s.method, "reps": s.reps, "measured_qubits": list(measured)},
+            )
+        )
+    return HeatCircuits(
+        times, prep, tuple(evolutions), tuple(synth), measured, two_point, bool(np.any(h0.coeffs)), tuple(circuits)
+    )
 
 
 def sampler_seed(spec: HeatTransferSpec) -> int:
@@ -99,14 +106,18 @@ def check_backend(spec: HeatTransferSpec | HeatTransferPhaseSpec, backend: str) 
         check_width(spec, open_device(backend))
     model = build_model(spec)
     if np.abs(model.h_b - np.diag(np.diag(model.h_b))).max() > 1e-12:
-        raise QheatError(f"H_B has terms that are not diagonal (X or Y inside B): backend {backend!r} measures H_B "
-                         "in the Z basis only; use backend 'exact'")
+        raise QheatError(
+            f"H_B has terms that are not diagonal (X or Y inside B): backend {backend!r} measures H_B "
+            "in the Z basis only; use backend 'exact'"
+        )
     _, v = three_body.evolution_parts(*three_body.hamiltonian_operator(model.n, spec.frequencies, model.terms))
     s = three_body.choose_synthesis(v, spec.evolution.t_max, spec.circuits.synthesis, spec.circuits.max_trotter_error)
     if s.reps > MAX_TROTTER_REPS:
-        raise QheatError(f"Lie-Trotter needs {s.reps} steps at t_max = {spec.evolution.t_max:g} for "
-                         f"circuits.max_trotter_error = {spec.circuits.max_trotter_error:g} (at most {MAX_TROTTER_REPS}); "
-                         "raise max_trotter_error, shorten t_max or set circuits.synthesis = 'exact'")
+        raise QheatError(
+            f"Lie-Trotter needs {s.reps} steps at t_max = {spec.evolution.t_max:g} for "
+            f"circuits.max_trotter_error = {spec.circuits.max_trotter_error:g} (at most {MAX_TROTTER_REPS}); "
+            "raise max_trotter_error, shorten t_max or set circuits.synthesis = 'exact'"
+        )
 
 
 def _what(spec: HeatTransferSpec) -> str:
@@ -141,22 +152,41 @@ def batches(spec: HeatTransferSpec, device: AerBackend, resume: dict[str, Any] |
         run = prepare_run(device, hc.circuits, names=names, measured=hc.measured, seed=seed)
     compiled = [(run or device).compile(qc) for qc in hc.circuits]
     method = None if runtime or device.noise is not None else "statevector"
-    yield Batch(compiled, [dict(qc.metadata) for qc in hc.circuits], [settings.shots] * len(compiled),
-                method=method, seed=seed, label="heat-transfer circuits")
+    yield Batch(
+        compiled,
+        [dict(qc.metadata) for qc in hc.circuits],
+        [settings.shots] * len(compiled),
+        method=method,
+        seed=seed,
+        label="heat-transfer circuits",
+    )
     gates_evo = [circuit_cost(evo) for evo in hc.evolutions]
-    device_part = {} if run is None else run.metadata(
-        compiled, group=spec.n, synthesis=[s.method for s in hc.synthesis], trotter_reps=[s.reps for s in hc.synthesis],
-        trotter_error_bound_max=max(s.error_bound for s in hc.synthesis))
-    return {"metadata": {
-        "sampler_seed": seed,
-        "method": method or getattr(device, "sample_method", "device"),
-        "noise": runtime or device.noise is not None,
-        **device_part,
-        "estimator": "two-point" if hc.two_point else "end-point",
-        "two_qubit_gates": {"preparation": circuit_cost(hc.preparation), "evolution": gates_evo,
-                            "evolution_max": int(max(gates_evo)),
-                            "compiled": [_two_qubit_gates(qc) for qc in compiled]},
-    }}
+    device_part = (
+        {}
+        if run is None
+        else run.metadata(
+            compiled,
+            group=spec.n,
+            synthesis=[s.method for s in hc.synthesis],
+            trotter_reps=[s.reps for s in hc.synthesis],
+            trotter_error_bound_max=max(s.error_bound for s in hc.synthesis),
+        )
+    )
+    return {
+        "metadata": {
+            "sampler_seed": seed,
+            "method": method or getattr(device, "sample_method", "device"),
+            "noise": runtime or device.noise is not None,
+            **device_part,
+            "estimator": "two-point" if hc.two_point else "end-point",
+            "two_qubit_gates": {
+                "preparation": circuit_cost(hc.preparation),
+                "evolution": gates_evo,
+                "evolution_max": int(max(gates_evo)),
+                "compiled": [_two_qubit_gates(qc) for qc in compiled],
+            },
+        }
+    }
 
 
 def _two_qubit_gates(qc: QuantumCircuit) -> int:

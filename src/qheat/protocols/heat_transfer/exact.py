@@ -13,6 +13,7 @@ A ``[phase_diagram]`` spec maps the sign of d^2Q/dt^2 (Eqs. 10, S30) over (beta_
 beta_A1/beta_B) for each a and J/c (Fig. 2), and checks sample points against Eq. (2)
 (``phase_diagram``). The circuits of a spec are in ``circuits``, their analysis in ``analysis``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,18 +28,18 @@ DERIVATIVE_ORDERS = 4
 
 CONVENTIONS = {
     "units": "hbar = k_B = 1; energies and frequencies in units of omega_0, times in 1/omega_0, temperatures in "
-             "hbar omega_0 / k_B (kelvin converted with omega0_ghz when given)",
+    "hbar omega_0 / k_B (kelvin converted with omega0_ghz when given)",
     "hamiltonian": "H_X = -(omega/2) sigma^z per qubit (Eq. 6), sigma^z = Qiskit Z, |0> the ground state; basis index "
-                   "bit j is qubit j in the spec's order",
+    "bit j is qubit j in the spec's order",
     "ladder": "sigma^+ = |1><0| raises the energy, sigma^- = |0><1| (the usage of Eqs. S16, S29 and Fig. 1(c)); "
-              + ht.FIG1C_CONVENTION,
+    + ht.FIG1C_CONVENTION,
     "heat": "Q = Delta<H_B> = Tr[H_B (rho(t) - rho(0))]: positive when B gains energy. A is the cold system when "
-            "beta_A = min_k beta_{A_k} > beta_B; (beta_B - beta_A) Q < 0 is anomalous heat transfer (AHT)",
+    "beta_A = min_k beta_{A_k} > beta_B; (beta_B - beta_A) Q < 0 is anomalous heat transfer (AHT)",
     "heat_transfer_equation": "lhs = beta_B Delta<H_B> + beta_A Delta<H_A> (= (beta_B - beta_A) Q when [H_I, H_A + H_B] "
-                              "= 0); rhs = sum_k S(rho'_{A_k}||rho_{A_k}) + S(rho'_B||rho_B) + Delta I_AB + Delta T_A + "
-                              "Delta J_A (Eq. 5); Delta I_AB = Delta I_A + Delta I_{A:B}; entropies in nats",
+    "= 0); rhs = sum_k S(rho'_{A_k}||rho_{A_k}) + S(rho'_B||rho_B) + Delta I_AB + Delta T_A + "
+    "Delta J_A (Eq. 5); Delta I_AB = Delta I_A + Delta I_{A:B}; entropies in nats",
     "temperatures": f"every A_k and B must keep a population >= {MIN_POPULATION:g} in each level at t = 0 (the "
-                    "references of the relative entropies in Eq. (5) must be full rank)",
+    "references of the relative entropies in Eq. (5) must be full rank)",
     "derivatives": "d^nQ/dt^n = i^n Tr(rho [H, H_B]_n) at t = 0 (Eq. 2; H_I may replace H when the condition holds)",
 }
 
@@ -78,9 +79,11 @@ def closed_forms(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
     z = {q: ht.term_matrix(n, {q: "Z"}) for q in (u, v, w)}
     zzz = ht.term_matrix(n, {u: "Z", v: "Z", w: "Z"})
     second = -0.5 * f[w] * abs(c) ** 2 * np.real(np.trace(rho @ (z[u] - z[v] - z[w] + zzz)))
-    out: dict[str, Any] = {"model": "Eq. (9): c s+_A1 s-_A2 s-_B + h.c., omega_A1 = omega_A2 + omega_B",
-                           "qubits": {k: spec.labels[pat[k]] for k in ("A1", "A2", "B")},
-                           "S29": {"first": float(first), "second": float(second)}}
+    out: dict[str, Any] = {
+        "model": "Eq. (9): c s+_A1 s-_A2 s-_B + h.c., omega_A1 = omega_A2 + omega_B",
+        "qubits": {k: spec.labels[pat[k]] for k in ("A1", "A2", "B")},
+        "S29": {"first": float(first), "second": float(second)},
+    }
     if not np.any(model.chi):
         b = model.betas
         out["eq10_second"] = float(ht.convexity_eq10(b[u], b[v], b[w], f[u], f[v], f[w], c))
@@ -94,7 +97,9 @@ def trajectory(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
     """The exact result body: Q(t), Eq. (5) terms, derivatives at t = 0."""
     times = spec.evolution.times
     rhos = ht.evolve(model.rho0, model.h, times)
-    terms = ht.heat_transfer_terms(rhos, model.partition, model.h_ak, model.h_ai, model.h_b, model.beta_ak, model.beta_b)
+    terms = ht.heat_transfer_terms(
+        rhos, model.partition, model.h_ak, model.h_ai, model.h_b, model.beta_ak, model.beta_b
+    )
     q = terms["heat"]
     beta_a, beta_b = min(model.beta_ak), model.beta_b
     derivs = ht.heat_derivatives(model.rho0, model.h, model.h_b, DERIVATIVE_ORDERS)
@@ -103,24 +108,37 @@ def trajectory(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
     labels = spec.labels
     leading = next((k + 1 for k, d in enumerate(derivs) if abs(d) > 1e-12 * max(1.0, np.abs(derivs).max())), None)
     kind = "heat" if model.conserving else "energy change of B (the interaction does not conserve H_A + H_B)"
-    headline = (f"Q(t_max) = {q[-1]:+.4g}; "
-                + (f"anomalous (AHT) at {aht.mean():.0%} of the times" if beta_a > beta_b else
-                   "A is not the colder system (beta_A <= beta_B)")
-                + (f"; d{leading}Q/dt{leading}(0) = {derivs[leading - 1]:+.4g}" if leading is not None
-                   else f"; dnQ/dtn(0) = 0 for n <= {DERIVATIVE_ORDERS}")
-                + f"; Eq. (5) residual {residual:.1g}")
+    headline = (
+        f"Q(t_max) = {q[-1]:+.4g}; "
+        + (
+            f"anomalous (AHT) at {aht.mean():.0%} of the times"
+            if beta_a > beta_b
+            else "A is not the colder system (beta_A <= beta_B)"
+        )
+        + (
+            f"; d{leading}Q/dt{leading}(0) = {derivs[leading - 1]:+.4g}"
+            if leading is not None
+            else f"; dnQ/dtn(0) = 0 for n <= {DERIVATIVE_ORDERS}"
+        )
+        + f"; Eq. (5) residual {residual:.1g}"
+    )
     return {
         "times": times,
-        "qubits": [{"label": q_.label, "system": q_.system, "frequency": q_.frequency,
-                    "temperature": t, "beta": b} for q_, t, b in zip(spec.qubits, spec.temperatures(), model.betas)],
+        "qubits": [
+            {"label": q_.label, "system": q_.system, "frequency": q_.frequency, "temperature": t, "beta": b}
+            for q_, t, b in zip(spec.qubits, spec.temperatures(), model.betas)
+        ],
         "beta_A": beta_a,
         "beta_B": beta_b,
         "conserving": model.conserving,
         "commutator_norm": model.commutator_norm,
         "heat_label": kind,
         "heat": q,
-        "energies": {"H_A": ht.expectation(rhos, model.h_a), "H_B": ht.expectation(rhos, model.h_b),
-                     "H_I": ht.expectation(rhos, model.h_i)},
+        "energies": {
+            "H_A": ht.expectation(rhos, model.h_a),
+            "H_B": ht.expectation(rhos, model.h_b),
+            "H_I": ht.expectation(rhos, model.h_i),
+        },
         "heat_transfer_equation": {
             "lhs": terms["lhs"],
             "beta_B_minus_beta_A_times_Q": (beta_b - beta_a) * q,
@@ -134,11 +152,16 @@ def trajectory(spec: HeatTransferSpec, model: Model) -> dict[str, Any]:
             "rhs": terms["rhs"],
             "max_residual": residual,
         },
-        "anomalous": {"cold_system": "A" if beta_a > beta_b else ("B" if beta_b > beta_a else "neither"),
-                      "fraction_of_times": float(aht.mean()),
-                      "first_time": float(times[int(np.argmax(aht))]) if aht.any() else None},
-        "derivatives": {"orders": list(range(1, DERIVATIVE_ORDERS + 1)), "commutator": derivs,
-                        "closed_form": closed_forms(spec, model)},
+        "anomalous": {
+            "cold_system": "A" if beta_a > beta_b else ("B" if beta_b > beta_a else "neither"),
+            "fraction_of_times": float(aht.mean()),
+            "first_time": float(times[int(np.argmax(aht))]) if aht.any() else None,
+        },
+        "derivatives": {
+            "orders": list(range(1, DERIVATIVE_ORDERS + 1)),
+            "commutator": derivs,
+            "closed_form": closed_forms(spec, model),
+        },
         "conventions": CONVENTIONS,
         "headline": headline,
     }
@@ -152,8 +175,8 @@ def phase_diagram(spec: HeatTransferPhaseSpec) -> dict[str, Any]:
     beta_A = min(beta_A1, beta_A2); each map checked at ``check_points`` points against Eq. (2)."""
     pd = spec.phase_diagram
     ratios = np.linspace(0.0, pd.ratio_max, pd.points)
-    x, y = np.meshgrid(ratios, ratios)         # x = beta_A2/beta_B (columns), y = beta_A1/beta_B (rows)
-    w_b, beta_b = 1.0, pd.beta_b_omega_b       # omega_B = 1, beta_B = beta_B omega_B
+    x, y = np.meshgrid(ratios, ratios)  # x = beta_A2/beta_B (columns), y = beta_A1/beta_B (rows)
+    w_b, beta_b = 1.0, pd.beta_b_omega_b  # omega_B = 1, beta_B = beta_B omega_B
     rng = np.random.default_rng(0)
     maps, worst = [], 0.0
     for a in pd.a:
@@ -168,26 +191,44 @@ def phase_diagram(spec: HeatTransferPhaseSpec) -> dict[str, Any]:
                 h, h_b = ht.three_body_model(w1, w2, w_b, 1.0, j)
                 rho = ht.product_gibbs([w1, w2, w_b], [y[i, k] * beta_b, x[i, k] * beta_b, beta_b])
                 numeric = ht.heat_derivatives(rho, h, h_b, 2)
-                checks.append({"beta_A2_over_beta_B": x[i, k], "beta_A1_over_beta_B": y[i, k],
-                               "closed_form": conv[i, k], "commutator": numeric[1], "first": numeric[0]})
+                checks.append(
+                    {
+                        "beta_A2_over_beta_B": x[i, k],
+                        "beta_A1_over_beta_B": y[i, k],
+                        "closed_form": conv[i, k],
+                        "commutator": numeric[1],
+                        "first": numeric[0],
+                    }
+                )
                 worst = max(worst, abs(numeric[1] - conv[i, k]) / max(abs(conv).max(), 1e-300))
-            boundary = (1.0 + a * ratios) / (1.0 + a)      # Eq. (10) = 0: (1 + a) beta_A1 = beta_B + a beta_A2
-            maps.append({"a": a, "j_over_c": j, "convexity": conv, "aht": aht.astype(int),
-                         "aht_fraction": float(aht.mean()), "boundary_eq10": boundary, "checks": checks})
+            boundary = (1.0 + a * ratios) / (1.0 + a)  # Eq. (10) = 0: (1 + a) beta_A1 = beta_B + a beta_A2
+            maps.append(
+                {
+                    "a": a,
+                    "j_over_c": j,
+                    "convexity": conv,
+                    "aht": aht.astype(int),
+                    "aht_fraction": float(aht.mean()),
+                    "boundary_eq10": boundary,
+                    "checks": checks,
+                }
+            )
     return {
         "ratios": ratios,
         "axes": {"x": "beta_A2 / beta_B", "y": "beta_A1 / beta_B"},
         "beta_B_omega_B": beta_b,
         "maps": maps,
         "max_relative_check_error": worst,
-        "conventions": {**CONVENTIONS,
-                        "phase_diagram": "d^2Q/dt^2 at t = 0 for H_I = c s+_A1 s-_A2 s-_B + h.c. + J sum_{u<v} "
-                                         "(XX + YY + ZZ), omega_A1 = (1 + a) omega_B, omega_A2 = a omega_B, product "
-                                         "Gibbs state, in units |c|^2 omega_B (c = omega_B = 1); convexity[i][k] at "
-                                         "beta_A1/beta_B = ratios[i], beta_A2/beta_B = ratios[k]; aht = 1 where A is "
-                                         "colder than B (beta_A = min(beta_A1, beta_A2) > beta_B) and (beta_B - beta_A) "
-                                         "d^2Q/dt^2 < 0; boundary_eq10 is beta_A1/beta_B on the line d^2Q/dt^2 = 0 at J = 0"},
-        "headline": f"{len(maps)} maps; AHT fraction " + ", ".join(
-            f"a={m['a']:g},J/c={m['j_over_c']:g}: {m['aht_fraction']:.3f}" for m in maps)
-            + f"; closed form vs Eq. (2) rel. error {worst:.1g}",
+        "conventions": {
+            **CONVENTIONS,
+            "phase_diagram": "d^2Q/dt^2 at t = 0 for H_I = c s+_A1 s-_A2 s-_B + h.c. + J sum_{u<v} "
+            "(XX + YY + ZZ), omega_A1 = (1 + a) omega_B, omega_A2 = a omega_B, product "
+            "Gibbs state, in units |c|^2 omega_B (c = omega_B = 1); convexity[i][k] at "
+            "beta_A1/beta_B = ratios[i], beta_A2/beta_B = ratios[k]; aht = 1 where A is "
+            "colder than B (beta_A = min(beta_A1, beta_A2) > beta_B) and (beta_B - beta_A) "
+            "d^2Q/dt^2 < 0; boundary_eq10 is beta_A1/beta_B on the line d^2Q/dt^2 = 0 at J = 0",
+        },
+        "headline": f"{len(maps)} maps; AHT fraction "
+        + ", ".join(f"a={m['a']:g},J/c={m['j_over_c']:g}: {m['aht_fraction']:.3f}" for m in maps)
+        + f"; closed form vs Eq. (2) rel. error {worst:.1g}",
     }

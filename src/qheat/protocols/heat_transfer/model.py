@@ -1,5 +1,6 @@
 """The dense matrices of a heat-transfer spec (seed 000, Eqs. 1, 3, 4), checked: H Hermitian, the
 heat-transfer condition [H_I, H_A + H_B] = 0, a locally traceless chi with rho_0 + chi >= 0."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,8 +12,8 @@ from qheat.core.errors import QheatError
 from qheat.core.tables import POSITIVITY_TOLERANCE
 from qheat.physics import dense as ht
 
-CONSERVATION_TOLERANCE = 1e-10   # relative to ||H_I|| ||H_A + H_B||
-MIN_POPULATION = 1e-10   # smallest eigenvalue of a reference marginal: below it S(rho'||rho) drowns in rounding
+CONSERVATION_TOLERANCE = 1e-10  # relative to ||H_I|| ||H_A + H_B||
+MIN_POPULATION = 1e-10  # smallest eigenvalue of a reference marginal: below it S(rho'||rho) drowns in rounding
 
 
 class ModelSpec(Protocol):
@@ -100,8 +101,10 @@ def build_model(spec: ModelSpec) -> Model:
         ops = {labels.index(lab): letter for lab, letter in term.ops}
         m = ht.operator_sum(n, [(term.c, ops, term.hermitian_conjugate)])
         if np.abs(m - m.conj().T).max() > 1e-12 * max(1.0, np.abs(m).max()):
-            raise QheatError(f"interaction[{i}] is not Hermitian; set hermitian_conjugate = true (or a real "
-                             "coefficient of Pauli letters)")
+            raise QheatError(
+                f"interaction[{i}] is not Hermitian; set hermitian_conjugate = true (or a real "
+                "coefficient of Pauli letters)"
+            )
         touched = {spec.qubits[q].system for q, letter in ops.items() if letter != "I"}
         if touched == {"A"}:
             h_ai += m
@@ -117,18 +120,22 @@ def build_model(spec: ModelSpec) -> Model:
     h_a = sum(h_ak) + h_ai
     comm = _norm(ht.commutator(h_i, h_a + h_b)) / max(_norm(h_i) * _norm(h_a + h_b), 1e-300)
     if comm > CONSERVATION_TOLERANCE and not spec.allow_nonconserving:
-        raise QheatError(f"the interaction breaks the heat-transfer condition: ||[H_I, H_A + H_B]|| = "
-                         f"{comm * _norm(h_i) * _norm(h_a + h_b):.3g}; set allow_nonconserving = true to run it anyway "
-                         "(Q is then the energy change of B, not heat)")
+        raise QheatError(
+            f"the interaction breaks the heat-transfer condition: ||[H_I, H_A + H_B]|| = "
+            f"{comm * _norm(h_i) * _norm(h_a + h_b):.3g}; set allow_nonconserving = true to run it anyway "
+            "(Q is then the energy change of B, not heat)"
+        )
     # local equilibrium (Eq. 3): each A_k Gibbs of H_{A_k}, B Gibbs of H_B; they commute, so one exponential
     generator = sum(betas[k] * h for k, h in zip(a, h_ak)) + betas[b[0]] * h_b
     rho_prod = ht.gibbs(generator, 1.0)
     for part, name in [((k,), labels[k]) for k in a] + [(b, "B")]:
         low = float(np.linalg.eigvalsh(ht.reduced_state(rho_prod, list(part))).min())
         if low < MIN_POPULATION:
-            raise QheatError(f"{name} at temperature {temps[part[0]]:.3g} is too cold: its initial state is nearly pure "
-                             f"(smallest population {low:.2g} < {MIN_POPULATION:g}), so the relative entropies of Eq. (5) "
-                             "against it are lost in rounding (infinite as T -> 0); raise its temperature")
+            raise QheatError(
+                f"{name} at temperature {temps[part[0]]:.3g} is too cold: its initial state is nearly pure "
+                f"(smallest population {low:.2g} < {MIN_POPULATION:g}), so the relative entropies of Eq. (5) "
+                "against it are lost in rounding (infinite as T -> 0); raise its temperature"
+            )
     chi = np.zeros((d, d), complex)
     for i, term in enumerate(spec.correlation):
         # chi_S (x) rho_rest: the term on its qubits S, the other qubits in their initial (Gibbs) state
@@ -143,19 +150,34 @@ def build_model(spec: ModelSpec) -> Model:
     if np.any(chi):
         for part, name in [((k,), labels[k]) for k in a] + [(b, "B")]:
             if np.abs(ht.reduced_state(chi, list(part))).max() > 1e-12:
-                raise QheatError(f"the correlation changes the reduced state of {name}: a local-equilibrium state "
-                                 f"(Eq. 3) needs Tr_rest(chi) = 0 for every A_k and for B")
+                raise QheatError(
+                    f"the correlation changes the reduced state of {name}: a local-equilibrium state "
+                    f"(Eq. 3) needs Tr_rest(chi) = 0 for every A_k and for B"
+                )
         low = float(np.linalg.eigvalsh(rho_prod + chi).min())
         if low < -POSITIVITY_TOLERANCE:
             e, v = np.linalg.eigh(rho_prod)  # rho_prod + s chi >= 0 iff s <= -1 / lambda_min(rho^-1/2 chi rho^-1/2)
             root = (v * (1.0 / np.sqrt(e))) @ v.conj().T
             scale = -1.0 / np.linalg.eigvalsh(root @ chi @ root).min()
-            raise QheatError(f"rho_0 + chi is not positive semidefinite (smallest eigenvalue {low:.3g}): the "
-                             f"correlation may be at most {scale:.6g} times the one given")
-    return Model(n, ht.Partition(a, b), spec.frequencies, betas, h_ak, h_ai, h_b, h_i, h_a + h_b + h_i, chi,
-                 rho_prod + chi, comm, tuple(terms))
+            raise QheatError(
+                f"rho_0 + chi is not positive semidefinite (smallest eigenvalue {low:.3g}): the "
+                f"correlation may be at most {scale:.6g} times the one given"
+            )
+    return Model(
+        n,
+        ht.Partition(a, b),
+        spec.frequencies,
+        betas,
+        h_ak,
+        h_ai,
+        h_b,
+        h_i,
+        h_a + h_b + h_i,
+        chi,
+        rho_prod + chi,
+        comm,
+        tuple(terms),
+    )
 
 
 # ----------------------------------------------------------------------------- closed forms
-
-

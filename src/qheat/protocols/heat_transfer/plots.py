@@ -3,6 +3,7 @@
 hbar = k_B = 1; energies and frequencies in units of omega_0, times in 1/omega_0 (temperatures in kelvin
 when the spec gives omega0_ghz), entropies in nats.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,8 +41,10 @@ PARAMETERS: Table = (
     (r"qubits\.(\d+)\.temperature", lambda m, s: f"$T_{{{_qubit(s, m[1])}}}$ / {_temperature_unit(s)}"),
     (r"qubits\.(\d+)\.frequency", lambda m, s: f"$\\omega_{{{_qubit(s, m[1])}}}$ / $\\omega_0$"),
     (r"interaction\.(\d+)\.coefficient", lambda m, s: f"coefficient of $H_I$ term {int(m[1]) + 1} / $\\omega_0$"),
-    (r"interaction\.(\d+)\.coefficient_imag",
-     lambda m, s: f"Im coefficient of $H_I$ term {int(m[1]) + 1} / $\\omega_0$"),
+    (
+        r"interaction\.(\d+)\.coefficient_imag",
+        lambda m, s: f"Im coefficient of $H_I$ term {int(m[1]) + 1} / $\\omega_0$",
+    ),
     (r"correlation\.(\d+)\.coefficient", lambda m, s: f"amplitude of $\\chi_A$ term {int(m[1]) + 1}"),
     (r"evolution\.t_max", lambda m, s: "$t_{max}$ / $\\omega_0^{-1}$"),
     (r"omega0_ghz", lambda m, s: "$\\omega_0/2\\pi$ / GHz"),
@@ -54,10 +57,16 @@ HEAT_LABEL = "$\\mathcal{Q} = \\Delta\\langle H_B\\rangle$ / $10^{-3}\\,\\omega_
 def _parameters(spec: dict[str, Any], swept: tuple[str, ...] = ()) -> str:
     """The qubits as the paper states them: temperatures (with unit) and frequencies, but the swept ones."""
     unit = " K" if spec.get("omega0_ghz") else ""
-    temps = ", ".join(f"$T_{{{q['label']}}}$ = {q['temperature']:g}{unit}" for i, q in enumerate(spec["qubits"])
-                      if f"qubits.{i}.temperature" not in swept)
-    freqs = ", ".join(f"$\\omega_{{{q['label']}}}$ = {q['frequency']:g}" for i, q in enumerate(spec["qubits"])
-                      if f"qubits.{i}.frequency" not in swept)
+    temps = ", ".join(
+        f"$T_{{{q['label']}}}$ = {q['temperature']:g}{unit}"
+        for i, q in enumerate(spec["qubits"])
+        if f"qubits.{i}.temperature" not in swept
+    )
+    freqs = ", ".join(
+        f"$\\omega_{{{q['label']}}}$ = {q['frequency']:g}"
+        for i, q in enumerate(spec["qubits"])
+        if f"qubits.{i}.frequency" not in swept
+    )
     ghz = f" ($\\omega_0/2\\pi$ = {spec['omega0_ghz']:g} GHz)" if spec.get("omega0_ghz") else ""
     return f"Seed 000: {temps}; {freqs} $\\omega_0${ghz}"
 
@@ -65,8 +74,14 @@ def _parameters(spec: dict[str, Any], swept: tuple[str, ...] = ()) -> str:
 def _interaction(spec: dict[str, Any]) -> str:
     terms = spec.get("interaction") or []
     coeffs = {abs(complex(t.get("coefficient", 0.0), t.get("coefficient_imag", 0.0))) for t in terms}
-    return (f"$|c|$ = {', '.join(f'{c:g}' for c in sorted(coeffs))} $\\omega_0$ ({len(terms)} term"
-            f"{'s' * (len(terms) != 1)} in $H_I$, $H_{{AI}}$)") if terms else ""
+    return (
+        (
+            f"$|c|$ = {', '.join(f'{c:g}' for c in sorted(coeffs))} $\\omega_0$ ({len(terms)} term"
+            f"{'s' * (len(terms) != 1)} in $H_I$, $H_{{AI}}$)"
+        )
+        if terms
+        else ""
+    )
 
 
 @styled
@@ -81,12 +96,24 @@ def heat_transfer_figure(result: dict[str, Any]) -> Any:
     notes = []
     if c:
         backend = result.get("backend", "aer")
-        _series(ax_q, _values(c["times"]), 1e3 * _values(c["heat"]), 1e3 * _values(c["stderr"]), measured=True,
-                color="k", label=f"{backend}, {c['shots']} shots ({c['estimator']})")
+        _series(
+            ax_q,
+            _values(c["times"]),
+            1e3 * _values(c["heat"]),
+            1e3 * _values(c["stderr"]),
+            measured=True,
+            color="k",
+            label=f"{backend}, {c['shots']} shots ({c['estimator']})",
+        )
         notes.append("points: circuits ($\\pm$ 1 s.e.)")
         if backend != "aer" and c.get("circuit_heat_shot_free"):
-            ax_q.plot(_values(c["times"]), 1e3 * _values(c["circuit_heat_shot_free"]), "k:", lw=1.2,
-                      label=f"shot-free on {backend}")
+            ax_q.plot(
+                _values(c["times"]),
+                1e3 * _values(c["circuit_heat_shot_free"]),
+                "k:",
+                lw=1.2,
+                label=f"shot-free on {backend}",
+            )
             notes.append("dotted: this noisy backend without shot noise")
     ax_q.axhline(0.0, color="0.6", lw=0.6)
     ax_q.set_xlabel(TIME_LABEL)
@@ -95,8 +122,9 @@ def heat_transfer_figure(result: dict[str, Any]) -> Any:
     ax_q.set_title("heat into the hotter B: anomalous (AHT)" if cold_a else "heat into B", fontsize=9)
     legend_beside(ax_q)
     eq = result["heat_transfer_equation"]
-    ax_e.plot(t, _values(eq["beta_B_minus_beta_A_times_Q"]), color="k", lw=2.2,
-              label="$(\\beta_B-\\beta_A)\\mathcal{Q}$")
+    ax_e.plot(
+        t, _values(eq["beta_B_minus_beta_A_times_Q"]), color="k", lw=2.2, label="$(\\beta_B-\\beta_A)\\mathcal{Q}$"
+    )
     rel = sum(_values(v) for v in eq["relative_entropy_A"].values()) + _values(eq["relative_entropy_B"])
     ax_e.plot(t, rel, color="C0", label="$\\sum_k S(\\rho'_{A_k}\\|\\rho_{A_k}) + S(\\rho'_B\\|\\rho_B)$")
     ax_e.plot(t, _values(eq["delta_I_AB"]), color="C2", label="$\\Delta\\mathcal{I}_{AB}$")
@@ -126,7 +154,7 @@ def phase_figure(result: dict[str, Any]) -> Any:
     maps = result["maps"]
     js = sorted({m["j_over_c"] for m in maps})
     b = result["beta_B_omega_B"]
-    if len(js) > 1:   # Fig. 2(b): one panel per a, regions for each J/c
+    if len(js) > 1:  # Fig. 2(b): one panel per a, regions for each J/c
         a_values = sorted({m["a"] for m in maps})
         fig, axes = figure(1, len(a_values), 4.0 * len(a_values) + 2.2, 4.0)
         cmap = plt.get_cmap("Blues")
@@ -141,11 +169,17 @@ def phase_figure(result: dict[str, Any]) -> Any:
             _axes_phase(ax, r, f"$a$ = {a:g}")
             legend_beside(ax, handles, title="AHT region")
         letter_panels(axes[0])
-        heading(fig, "Seed 000 Fig. 2(b): AHT region of the three-body model (Eq. 9) perturbed by "
-                "$J\\sum_{u<v}\\sum_a \\sigma^a_u\\sigma^a_v$ (Eq. S30)",
-                f"$\\omega_{{A_1}} = (1+a)\\omega_B$, $\\omega_{{A_2}} = a\\omega_B$, $\\beta_B\\omega_B$ = {b:g}")
-        footnote(fig, "red: the $J = 0$ boundary $(1+a)\\beta_{A_1} = \\beta_B + a\\beta_{A_2}$",
-                 "dashed: $\\beta_{A_1} = \\beta_B$ ($a \\to 0$)")
+        heading(
+            fig,
+            "Seed 000 Fig. 2(b): AHT region of the three-body model (Eq. 9) perturbed by "
+            "$J\\sum_{u<v}\\sum_a \\sigma^a_u\\sigma^a_v$ (Eq. S30)",
+            f"$\\omega_{{A_1}} = (1+a)\\omega_B$, $\\omega_{{A_2}} = a\\omega_B$, $\\beta_B\\omega_B$ = {b:g}",
+        )
+        footnote(
+            fig,
+            "red: the $J = 0$ boundary $(1+a)\\beta_{A_1} = \\beta_B + a\\beta_{A_2}$",
+            "dashed: $\\beta_{A_1} = \\beta_B$ ($a \\to 0$)",
+        )
         return fig
     fig, axes = figure(1, len(maps), 3.0 * len(maps) + 1.6, 4.4, sharey=True)
     im = None
@@ -162,10 +196,14 @@ def phase_figure(result: dict[str, Any]) -> Any:
     cb = fig.colorbar(im, ax=axes[0].tolist(), shrink=0.9, pad=0.02)
     cb.set_label("$\\ddot{\\mathcal{Q}}(0)$ / its maximum (Eq. 10)")
     letter_panels(axes[0])
-    heading(fig, "Seed 000 Fig. 2(a): initial convexity of the three-body model (Eq. 9)",
-            f"$\\omega_{{A_1}} = (1+a)\\omega_B$, $\\omega_{{A_2}} = a\\omega_B$, $\\beta_B\\omega_B$ = {b:g}")
-    footnote(fig, "hatched: AHT", "red: $\\ddot{\\mathcal{Q}}(0) = 0$",
-             "dashed: $\\beta_{A_1} = \\beta_B$ ($a \\to 0$)")
+    heading(
+        fig,
+        "Seed 000 Fig. 2(a): initial convexity of the three-body model (Eq. 9)",
+        f"$\\omega_{{A_1}} = (1+a)\\omega_B$, $\\omega_{{A_2}} = a\\omega_B$, $\\beta_B\\omega_B$ = {b:g}",
+    )
+    footnote(
+        fig, "hatched: AHT", "red: $\\ddot{\\mathcal{Q}}(0) = 0$", "dashed: $\\beta_{A_1} = \\beta_B$ ($a \\to 0$)"
+    )
     return fig
 
 
@@ -193,8 +231,13 @@ def sweep_figure(result: dict[str, Any]) -> Any:
         fig, axes = figure(1, 1, 6.5, 3.7)
         ax = axes[0, 0]
         for k, m in enumerate(points[0]["maps"]):
-            ax.plot(x, [p["maps"][k]["aht_fraction"] for p in points], "o-", ms=3.5,
-                    label=f"$a$ = {m['a']:g}, $J/c$ = {m['j_over_c']:g}")
+            ax.plot(
+                x,
+                [p["maps"][k]["aht_fraction"] for p in points],
+                "o-",
+                ms=3.5,
+                label=f"$a$ = {m['a']:g}, $J/c$ = {m['j_over_c']:g}",
+            )
         ax.set_xlabel(label)
         ax.set_ylabel("fraction of the map with AHT")
         ax.grid(alpha=0.25)
@@ -211,9 +254,16 @@ def sweep_figure(result: dict[str, Any]) -> Any:
     legend_beside(ax_t, title=label, ncols=1 + len(points) // 12)
     ax_q.plot(x, [1e3 * p["heat"][-1] for p in points], "o-", ms=3.5, color="C3", label="exact")
     if all("circuits" in p for p in points):
-        ax_q.errorbar(x, [1e3 * p["circuits"]["heat"][-1] for p in points],
-                      yerr=[1e3 * p["circuits"]["stderr"][-1] for p in points], fmt="D", ms=4, capsize=2, color="k",
-                      label="circuits ($\\pm$ 1 s.e.)")
+        ax_q.errorbar(
+            x,
+            [1e3 * p["circuits"]["heat"][-1] for p in points],
+            yerr=[1e3 * p["circuits"]["stderr"][-1] for p in points],
+            fmt="D",
+            ms=4,
+            capsize=2,
+            color="k",
+            label="circuits ($\\pm$ 1 s.e.)",
+        )
         legend_beside(ax_q)
     ax_q.set_ylabel("$\\mathcal{Q}(t_{max})$ / $10^{-3}\\,\\omega_0$")
     ax_f.plot(x, [p["anomalous"]["fraction_of_times"] for p in points], "s-", ms=3.5, color="C0")
@@ -225,7 +275,11 @@ def sweep_figure(result: dict[str, Any]) -> Any:
         ax.axhline(0.0, color="0.6", lw=0.6)
         ax.grid(alpha=0.25)
     letter_panels(axes[0])
-    heading(fig, _parameters(spec, paths),
-            _interaction(spec) if not any(p.startswith("interaction") for p in paths) else "", "$\\hbar = k_B = 1$")
+    heading(
+        fig,
+        _parameters(spec, paths),
+        _interaction(spec) if not any(p.startswith("interaction") for p in paths) else "",
+        "$\\hbar = k_B = 1$",
+    )
     footnote(fig, "$\\mathcal{Q}$ > 0: B gains energy", "AHT: $(\\beta_B - \\beta_A)\\mathcal{Q} < 0$")
     return fig

@@ -1,4 +1,5 @@
 """The heat-transfer spec (seed 000)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from qheat.core.tables import (
 )
 from qheat.protocols.heat_transfer.model import Model, build_model
 
-KELVIN_PER_GHZ = PLANCK_H * 1e9 / BOLTZMANN_K   # h * 1 GHz / k_B = 0.04799 K
+KELVIN_PER_GHZ = PLANCK_H * 1e9 / BOLTZMANN_K  # h * 1 GHz / k_B = 0.04799 K
 SYSTEMS = ("A", "B")
 LETTERS = ("I", "X", "Y", "Z", "+", "-")
 MAX_QUBITS = 8
@@ -148,49 +149,69 @@ class HeatTransferPhaseSpec(SpecFile):
 
     def check(self) -> None:
         if any(j != 0.0 for j in self.phase_diagram.j_over_c) and not self.allow_nonconserving:
-            raise QheatError("phase_diagram.j_over_c != 0 adds two-body terms that break [H_I, H_A + H_B] = 0; "
-                             "set allow_nonconserving = true (Q is then the energy change of B)")
+            raise QheatError(
+                "phase_diagram.j_over_c != 0 adds two-body terms that break [H_I, H_A + H_B] = 0; "
+                "set allow_nonconserving = true (Q is then the energy change of B)"
+            )
 
 
 def _term(data: Any, where: str, labels: tuple[str, ...]) -> Term:
     d = _table(data, where, {"ops", "coefficient", "coefficient_imag", "hermitian_conjugate"}, {"ops", "coefficient"})
     ops = d["ops"]
     if not isinstance(ops, dict) or not ops:
-        raise QheatError(f"{where}.ops must be a table such as {{A1 = \"+\", B = \"-\"}}, got {ops!r}")
+        raise QheatError(f'{where}.ops must be a table such as {{A1 = "+", B = "-"}}, got {ops!r}')
     pairs = []
     for label, letter in ops.items():
         if label not in labels:
             raise QheatError(f"{where}.ops names qubit {label!r}, which is not among the qubits {list(labels)}")
         pairs.append((label, _choice(letter, f"{where}.ops[{label!r}]", LETTERS)))
     pairs.sort(key=lambda p: labels.index(p[0]))
-    return Term(tuple(pairs), _number(d["coefficient"], f"{where}.coefficient"),
-                _number(d.get("coefficient_imag", 0.0), f"{where}.coefficient_imag"),
-                _bool(d.get("hermitian_conjugate", False), f"{where}.hermitian_conjugate"))
+    return Term(
+        tuple(pairs),
+        _number(d["coefficient"], f"{where}.coefficient"),
+        _number(d.get("coefficient_imag", 0.0), f"{where}.coefficient_imag"),
+        _bool(d.get("hermitian_conjugate", False), f"{where}.hermitian_conjugate"),
+    )
 
 
-def heat_transfer_from_dict(top: dict[str, Any], protocol: str, name: str, description: str,
-                             sweep: Sweep | None) -> HeatTransferSpec | HeatTransferPhaseSpec:
+def heat_transfer_from_dict(
+    top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None
+) -> HeatTransferSpec | HeatTransferPhaseSpec:
     allow = _bool(top.get("allow_nonconserving", False), "allow_nonconserving")
     if "phase_diagram" in top:
         extra = sorted(set(top) & {"qubits", "interaction", "correlation", "evolution", "circuits", "omega0_ghz"})
         if extra:
             raise QheatError(f"a [phase_diagram] spec describes the Eq. (9) model itself; remove {extra[0]!r}")
-        d = _table(top["phase_diagram"], "[phase_diagram]",
-                   {"a", "j_over_c", "beta_b_omega_b", "ratio_max", "points", "check_points"}, {"a"})
-        a = tuple(_number(x, f"phase_diagram.a[{i}]", positive=True) for i, x in enumerate(_list(d["a"], "phase_diagram.a")))
-        j = tuple(_number(x, f"phase_diagram.j_over_c[{i}]", nonnegative=True)
-                  for i, x in enumerate(_list(d.get("j_over_c", [0.0]), "phase_diagram.j_over_c")))
+        d = _table(
+            top["phase_diagram"],
+            "[phase_diagram]",
+            {"a", "j_over_c", "beta_b_omega_b", "ratio_max", "points", "check_points"},
+            {"a"},
+        )
+        a = tuple(
+            _number(x, f"phase_diagram.a[{i}]", positive=True) for i, x in enumerate(_list(d["a"], "phase_diagram.a"))
+        )
+        j = tuple(
+            _number(x, f"phase_diagram.j_over_c[{i}]", nonnegative=True)
+            for i, x in enumerate(_list(d.get("j_over_c", [0.0]), "phase_diagram.j_over_c"))
+        )
         if not a or not j:
             raise QheatError("phase_diagram.a and phase_diagram.j_over_c need at least one value each")
-        pd = PhaseDiagram(a, j, _number(d.get("beta_b_omega_b", 1.0), "phase_diagram.beta_b_omega_b", positive=True),
-                          _number(d.get("ratio_max", 3.0), "phase_diagram.ratio_max", positive=True),
-                          _integer(d.get("points", 121), "phase_diagram.points", minimum=3),
-                          _integer(d.get("check_points", 6), "phase_diagram.check_points", minimum=0))
+        pd = PhaseDiagram(
+            a,
+            j,
+            _number(d.get("beta_b_omega_b", 1.0), "phase_diagram.beta_b_omega_b", positive=True),
+            _number(d.get("ratio_max", 3.0), "phase_diagram.ratio_max", positive=True),
+            _integer(d.get("points", 121), "phase_diagram.points", minimum=3),
+            _integer(d.get("check_points", 6), "phase_diagram.check_points", minimum=0),
+        )
         if pd.points > 2001:
             raise QheatError(f"phase_diagram.points = {pd.points} is more than 2001")
         if pd.check_points > MAX_CHECK_POINTS:
-            raise QheatError(f"phase_diagram.check_points = {pd.check_points} is more than {MAX_CHECK_POINTS} "
-                             "(each is a numerical check of the closed form at a random point)")
+            raise QheatError(
+                f"phase_diagram.check_points = {pd.check_points} is more than {MAX_CHECK_POINTS} "
+                "(each is a numerical check of the closed form at a random point)"
+            )
         return HeatTransferPhaseSpec(protocol, pd, allow, name, description, sweep)
     for key in ("qubits", "interaction", "evolution"):
         if key not in top:
@@ -199,12 +220,20 @@ def heat_transfer_from_dict(top: dict[str, Any], protocol: str, name: str, descr
     qubits = []
     for i, qd in enumerate(_list(top["qubits"], "qubits")):
         where = f"qubits[{i}]"
-        qd = _table(qd, where, {"label", "system", "frequency", "temperature"}, {"label", "system", "frequency", "temperature"})
+        qd = _table(
+            qd, where, {"label", "system", "frequency", "temperature"}, {"label", "system", "frequency", "temperature"}
+        )
         label = qd["label"]
         if not isinstance(label, str) or not label or not label.replace("_", "").isalnum():
             raise QheatError(f"{where}.label must be a short name of letters and digits, got {label!r}")
-        qubits.append(HTQubit(label, _choice(qd["system"], f"{where}.system", SYSTEMS), _number(qd["frequency"], f"{where}.frequency", nonnegative=True),
-                              _number(qd["temperature"], f"{where}.temperature", positive=True)))
+        qubits.append(
+            HTQubit(
+                label,
+                _choice(qd["system"], f"{where}.system", SYSTEMS),
+                _number(qd["frequency"], f"{where}.frequency", nonnegative=True),
+                _number(qd["temperature"], f"{where}.temperature", positive=True),
+            )
+        )
     labels = tuple(q.label for q in qubits)
     if len(set(labels)) != len(labels):
         raise QheatError(f"qubit labels must be distinct, got {list(labels)}")
@@ -216,16 +245,19 @@ def heat_transfer_from_dict(top: dict[str, Any], protocol: str, name: str, descr
     t_b = {q.temperature for q in qubits if q.system == "B"}
     if len(t_b) > 1:
         raise QheatError(f"the qubits of B form one Gibbs state (Eq. 3): give them one temperature, got {sorted(t_b)}")
-    interaction = tuple(_term(t, f"interaction[{i}]", labels) for i, t in enumerate(_list(top["interaction"], "interaction")))
+    interaction = tuple(
+        _term(t, f"interaction[{i}]", labels) for i, t in enumerate(_list(top["interaction"], "interaction"))
+    )
     if not interaction:
         raise QheatError("interaction lists no term; H_I = 0 transfers no heat")
-    correlation = tuple(_term(t, f"correlation[{i}]", labels)
-                        for i, t in enumerate(_list(top.get("correlation", []), "correlation")))
+    correlation = tuple(
+        _term(t, f"correlation[{i}]", labels) for i, t in enumerate(_list(top.get("correlation", []), "correlation"))
+    )
     evolution = _evolution(top["evolution"])
     _check_points(evolution)
     scale = max([q.frequency for q in qubits] + [abs(t.c) for t in interaction])
     check_phase(scale * evolution.t_max, "the largest phase of e^{-iHt}, max(frequency, |coefficient|) * t_max")
     circuits = _circuits(top["circuits"]) if "circuits" in top else None
-    return HeatTransferSpec(protocol, tuple(qubits), interaction, evolution, correlation, allow, omega0,
-                            circuits, name, description, sweep)
-
+    return HeatTransferSpec(
+        protocol, tuple(qubits), interaction, evolution, correlation, allow, omega0, circuits, name, description, sweep
+    )

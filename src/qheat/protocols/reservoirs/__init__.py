@@ -5,6 +5,7 @@ Backend 'exact': the master equations' steady states (``exact.solve``). Backends
 shot-free circuit per collision model (``experiment.batches``), analysed from the records
 (``analysis.analyze``) beside the exact collision-model and master-equation values.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -58,16 +59,19 @@ class Reservoirs(BatchSubmission, Protocol):
     def summary(self, result: dict[str, Any]) -> str:
         if "points" in result:
             ndtc = result.get("summary", {}).get("ndtc", {})
-            extra = "".join(f"; NDTC ({m}): current peaks at T_A - T_B = {v['peak_at']:g}"
-                            for m, v in ndtc.items() if v["present"])
+            extra = "".join(
+                f"; NDTC ({m}): current peaks at T_A - T_B = {v['peak_at']:g}" for m, v in ndtc.items() if v["present"]
+            )
             for m in result["points"][0]["methods"]:
                 bad = sum(p["methods"][m].get("negative_populations", False) for p in result["points"])
                 extra += f"; {m}: negative populations at {bad} points" if bad else ""
             return f"{len(result['points'])} sweep points{extra}"
         return "heat current from A: " + ", ".join(
-            f"{m} {v['heat_current']['A']:+.6g}" + (f" +- {v['stderr']['A']:.2g}" if "stderr" in v else "")
+            f"{m} {v['heat_current']['A']:+.6g}"
+            + (f" +- {v['stderr']['A']:.2g}" if "stderr" in v else "")
             + (" (negative populations)" if v.get("negative_populations") else "")
-            for m, v in result["methods"].items())
+            for m, v in result["methods"].items()
+        )
 
     def figure(self, results):
         from qheat.protocols.reservoirs.plots import reservoirs_figure

@@ -10,6 +10,7 @@
 
 Heat sign: q_j > 0 when reservoir j gives energy to the system (bath side: what the ancillas measure).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,7 +39,9 @@ def _bit_matrix(counts: dict[str, int], width: int) -> tuple[np.ndarray, np.ndar
     return raw[:, ::-1].astype(np.int8), np.array([counts[k] for k in keys], dtype=float)
 
 
-def currents_from_counts(counts: dict[str, int], metadata: dict[str, Any], estimator: str = "two_point") -> dict[str, Any]:
+def currents_from_counts(
+    counts: dict[str, int], metadata: dict[str, Any], estimator: str = "two_point"
+) -> dict[str, Any]:
     """q_A, q_B (and q_A + q_B) with standard errors from the 'tpm' register counts of one circuit.
 
     Per shot, X_j = -(1/(dt M)) sum_{rounds} sum_{w of j} w (m_after - m_before) (two_point) or
@@ -62,10 +65,15 @@ def currents_from_counts(counts: dict[str, int], metadata: dict[str, Any], estim
     mean = weights @ per_shot / shots
     var = weights @ (per_shot - mean) ** 2 / (shots - 1) if shots > 1 else np.full(3, np.nan)
     err = np.sqrt(var / shots)
-    return {"heat_current": {"A": float(mean[0]), "B": float(mean[1])},
-            "stderr": {"A": float(err[0]), "B": float(err[1])},
-            "total": float(mean[2]), "total_stderr": float(err[2]),
-            "shots": int(shots), "measured_rounds": m, "estimator": estimator}
+    return {
+        "heat_current": {"A": float(mean[0]), "B": float(mean[1])},
+        "stderr": {"A": float(err[0]), "B": float(err[1])},
+        "total": float(mean[2]),
+        "total_stderr": float(err[2]),
+        "shots": int(shots),
+        "measured_rounds": m,
+        "estimator": estimator,
+    }
 
 
 def readout_factor(assignment: list[list[float]] | None) -> float:
@@ -142,18 +150,26 @@ def _method(spec: ReservoirsSpec, md: dict[str, Any], counts: dict[str, int], ba
         "shots": settings.shots,
         "seed": settings.seed,
         **{k: measured_currents[k] for k in ("heat_current", "stderr", "total", "total_stderr")},
-        "exact": {"heat_current": dict(zip(NAMES, exact["heat_current"])),
-                  "system_side": dict(zip(NAMES, exact["system_side"])),
-                  "circuit_expectation": dict(zip(NAMES, expected["heat_current"])),
-                  "second_eigenvalue": exact["second_eigenvalue"]},
-        "master_equation_currents": {"heat_current": dict(zip(NAMES, me["heat_current"])),
-                                     "system_side": dict(zip(NAMES, me["system_side"]))},
-        "two_qubit_gates_per_round": builders.round_gate_counts(system, res, md["dt"], model, literal=False)["two_qubit"],
+        "exact": {
+            "heat_current": dict(zip(NAMES, exact["heat_current"])),
+            "system_side": dict(zip(NAMES, exact["system_side"])),
+            "circuit_expectation": dict(zip(NAMES, expected["heat_current"])),
+            "second_eigenvalue": exact["second_eigenvalue"],
+        },
+        "master_equation_currents": {
+            "heat_current": dict(zip(NAMES, me["heat_current"])),
+            "system_side": dict(zip(NAMES, me["system_side"])),
+        },
+        "two_qubit_gates_per_round": builders.round_gate_counts(system, res, md["dt"], model, literal=False)[
+            "two_qubit"
+        ],
         "two_qubit_gates_compiled": md["two_qubit_gates_compiled"],
-        "conventions": {"heat_current": "from each reservoir into the system per unit time, measured on the ancillas "
-                                        "(bath side); positive = the reservoir gives energy",
-                        "estimator": "two-point Z measurement of every ancilla in the measured rounds; "
-                                     "stderr from the spread between shots"},
+        "conventions": {
+            "heat_current": "from each reservoir into the system per unit time, measured on the ancillas "
+            "(bath side); positive = the reservoir gives energy",
+            "estimator": "two-point Z measurement of every ancilla in the measured rounds; "
+            "stderr from the spread between shots",
+        },
     }
 
 
@@ -162,18 +178,18 @@ def conventions(spec: ReservoirsSpec) -> dict[str, str]:
     from qheat.protocols.reservoirs.exact import COLLISION_MODELS
 
     skipped = [m for m in spec.methods if m not in COLLISION_MODELS]
-    not_run = (f"{', '.join(skipped)}: no collision-model counterpart (backend 'exact' solves it); " if skipped else "")
+    not_run = f"{', '.join(skipped)}: no collision-model counterpart (backend 'exact' solves it); " if skipped else ""
     return {
         **CONVENTIONS,
         "heat_current": "from each reservoir into the system per unit time, measured on its ancillas (bath side): "
-                        "positive = the reservoir gives energy; q_A + q_B = 0 for 'lindblad' (energy-conserving "
-                        "collisions), not for 'local', whose collisions do work on the coupled qubits",
+        "positive = the reservoir gives energy; q_A + q_B = 0 for 'lindblad' (energy-conserving "
+        "collisions), not for 'local', whose collisions do work on the coupled qubits",
         "collision_model": "lindblad <- energy-resolved collisions in the eigenbasis; local <- partial SWAPs at each qubit",
         "stderr": "standard error over shots; exact.circuit_expectation is the noise-free shot-free value of the same "
-                  "circuit (exact channel); shot_free is its value on this backend (Aer density matrix of the compiled "
-                  "circuit, noise included, measurements as channels, times the readout factor): what the sampled "
-                  "currents estimate",
+        "circuit (exact channel); shot_free is its value on this backend (Aer density matrix of the compiled "
+        "circuit, noise included, measurements as channels, times the readout factor): what the sampled "
+        "currents estimate",
         "not_run": not_run + "populations, rho and coherences are not measured on circuits (only the heat currents), "
-                             "so the figure draws the currents alone: bars of q_A, q_B with their standard errors "
-                             "beside the master equation (one spec), or q_A against the swept parameter (a sweep)",
+        "so the figure draws the currents alone: bars of q_A, q_B with their standard errors "
+        "beside the master equation (one spec), or q_A against the swept parameter (a sweep)",
     }

@@ -89,6 +89,7 @@ when the reservoir gives energy to the system; ``metadata["collisions"][i]["befo
 preparation) and, since m_after = m_before in most collisions, it cuts the standard error 4-9 times
 against <m_after> - p on the same counts (seed 003, dt = 2 and 0.5).
 """
+
 from __future__ import annotations
 
 import math
@@ -113,9 +114,9 @@ from qheat.physics.linalg import tensor_product
 from qheat.physics.open_systems import QubitSystem, Reservoirs
 
 MODELS = ("global", "local")
-MASTER_EQUATION = {"global": "lindblad", "local": "local"}   # the qheat method each model approaches
+MASTER_EQUATION = {"global": "lindblad", "local": "local"}  # the qheat method each model approaches
 RESERVOIR_NAMES = ("A", "B")
-SIGMA_MINUS = open_systems.SIGMA_PLUS.dag().full()            # |0><1|: lowers the energy
+SIGMA_MINUS = open_systems.SIGMA_PLUS.dag().full()  # |0><1|: lowers the energy
 SIGMA_X = open_systems.SIGMA_X.full()
 ATOL = 1e-12
 MAX_ANGLE = math.pi / 2  # beyond a quarter turn a collision no longer approximates the dissipator
@@ -157,8 +158,10 @@ def lowering_parts(system: QubitSystem, res: Reservoirs, j: int) -> list[tuple[f
         return parts
     parts = eigenoperators(system, on_qubit(SIGMA_X, site(j, n), n))
     if any(w == 0 for w, _ in parts):
-        raise QheatError("sigma_x has a zero-frequency part for this system (degenerate levels): "
-                         "a collision model needs an ancilla of nonzero frequency")
+        raise QheatError(
+            "sigma_x has a zero-frequency part for this system (degenerate levels): "
+            "a collision model needs an ancilla of nonzero frequency"
+        )
     return [(w, v) for w, v in parts if w > 0]
 
 
@@ -169,11 +172,11 @@ def lowering_parts(system: QubitSystem, res: Reservoirs, j: int) -> list[tuple[f
 class Collision:
     """One ancilla meeting the system: exp[-i theta (V s+ + V^dag s-)], ancilla thermal at ``temperature``."""
 
-    reservoir: int          # 0: A, 1: B
-    frequency: float        # the ancilla's frequency w (= the Bohr frequency V lowers)
+    reservoir: int  # 0: A, 1: B
+    frequency: float  # the ancilla's frequency w (= the Bohr frequency V lowers)
     temperature: float
     theta: float
-    operator: np.ndarray    # V in the lab (computational) basis, qheat order
+    operator: np.ndarray  # V in the lab (computational) basis, qheat order
     model: str
 
     @property
@@ -182,9 +185,13 @@ class Collision:
         return float(expit(-self.frequency / self.temperature))
 
     def describe(self) -> dict[str, Any]:
-        return {"reservoir": RESERVOIR_NAMES[self.reservoir], "frequency": self.frequency,
-                "temperature": self.temperature, "theta": self.theta,
-                "excited_population": self.excited_population}
+        return {
+            "reservoir": RESERVOIR_NAMES[self.reservoir],
+            "frequency": self.frequency,
+            "temperature": self.temperature,
+            "theta": self.theta,
+            "excited_population": self.excited_population,
+        }
 
 
 def collision_angle(res: Reservoirs, j: int, w: float, dt: float) -> float:
@@ -196,8 +203,10 @@ def collision_angle(res: Reservoirs, j: int, w: float, dt: float) -> float:
     spectrum = open_systems.power_spectrum(res, j)
     theta = float(math.sqrt((spectrum(w) + spectrum(-w)) * dt))
     if not theta <= MAX_ANGLE:
-        raise QheatError(f"collisions.dt = {dt:g} gives a collision angle {theta:.3g} > pi/2 at frequency {w:.4g}: "
-                         "the collision model needs small angles; use a smaller dt")
+        raise QheatError(
+            f"collisions.dt = {dt:g} gives a collision angle {theta:.3g} > pi/2 at frequency {w:.4g}: "
+            "the collision model needs small angles; use a smaller dt"
+        )
     return theta
 
 
@@ -276,7 +285,9 @@ def global_collision_circuit(c: Collision, w: np.ndarray, n: int) -> QuantumCirc
 
 def _exact_collision(qc: QuantumCircuit, c: Collision, v_eig: np.ndarray, n: int) -> QuantumCircuit:
     """Any other structure: the exact collision unitary, left to Qiskit's synthesis."""
-    u = expm(-1j * c.theta * collision_generator(Collision(c.reservoir, c.frequency, c.temperature, c.theta, v_eig, c.model)))
+    u = expm(
+        -1j * c.theta * collision_generator(Collision(c.reservoir, c.frequency, c.temperature, c.theta, v_eig, c.model))
+    )
     qc.append(UnitaryGate(u, label="collision"), range(n + 1))
     return qc
 
@@ -333,7 +344,7 @@ def initial_state(system: QubitSystem, res: Reservoirs, initial: str | float = "
     """The system's initial density matrix (lab frame): 'ground', 'thermal' (at (T_A + T_B)/2) or a temperature."""
     _, w = eigenbasis(system)
     if initial == "ground":
-        pops = np.zeros(2 ** system.n)
+        pops = np.zeros(2**system.n)
         pops[0] = 1.0
     else:
         temperature = float(np.mean(res.temperatures)) if initial == "thermal" else float(initial)
@@ -341,8 +352,9 @@ def initial_state(system: QubitSystem, res: Reservoirs, initial: str | float = "
     return w @ np.diag(pops) @ w.conj().T
 
 
-def round_circuit(system: QubitSystem, res: Reservoirs, dt: float, model: str = "global", *,
-                  literal: bool = True, free: bool = True) -> QuantumCircuit:
+def round_circuit(
+    system: QubitSystem, res: Reservoirs, dt: float, model: str = "global", *, literal: bool = True, free: bool = True
+) -> QuantumCircuit:
     """One round for gate counts and drawings: free evolution, then per collision reset + RY of the
     ancilla and the collision (no measurements; the resets keep the transpiler from merging gates
     of different ancillas). literal=True wraps the global round in W^dag ... W (lab frame in and out).
@@ -366,11 +378,23 @@ def round_circuit(system: QubitSystem, res: Reservoirs, dt: float, model: str = 
 BASIS = ("cx", "rz", "sx", "x")
 
 
-def round_gate_counts(system: QubitSystem, res: Reservoirs, dt: float, model: str = "global", *,
-                      literal: bool = True, basis: tuple[str, ...] = BASIS, seed: int = 7) -> dict[str, int]:
+def round_gate_counts(
+    system: QubitSystem,
+    res: Reservoirs,
+    dt: float,
+    model: str = "global",
+    *,
+    literal: bool = True,
+    basis: tuple[str, ...] = BASIS,
+    seed: int = 7,
+) -> dict[str, int]:
     """Gate counts of one round after ``transpile(basis_gates=basis, optimization_level=3)``."""
-    qc = transpile(round_circuit(system, res, dt, model, literal=literal), basis_gates=list(basis),
-                   optimization_level=3, seed_transpiler=seed)
+    qc = transpile(
+        round_circuit(system, res, dt, model, literal=literal),
+        basis_gates=list(basis),
+        optimization_level=3,
+        seed_transpiler=seed,
+    )
     ops = dict(qc.count_ops())
     ops["two_qubit"] = sum(1 for inst in qc.data if inst.operation.num_qubits == 2)
     return ops
@@ -381,8 +405,9 @@ def _dephasing() -> Any:
     return Kraus([np.diag([1.0, 0.0]), np.diag([0.0, 1.0])]).to_instruction()
 
 
-def _prepare_ancilla(qc: QuantumCircuit, anc: int, purifier: int | None, p: float, bit: Any | None,
-                     dephase: bool = False) -> None:
+def _prepare_ancilla(
+    qc: QuantumCircuit, anc: int, purifier: int | None, p: float, bit: Any | None, dephase: bool = False
+) -> None:
     qc.reset(anc)
     qc.ry(2.0 * math.asin(math.sqrt(p)), anc)
     if purifier is not None:
@@ -394,9 +419,20 @@ def _prepare_ancilla(qc: QuantumCircuit, anc: int, purifier: int | None, p: floa
         qc.append(_dephasing(), [anc])
 
 
-def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: int, measured_rounds: int, *,
-                      model: str = "global", prep: str = "measure", record: str = "measure",
-                      initial: str | float = "thermal", free: bool = True, register: str = "tpm") -> QuantumCircuit:
+def reservoir_circuit(
+    system: QubitSystem,
+    res: Reservoirs,
+    dt: float,
+    rounds: int,
+    measured_rounds: int,
+    *,
+    model: str = "global",
+    prep: str = "measure",
+    record: str = "measure",
+    initial: str | float = "thermal",
+    free: bool = True,
+    register: str = "tpm",
+) -> QuantumCircuit:
     """``rounds`` collision rounds; the last ``measured_rounds`` record every ancilla.
 
     prep: 'measure' (RY then Z measurement: the thermal mixture; 3 qubits for two system qubits),
@@ -412,11 +448,15 @@ def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: i
     register: the name of the two-point register ('meas' on Runtime devices, whose jobs return that one).
     """
     if prep not in ("measure", "purify", "dephase") or record not in ("measure", "save", "none"):
-        raise QheatError(f"prep must be 'measure', 'purify' or 'dephase' and record 'measure', 'save' or 'none'; "
-                         f"got {prep!r}, {record!r}")
+        raise QheatError(
+            f"prep must be 'measure', 'purify' or 'dephase' and record 'measure', 'save' or 'none'; "
+            f"got {prep!r}, {record!r}"
+        )
     if record == "measure" and prep not in ("measure", "purify"):
-        raise QheatError("record='measure' needs prep='measure' or 'purify' (the Z measurement of a recorded "
-                         "ancilla is the first point of the two)")
+        raise QheatError(
+            "record='measure' needs prep='measure' or 'purify' (the Z measurement of a recorded "
+            "ancilla is the first point of the two)"
+        )
     if not (initial in ("ground", "thermal") or (isinstance(initial, int | float) and initial > 0)):
         raise QheatError(f"initial must be 'ground', 'thermal' or a positive temperature, got {initial!r}")
     if not 0 <= measured_rounds <= rounds:
@@ -461,7 +501,7 @@ def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: i
     if frame == "lab":
         qc.append(UnitaryGate(w, label="W"), qreg)
 
-    tpm_bits: list[list[list[int]]] = [[[], []] for _ in colls]   # per collision: before bits, after bits
+    tpm_bits: list[list[list[int]]] = [[[], []] for _ in colls]  # per collision: before bits, after bits
     first = rounds - measured_rounds
     for r in range(rounds):
         if evolution is not None:
@@ -474,8 +514,9 @@ def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: i
                 bit = tpm[index] if (measured and tpm is not None) else scratch[0]
             elif prep == "purify" and measured and tpm is not None:
                 bit = tpm[index]
-            _prepare_ancilla(qc, anc, None if bit is not None else purifier, c.excited_population, bit,
-                             dephase=prep == "dephase")
+            _prepare_ancilla(
+                qc, anc, None if bit is not None else purifier, c.excited_population, bit, dephase=prep == "dephase"
+            )
             if measured and record == "save":
                 qc.append(SaveExpectationValue(Pauli("Z"), label=f"z_before_{r - first}_{ci}"), [anc])
             qc.compose(block, range(n + 1), inplace=True)
@@ -505,8 +546,9 @@ def reservoir_circuit(system: QubitSystem, res: Reservoirs, dt: float, rounds: i
         "free_evolution": free,
         "system_qubits": list(range(n)),
         "ancilla_qubit": anc,
-        "collisions": [c.describe() | {"before_bits": tpm_bits[i][0], "after_bits": tpm_bits[i][1]}
-                       for i, c in enumerate(colls)],
+        "collisions": [
+            c.describe() | {"before_bits": tpm_bits[i][0], "after_bits": tpm_bits[i][1]} for i, c in enumerate(colls)
+        ],
         "register": register if tpm is not None else None,
         "energies": [float(e) for e in energies],
         "heat_sign": "q_j > 0: reservoir j gives energy to the system",

@@ -5,6 +5,7 @@ model's sampled circuit runs shot by shot through all its rounds (reset, prepara
 the two-point measurement of each collision: ``OPS_PER_COLLISION`` instructions), and its counts hold
 two bits per measured collision per shot.
 """
+
 from __future__ import annotations
 
 from qheat.core.limits import Cost, aer_seconds
@@ -27,5 +28,6 @@ def cost(spec: ReservoirsSpec, backend: str) -> Cost:
         seconds += aer_seconds(2, shots, mid_circuit_ops=OPS_PER_COLLISION * per_round * plan.rounds, entries=4**4)
         counts = max(counts, float(shots) * (2 * per_round * plan.measured_rounds + 100))
         circuits += 2
-    return Cost(counts, "the counts of a sampled circuit (a bit string per shot)", seconds, circuits,
-                shots * circuits // 2)
+    return Cost(
+        counts, "the counts of a sampled circuit (a bit string per shot)", seconds, circuits, shots * circuits // 2
+    )

@@ -17,6 +17,7 @@ measure, -(1/dt) sum_w w <Delta m_w>; "system side" is the system's energy chang
 caused by reservoir j's collisions. They are equal for the global model (its collisions conserve
 H_S + H_anc) and differ for the local one by the work of switching the collisions on and off.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,16 +40,18 @@ CONVENTIONS = {
     "units": "hbar = k_B = 1; frequencies, energies and temperatures in the spec's units",
     "ground_state": "|0> is the ground state of each qubit; basis index bit j is qubit j (qubit 0 meets reservoir A)",
     "heat_current": "from each reservoir into the system in the steady state (seed 003 q^A, q^B; seed 004 J_1, J_2); "
-                    "positive = the reservoir gives energy; q_A + q_B = 0",
+    "positive = the reservoir gives energy; q_A + q_B = 0",
     "populations": "<E_i|rho|E_i> in the eigenbasis of H_S, energies ascending",
     "rho_energy_basis": "<E_i|rho|E_k>, energies ascending, each eigenvector's largest component real positive",
     "methods": "lindblad: global Born-Markov-secular; redfield: global Bloch-Redfield, no secular approximation; "
-               "local: Lindblad dissipators on each reservoir's own qubit",
+    "local: Lindblad dissipators on each reservoir's own qubit",
 }
 
-HEOM_CONVENTION = ("QuTiP's hierarchical equations of motion with Drude-Lorentz baths of the same J(w) (numerically "
-                   "exact: every order in the coupling, the Lamb shift included), currents from the first-level "
-                   "auxiliary density operators; 'hierarchy' gives depth, Pade terms and the convergence check")
+HEOM_CONVENTION = (
+    "QuTiP's hierarchical equations of motion with Drude-Lorentz baths of the same J(w) (numerically "
+    "exact: every order in the coupling, the Lamb shift included), currents from the first-level "
+    "auxiliary density operators; 'hierarchy' gives depth, Pade terms and the convergence check"
+)
 
 
 def solve(spec: ReservoirsSpec) -> dict[str, Any]:
@@ -73,9 +76,12 @@ def solve(spec: ReservoirsSpec) -> dict[str, Any]:
             "rho_energy_basis": {"real": ss.rho_energy.real, "imag": ss.rho_energy.imag},
             **({"hierarchy": report} if report is not None else {}),
         }
-    lamb = ("included in the global equations (seed 004, Eqs. 9-15); not in the local one; with it the "
-            "Bloch-Redfield current at T_A = T_B is of second order in the coupling, not 0"
-            if spec.lamb_shift else "not included (Gamma(w) real, as in QuTiP's Bloch-Redfield tensor)")
+    lamb = (
+        "included in the global equations (seed 004, Eqs. 9-15); not in the local one; with it the "
+        "Bloch-Redfield current at T_A = T_B is of second order in the coupling, not 0"
+        if spec.lamb_shift
+        else "not included (Gamma(w) real, as in QuTiP's Bloch-Redfield tensor)"
+    )
     heom_note = {"heom": HEOM_CONVENTION} if "heom" in spec.methods else {}
     return {"energies": energies, "methods": methods, "conventions": {**CONVENTIONS, "lamb_shift": lamb, **heom_note}}
 
@@ -84,8 +90,12 @@ def summarize(points: list[dict[str, Any]], spec: ReservoirsSpec) -> dict[str, A
     """Current from reservoir A along the sweep and, per method, NDTC against T_A - T_B."""
     x = np.array([p[0] for p in spec.sweep.points], dtype=float)
     bias = np.array([np.subtract(*p["spec"]["reservoirs"]["temperatures"]) for p in points])
-    out: dict[str, Any] = {"x": {"parameter": spec.sweep.parameters[0], "values": x},
-                           "temperature_difference": bias, "heat_current_A": {}, "ndtc": {}}
+    out: dict[str, Any] = {
+        "x": {"parameter": spec.sweep.parameters[0], "values": x},
+        "temperature_difference": bias,
+        "heat_current_A": {},
+        "ndtc": {},
+    }
     for method in points[0]["methods"]:
         data = [p["methods"][method] for p in points]
         out["heat_current_A"][method] = np.array([d["heat_current"]["A"] for d in data])
@@ -121,17 +131,17 @@ class CollisionModel:
         u_free = expm(-1j * self.h * self.dt) if self.free else np.eye(d)
         self.free_superop = np.kron(u_free, u_free.conj())
         self.superops, self.excited, self.energy_rows = [], [], []
-        h_row = self.h.T.reshape(-1)                        # Tr(H rho) = h_row . vec(rho)
+        h_row = self.h.T.reshape(-1)  # Tr(H rho) = h_row . vec(rho)
         for c in self.collisions:
-            u = builders.collision_unitary(c).reshape(2, d, 2, d)   # [anc out, sys out, anc in, sys in]
+            u = builders.collision_unitary(c).reshape(2, d, 2, d)  # [anc out, sys out, anc in, sys in]
             p = c.excited_population
             tau = (1.0 - p, p)
             kraus = [math.sqrt(tau[l]) * u[k, :, l, :] for k in (0, 1) for l in (0, 1)]
             sop = _superop(kraus)
             self.superops.append(sop)
             m = sum(tau[l] * u[1, :, l, :].conj().T @ u[1, :, l, :] for l in (0, 1))
-            self.excited.append(m.T.reshape(-1))             # P1 after = Tr(rho M)
-            self.energy_rows.append(h_row @ sop - h_row)       # Tr(H Phi(rho)) - Tr(H rho)
+            self.excited.append(m.T.reshape(-1))  # P1 after = Tr(rho M)
+            self.energy_rows.append(h_row @ sop - h_row)  # Tr(H Phi(rho)) - Tr(H rho)
         self.round = self.free_superop
         for sop in self.superops:
             self.round = sop @ self.round
@@ -172,14 +182,20 @@ class CollisionModel:
     def currents(self, rho: np.ndarray) -> dict[str, tuple[float, float]]:
         """Per-round currents for a round that starts in ``rho``: bath side (ancillas) and system side."""
         v = rho.reshape(-1)
-        return {"bath_side": tuple(float(np.real(r @ v)) for r in self.bath_rows),
-                "system_side": tuple(float(np.real(r @ v)) for r in self.system_rows)}
+        return {
+            "bath_side": tuple(float(np.real(r @ v)) for r in self.bath_rows),
+            "system_side": tuple(float(np.real(r @ v)) for r in self.system_rows),
+        }
 
     def steady_state(self) -> dict[str, Any]:
         rho = self.fixed_point()
         out = self.currents(rho)
-        return {"rho": rho, "heat_current": out["bath_side"], "system_side": out["system_side"],
-                "second_eigenvalue": self.second_eigenvalue()}
+        return {
+            "rho": rho,
+            "heat_current": out["bath_side"],
+            "system_side": out["system_side"],
+            "second_eigenvalue": self.second_eigenvalue(),
+        }
 
     def expected_currents(self, rounds: int, measured_rounds: int, initial: str | float = "thermal") -> dict[str, Any]:
         """What the circuit's estimator averages to (no shot noise): the bath-side currents of the

@@ -8,6 +8,7 @@ measurement replaced by the unconditional measurement channel and the ancilla's 
 and after each measured collision; run once with the density-matrix method), both compiled for the
 device, so that on a noisy device the shot-free value is what the sampled one estimates.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,7 @@ from qheat.protocols.reservoirs import circuits as builders
 from qheat.protocols.reservoirs.exact import COLLISION_MODELS, CollisionModel
 from qheat.protocols.reservoirs.spec import ReservoirsSpec
 
-RELAX_TOL = 1e-3                  # relaxation rounds: |lambda_2|^R <= RELAX_TOL from the exact channel
+RELAX_TOL = 1e-3  # relaxation rounds: |lambda_2|^R <= RELAX_TOL from the exact channel
 MAX_COLLISIONS_PER_SHOT = 50_000  # each measured collision stores two bits per shot in the records
 
 
@@ -55,8 +56,10 @@ def plans(spec: ReservoirsSpec) -> list[Plan]:
         measured = relax if settings.window is None else max(1, math.ceil(settings.window / settings.dt))
         rounds = relax + measured
         if rounds * len(cm.collisions) > MAX_COLLISIONS_PER_SHOT:
-            raise QheatError(f"collisions.dt = {settings.dt:g} needs {rounds} rounds of {len(cm.collisions)} collisions "
-                             f"per shot (more than {MAX_COLLISIONS_PER_SHOT}); use a larger dt or a shorter window")
+            raise QheatError(
+                f"collisions.dt = {settings.dt:g} needs {rounds} rounds of {len(cm.collisions)} collisions "
+                f"per shot (more than {MAX_COLLISIONS_PER_SHOT}); use a larger dt or a shorter window"
+            )
         out.append(Plan(method, model, settings.dt, rounds, measured))
     return out
 
@@ -66,14 +69,19 @@ def check(spec: ReservoirsSpec, backend: str) -> None:
     if backend == "exact":
         return
     if spec.collisions is None:
-        raise QheatError(f"backend {backend!r} needs a [collisions] table with dt (the collision strength), e.g. dt = 0.25")
+        raise QheatError(
+            f"backend {backend!r} needs a [collisions] table with dt (the collision strength), e.g. dt = 0.25"
+        )
     if spec.lamb_shift:
-        raise QheatError(f"backend {backend!r} has no collision model with the Lamb shift; remove lamb_shift or use "
-                         "backend 'exact'")
+        raise QheatError(
+            f"backend {backend!r} has no collision model with the Lamb shift; remove lamb_shift or use backend 'exact'"
+        )
     if not any(m in COLLISION_MODELS for m in spec.methods):
-        raise QheatError(f"backend {backend!r} has collision models for methods 'lindblad' and 'local' only; "
-                         f"add one of them to methods {list(spec.methods)}")
-    if spec.sweep is None:     # the engine checks every point of a sweep
+        raise QheatError(
+            f"backend {backend!r} has collision models for methods 'lindblad' and 'local' only; "
+            f"add one of them to methods {list(spec.methods)}"
+        )
+    if spec.sweep is None:  # the engine checks every point of a sweep
         plans(spec)
     if backend.startswith(("fake:", "ibm:")):
         from qheat.backends.runtime.runs import check_runtime
@@ -82,8 +90,9 @@ def check(spec: ReservoirsSpec, backend: str) -> None:
 
 
 def _what(spec: ReservoirsSpec, runtime: bool) -> str:
-    return f"spec {spec.key()!r} ({spec.system.n} system qubits and one ancilla" + (" with its purifier)" if runtime
-                                                                                     else ")")
+    return f"spec {spec.key()!r} ({spec.system.n} system qubits and one ancilla" + (
+        " with its purifier)" if runtime else ")"
+    )
 
 
 def batches(spec: ReservoirsSpec, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
@@ -100,7 +109,7 @@ def batches(spec: ReservoirsSpec, device: Any, resume: dict[str, Any] | None = N
     batch (a device saves no state)."""
     from qheat.backends import is_runtime_backend
 
-    check(spec, device.name)    # also when the engine's collect is driven without ``Protocol.check``
+    check(spec, device.name)  # also when the engine's collect is driven without ``Protocol.check``
     settings, system, res = spec.collisions, spec.system, spec.reservoirs
     todo = plans(spec)
     runtime = is_runtime_backend(device.name)
@@ -111,16 +120,21 @@ def batches(spec: ReservoirsSpec, device: Any, resume: dict[str, Any] | None = N
     device_options = {"prep": "purify", "register": "meas"} if runtime else {}
 
     def logical(plan: Plan, **options: Any) -> Any:
-        return builders.reservoir_circuit(system, res, plan.dt, plan.rounds, plan.measured_rounds, model=plan.model,
-                                          **options)
+        return builders.reservoir_circuit(
+            system, res, plan.dt, plan.rounds, plan.measured_rounds, model=plan.model, **options
+        )
 
     run = None
     if runtime:
         from qheat.backends.runtime.runs import prepare_run
 
-        run = prepare_run(device, [logical(p, **device_options) for p in todo],
-                          names=(*(f"S{k + 1}" for k in range(system.n)), "ancilla", "purifier"),
-                          measured=(system.n,), seed=seeds[0])
+        run = prepare_run(
+            device,
+            [logical(p, **device_options) for p in todo],
+            names=(*(f"S{k + 1}" for k in range(system.n)), "ancilla", "purifier"),
+            measured=(system.n,),
+            seed=seeds[0],
+        )
     done: list[Any] = []
 
     def compiled(plan: Plan, circuit: str, **options: Any) -> tuple[Any, dict[str, Any]]:
@@ -135,16 +149,34 @@ def batches(spec: ReservoirsSpec, device: Any, resume: dict[str, Any] | None = N
         qc, metadata = compiled(plan, "sampled", **device_options)
         metadata["sampler_seed"] = seed
         start = time.perf_counter()
-        yield Batch([qc], [metadata], [settings.shots], register=register, method="statevector", seed=seed,
-                    label=f"{plan.method} collisions, sampled")
+        yield Batch(
+            [qc],
+            [metadata],
+            [settings.shots],
+            register=register,
+            method="statevector",
+            seed=seed,
+            label=f"{plan.method} collisions, sampled",
+        )
         seconds[plan.method] = time.perf_counter() - start
     assignment = None
     if run is None:
         shot_free = [compiled(plan, "shot_free", prep="dephase", record="save") for plan in todo]
-        yield Batch([c for c, _ in shot_free], [m for _, m in shot_free], kind="states", seed=seeds[-1],
-                    label="collisions, shot-free")
+        yield Batch(
+            [c for c, _ in shot_free],
+            [m for _, m in shot_free],
+            kind="states",
+            seed=seeds[-1],
+            label="collisions, shot-free",
+        )
         assignment = device.assignment(1)
-    return {"metadata": {"collision_seed": settings.seed, "sampler_seeds": seeds[:-1], "shot_free_seed": seeds[-1],
-                         "sampled_seconds": seconds,
-                         "readout_assignment": None if assignment is None else np.asarray(assignment).tolist(),
-                         **({} if run is None else run.metadata(done))}}
+    return {
+        "metadata": {
+            "collision_seed": settings.seed,
+            "sampler_seeds": seeds[:-1],
+            "shot_free_seed": seeds[-1],
+            "sampled_seconds": seconds,
+            "readout_assignment": None if assignment is None else np.asarray(assignment).tolist(),
+            **({} if run is None else run.metadata(done)),
+        }
+    }

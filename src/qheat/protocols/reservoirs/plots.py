@@ -3,6 +3,7 @@ Figs. 2-6), from the master equations (backend 'exact') or gate-model reservoirs
 
 hbar = k_B = 1; u is the unit of the spec's frequencies: energies and temperatures in u, currents in u^2.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,7 +26,7 @@ from qheat.plotting import (
 )
 
 METHOD_STYLES = {"lindblad": "-", "redfield": "--", "local": ":"}
-METHOD_COLORS = {"lindblad": "C0", "redfield": "C3", "local": "C2"}    # seed 004: Lindblad blue, BR red
+METHOD_COLORS = {"lindblad": "C0", "redfield": "C3", "local": "C2"}  # seed 004: Lindblad blue, BR red
 SIDES = ("A", "B")
 PARAMETERS: Table = (
     (r"reservoirs\.temperatures\.([01])", lambda m, s: f"$T_{SIDES[int(m[1])]}$ / $u$"),
@@ -36,7 +37,7 @@ PARAMETERS: Table = (
     (r"collisions\.dt", lambda m, s: "collision step $dt$ / $u^{-1}$"),
 )
 UNITS = "$\\hbar = k_B = 1$; $u$: the unit of the spec's frequencies (energies, temperatures in $u$, currents in $u^2$)"
-ZERO = 1e-10          # a current or coherence below this is rounding, not physics (not drawn, said so)
+ZERO = 1e-10  # a current or coherence below this is rounding, not physics (not drawn, said so)
 CURRENT_SIGN = "$J_k$ > 0: reservoir $k$ gives energy to the system"
 
 
@@ -52,12 +53,17 @@ def _system(spec: dict[str, Any], swept: tuple[str, ...] = ()) -> list[str]:
     """The physical parameters as the papers state them, leaving out the swept ones."""
     s, r = spec["system"], spec["reservoirs"]
     cutoff = f", $\\omega_D$ = {r['cutoff']:g}" if r.get("cutoff") else ""
-    parts = [(f"$\\epsilon$ = ({', '.join(f'{w:g}' for w in s['frequencies'])})", "system.frequencies"),
-             (f"{s['coupling']} coupling $g$ = {s['strength']:g}", "system.strength"),
-             (f"$\\gamma_A$, $\\gamma_B$ = {r['strengths'][0]:g}, {r['strengths'][1]:g} ({r['spectral_density']}"
-              f"{cutoff})", "reservoirs.strengths"),
-             (f"$T_A$ = {r['temperatures'][0]:g}", "reservoirs.temperatures.0"),
-             (f"$T_B$ = {r['temperatures'][1]:g}", "reservoirs.temperatures.1")]
+    parts = [
+        (f"$\\epsilon$ = ({', '.join(f'{w:g}' for w in s['frequencies'])})", "system.frequencies"),
+        (f"{s['coupling']} coupling $g$ = {s['strength']:g}", "system.strength"),
+        (
+            f"$\\gamma_A$, $\\gamma_B$ = {r['strengths'][0]:g}, {r['strengths'][1]:g} ({r['spectral_density']}"
+            f"{cutoff})",
+            "reservoirs.strengths",
+        ),
+        (f"$T_A$ = {r['temperatures'][0]:g}", "reservoirs.temperatures.0"),
+        (f"$T_B$ = {r['temperatures'][1]:g}", "reservoirs.temperatures.1"),
+    ]
     return [text for text, path in parts if not any(q.startswith(path) for q in swept)]
 
 
@@ -84,15 +90,14 @@ def reservoirs_figure(result: dict[str, Any]) -> Any:
         for ax, side in zip(axes[0], SIDES):
             _measured_currents(ax, x, points, methods, side, result.get("backend", "aer"))
             ax.set_ylabel(f"heat current $J_{side}$ / $u^2$")
-        notes = ["points: circuits ($\\pm$ 1 s.e.)", "solid: exact collision model",
-                 "dashed: master equation"]
+        notes = ["points: circuits ($\\pm$ 1 s.e.)", "solid: exact collision model", "dashed: master equation"]
         if result.get("backend", "aer") != "aer":
             notes.append("dotted: this noisy backend without shot noise")
     else:
         rho = np.array([[p["methods"][m]["rho_energy_basis"]["real"] for p in points] for m in methods])
         coherent = rho.shape[-1] == 4 and max(np.abs(rho[..., 0, 3]).max(), np.abs(rho[..., 1, 2]).max()) > ZERO
         currents = np.array([[p["methods"][m]["heat_current"]["A"] for p in points] for m in methods])
-        flowing = np.abs(currents).max() > ZERO               # seed 004 Fig. 2: equilibrium, no current to draw
+        flowing = np.abs(currents).max() > ZERO  # seed 004 Fig. 2: equilibrium, no current to draw
         n_panels = int(flowing) + 1 + int(coherent)
         fig, axes = figure(1, n_panels, 4.8 * n_panels + 0.6, 3.9)
         ax_q = axes[0, 0] if flowing else None
@@ -105,7 +110,7 @@ def reservoirs_figure(result: dict[str, Any]) -> Any:
             pops = np.array([p["methods"][m]["populations"] for p in points])
             for n in range(levels):
                 ax_p.plot(x, pops[:, n], _style(m), color=COLORS[n % len(COLORS)])
-            if ax_c is not None:    # the secondary diagonal in the energy basis (seed 004 Fig. 2, Eq. 18)
+            if ax_c is not None:  # the secondary diagonal in the energy basis (seed 004 Fig. 2, Eq. 18)
                 ax_c.plot(x, rho[i, :, 0, 3], _style(m), color="C0")
                 ax_c.plot(x, rho[i, :, 1, 2], _style(m), color="C3")
         if ax_q is not None:
@@ -113,12 +118,18 @@ def reservoirs_figure(result: dict[str, Any]) -> Any:
             legend_beside(ax_q, title="master equation")
         ax_p.set_ylabel("population $\\rho_{nn}$ (energy basis)")
         styles = [Line2D([], [], color="0.3", ls=_style(m)) for m in methods]
-        legend_beside(ax_p, [Line2D([], [], color=COLORS[n % len(COLORS)]) for n in range(levels)] + styles,
-                      [f"$\\rho_{{{n + 1}{n + 1}}}$" for n in range(levels)] + methods)
+        legend_beside(
+            ax_p,
+            [Line2D([], [], color=COLORS[n % len(COLORS)]) for n in range(levels)] + styles,
+            [f"$\\rho_{{{n + 1}{n + 1}}}$" for n in range(levels)] + methods,
+        )
         if ax_c is not None:
             ax_c.set_ylabel("coherence Re $\\rho_{ij}$ (energy basis)")
-            legend_beside(ax_c, [Line2D([], [], color="C0"), Line2D([], [], color="C3")] + styles,
-                          ["Re $\\rho_{14}$", "Re $\\rho_{23}$"] + methods)
+            legend_beside(
+                ax_c,
+                [Line2D([], [], color="C0"), Line2D([], [], color="C3")] + styles,
+                ["Re $\\rho_{14}$", "Re $\\rho_{23}$"] + methods,
+            )
         notes = ["levels ascending, $E_1 < E_2 < E_3 < E_4$"] if levels == 4 else []
         if not flowing:
             notes.append(f"no heat current drawn: $|J_A|$ < {ZERO:g} $u^2$ at every point (equilibrium)")
@@ -133,9 +144,14 @@ def reservoirs_figure(result: dict[str, Any]) -> Any:
     temps = np.array([p["spec"]["reservoirs"]["temperatures"] for p in points], dtype=float)
     bias = {round((a - b) / 2, 9) for a, b in temps}
     both = {"reservoirs.temperatures.0", "reservoirs.temperatures.1"} <= set(swept)
-    heading(fig, "Two qubits between reservoirs A and B", *_system(spec, swept),
-            ("$T_A = T_B$" if bias == {0.0} else f"bias $(T_A - T_B)/2$ = {bias.pop():g}") if both and len(bias) == 1
-            else "")
+    heading(
+        fig,
+        "Two qubits between reservoirs A and B",
+        *_system(spec, swept),
+        ("$T_A = T_B$" if bias == {0.0} else f"bias $(T_A - T_B)/2$ = {bias.pop():g}")
+        if both and len(bias) == 1
+        else "",
+    )
     footnote(fig, CURRENT_SIGN if measured or flowing else "", *notes, UNITS)
     return fig
 
@@ -155,24 +171,54 @@ def _axis(result: dict[str, Any]) -> tuple[np.ndarray, str, tuple[str, ...]]:
             sign = 1.0 if k == 0 else -1.0
             return sign * (temps[:, 0] - temps[:, 1]), "$\\Delta T = T_A - T_B$ / $u$", paths
     spec = result["spec"]
-    return (np.array([spec_value(p["spec"], paths[0]) for p in points]),
-            parameter_label(paths[0], spec, PARAMETERS), paths)
+    return (
+        np.array([spec_value(p["spec"], paths[0]) for p in points]),
+        parameter_label(paths[0], spec, PARAMETERS),
+        paths,
+    )
 
 
-def _measured_currents(ax: Any, x: np.ndarray, points: list[dict[str, Any]], methods: list[str], side: str,
-                       backend: str) -> None:
+def _measured_currents(
+    ax: Any, x: np.ndarray, points: list[dict[str, Any]], methods: list[str], side: str, backend: str
+) -> None:
     for i, m in enumerate(methods):
         color = _color(m, i)
         got = [p["methods"][m] for p in points]
-        ax.errorbar(x, [g["heat_current"][side] for g in got], yerr=[g["stderr"][side] for g in got], fmt="o",
-                    ms=3, capsize=2, color=color, label=f"{m}: circuits")
-        ax.plot(x, [g["exact"]["heat_current"][side] for g in got], "-", color=color, lw=1.0,
-                label=f"{m}: exact collision model")
-        ax.plot(x, [g["master_equation_currents"]["heat_current"][side] for g in got], "--", color=color, lw=0.8,
-                label=f"{m}: master equation")
+        ax.errorbar(
+            x,
+            [g["heat_current"][side] for g in got],
+            yerr=[g["stderr"][side] for g in got],
+            fmt="o",
+            ms=3,
+            capsize=2,
+            color=color,
+            label=f"{m}: circuits",
+        )
+        ax.plot(
+            x,
+            [g["exact"]["heat_current"][side] for g in got],
+            "-",
+            color=color,
+            lw=1.0,
+            label=f"{m}: exact collision model",
+        )
+        ax.plot(
+            x,
+            [g["master_equation_currents"]["heat_current"][side] for g in got],
+            "--",
+            color=color,
+            lw=0.8,
+            label=f"{m}: master equation",
+        )
         if backend != "aer" and all("shot_free" in g for g in got):
-            ax.plot(x, [g["shot_free"]["heat_current"][side] for g in got], ":", color=color, lw=1.2,
-                    label=f"{m}: shot-free on {backend}")
+            ax.plot(
+                x,
+                [g["shot_free"]["heat_current"][side] for g in got],
+                ":",
+                color=color,
+                lw=1.2,
+                label=f"{m}: shot-free on {backend}",
+            )
     legend_beside(ax)
 
 
@@ -187,17 +233,34 @@ def _single(result: dict[str, Any]) -> Any:
     for shift, side, color in ((-0.2, "A", "C1"), (0.2, "B", "C9")):
         got = [result["methods"][m] for m in methods]
         errors = [g.get("stderr", {}).get(side, 0.0) for g in got]
-        ax_q.bar(x + shift, [g["heat_current"][side] for g in got], 0.4, yerr=errors if any(errors) else None,
-                 capsize=3, color=color, label=f"$J_{side}$ (from {side})")
+        ax_q.bar(
+            x + shift,
+            [g["heat_current"][side] for g in got],
+            0.4,
+            yerr=errors if any(errors) else None,
+            capsize=3,
+            color=color,
+            label=f"$J_{side}$ (from {side})",
+        )
         for i, g in enumerate(got):
             exact = g.get("master_equation_currents")
             if exact:
-                ax_q.plot([i + shift - 0.2, i + shift + 0.2], [exact["heat_current"][side]] * 2, "k--", lw=1,
-                          label="master equation" if (i, side) == (0, "A") else None)
+                ax_q.plot(
+                    [i + shift - 0.2, i + shift + 0.2],
+                    [exact["heat_current"][side]] * 2,
+                    "k--",
+                    lw=1,
+                    label="master equation" if (i, side) == (0, "A") else None,
+                )
             free = g.get("shot_free")
             if free and result.get("backend", "aer") != "aer":
-                ax_q.plot([i + shift], [free["heat_current"][side]], "kx", ms=6,
-                          label=f"shot-free on {result.get('backend')}" if (i, side) == (0, "A") else None)
+                ax_q.plot(
+                    [i + shift],
+                    [free["heat_current"][side]],
+                    "kx",
+                    ms=6,
+                    label=f"shot-free on {result.get('backend')}" if (i, side) == (0, "A") else None,
+                )
     if any("stderr" in result["methods"][m] for m in methods):
         notes.append("bars: circuits ($\\pm$ 1 s.e.)")
     ax_q.set_xticks(x, methods)
@@ -219,7 +282,8 @@ def _single(result: dict[str, Any]) -> Any:
         ax_p.grid(alpha=0.25)
         legend_beside(ax_p)
         letter_panels(axes[0])
-    heading(fig, "Two qubits between reservoirs A and B", *_system(result["spec"]),
-            f"on {result.get('backend', 'exact')}")
+    heading(
+        fig, "Two qubits between reservoirs A and B", *_system(result["spec"]), f"on {result.get('backend', 'exact')}"
+    )
     footnote(fig, CURRENT_SIGN, *notes, UNITS)
     return fig

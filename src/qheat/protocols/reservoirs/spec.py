@@ -1,4 +1,5 @@
 """The reservoirs spec (seeds 003, 004)."""
+
 from __future__ import annotations
 
 import math
@@ -40,7 +41,7 @@ class ReservoirsSpec(SpecFile):
     methods: tuple[str, ...] = ("lindblad", "redfield", "local")
     lamb_shift: bool = False
     collisions: CollisionSettings | None = None
-    heom: HeomSettings | None = None      # set exactly when methods include "heom"
+    heom: HeomSettings | None = None  # set exactly when methods include "heom"
     name: str = ""
     description: str = ""
     sweep: Sweep | None = None
@@ -48,6 +49,8 @@ class ReservoirsSpec(SpecFile):
 
     def check(self) -> None:
         """Nothing beyond field validation: every such system has a steady state."""
+
+
 COUPLINGS = ("exchange", "xx")
 BATH_COUPLINGS = ("sigma_x", "rwa")
 SPECTRAL_DENSITIES = ("flat", "ohmic-drude")
@@ -55,10 +58,14 @@ METHODS = ("lindblad", "redfield", "local", "heom")
 DEFAULT_METHODS = ("lindblad", "redfield", "local")
 
 
-def reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None) -> ReservoirsSpec:
+def reservoirs_from_dict(
+    top: dict[str, Any], protocol: str, name: str, description: str, sweep: Sweep | None
+) -> ReservoirsSpec:
     sysd = _table(top["system"], "[system]", {"frequencies", "coupling", "strength"}, {"frequencies"})
-    freqs = tuple(_number(w, f"system.frequencies[{i}]", positive=True)
-                  for i, w in enumerate(_list(sysd["frequencies"], "system.frequencies")))
+    freqs = tuple(
+        _number(w, f"system.frequencies[{i}]", positive=True)
+        for i, w in enumerate(_list(sysd["frequencies"], "system.frequencies"))
+    )
     if len(freqs) not in (1, 2):
         raise QheatError(f"system.frequencies must list one or two qubit frequencies, got {len(freqs)}")
     coupling = sysd.get("coupling", "exchange")
@@ -69,14 +76,24 @@ def reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descript
         raise QheatError("system.strength couples two qubits; a single qubit has none (remove it)")
     system = QubitSystem(freqs, coupling, strength)
 
-    resd = _table(top["reservoirs"], "[reservoirs]",
-                  {"temperatures", "strengths", "spectral_density", "cutoff", "coupling"}, {"temperatures", "strengths"})
-    temps = tuple(_number(t, f"reservoirs.temperatures[{i}]", positive=True)
-                  for i, t in enumerate(_list(resd["temperatures"], "reservoirs.temperatures")))
-    strengths = tuple(_number(g, f"reservoirs.strengths[{i}]", nonnegative=True)
-                      for i, g in enumerate(_list(resd["strengths"], "reservoirs.strengths")))
+    resd = _table(
+        top["reservoirs"],
+        "[reservoirs]",
+        {"temperatures", "strengths", "spectral_density", "cutoff", "coupling"},
+        {"temperatures", "strengths"},
+    )
+    temps = tuple(
+        _number(t, f"reservoirs.temperatures[{i}]", positive=True)
+        for i, t in enumerate(_list(resd["temperatures"], "reservoirs.temperatures"))
+    )
+    strengths = tuple(
+        _number(g, f"reservoirs.strengths[{i}]", nonnegative=True)
+        for i, g in enumerate(_list(resd["strengths"], "reservoirs.strengths"))
+    )
     if len(temps) != 2 or len(strengths) != 2:
-        raise QheatError("reservoirs.temperatures and reservoirs.strengths need two entries each: reservoir A, reservoir B")
+        raise QheatError(
+            "reservoirs.temperatures and reservoirs.strengths need two entries each: reservoir A, reservoir B"
+        )
     if not any(strengths):
         raise QheatError("reservoirs.strengths are both 0: with no reservoir coupled there is no steady state to find")
     density = resd.get("spectral_density", "flat")
@@ -85,7 +102,9 @@ def reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descript
     cutoff = None
     if density == "ohmic-drude":
         if "cutoff" not in resd:
-            raise QheatError("reservoirs.cutoff (the Drude frequency omega_D) is needed for spectral_density 'ohmic-drude'")
+            raise QheatError(
+                "reservoirs.cutoff (the Drude frequency omega_D) is needed for spectral_density 'ohmic-drude'"
+            )
         cutoff = _number(resd["cutoff"], "reservoirs.cutoff", positive=True)
     elif "cutoff" in resd:
         raise QheatError("reservoirs.cutoff has no meaning for a flat spectral density; remove it")
@@ -93,10 +112,14 @@ def reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descript
     if bath_coupling not in BATH_COUPLINGS:
         raise QheatError(f"unknown reservoirs.coupling {bath_coupling!r}; expected one of {list(BATH_COUPLINGS)}")
     if bath_coupling == "rwa" and coupling == "xx" and strength != 0.0:
-        raise QheatError("reservoirs.coupling 'rwa' needs an excitation-conserving system; use 'sigma_x' with coupling 'xx'")
+        raise QheatError(
+            "reservoirs.coupling 'rwa' needs an excitation-conserving system; use 'sigma_x' with coupling 'xx'"
+        )
     if bath_coupling == "rwa" and len(freqs) == 2 and strength**2 >= freqs[0] * freqs[1]:
-        raise QheatError(f"rotating-wave reservoirs need positive Bohr frequencies: |strength| < sqrt(w1 w2) = "
-                         f"{math.sqrt(freqs[0] * freqs[1]):.6g} (seed 003, below Eq. 3.44)")
+        raise QheatError(
+            f"rotating-wave reservoirs need positive Bohr frequencies: |strength| < sqrt(w1 w2) = "
+            f"{math.sqrt(freqs[0] * freqs[1]):.6g} (seed 003, below Eq. 3.44)"
+        )
     reservoirs = Reservoirs((temps[0], temps[1]), (strengths[0], strengths[1]), density, cutoff, bath_coupling)
 
     methods = DEFAULT_METHODS
@@ -109,8 +132,10 @@ def reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descript
     if not isinstance(lamb_shift, bool):
         raise QheatError(f"lamb_shift must be true or false, got {lamb_shift!r}")
     if lamb_shift and (density == "flat" or bath_coupling != "sigma_x"):
-        raise QheatError("lamb_shift needs spectral_density 'ohmic-drude' and coupling 'sigma_x' "
-                         "(the principal value of a flat spectrum diverges)")
+        raise QheatError(
+            "lamb_shift needs spectral_density 'ohmic-drude' and coupling 'sigma_x' "
+            "(the principal value of a flat spectrum diverges)"
+        )
     heom = HeomSettings() if "heom" in methods else None
     if "heom" in top:
         hd = _table(top["heom"], "[heom]", {"depth", "terms", "check"}, set())
@@ -118,11 +143,16 @@ def reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descript
             raise QheatError("heom.check must be true or false")
         if heom is None:
             raise QheatError("[heom] sets the hierarchy of method 'heom'; add \"heom\" to methods or remove [heom]")
-        heom = HeomSettings(_integer(hd.get("depth", heom.depth), "heom.depth", minimum=1),
-                            _integer(hd.get("terms", heom.terms), "heom.terms", minimum=1), hd.get("check", True))
+        heom = HeomSettings(
+            _integer(hd.get("depth", heom.depth), "heom.depth", minimum=1),
+            _integer(hd.get("terms", heom.terms), "heom.terms", minimum=1),
+            hd.get("check", True),
+        )
     if "heom" in methods and (density != "ohmic-drude" or bath_coupling != "sigma_x"):
-        raise QheatError("method 'heom' needs Drude-Lorentz reservoirs: spectral_density = 'ohmic-drude' and "
-                         "coupling = 'sigma_x' (HEOM couples a Hermitian Q to each bath)")
+        raise QheatError(
+            "method 'heom' needs Drude-Lorentz reservoirs: spectral_density = 'ohmic-drude' and "
+            "coupling = 'sigma_x' (HEOM couples a Hermitian Q to each bath)"
+        )
     collisions = None
     if "collisions" in top:
         cold = _table(top["collisions"], "[collisions]", {"dt", "shots", "seed", "window", "keep_records"}, {"dt"})
@@ -139,4 +169,3 @@ def reservoirs_from_dict(top: dict[str, Any], protocol: str, name: str, descript
         if collisions.shots > MAX_SHOTS:
             raise QheatError(f"collisions.shots = {collisions.shots} is more than {MAX_SHOTS}")
     return ReservoirsSpec(protocol, system, reservoirs, methods, lamb_shift, collisions, heom, name, description, sweep)
-
