@@ -10,7 +10,12 @@ from qheat.protocols.cascade.spec import CascadeSpec
 
 
 def check_device(spec: CascadeSpec, backend: str) -> None:
-    """Refuse, before any work, what a device cannot run."""
+    """Refuse, before any work, what a device cannot run, and ``ibm:`` without an account."""
+    from qheat.backends.runtime.account import credentials
+    from qheat.backends.runtime.devices import IBM_PREFIX
+
+    if backend.startswith(IBM_PREFIX):
+        credentials()  # one line when there is no account
     if spec.execution.preparation == "purification":
         raise QheatError(
             f"{backend}: preparation = 'purification' needs 2n + 1 connected qubits; "
