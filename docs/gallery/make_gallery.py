@@ -39,12 +39,19 @@ SEEDS = {
     ),
     "002": (
         "Seed 002: a heat pump driven by correlation (Holdsworth & Kawai)",
-        ["holdsworth-fig1", "holdsworth-fig2", "holdsworth-pump"],
+        ["holdsworth-fig1", "holdsworth-fig2", "holdsworth-pump", "holdsworth-fig4-heom"],
     ),
     "003": ("Seed 003: heat currents in qubit systems (Fogedby)", ["fogedby-fig3", "fogedby-fig4", "fogedby-fig5"]),
     "004": (
         "Seed 004: the hidden negative differential thermal conductance (Zhang, Liu & Yu)",
-        ["zhang-fig2", "zhang-fig3", "zhang-fig4", "zhang-fig5-eps4.0-g0.05", "zhang-fig5-eps5.0-g0.1", "zhang-fig6"],
+        [
+            "zhang-fig2",
+            "zhang-fig3-g0.5",
+            "zhang-fig4-eps6.0-4.0",
+            "zhang-fig5-eps4.0-g0.05",
+            "zhang-fig5-eps5.0-g0.1",
+            "zhang-fig6-gamma0.01",
+        ],
     ),
 }
 

@@ -138,9 +138,11 @@ def run_plan(
     spec, proto, backend = plan.spec, plan.proto, plan.backend
     if jobs < 1:
         raise QheatError(f"--jobs must be >= 1, got {jobs}")
-    log.info(describe(plan, jobs=jobs, scheduler=scheduler))
-    if plan.cost.seconds > LONG_RUN_SECONDS:
-        log.warning("%s: estimated %s", spec.key(), plan.cost.describe())
+    # a long run states its estimate at WARNING (seen on a terminal too); a short one at INFO (log lines only)
+    log.log(
+        logging.WARNING if plan.cost.seconds > LONG_RUN_SECONDS else logging.INFO,
+        describe(plan, jobs=jobs, scheduler=scheduler),
+    )
     target = None if output is None else Path(output).resolve()  # workers elsewhere write the same files
     if spec.sweep is None:
         data = run_point(spec, backend, None if target is None else Files(target), force, progress, report)
