@@ -164,6 +164,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         force=args.force,
         instance=args.instance,
         echo=echo,
+        allow_large=args.allow_large,
     )
     return 0
 
@@ -306,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-circuits", type=int, help="circuits per job (default: the device's limit, else 300)")
     p.add_argument("--resume", metavar="MANIFEST", help="submit the jobs of MANIFEST that were not submitted")
     p.add_argument("--force", action="store_true", help="start anew over an existing manifest")
+    p.add_argument(
+        "--allow-large", action="store_true", help="submit even when the estimated cost is beyond the limits"
+    )
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=_cmd_submit)
     p = sub.add_parser(

@@ -41,8 +41,10 @@ def submit(
     force: bool = False,
     instance: str | None = None,
     echo: Echo = print,
+    allow_large: bool = False,
 ) -> Path:
-    """Plan ``spec_name`` on ``backend`` (fake:/ibm:), write the manifest, submit its jobs; the manifest path."""
+    """Plan ``spec_name`` on ``backend`` (fake:/ibm:), write the manifest, submit its jobs; the manifest path.
+    The spec passes the same checks and cost guard as ``qheat run`` first (``engine.prepare``)."""
     from qheat.backends import is_runtime_backend
     from qheat.backends.runtime import check_name, manifest_paths
 
@@ -57,6 +59,9 @@ def submit(
     spec = load_spec(spec_name)
     proto = protocol_of(spec)
     spec = _with_shots(spec, shots)
+    from qheat.engine import prepare
+
+    prepare(spec, backend, allow_large=allow_large)  # checks and cost guard, before any circuit is built
     if max_circuits is not None and max_circuits < 1:
         raise QheatError(f"--max-circuits must be >= 1, got {max_circuits}")
     folder = Path(output or "results")

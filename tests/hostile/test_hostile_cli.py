@@ -337,3 +337,13 @@ def test_every_null_apparent_temperature_of_aer_records_has_a_note(golden):
         if has_null:
             first = table["apparent_temperature"].index(None)
             assert f"first at step {data['steps'][first]}" in table["apparent_temperature_note"]
+
+
+def test_submit_passes_the_cost_guard_before_any_circuit(tmp_path, capsys):
+    """qheat submit refuses, like qheat run, work beyond the limits before a circuit is built or a job sent."""
+    from qheat.cli import main
+
+    code = main(["submit", "fig3-zero", "--backend", "fake:torino", "--shots", "9000000", "--output", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "--allow-large" in err and len(err.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())  # no manifest, no QPY
