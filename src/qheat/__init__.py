@@ -49,9 +49,10 @@ def analyze(records: dict[str, Any] | str | os.PathLike) -> Result:
     from qheat import engine
     from qheat.core.records import read_json
 
-    if isinstance(records, str | os.PathLike):
-        records = read_json(records, "records file")
-    return engine.analyze(records)
+    document: dict[str, Any] = (
+        read_json(Path(records), "records file") if isinstance(records, str | os.PathLike) else records
+    )
+    return engine.analyze(document)
 
 
 def _spec(spec: Spec | str | dict) -> Spec:

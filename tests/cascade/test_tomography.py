@@ -239,7 +239,7 @@ def test_records_that_are_not_this_specs_are_refused():
             records=[r for r in d["records"] if r["metadata"]["step"] != 0 or r["metadata"]["setting"] != [0, 0, 0]]
         ),
     }
-    for name, spoil in cases.items():
+    for _name, spoil in cases.items():
         bad = copy.deepcopy(doc)
         spoil(bad)
         with pytest.raises(QheatError):

@@ -210,7 +210,10 @@ def test_tomography_settings_and_bit_order_against_known_states():
     rho = states[0]
     target = np.outer(psi, psi.conj())
     swapped = ht.place(target, [1, 0])
-    fid = lambda s: float(np.real(psi.conj() @ s @ psi))
+
+    def fid(s):
+        return float(np.real(psi.conj() @ s @ psi))
+
     assert fid(rho) > 0.98
     assert fid(target.conj()) < 0.8 and fid(swapped) < 0.8  # the test would see either mistake
     assert np.abs(rho - target).max() < 0.03

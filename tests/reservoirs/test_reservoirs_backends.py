@@ -1,4 +1,5 @@
-"""The reservoirs protocol from the outside: backends 'exact', 'aer' and 'aer:<config>', records, spec keys, CLI, plots."""
+"""The reservoirs protocol from the outside: backends 'exact', 'aer' and 'aer:<config>', records, spec keys,
+CLI, plots."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ def load_config(name: str) -> HardwareConfig:
             qubits=int(data["qubits"]),
             coupling=data["coupling"]
             if isinstance(data["coupling"], str)
-            else tuple(tuple(map(int, pair)) for pair in data["coupling"]),
+            else tuple((int(a), int(b)) for a, b in data["coupling"]),
             basis_gates=tuple(data["basis_gates"]),
             single_qubit_time=_positive(dur, "single_qubit", "durations", allow_zero=True),
             two_qubit_time=_positive(dur, "two_qubit", "durations", allow_zero=True),
@@ -262,7 +262,7 @@ class AerBackend:
         if self.noise is not None:
             options["backend_options"]["noise_model"] = self.noise
         stride = max([*shots, 1]) + 1
-        out = []
+        out: list[dict[str, int]] = []
         for i, (qc, s) in enumerate(zip(circuits, shots)):
             if s <= 0:
                 out.append({})

@@ -51,7 +51,7 @@ def term_operator(n: int, ops: dict[int, str], c: complex, hermitian_conjugate: 
     entries = []
     for choice in itertools.product(*(LADDER_PAULIS[ops[q]] for q in qubits)):
         label = "".join(p for p, _ in choice)
-        coeff = c * np.prod([w for _, w in choice])
+        coeff = complex(c * np.prod([w for _, w in choice]))
         entries.append((label, qubits, coeff))
     op = SparsePauliOp.from_sparse_list(entries or [("", [], c)], num_qubits=n)
     if hermitian_conjugate:

@@ -71,7 +71,6 @@ class Batch:
 
 
 Records = list[dict[str, Any]]
-BatchGenerator = Generator[Batch, Records, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -82,6 +81,9 @@ class Checkpoint:
     ``resume``, with the records of every batch finished before it."""
 
     state: dict[str, Any] = field(default_factory=dict)
+
+
+BatchGenerator = Generator[Batch | Checkpoint, Records, dict[str, Any]]
 
 
 class Protocol(ABC):

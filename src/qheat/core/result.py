@@ -37,7 +37,7 @@ class Result:
         head = {
             "qheat_version": __version__,
             "schema": RESULT_SCHEMA,
-            "protocol": self.spec.protocol,  # type: ignore[attr-defined]
+            "protocol": self.spec.protocol,
             "backend": self.backend,
             "spec": self.spec.to_dict(),
         }

@@ -7,7 +7,7 @@ import json
 import math
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from qheat.core.errors import QheatError
 
@@ -29,7 +29,10 @@ class Axis:
 
     @property
     def points(self) -> tuple[tuple[float, ...], ...]:
-        return tuple((v,) for v in self.values) if isinstance(self.parameter, str) else self.values  # type: ignore[return-value]
+        # _axis_from_dict pairs a single path with floats and a tuple of paths with tuples of floats
+        if isinstance(self.parameter, str):
+            return tuple((v,) for v in cast(tuple[float, ...], self.values))
+        return cast(tuple[tuple[float, ...], ...], self.values)
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,13 @@ class Sweep(Axis):
 class SpecFile:
     """What every spec does: plain data for JSON, and a key that names its result file."""
 
+    protocol: str
     name: str
+    description: str
     sweep: Sweep | None
+
+    def check(self) -> None:
+        """Checks beyond each field's own (a spec overrides it); nothing by default."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-ready); ``spec_from_dict(spec.to_dict()) == spec``."""

@@ -83,7 +83,7 @@ def _circuits(data: Any, *, bootstrap: bool = False) -> CircuitSettings:
         raise QheatError(f"circuits.points must be <= {MAX_CIRCUIT_POINTS} and circuits.shots <= {MAX_SHOTS}")
     if out.shots < MIN_SHOTS:
         raise QheatError(f"circuits.shots = {out.shots}: the error bars need at least {MIN_SHOTS} shots per circuit")
-    if bootstrap and not MIN_BOOTSTRAP <= out.bootstrap <= MAX_BOOTSTRAP:
+    if out.bootstrap is not None and not MIN_BOOTSTRAP <= out.bootstrap <= MAX_BOOTSTRAP:  # set iff bootstrap
         raise QheatError(
             f"circuits.bootstrap = {out.bootstrap}: the error bars need {MIN_BOOTSTRAP}..{MAX_BOOTSTRAP} resamples"
         )
@@ -124,6 +124,9 @@ class PairCoupling:
 
 class _PairSpec(SpecFile):
     """What the pair specs share: delta of Eq. (12) and the positivity bound of chi (Appendix A)."""
+
+    coupling: PairCoupling
+    correlation: PairCorrelation
 
     @property
     def delta(self) -> float:

@@ -107,7 +107,7 @@ def heat_derivatives(rho: np.ndarray, h: np.ndarray, h_b: np.ndarray, n_max: int
 # ----------------------------------------------------------------------------- evolution
 
 
-def evolve(rho0: np.ndarray, h: np.ndarray, times: Sequence[float]) -> np.ndarray:
+def evolve(rho0: np.ndarray, h: np.ndarray, times: Sequence[float] | np.ndarray) -> np.ndarray:
     """rho(t) = e^{-iHt} rho0 e^{iHt} for every t, as a stack (len(times), d, d)."""
     e, v = np.linalg.eigh(h)
     r = v.conj().T @ rho0 @ v
@@ -225,7 +225,13 @@ def heat_transfer_terms(
 
 
 def convexity_eq10(
-    beta_a1: np.ndarray, beta_a2: np.ndarray, beta_b: np.ndarray, w_a1: float, w_a2: float, w_b: float, c: complex = 1.0
+    beta_a1: np.ndarray | float,
+    beta_a2: np.ndarray | float,
+    beta_b: np.ndarray | float,
+    w_a1: float,
+    w_a2: float,
+    w_b: float,
+    c: complex = 1.0,
 ) -> np.ndarray:
     """d^2 Q / dt^2 at t = 0 for H_I = c s+_{A1} s-_{A2} s-_B + h.c. and the product state rho_0 (Eq. 10).
 
@@ -239,9 +245,9 @@ def convexity_eq10(
 
 
 def convexity_s30(
-    beta_a1: np.ndarray,
-    beta_a2: np.ndarray,
-    beta_b: np.ndarray,
+    beta_a1: np.ndarray | float,
+    beta_a2: np.ndarray | float,
+    beta_b: np.ndarray | float,
     w_a1: float,
     w_a2: float,
     w_b: float,

@@ -51,7 +51,7 @@ def _mix(arr: np.ndarray, u: np.ndarray, axes: Sequence[int]) -> None:
         if rows[o].size == 0:
             dst[...] = 0.0
             continue
-        first, *rest = rows[o]
+        first, *rest = (int(i) for i in rows[o])
         np.multiply(saved.get(first, view(first)), u[o, first], out=dst)
         for i in rest:
             dst += u[o, i] * saved.get(i, view(i))

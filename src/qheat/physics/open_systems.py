@@ -49,6 +49,8 @@ def rate_function(res: Reservoirs, j: int) -> Callable[[float], float]:
     if res.spectral_density == "flat":
         return lambda w: strength
     cutoff = res.cutoff
+    if cutoff is None:
+        raise QheatError("reservoirs.cutoff (the Drude frequency omega_D) is needed for spectral_density 'ohmic-drude'")
     return lambda w: 2.0 * strength * w / (1.0 + (w / cutoff) ** 2)
 
 
@@ -152,7 +154,7 @@ def eigenoperators(h: np.ndarray, a: np.ndarray, atol: float = 1e-12) -> list[tu
             else:
                 groups.append([bohr, [(i, k)]])
     out = []
-    for bohr, pairs in sorted(groups, key=lambda g: g[0]):
+    for _, pairs in sorted(groups, key=lambda g: g[0]):
         part = np.zeros_like(a_eig)
         for i, k in pairs:
             part[i, k] = a_eig[i, k]
@@ -184,8 +186,10 @@ def lamb_shift_spectrum(res: Reservoirs, j: int) -> Callable[[float], float]:
             + quad(lambda x: f(x) / (x - pole), top, np.inf, limit=400)[0]
         )
 
+    def emitted(x: float) -> float:  # J (n + 1)
+        return 0.5 * rate(x) + occupied(x)
+
     def shift(w: float) -> float:
-        emitted = lambda x: 0.5 * rate(x) + occupied(x)  # J (n + 1)
         return (-pv(emitted, w) + pv(occupied, -w)) / np.pi
 
     return shift
@@ -274,9 +278,11 @@ def _steady_state(method: str, system: QubitSystem, res: Reservoirs, lamb_shift:
             rate = power_spectrum(res, j)
             s_j = lamb_shift_spectrum(res, j)
             op = on_qubit(SIGMA_X, site(j, system.n), system.n)
-            d, hl = bloch_redfield_generator(
-                h, op, lambda w, g=rate, s=s_j: 0.5 * g(w) + 1j * s(w), secular=(method == "lindblad")
-            )
+
+            def gamma(w: float, g: Callable[[float], float] = rate, s: Callable[[float], float] = s_j) -> complex:
+                return 0.5 * g(w) + 1j * s(w)  # Gamma = G + i S (seed 004, Eq. 14)
+
+            d, hl = bloch_redfield_generator(h, op, gamma, secular=(method == "lindblad"))
             dissipators.append(d)
             shifts.append(hl)
         energy = h + shifts[0] + shifts[1]
@@ -318,9 +324,6 @@ def negative_differential_conductance(bias: np.ndarray, current: np.ndarray) -> 
     tolerance = 1e-9 * float(np.max(np.abs(q)))
     present = bool(np.any(np.diff(q[peak:]) < -tolerance))
     return {"applicable": True, "present": present, "peak_at": float(b[peak]), "peak_current": float(q[peak])}
-
-
-from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

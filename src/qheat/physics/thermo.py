@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from qheat.physics.linalg import (
     entropy_of_probabilities,
@@ -62,7 +61,9 @@ def relative_entropy_of_coherence(rho: np.ndarray, entropy: np.ndarray | float |
     return float(out) if np.ndim(out) == 0 else out
 
 
-def mutual_information(s_a: ArrayLike, s_b: ArrayLike, s_ab: ArrayLike) -> ArrayLike:
+def mutual_information(
+    s_a: np.ndarray | float, s_b: np.ndarray | float, s_ab: np.ndarray | float
+) -> np.ndarray | float:
     """I(A:B) = S(A) + S(B) - S(AB)."""
     return s_a + s_b - s_ab
 
@@ -138,7 +139,9 @@ def one_way_coherence(rho_s: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.einsum("pk,...pk->...k", weights, exchange_coherences(rho_s))
 
 
-def apparent_temperature(p0: ArrayLike, p1: ArrayLike, c: ArrayLike, delta: float = 1.0) -> ArrayLike:
+def apparent_temperature(
+    p0: np.ndarray | float, p1: np.ndarray | float, c: np.ndarray | float, delta: float = 1.0
+) -> np.ndarray | float:
     """AT = delta / ln((P^0 + C)/(P^1 + C)) (Eq. 49 per subsystem, Eq. 54 for the system).
 
     Element-wise on arrays; NaN where the logarithm's argument is not positive or equals 1

@@ -94,7 +94,7 @@ def richardson_weights(factors: tuple[int, ...] | list[int]) -> np.ndarray:
     """w_i with P(0) = sum_i w_i y_i for the polynomial P of degree len - 1 through (factor_i, y_i):
     Richardson extrapolation to zero noise (Lagrange basis at 0; two factors = a straight line)."""
     lam = np.asarray(factors, dtype=float)
-    return np.array([np.prod([mu / (mu - l) for mu in lam if mu != l]) for l in lam])
+    return np.array([np.prod([mu / (mu - nu) for mu in lam if mu != nu]) for nu in lam])
 
 
 def linear_estimate(

@@ -87,7 +87,7 @@ def coupled_pairs(target) -> list[tuple[int, int]]:
     pairs = {
         tuple(sorted(q)) for op in _two_qubit_ops(target) for q in (target[op] or {}) if q is not None and len(q) == 2
     }
-    return sorted(pairs)  # type: ignore[arg-type]
+    return sorted(pairs)
 
 
 def _edge_errors(target) -> dict[tuple[int, int], float]:

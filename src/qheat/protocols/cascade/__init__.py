@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from qheat.core.errors import QheatError
 from qheat.core.limits import Cost
-from qheat.core.protocol import Protocol
+from qheat.core.protocol import BatchGenerator, Protocol
+from qheat.core.spec import SpecFile
 from qheat.protocols.cascade.spec import (
     CASCADE_KEYS,
     CASCADE_OPTIONAL,
@@ -25,35 +27,36 @@ class Cascade(Protocol):
     def parse(self, top, protocol, name, description, sweep):
         return cascade_from_dict(top, protocol, name, description, sweep)
 
-    def check(self, spec: CascadeSpec, backend: str) -> None:
+    def check(self, spec: SpecFile, backend: str) -> None:
         from qheat.backends import check, is_runtime_backend
 
         check(backend)
         if is_runtime_backend(backend):
             from qheat.protocols.cascade.devices import check_device
 
-            check_device(spec, backend)
+            check_device(_own(spec), backend)
 
-    def cost(self, spec: CascadeSpec, backend: str) -> Cost:
+    def cost(self, spec: SpecFile, backend: str) -> Cost:
         from qheat.protocols.cascade.costs import cost
 
-        return cost(spec, backend)
+        return cost(_own(spec), backend)
 
-    def batches(self, spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None):
+    def batches(self, spec: SpecFile, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
         from qheat.protocols.cascade.collect import batches
 
-        return batches(spec, device, resume)
+        return batches(_own(spec), device, resume)
 
-    def exact(self, spec: CascadeSpec) -> dict[str, Any]:
+    def exact(self, spec: SpecFile) -> dict[str, Any]:
         from qheat.protocols.cascade.analysis import analyze
         from qheat.protocols.cascade.exact import simulate
 
+        spec = _own(spec)
         return analyze(simulate(spec), spec).data
 
-    def analyze(self, document: dict[str, Any], spec: CascadeSpec) -> dict[str, Any]:
+    def analyze(self, document: dict[str, Any], spec: SpecFile) -> dict[str, Any]:
         from qheat.protocols.cascade.records import analyze_records
 
-        return analyze_records(document, spec)
+        return analyze_records(document, _own(spec))
 
     def plan_submission(self, spec, backend, *, instance=None, max_circuits=None):
         from qheat.protocols.cascade.submission import plan_submission
@@ -81,14 +84,19 @@ class Cascade(Protocol):
 
         if any("points" in r for r in results):
             if len(results) > 1:
-                from qheat.core.errors import QheatError
-
                 raise QheatError("plot a sweep on its own (one file); trajectories can go together")
             return sweep_figure(results[0])
         return trajectory_figure(results)
 
     def required_result_keys(self, result):
         return ("spec", "points") if "sweep" in result else ("spec", "steps", "subsystems", "system", "bath")
+
+
+def _own(spec: SpecFile) -> CascadeSpec:
+    """``spec`` as a cascade spec (the engine hands a protocol the specs it parsed)."""
+    if not isinstance(spec, CascadeSpec):
+        raise QheatError(f"protocol 'cascade' runs a CascadeSpec, not a {type(spec).__name__}")
+    return spec
 
 
 PROTOCOL = Cascade()

@@ -64,7 +64,8 @@ class CascadeCircuits:
             qc.append(stage.gate, list(stage.qubits))
             self.segments[position] = (compile(qc), len(stage.subsystems))
             position += len(stage.subsystems)
-        self.refresh = {}
+        # True/False: a bath refresh with/without a snapshot; "phase": (reset + RY, the Z of a phase bit)
+        self.refresh: dict[bool | str, QuantumCircuit | tuple[QuantumCircuit, QuantumCircuit]] = {}
         for snapshot in (True, False):
             qc = QuantumCircuit(n + 1, 0 if snapshot else 1)
             qc.reset(n)

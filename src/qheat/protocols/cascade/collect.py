@@ -78,6 +78,7 @@ class _Runner:
 
     def probabilities(self, rho: np.ndarray) -> np.ndarray:
         """Outcome probabilities (..., S, D) of every setting for states rho (..., D, D)."""
+        assert self.channels is not None, "channels_batch() runs first on the snapshots engine"
         vec = np.swapaxes(rho, -1, -2).reshape(*rho.shape[:-2], -1)  # column-stacked
         p = np.real(np.einsum("sok,...k->...so", self.channels, vec))
         if self.assignment is not None:

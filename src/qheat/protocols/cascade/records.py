@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
@@ -104,6 +105,7 @@ def run_channel(spec: CascadeSpec, start: int, stop: int, measured: int) -> np.n
                 offset = 0
                 for u, qubits, size in mats:
                     if offset == pos:
+                        assert joint is not None  # a run starts at a refresh (start % n == 0), which sets it
                         joint = apply_unitary(joint, u, qubits)
                         step += size
                         break
@@ -182,7 +184,7 @@ def analyze_records(doc: dict[str, Any], spec: CascadeSpec) -> dict[str, Any]:
 
 
 def _check_records(
-    doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[int, ...]], lost: set[int] = frozenset()
+    doc: dict[str, Any], spec: CascadeSpec, settings: list[tuple[int, ...]], lost: AbstractSet[int] = frozenset()
 ) -> None:
     """Refuse records that cannot be this spec's: every record step and setting (except the steps
     ``lost`` to failed or cancelled jobs, which the analysis leaves out), well-formed counts."""
@@ -294,6 +296,10 @@ def _result(
     def pick(key: str, f: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
         return f(col[key]), (None if rep is None else f(rep[key]))
 
+    def of(k: int, f: Callable[[np.ndarray], np.ndarray] = lambda e: e) -> Callable[[np.ndarray], np.ndarray]:
+        """``f`` of subsystem k's column (the last axis) of a per-subsystem quantity."""
+        return lambda a: f(a[..., k])
+
     from qheat.protocols.cascade.analysis import _at_note, analyze
     from qheat.protocols.cascade.exact import simulate
 
@@ -303,18 +309,18 @@ def _result(
     for k in range(n):
         t_k = spec.system.temperatures[k]
         sub: dict[str, Any] = {"label": f"S{k + 1}", "temperature": t_k}
-        sub.update(entry("energy", *pick("energy_k", lambda a: a[..., k])))
-        sub.update(entry("energy_change", *pick("energy_k", lambda a: a[..., k] - a[..., :1, k])))
-        sub.update(entry("heat_absorbed", *pick("energy_k", lambda a: a[..., -1, k] - a[..., 0, k])))
+        sub.update(entry("energy", *pick("energy_k", of(k))))
+        sub.update(entry("energy_change", *pick("energy_k", of(k, lambda e: e - e[..., :1]))))
+        sub.update(entry("heat_absorbed", *pick("energy_k", of(k, lambda e: e[..., -1] - e[..., 0]))))
         if rep is not None:  # bootstrap bias estimate: replica mean minus estimate
             sub["heat_absorbed_bootstrap_bias"] = float(
                 np.mean(rep["energy_k"][:, -1, k] - rep["energy_k"][:, 0, k]) - sub["heat_absorbed"]
             )
-        sub.update(entry("apparent_temperature", *pick("at_k", lambda a: a[..., k])))
+        sub.update(entry("apparent_temperature", *pick("at_k", of(k))))
         note = _at_note(col["at_k"][:, k], col["pops"][:, k, 0], col["pops"][:, k, 1], col["c_k"][:, k], steps)
         if note:  # Eq. (49) undefined at some records: say where and why, as the exact result does
             sub["apparent_temperature_note"] = note
-        sub.update(entry("one_way_coherence", *pick("c_k", lambda a: a[..., k])))
+        sub.update(entry("one_way_coherence", *pick("c_k", of(k))))
         sub["reversal_threshold"] = thermo.reversal_threshold(t_k, t_r, delta)
         sub["reversal_predicted"] = thermo.reversal_predicted(float(c0[k]), t_k, t_r, delta)
         sub["initial_heat_current"] = thermo.heat_current(
@@ -342,7 +348,10 @@ def _result(
         rho_r = np.stack([reduced_state(r, [n]) for r in states])
         bath["particle_energy"] = thermo.qubit_energy(rho_r, delta)
         mi = [
-            [max(thermo.pair_mutual_information(reduced_state(r, [k, n])[None])[0], 0.0) for k in range(n)]
+            [
+                max(float(np.atleast_1d(thermo.pair_mutual_information(reduced_state(r, [k, n])))[0]), 0.0)
+                for k in range(n)  # I(S_k : R), clipped at 0 against roundoff
+            ]
             for r in states
         ]
         for k in range(n):

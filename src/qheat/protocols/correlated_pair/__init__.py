@@ -12,6 +12,7 @@ from typing import Any
 from qheat.backends.runtime.runs import BatchSubmission
 from qheat.core.errors import QheatError
 from qheat.core.protocol import BatchGenerator, Protocol
+from qheat.core.spec import SpecFile
 from qheat.protocols.correlated_pair.spec import (
     CorrelatedPairSpec,
     correlated_pair_from_dict,
@@ -29,9 +30,10 @@ class CorrelatedPair(BatchSubmission, Protocol):
     def parse(self, top, protocol, name, description, sweep):
         return correlated_pair_from_dict(top, protocol, name, description, sweep)
 
-    def check(self, spec: CorrelatedPairSpec, backend: str) -> None:
+    def check(self, spec: SpecFile, backend: str) -> None:
         from qheat.backends import check, is_runtime_backend
 
+        spec = _own(spec)
         check(backend)
         if backend == "exact":
             return
@@ -47,12 +49,12 @@ class CorrelatedPair(BatchSubmission, Protocol):
 
         return cost(spec, backend)
 
-    def exact(self, spec: CorrelatedPairSpec) -> dict[str, Any]:
+    def exact(self, spec: SpecFile) -> dict[str, Any]:
         from qheat.protocols.correlated_pair.exact import trajectory
 
-        return trajectory(spec)
+        return trajectory(_own(spec))
 
-    def batches(self, spec: CorrelatedPairSpec, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
+    def batches(self, spec: SpecFile, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
         """One batch: the 9 tomography settings at every time, compiled by ``device``, seeded from the spec; on a
         Runtime device on the layout chosen for the circuits' interaction graph (``runs.prepare_run``)."""
         from qheat.backends import is_runtime_backend
@@ -60,6 +62,7 @@ class CorrelatedPair(BatchSubmission, Protocol):
         from qheat.protocols.correlated_pair.analysis import streams
         from qheat.protocols.correlated_pair.circuits import MEASURED, pair_circuits
 
+        spec = _own(spec)
         circuits, gates = pair_circuits(spec)
         device.check_width(circuits[0].num_qubits, f"{self.name} tomography (A, B and two purifying ancillas)")
         seed, _ = streams(spec)
@@ -75,7 +78,7 @@ class CorrelatedPair(BatchSubmission, Protocol):
         yield Batch(
             compiled,
             [dict(qc.metadata) for qc in circuits],
-            [spec.circuits.shots] * len(circuits),
+            [spec.circuit_settings().shots] * len(circuits),
             method=method,
             seed=seed,
             label="tomography",
@@ -89,10 +92,11 @@ class CorrelatedPair(BatchSubmission, Protocol):
             }
         }
 
-    def analyze(self, document: dict[str, Any], spec: CorrelatedPairSpec) -> dict[str, Any]:
+    def analyze(self, document: dict[str, Any], spec: SpecFile) -> dict[str, Any]:
         from qheat.protocols.correlated_pair.analysis import headline, measured
         from qheat.protocols.correlated_pair.exact import trajectory
 
+        spec = _own(spec)
         data = trajectory(spec)
         data["circuits"] = measured(document, spec)
         data["headline"] += headline(document["backend"], data["circuits"])
@@ -114,6 +118,13 @@ class CorrelatedPair(BatchSubmission, Protocol):
 
 def _two_qubit(qc: Any) -> int:
     return sum(1 for inst in qc.data if inst.operation.num_qubits == 2)
+
+
+def _own(spec: SpecFile) -> CorrelatedPairSpec:
+    """``spec`` as a correlated-pair spec (the engine hands a protocol the specs it parsed)."""
+    if not isinstance(spec, CorrelatedPairSpec):
+        raise QheatError(f"protocol 'correlated-pair' runs a CorrelatedPairSpec, not a {type(spec).__name__}")
+    return spec
 
 
 PROTOCOL = CorrelatedPair()

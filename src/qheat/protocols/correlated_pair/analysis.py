@@ -43,7 +43,7 @@ DEVICE = (
 def streams(spec: CorrelatedPairSpec) -> tuple[int, np.random.Generator]:
     """The sampler's seed and the bootstrap's generator: one stream from ``circuits.seed`` and the spec's key
     (the seed is its first draw, the bootstrap continues it)."""
-    rng = np.random.default_rng(spec.seed_sequence(spec.circuits.seed))
+    rng = np.random.default_rng(spec.seed_sequence(spec.circuit_settings().seed))
     return int(rng.integers(2**62)), rng
 
 
@@ -73,7 +73,9 @@ def fit(table: np.ndarray, bootstrap: int, rng: np.random.Generator) -> tuple[np
 
 def measured(document: dict[str, Any], spec: CorrelatedPairSpec) -> dict[str, Any]:
     """The result's ``circuits`` part: the tomography of rho_AB(t) beside the exact states."""
-    settings = spec.circuits
+    settings = spec.circuit_settings()
+    if settings.bootstrap is None:  # set by every correlated-pair [circuits] table
+        raise QheatError(f"spec {spec.key()!r}: circuits.bootstrap is missing (the tomography's resamples)")
     meta = document.get("metadata", {})
     if "two_qubit_gates" not in meta:
         raise QheatError("the records' metadata has no 'two_qubit_gates'; they are not correlated-pair records")

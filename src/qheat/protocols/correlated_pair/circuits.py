@@ -25,7 +25,7 @@ MEASURED = [0, 1]
 
 def tomography_times(spec: CorrelatedPairSpec) -> np.ndarray:
     """The ``circuits.points`` times, evenly spaced in [0, evolution.t_max]."""
-    return np.linspace(0.0, spec.evolution.t_max, spec.circuits.points)
+    return np.linspace(0.0, spec.evolution.t_max, spec.circuit_settings().points)
 
 
 def pauli_hamiltonian(spec: CorrelatedPairSpec) -> tuple[SparsePauliOp, SparsePauliOp]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from qheat.core.errors import QheatError
 from qheat.core.limits import Limits
 from qheat.core.spec import Sweep, check_phase
 from qheat.core.tables import (
@@ -35,6 +36,12 @@ class CorrelatedPairSpec(_PairSpec):
     description: str = ""
     sweep: Sweep | None = None
     limits: Limits | None = None
+
+    def circuit_settings(self) -> CircuitSettings:
+        """The [circuits] table of a circuit backend (``check`` refuses such a backend when it is missing)."""
+        if self.circuits is None:
+            raise QheatError(f"spec {self.key()!r} has no [circuits] table (shots, seed); circuit backends need one")
+        return self.circuits
 
 
 def correlated_pair_from_dict(

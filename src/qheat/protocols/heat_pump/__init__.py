@@ -7,6 +7,7 @@ from typing import Any
 from qheat.backends.runtime.runs import BatchSubmission
 from qheat.core.errors import QheatError
 from qheat.core.protocol import BatchGenerator, Protocol
+from qheat.core.spec import SpecFile
 from qheat.protocols.heat_pump.spec import HeatPumpSpec, heat_pump_from_dict
 
 
@@ -21,10 +22,11 @@ class HeatPump(BatchSubmission, Protocol):
     def parse(self, top, protocol, name, description, sweep):
         return heat_pump_from_dict(top, protocol, name, description, sweep)
 
-    def check(self, spec: HeatPumpSpec, backend: str) -> None:
+    def check(self, spec: SpecFile, backend: str) -> None:
         from qheat.backends import check, is_runtime_backend, open_device
         from qheat.protocols.heat_pump.circuits import DEVICE_WIDTH, WIDTH, _what
 
+        spec = _own(spec)
         check(backend)
         if backend == "exact":
             return
@@ -47,20 +49,20 @@ class HeatPump(BatchSubmission, Protocol):
 
         return cost(spec, backend)
 
-    def exact(self, spec: HeatPumpSpec) -> dict[str, Any]:
+    def exact(self, spec: SpecFile) -> dict[str, Any]:
         from qheat.protocols.heat_pump.exact import exact_body
 
-        return exact_body(spec)
+        return exact_body(_own(spec))
 
-    def batches(self, spec: HeatPumpSpec, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
+    def batches(self, spec: SpecFile, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
         from qheat.protocols.heat_pump.circuits import batches
 
-        return batches(spec, device, resume)
+        return batches(_own(spec), device, resume)
 
-    def analyze(self, document: dict[str, Any], spec: HeatPumpSpec) -> dict[str, Any]:
+    def analyze(self, document: dict[str, Any], spec: SpecFile) -> dict[str, Any]:
         from qheat.protocols.heat_pump.analysis import analyze
 
-        return analyze(document, spec)
+        return analyze(document, _own(spec))
 
     def combine(self, spec, points):
         from qheat.protocols.heat_pump.exact import CONVENTIONS
@@ -75,6 +77,13 @@ class HeatPump(BatchSubmission, Protocol):
 
     def required_result_keys(self, result):
         return ("spec", "points") if "sweep" in result else ("spec", "times", "heat", "performance")
+
+
+def _own(spec: SpecFile) -> HeatPumpSpec:
+    """``spec`` as a heat-pump spec (the engine hands a protocol the specs it parsed)."""
+    if not isinstance(spec, HeatPumpSpec):
+        raise QheatError(f"protocol 'heat-pump' runs a HeatPumpSpec, not a {type(spec).__name__}")
+    return spec
 
 
 PROTOCOL = HeatPump()

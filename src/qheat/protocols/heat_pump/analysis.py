@@ -49,7 +49,7 @@ def energy(z: np.ndarray | float, omega: float) -> np.ndarray | float:
     return -0.5 * omega * np.asarray(z)
 
 
-def shot_free_heats(saved: dict[str, np.ndarray], n_couple: int, omega: float) -> tuple[float, float]:
+def shot_free_heats(saved: dict[str, float], n_couple: int, omega: float) -> tuple[float, float]:
     """(Q_A, Q_B) of one cycle from a snapshot circuit's expectation values (same estimator as the shots)."""
     out = []
     for k in range(2):
@@ -126,8 +126,8 @@ def analyze(document: dict[str, Any], spec: HeatPumpSpec) -> dict[str, Any]:
     elif backend != "aer":
         conventions["noise"] = NOISE.format(backend=backend)
     data["circuits"] = {
-        "shots": spec.circuits.shots,
-        "seed": spec.circuits.seed,
+        "shots": spec.circuit_settings().shots,
+        "seed": spec.circuit_settings().seed,
         "sampler_seeds": meta["sampler_seeds"],
         "per_cycle": per_cycle,
         "cop": cop,
@@ -137,7 +137,7 @@ def analyze(document: dict[str, Any], spec: HeatPumpSpec) -> dict[str, Any]:
         **{k: meta[k] for k in ("device", "layout", "costs", "engine") if k in meta},
     }
     data["headline"] += (
-        f"; {backend} ({spec.circuits.shots} shots per circuit): Q_A = {last['Q_A']:+.4f} +- "
+        f"; {backend} ({spec.circuit_settings().shots} shots per circuit): Q_A = {last['Q_A']:+.4f} +- "
         f"{last['Q_A_stderr']:.4f}, Q_B = {last['Q_B']:+.4f} +- {last['Q_B_stderr']:.4f}, COP "
         f"{cop:.3f} +- {cop_se:.3f}"
     )

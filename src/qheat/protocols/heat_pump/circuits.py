@@ -211,7 +211,7 @@ def batches(spec: HeatPumpSpec, device: AerBackend, resume: dict[str, Any] | Non
     data = simulate(spec)
     injected = data["_injected"]
     n_couple, n_relax = data["rounds"]["coupling"], data["rounds"]["relax"]
-    settings = spec.circuits
+    settings = spec.circuit_settings()
     pieces = circuit_pieces(spec, _identity if runtime else device.compile)
     rng = np.random.default_rng(spec.seed_sequence(settings.seed))
     seeds = [int(rng.integers(2**62)) for _ in range(3)]

@@ -83,7 +83,7 @@ def collision_superoperator(k: int, theta: float, p_excited: float) -> np.ndarra
     for j, pj in ((0, 1.0 - p_excited), (1, p_excited)):
         for i in range(2):
             kraus.append(math.sqrt(pj) * u[i * 4 : (i + 1) * 4, j * 4 : (j + 1) * 4])
-    return sum(np.kron(m, m.conj()) for m in kraus)
+    return np.sum([np.kron(m, m.conj()) for m in kraus], axis=0)
 
 
 def unitary_superoperator(h: np.ndarray, dt: float) -> np.ndarray:

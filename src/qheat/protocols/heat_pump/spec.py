@@ -58,6 +58,12 @@ class HeatPumpSpec(_PairSpec):
     circuits: CircuitSettings | None = None
     limits: Limits | None = None
 
+    def circuit_settings(self) -> CircuitSettings:
+        """The [circuits] table of a circuit backend (``check`` refuses such a backend when it is missing)."""
+        if self.circuits is None:
+            raise QheatError(f"spec {self.key()!r} has no [circuits] table (shots, seed); circuit backends need one")
+        return self.circuits
+
     def check(self) -> None:
         super().check()
         steps = (self.cycles * (self.baths.relax_time + (self.coupling_time or 0.0) + 100.0)) / self.baths.dt

@@ -84,7 +84,7 @@ def heat_circuits(spec: HeatTransferSpec, model: Model) -> HeatCircuits:
 
 def sampler_seed(spec: HeatTransferSpec) -> int:
     """The batch's seed: one draw from the spec's seed and key (sweep points differ)."""
-    return int(np.random.default_rng(spec.seed_sequence(spec.circuits.seed)).integers(2**62))
+    return int(np.random.default_rng(spec.seed_sequence(spec.circuit_settings().seed)).integers(2**62))
 
 
 def check_backend(spec: HeatTransferSpec | HeatTransferPhaseSpec, backend: str) -> None:
@@ -141,7 +141,7 @@ def batches(spec: HeatTransferSpec, device: AerBackend, resume: dict[str, Any] |
 
     check_width(spec, device)
     hc = heat_circuits(spec, build_model(spec))
-    settings = spec.circuits
+    settings = spec.circuit_settings()
     seed = sampler_seed(spec)
     runtime = is_runtime_backend(device.name)
     run = None

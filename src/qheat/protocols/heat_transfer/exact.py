@@ -35,8 +35,8 @@ CONVENTIONS = {
     + ht.FIG1C_CONVENTION,
     "heat": "Q = Delta<H_B> = Tr[H_B (rho(t) - rho(0))]: positive when B gains energy. A is the cold system when "
     "beta_A = min_k beta_{A_k} > beta_B; (beta_B - beta_A) Q < 0 is anomalous heat transfer (AHT)",
-    "heat_transfer_equation": "lhs = beta_B Delta<H_B> + beta_A Delta<H_A> (= (beta_B - beta_A) Q when [H_I, H_A + H_B] "
-    "= 0); rhs = sum_k S(rho'_{A_k}||rho_{A_k}) + S(rho'_B||rho_B) + Delta I_AB + Delta T_A + "
+    "heat_transfer_equation": "lhs = beta_B Delta<H_B> + beta_A Delta<H_A> (= (beta_B - beta_A) Q when "
+    "[H_I, H_A + H_B] = 0); rhs = sum_k S(rho'_{A_k}||rho_{A_k}) + S(rho'_B||rho_B) + Delta I_AB + Delta T_A + "
     "Delta J_A (Eq. 5); Delta I_AB = Delta I_A + Delta I_{A:B}; entropies in nats",
     "temperatures": f"every A_k and B must keep a population >= {MIN_POPULATION:g} in each level at t = 0 (the "
     "references of the relative entropies in Eq. (5) must be full rank)",

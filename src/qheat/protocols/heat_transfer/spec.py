@@ -113,6 +113,12 @@ class HeatTransferSpec(SpecFile):
     def model(self) -> Model:
         return build_model(self)
 
+    def circuit_settings(self) -> CircuitSettings:
+        """The [circuits] table of a circuit backend (``check`` refuses such a backend when it is missing)."""
+        if self.circuits is None:
+            raise QheatError(f"spec {self.key()!r} has no [circuits] table (shots, seed); circuit backends need one")
+        return self.circuits
+
     def check(self) -> None:
         """Refuse unknown qubits, non-Hermitian H, a broken heat-transfer condition, a chi that is not
         locally traceless or makes rho_0 + chi non-positive (with the largest allowed scale)."""

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from qheat.backends.runtime.runs import BatchSubmission
+from qheat.core.errors import QheatError
 from qheat.core.protocol import BatchGenerator, Protocol
+from qheat.core.spec import SpecFile
 from qheat.protocols.reservoirs.spec import ReservoirsSpec, reservoirs_from_dict
 
 
@@ -26,35 +28,35 @@ class Reservoirs(BatchSubmission, Protocol):
     def parse(self, top, protocol, name, description, sweep):
         return reservoirs_from_dict(top, protocol, name, description, sweep)
 
-    def check(self, spec: ReservoirsSpec, backend: str) -> None:
+    def check(self, spec: SpecFile, backend: str) -> None:
         from qheat.protocols.reservoirs.experiment import check
 
-        check(spec, backend)
+        check(_own(spec), backend)
 
     def cost(self, spec, backend):
         from qheat.protocols.reservoirs.costs import cost
 
         return cost(spec, backend)
 
-    def exact(self, spec: ReservoirsSpec) -> dict[str, Any]:
+    def exact(self, spec: SpecFile) -> dict[str, Any]:
         from qheat.protocols.reservoirs.exact import solve
 
-        return solve(spec)
+        return solve(_own(spec))
 
-    def batches(self, spec: ReservoirsSpec, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
+    def batches(self, spec: SpecFile, device: Any, resume: dict[str, Any] | None = None) -> BatchGenerator:
         from qheat.protocols.reservoirs.experiment import batches
 
-        return batches(spec, device, resume)
+        return batches(_own(spec), device, resume)
 
-    def analyze(self, document: dict[str, Any], spec: ReservoirsSpec) -> dict[str, Any]:
+    def analyze(self, document: dict[str, Any], spec: SpecFile) -> dict[str, Any]:
         from qheat.protocols.reservoirs.analysis import analyze
 
-        return analyze(document, spec)
+        return analyze(document, _own(spec))
 
-    def combine(self, spec: ReservoirsSpec, points: list[dict[str, Any]]) -> dict[str, Any]:
+    def combine(self, spec: SpecFile, points: list[dict[str, Any]]) -> dict[str, Any]:
         from qheat.protocols.reservoirs.exact import summarize
 
-        return {"summary": summarize(points, spec)}
+        return {"summary": summarize(points, _own(spec))}
 
     def summary(self, result: dict[str, Any]) -> str:
         if "points" in result:
@@ -80,6 +82,13 @@ class Reservoirs(BatchSubmission, Protocol):
 
     def required_result_keys(self, result):
         return ("spec", "points") if "sweep" in result else ("spec", "methods")
+
+
+def _own(spec: SpecFile) -> ReservoirsSpec:
+    """``spec`` as a reservoirs spec (the engine hands a protocol the specs it parsed)."""
+    if not isinstance(spec, ReservoirsSpec):
+        raise QheatError(f"protocol 'reservoirs' runs a ReservoirsSpec, not a {type(spec).__name__}")
+    return spec
 
 
 PROTOCOL = Reservoirs()

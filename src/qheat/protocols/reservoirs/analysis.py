@@ -110,7 +110,8 @@ def analyze(document: dict[str, Any], spec: ReservoirsSpec) -> dict[str, Any]:
     if settings is None:
         raise QheatError("these records have no [collisions] table in their spec; they are not reservoir circuits")
     meta = document.get("metadata", {})
-    sampled, shot_free = {}, {}
+    sampled: dict[str, dict[str, Any]] = {}
+    shot_free: dict[str, dict[str, Any]] = {}
     for record in document["records"]:
         where = sampled if record["metadata"].get("circuit") == "sampled" else shot_free
         where[record["metadata"]["method"]] = record
@@ -132,7 +133,7 @@ def analyze(document: dict[str, Any], spec: ReservoirsSpec) -> dict[str, Any]:
 
 
 def _method(spec: ReservoirsSpec, md: dict[str, Any], counts: dict[str, int], backend: str) -> dict[str, Any]:
-    system, res, settings = spec.system, spec.reservoirs, spec.collisions
+    system, res, settings = spec.system, spec.reservoirs, spec.collision_settings()
     model, rounds, measured = md["model"], md["rounds"], md["measured_rounds"]
     cm = CollisionModel(system, res, md["dt"], model)
     exact = cm.steady_state()
@@ -184,7 +185,8 @@ def conventions(spec: ReservoirsSpec) -> dict[str, str]:
         "heat_current": "from each reservoir into the system per unit time, measured on its ancillas (bath side): "
         "positive = the reservoir gives energy; q_A + q_B = 0 for 'lindblad' (energy-conserving "
         "collisions), not for 'local', whose collisions do work on the coupled qubits",
-        "collision_model": "lindblad <- energy-resolved collisions in the eigenbasis; local <- partial SWAPs at each qubit",
+        "collision_model": "lindblad <- energy-resolved collisions in the eigenbasis; "
+        "local <- partial SWAPs at each qubit",
         "stderr": "standard error over shots; exact.circuit_expectation is the noise-free shot-free value of the same "
         "circuit (exact channel); shot_free is its value on this backend (Aer density matrix of the compiled "
         "circuit, noise included, measurements as channels, times the readout factor): what the sampled "

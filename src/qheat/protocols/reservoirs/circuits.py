@@ -50,7 +50,8 @@ V = (sum_o c_o |o><o|) (x) sigma_-^k in the eigenframe. The energy-resolved part
     c_1 = -c_0 (n = 2):  CZ(o, k) . XXPlusYYGate(2 theta c_0) . CZ(o, k)                    4 CX
     otherwise:           the exact 3-qubit unitary as a UnitaryGate (Qiskit synthesis)
 
-(CZ(o, k) turns sigma_-^k into Z_o sigma_-^k). Both papers' systems need only the first two kinds: each V_j(w) has amplitudes +-c (e.g. seed 003: 0.924, 0.924 and 0.383, -0.383).
+(CZ(o, k) turns sigma_-^k into Z_o sigma_-^k). Both papers' systems need only the first two kinds: each
+V_j(w) has amplitudes +-c (e.g. seed 003: 0.924, 0.924 and 0.383, -0.383).
 A literal round is W^dag, the partial SWAPs, W; since only the ancillas are measured, consecutive
 W W^dag cancel, so the circuit prepares its initial state directly in the eigenframe and applies W
 once, at the end, so that the system register ends in the lab frame.
@@ -511,7 +512,11 @@ def reservoir_circuit(
             index = 2 * ((r - first) * len(colls) + ci)
             bit = None
             if prep == "measure":
-                bit = tpm[index] if (measured and tpm is not None) else scratch[0]
+                if measured and tpm is not None:
+                    bit = tpm[index]
+                else:  # an unrecorded round, or no records: the scratch bit exists exactly then
+                    assert scratch is not None
+                    bit = scratch[0]
             elif prep == "purify" and measured and tpm is not None:
                 bit = tpm[index]
             _prepare_ancilla(
@@ -521,6 +526,7 @@ def reservoir_circuit(
                 qc.append(SaveExpectationValue(Pauli("Z"), label=f"z_before_{r - first}_{ci}"), [anc])
             qc.compose(block, range(n + 1), inplace=True)
             if measured and record == "measure":
+                assert tpm is not None  # a measured round with record "measure" has its register
                 qc.measure(anc, tpm[index + 1])
                 tpm_bits[ci][0].append(index)
                 tpm_bits[ci][1].append(index + 1)

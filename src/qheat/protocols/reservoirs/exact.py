@@ -88,6 +88,8 @@ def solve(spec: ReservoirsSpec) -> dict[str, Any]:
 
 def summarize(points: list[dict[str, Any]], spec: ReservoirsSpec) -> dict[str, Any]:
     """Current from reservoir A along the sweep and, per method, NDTC against T_A - T_B."""
+    if spec.sweep is None:
+        raise QheatError(f"spec {spec.key()!r} has no [sweep]: there is nothing to summarise along it")
     x = np.array([p[0] for p in spec.sweep.points], dtype=float)
     bias = np.array([np.subtract(*p["spec"]["reservoirs"]["temperatures"]) for p in points])
     out: dict[str, Any] = {
@@ -110,7 +112,7 @@ def summarize(points: list[dict[str, Any]], spec: ReservoirsSpec) -> dict[str, A
 
 def _superop(kraus: list[np.ndarray]) -> np.ndarray:
     """Row-major vectorisation: vec(K rho K^dag) = (K (x) K*) vec(rho)."""
-    return sum(np.kron(k, k.conj()) for k in kraus)
+    return np.sum([np.kron(k, k.conj()) for k in kraus], axis=0)
 
 
 @dataclass
@@ -136,10 +138,10 @@ class CollisionModel:
             u = builders.collision_unitary(c).reshape(2, d, 2, d)  # [anc out, sys out, anc in, sys in]
             p = c.excited_population
             tau = (1.0 - p, p)
-            kraus = [math.sqrt(tau[l]) * u[k, :, l, :] for k in (0, 1) for l in (0, 1)]
+            kraus = [math.sqrt(tau[j]) * u[k, :, j, :] for k in (0, 1) for j in (0, 1)]
             sop = _superop(kraus)
             self.superops.append(sop)
-            m = sum(tau[l] * u[1, :, l, :].conj().T @ u[1, :, l, :] for l in (0, 1))
+            m = sum(tau[j] * u[1, :, j, :].conj().T @ u[1, :, j, :] for j in (0, 1))
             self.excited.append(m.T.reshape(-1))  # P1 after = Tr(rho M)
             self.energy_rows.append(h_row @ sop - h_row)  # Tr(H Phi(rho)) - Tr(H rho)
         self.round = self.free_superop
@@ -182,10 +184,9 @@ class CollisionModel:
     def currents(self, rho: np.ndarray) -> dict[str, tuple[float, float]]:
         """Per-round currents for a round that starts in ``rho``: bath side (ancillas) and system side."""
         v = rho.reshape(-1)
-        return {
-            "bath_side": tuple(float(np.real(r @ v)) for r in self.bath_rows),
-            "system_side": tuple(float(np.real(r @ v)) for r in self.system_rows),
-        }
+        bath_a, bath_b = (float(np.real(r @ v)) for r in self.bath_rows)
+        system_a, system_b = (float(np.real(r @ v)) for r in self.system_rows)
+        return {"bath_side": (bath_a, bath_b), "system_side": (system_a, system_b)}
 
     def steady_state(self) -> dict[str, Any]:
         rho = self.fixed_point()

@@ -45,7 +45,7 @@ def plans(spec: ReservoirsSpec) -> list[Plan]:
 
     Relaxation: enough rounds to relax to ``RELAX_TOL`` (from the exact channel's |lambda_2|); measured:
     ``collisions.window / dt`` rounds (default: as many as relaxing)."""
-    settings = spec.collisions
+    settings = spec.collision_settings()
     out = []
     for method in spec.methods:
         if method not in COLLISION_MODELS:
@@ -110,7 +110,7 @@ def batches(spec: ReservoirsSpec, device: Any, resume: dict[str, Any] | None = N
     from qheat.backends import is_runtime_backend
 
     check(spec, device.name)  # also when the engine's collect is driven without ``Protocol.check``
-    settings, system, res = spec.collisions, spec.system, spec.reservoirs
+    settings, system, res = spec.collision_settings(), spec.system, spec.reservoirs
     todo = plans(spec)
     runtime = is_runtime_backend(device.name)
     device.check_width(system.n + (2 if runtime else 1), _what(spec, runtime))

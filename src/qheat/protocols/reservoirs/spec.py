@@ -50,6 +50,12 @@ class ReservoirsSpec(SpecFile):
     def check(self) -> None:
         """Nothing beyond field validation: every such system has a steady state."""
 
+    def collision_settings(self) -> CollisionSettings:
+        """The [collisions] table of a circuit backend (``check`` refuses such a backend when it is missing)."""
+        if self.collisions is None:
+            raise QheatError(f"spec {self.key()!r} has no [collisions] table (dt, shots); circuit backends need one")
+        return self.collisions
+
 
 COUPLINGS = ("exchange", "xx")
 BATH_COUPLINGS = ("sigma_x", "rwa")
