@@ -28,14 +28,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qheat.core.documents import (
+    check_document,
+    envelope,
+    jsonable_record,
+    read_checkpoint,
+    read_result,
+    result_body,
+)
 from qheat.core.errors import QheatError
 from qheat.core.limits import LONG_RUN_SECONDS, Cost, guard
 from qheat.core.protocol import Batch, Checkpoint, Protocol
 from qheat.core.records import (
     CHECKPOINT_KIND,
-    RECORDS_KIND,
     Lock,
-    matrix,
     read_json,
     read_json_or_none,
     unexplained_nonfinite,
@@ -146,15 +152,15 @@ def run_plan(
     target = None if output is None else Path(output).resolve()  # workers elsewhere write the same files
     if spec.sweep is None:
         data = run_point(spec, backend, None if target is None else Files(target), force, progress, report)
-        return Result(spec, backend, _body(data))
+        return Result(spec, backend, result_body(data))
     points = list(plan.points)
     folder = None if target is None else points_folder(target)
     with _locked(target):
         if target is not None and target.exists() and not force:
-            old = _read_result(target)
+            old = read_result(target)
             if same_run(old, spec, backend):
                 _say(report, f"{spec.key()}: up to date in {target} (--force to redo)")
-                return Result(spec, backend, _body(old))
+                return Result(spec, backend, result_body(old))
             raise QheatError(
                 f"{target} holds a result of another spec, backend or result schema; use --force to "
                 "overwrite or another --output"
@@ -172,12 +178,12 @@ def run_plan(
             )
         files = [None if folder is None else Files(folder / f"{i:04d}.json") for i in range(len(points))]
         results = _map_points(points, backend, files, force, jobs, scheduler, progress, report)
-        result = Result(spec, backend, _sweep_body(spec, proto, results))
+        result = Result(spec, backend, _sweepresult_body(spec, proto, results))
         if target is not None:
             if backend != "exact":  # every point's records in one document beside the sweep's result
                 documents = [read_json(f.records, "records file") for f in files if f is not None]
                 write_json_atomic(
-                    Files(target).records, _envelope(spec, backend, proto, {"points": documents}), indent=None
+                    Files(target).records, envelope(spec, backend, proto, {"points": documents}), indent=None
                 )
             write_json_atomic(target, result.to_dict())
     return result
@@ -203,7 +209,7 @@ def describe(plan: Plan, *, jobs: int = 1, scheduler: str | None = None) -> str:
     )
 
 
-def _sweep_body(spec: SpecFile, proto: Protocol, points: list[dict[str, Any]]) -> dict[str, Any]:
+def _sweepresult_body(spec: SpecFile, proto: Protocol, points: list[dict[str, Any]]) -> dict[str, Any]:
     assert spec.sweep is not None
     return {"sweep": spec.sweep.to_dict(), "points": points, **proto.combine(spec, points)}
 
@@ -222,7 +228,7 @@ def analyze(document: dict[str, Any]) -> Result:
         points = [analyze(p).to_dict() for p in document["points"]]
         if [p["spec"] for p in points] != [p.to_dict() for p in expand(spec)]:
             raise QheatError("the records' points are not the points of their sweep; were they made with another spec?")
-        return Result(spec, backend, _sweep_body(spec, proto, points))
+        return Result(spec, backend, _sweepresult_body(spec, proto, points))
     try:
         body = proto.analyze(document, spec)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
@@ -236,44 +242,6 @@ def analyze(document: dict[str, Any]) -> Result:
     if bad:
         raise QheatError(f"the records give NaN or infinity at {bad} with no note saying why; were they edited?")
     return Result(spec, backend, body)
-
-
-MAX_COUNT = 10**12  # shots of one bit string: beyond any run (spec shots are at most 10^7 per circuit)
-
-
-def check_document(document: Any, where: str = "the records") -> None:
-    """Refuse, in one line, anything that is not a complete records document."""
-    if not isinstance(document, dict) or document.get("kind") != RECORDS_KIND:
-        raise QheatError(f"{where} is not a qheat records file (no kind = {RECORDS_KIND!r})")
-    missing = next((k for k in ("spec", "backend") if k not in document), None)
-    if missing or not ("records" in document or "points" in document):
-        raise QheatError(f"{where} is not a complete qheat records file (no {missing or 'records'!r})")
-    if not isinstance(document["spec"], dict) or not isinstance(document["backend"], str):
-        raise QheatError(f"{where}: 'spec' must be a table and 'backend' a name")
-    if "points" in document:
-        if not isinstance(document["points"], list):
-            raise QheatError(f"{where}: 'points' must be a list of records documents")
-        for i, point in enumerate(document["points"]):
-            check_document(point, f"{where}, point {i}")
-        return
-    if not isinstance(document["records"], list):
-        raise QheatError(f"{where}: 'records' must be a list")
-    if not isinstance(document.get("metadata", {}), dict):
-        raise QheatError(f"{where}: 'metadata' must be a table (got {type(document['metadata']).__name__})")
-    for i, record in enumerate(document["records"]):
-        if not isinstance(record, dict) or not isinstance(record.get("metadata"), dict):
-            raise QheatError(f"{where}: record {i} is not a table with a 'metadata' table")
-        counts = record.get("counts")
-        if counts is not None and (
-            not isinstance(counts, dict)
-            or not all(
-                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_COUNT
-                for k, v in counts.items()
-            )
-        ):
-            raise QheatError(
-                f"{where}: record {i} has counts that are not whole numbers from 0 to {MAX_COUNT} by bit string"
-            )
 
 
 # ----------------------------------------------------------------------------- one point
@@ -291,7 +259,7 @@ def run_point(
     proto = protocol_of(spec)
     with _locked(None if files is None else files.result):
         if files is not None and files.result.exists() and not force:
-            old = _read_result(files.result)
+            old = read_result(files.result)
             if same_run(old, spec, backend):
                 _say(report, f"{spec.key()}: up to date in {files.result} (--force to redo)")
                 return old
@@ -347,7 +315,7 @@ def _records(
         _say(report, f"{spec.key()}: analysing the records in {files.records} (--force to measure again)")
         if files.checkpoint.exists():  # left by a crash after the records were written: ours if of this run
             try:
-                _read_checkpoint(files.checkpoint, spec, backend)
+                read_checkpoint(files.checkpoint, spec, backend)
                 files.checkpoint.unlink()
             except QheatError:
                 pass
@@ -376,7 +344,7 @@ def collect(
     from qheat.backends import open_device
 
     proto = protocol_of(spec)
-    saved = _read_checkpoint(checkpoint, spec, backend) if checkpoint is not None and not force else None
+    saved = read_checkpoint(checkpoint, spec, backend) if checkpoint is not None and not force else None
     device = open_device(backend)
     records: list[dict[str, Any]] = list(saved["records"]) if saved else []
     started = time.time() - (float(saved.get("seconds", 0.0)) if saved else 0.0)
@@ -418,7 +386,7 @@ def collect(
             )
             out = execute(device, item)
             if item.keep:
-                records += [_jsonable_record(r) for r in out]
+                records += [jsonable_record(r) for r in out]
             done += 1
             if progress:
                 progress(item.label or "batch", done, 0)
@@ -432,23 +400,9 @@ def collect(
         "batches": done,
         **extra.pop("metadata", {}),
     }
-    return _envelope(
+    return envelope(
         spec, backend, proto, {"metadata": metadata, "records": records + list(extra.pop("records", [])), **extra}
     )
-
-
-def _envelope(spec: SpecFile, backend: str, proto: Protocol, body: dict[str, Any]) -> dict[str, Any]:
-    """A records document: what it is, of which spec on which backend, then its body."""
-    return {
-        "kind": RECORDS_KIND,
-        "schema": RESULT_SCHEMA,
-        "qheat_version": __version__,
-        "protocol": proto.name,
-        "spec": spec.to_dict(),
-        "backend": backend,
-        **({"records": []} if "points" in body else {}),
-        **body,
-    }
 
 
 def execute(device: Any, batch: Batch) -> list[dict[str, Any]]:
@@ -478,53 +432,9 @@ def execute(device: Any, batch: Batch) -> list[dict[str, Any]]:
     return [{"metadata": dict(m), "superop": c} for m, c in zip(batch.metadata, channels)]
 
 
-def _jsonable_record(record: dict[str, Any]) -> dict[str, Any]:
-    out = dict(record)
-    if "states" in out:
-        out["states"] = {k: matrix(v) for k, v in out["states"].items()}
-    if "superop" in out:
-        out["superop"] = matrix(out["superop"])
-    return out
-
-
-def _read_checkpoint(path: Path, spec: SpecFile, backend: str) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    try:
-        doc = read_json(path, "checkpoint")
-    except QheatError as exc:
-        raise QheatError(
-            f"{path} is a damaged checkpoint ({exc}); move it away, or use --force to start over"
-        ) from None
-    if not isinstance(doc, dict) or doc.get("kind") != CHECKPOINT_KIND:
-        raise QheatError(f"{path} is a damaged checkpoint; move it away, or use --force to start over")
-    if not same_run(doc, spec, backend):
-        raise QheatError(
-            f"{path} holds a partial run of another spec, backend or result schema; use --force to "
-            "start over or another --output"
-        )
-    if not isinstance(doc.get("records"), list) or not isinstance(doc.get("state"), dict):
-        raise QheatError(f"{path} is a damaged checkpoint; move it away, or use --force to start over")
-    return doc
-
-
-def _read_result(path: Path) -> dict[str, Any]:
-    try:
-        data = read_json(path, "result file")
-    except QheatError:
-        data = None
-    if not isinstance(data, dict) or not {"spec", "backend", "protocol"} <= set(data):
-        raise QheatError(f"{path} exists and is not a qheat result; use --force to overwrite or another --output")
-    return data
-
-
 def _say(report: Report | None, line: str) -> None:
     if report is not None:
         report(line)
-
-
-def _body(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("qheat_version", "schema", "protocol", "backend", "spec")}
 
 
 class _NoLock:
