@@ -169,13 +169,14 @@ def plan_batches(
     return manifest, flat
 
 
-def records_from_batches(
-    proto: Any, spec: Any, manifest: dict[str, Any], job_counts: dict[int, list], report: list[dict]
-) -> dict[str, Any]:
-    """The records document of a submission: each circuit's counts (summed over the pubs a circuit became)
-    with its metadata, in circuit order; the metadata the protocol's batches returned, plus the jobs."""
+def merge_pub_counts(
+    manifest: dict[str, Any], job_counts: dict[int, list]
+) -> tuple[dict[int, dict[str, int]], dict[int, dict], list[dict]]:
+    """The counts of every finished job summed per circuit (over the pubs a circuit became, e.g. twirled
+    instances), each circuit's metadata, and the records of calibration pubs, kept apart."""
     merged: dict[int, dict[str, int]] = {}
     meta_of: dict[int, dict] = {}
+    calibration: list[dict] = []
     for job in manifest["jobs"]:
         counts = job_counts.get(job["index"])
         if counts is None:
@@ -186,10 +187,24 @@ def records_from_batches(
                 f"{len(job['pubs'])} circuits"
             )
         for pub, c in zip(job["pubs"], counts):
+            if "calibration" in pub:
+                calibration.append(
+                    {"counts": dict(c), "metadata": {"calibration": pub["calibration"], "job": job["index"]}}
+                )
+                continue
             acc = merged.setdefault(pub["circuit"], {})
             meta_of[pub["circuit"]] = pub["metadata"]
             for k, v in c.items():
                 acc[k] = acc.get(k, 0) + int(v)
+    return merged, meta_of, calibration
+
+
+def records_from_batches(
+    proto: Any, spec: Any, manifest: dict[str, Any], job_counts: dict[int, list], report: list[dict]
+) -> dict[str, Any]:
+    """The records document of a submission: each circuit's counts (summed over the pubs a circuit became)
+    with its metadata, in circuit order; the metadata the protocol's batches returned, plus the jobs."""
+    merged, meta_of, _ = merge_pub_counts(manifest, job_counts)
     body = dict(manifest.get("document") or {})
     missing = manifest["circuits"] - len(merged)
     if missing:

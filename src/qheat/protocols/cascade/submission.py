@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from qheat.backends.runtime.runs import merge_pub_counts
 from qheat.core.errors import QheatError
 from qheat.core.records import RECORDS_KIND
 from qheat.core.result import RESULT_SCHEMA
@@ -49,28 +50,7 @@ def records_from_jobs(
 ) -> dict[str, Any]:
     """The records document of a submission: the counts of every finished job with the metadata the manifest
     kept for each of its pubs (twirled instances of one circuit summed), calibration apart."""
-    merged: dict[int, dict[str, int]] = {}
-    meta_of: dict[int, dict] = {}
-    calibration: list[dict] = []
-    for job in manifest["jobs"]:
-        counts = job_counts.get(job["index"])
-        if counts is None:
-            continue
-        if len(counts) != len(job["pubs"]):
-            raise QheatError(
-                f"job {job['index']} ({job.get('job_id')}) returned {len(counts)} results for "
-                f"{len(job['pubs'])} circuits"
-            )
-        for pub, c in zip(job["pubs"], counts):
-            if "calibration" in pub:
-                calibration.append(
-                    {"counts": dict(c), "metadata": {"calibration": pub["calibration"], "job": job["index"]}}
-                )
-                continue
-            acc = merged.setdefault(pub["circuit"], {})
-            meta_of[pub["circuit"]] = pub["metadata"]
-            for k, v in c.items():
-                acc[k] = acc.get(k, 0) + int(v)
+    merged, meta_of, calibration = merge_pub_counts(manifest, job_counts)
     records = [{"counts": merged[i], "metadata": meta_of[i]} for i in sorted(merged)]
     lost = sorted(
         {
