@@ -131,7 +131,15 @@ def _differ_only_in_coherence(columns: list[list[dict[str, Any]]]) -> bool:
     )
 
 
-def _column_title(col: list[dict[str, Any]], common: tuple[str, ...]) -> str:
+def _run_text(res: dict[str, Any]) -> str | None:
+    """Where a measured result ran: backend, mode and shots (None for an exact result)."""
+    if "exact" not in res:
+        return None
+    m = res["measurement"]
+    return f"{res.get('backend')}, {m['mode']} mode, {m['shots_per_setting']} shots/setting"
+
+
+def _column_title(col: list[dict[str, Any]], common: tuple[str, ...], run_in_heading: bool = False) -> str:
     spec = col[0]["spec"]
     lines = [coherence_text(spec), _conditions(spec)]
     if len(col) > 1:
@@ -143,12 +151,9 @@ def _column_title(col: list[dict[str, Any]], common: tuple[str, ...]) -> str:
     elif spec["interaction"].get("order"):
         lines[-1] += f"; order {_order_text(spec)}"
     lines += [part for part in _model(spec) if part not in common]
-    res = col[0]
-    if "exact" in res:
-        lines.append(
-            f"{res.get('backend')}, {res['measurement']['mode']} mode, "
-            f"{res['measurement']['shots_per_setting']} shots/setting"
-        )
+    run = _run_text(col[0])
+    if run is not None and not run_in_heading:
+        lines.append(run)
     return "\n".join(lines)
 
 
@@ -166,6 +171,8 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> Any:
     engine's lines; on a noisy backend the shot-free value on that backend is dotted.
     """
     columns = _columns(results)
+    runs = {_run_text(col[0]) for col in columns}
+    shared_run = next(iter(runs)) if len(runs) == 1 else None  # one backend line for all columns, in the heading
     overview = _differ_only_in_coherence(columns)
     ncols = len(columns)
     extra = 1 if overview else 0
@@ -197,7 +204,7 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> Any:
             dotted_any |= _draw_result(ax_e, ax_q, ax_t, ax_i, res, ls)
             gaps |= any(v is None for s in res["subsystems"] for v in s["apparent_temperature"])
         if ncols > 1:
-            ax_e.set_title(_column_title(col, common), fontsize=8)
+            ax_e.set_title(_column_title(col, common, run_in_heading=shared_run is not None), fontsize=8)
         for ax in (ax_e, ax_q, ax_t, ax_i):
             ax.grid(alpha=0.25)
             integer_ticks(ax)
@@ -213,11 +220,12 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> Any:
     _legends(
         grid[:, -1], len(results[0]["subsystems"]), any("mutual_information_with_bath" in r["system"] for r in results)
     )
-    alone = _column_title(columns[0], common).split("\n") if ncols == 1 else []
+    alone = _column_title(columns[0], common, run_in_heading=True).split("\n") if ncols == 1 else []
     heading(
         fig,
         "Seed 001" + (f": {', '.join(common)}" if common else ""),
         *alone,
+        *([shared_run] if shared_run is not None else []),
         "$\\hbar = k_B = 1$, energies and temperatures in units of $\\delta$",
     )
     footnote(
