@@ -133,11 +133,16 @@ class Lock:
         self.path = Path(path)
         self.lock_path = self.path.with_name(f".{self.path.name}.lock")
         self._fd: int | None = None
+        self._made: list[Path] = []  # folders the lock created, removed on release when left empty
 
     def __enter__(self) -> Lock:
         import fcntl
 
         try:
+            missing = self.lock_path.parent
+            while not missing.exists():
+                self._made.append(missing)
+                missing = missing.parent
             self.lock_path.parent.mkdir(parents=True, exist_ok=True)
             while True:
                 fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -165,3 +170,8 @@ class Lock:
             self.lock_path.unlink(missing_ok=True)
             os.close(self._fd)
             self._fd = None
+        for folder in self._made:  # innermost first: a refused run leaves no empty output folder
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty (or gone): what is in it stays

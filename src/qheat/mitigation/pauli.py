@@ -12,6 +12,7 @@ independent (the Estimator reports no covariances); the linear state's entries h
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Mapping
 
@@ -49,10 +50,20 @@ def _check(values: Mapping[str, float]) -> int:
 def linear_state(values: Mapping[str, float]) -> np.ndarray:
     """rho = (I + sum_P <P> P) / 2^n from every non-identity expectation (Hermitian, trace one)."""
     n = _check(values)
-    rho = np.eye(2**n, dtype=complex)
-    for p in labels(n):
-        rho = rho + float(values[p]) * _matrix(p)
-    return rho / 2**n
+    return linear_states(np.array([float(values[p]) for p in labels(n)]), n)
+
+
+def linear_states(values: np.ndarray, n: int) -> np.ndarray:
+    """``linear_state`` for arrays (..., 4^n - 1) of expectations in ``labels(n)`` order: (..., 2^n, 2^n)."""
+    mats = _matrices(n)
+    return (np.eye(2**n) + np.einsum("...p,pij->...ij", np.asarray(values, dtype=float), mats)) / 2**n
+
+
+@functools.lru_cache(maxsize=8)
+def _matrices(n: int) -> np.ndarray:
+    out = np.stack([_matrix(p) for p in labels(n)])
+    out.setflags(write=False)
+    return out
 
 
 def linear_state_errors(stds: Mapping[str, float]) -> np.ndarray:

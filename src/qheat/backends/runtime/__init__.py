@@ -13,6 +13,8 @@ modules use are re-exported here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from qheat.backends.runtime.account import (
     NETWORK_DEADLINE,
     _with_deadline,
@@ -210,11 +212,14 @@ class RuntimeBackend:
         ``techniques`` (``estimator``: trex, zne, pea, pec), in one ``Batch``: local mode on ``fake:`` (layer
         noise for PEA/PEC from the device's own noise model), the service on ``ibm:`` (layer noise from
         ``NoiseLearnerV3``). One record per circuit: ``evs`` and ``stds`` per observable (and per noise
-        factor with ZNE/PEA)."""
+        factor with ZNE/PEA), and the ``techniques`` applied to it: PEA and PEC are dropped for a circuit
+        without a two-qubit gate (they act on boxed two-qubit layers only; Runtime's PEC fails on such a
+        circuit)."""
         from qiskit_ibm_runtime import Batch
         from qiskit_ibm_runtime.executor_estimator import Estimator
 
         from qheat.backends.runtime.estimator import (
+            drop_resets,
             estimator_options,
             fake_layer_noise,
             learned_layer_noise,
@@ -223,6 +228,8 @@ class RuntimeBackend:
         )
 
         options = estimator_options(tuple(techniques), max(shots))
+        if needs_layer_noise(tuple(techniques)):
+            circuits = [drop_resets(qc) for qc in circuits]  # before any job: a mid-circuit reset is refused
         if self.layout is None:
             raise QheatError("RuntimeBackend.prepare() must choose a layout before running circuits")
         layout = self.layout
@@ -234,7 +241,9 @@ class RuntimeBackend:
                 (self.isa(qc), [o.apply_layout(list(layout.qubits[: qc.num_qubits]), num_qubits=width) for o in obs])
                 for qc, obs in zip(circuits, observables)
             ]
-        out: list[dict[str, list[float]]] = [{} for _ in pubs]
+        # PEA and PEC act on the boxed two-qubit layers: a circuit without one runs with the other techniques
+        applied = [_applied(tuple(techniques), qc) for qc, _ in pubs]
+        out: list[dict[str, Any]] = [{} for _ in pubs]
         with Batch(backend=local_simulator(self.executor) if self.kind == "fake" else self.device) as batch:
             noise = None
             if needs_layer_noise(tuple(techniques)):
@@ -244,19 +253,20 @@ class RuntimeBackend:
                     if self.kind == "fake"
                     else learned_layer_noise(probe, pubs, batch)
                 )
-            for k, count in enumerate(sorted(set(shots))):
-                index = [i for i, s in enumerate(shots) if s == count]
+            groups = sorted({(applied[i], s) for i, s in enumerate(shots)})
+            for k, (used, count) in enumerate(groups):
+                index = [i for i, s in enumerate(shots) if (applied[i], s) == (used, count)]
                 got = run_estimator(
                     batch,
                     [pubs[i] for i in index],
-                    estimator_options(tuple(techniques), count),
+                    estimator_options(used, count),
                     seed + k,
-                    layer_noise=noise,
+                    layer_noise=noise if needs_layer_noise(used) else None,
                     local=self.kind == "fake",
                 )
                 self.jobs += len(index) if self.kind == "fake" else 1
                 for i, res in zip(index, got):
-                    out[i] = res
+                    out[i] = {**res, "techniques": list(used)}
         return out
 
     def sample(
@@ -285,3 +295,10 @@ class RuntimeBackend:
                     for k, v in counts.items():
                         acc[k] = acc.get(k, 0) + v
         return out
+
+
+def _applied(techniques: tuple[str, ...], qc: Any) -> tuple[str, ...]:
+    """``techniques`` without PEA/PEC when ``qc`` has no two-qubit gate: nothing for them to act on."""
+    if any(len(inst.qubits) > 1 and inst.operation.name != "barrier" for inst in qc.data):
+        return techniques
+    return tuple(t for t in techniques if t not in ("pea", "pec"))

@@ -149,6 +149,33 @@ def learned_layer_noise(estimator, pubs: list, mode) -> list[tuple[Any, Any]]:
     return list(zip(layers, learned.to_pauli_lindblad_maps()))
 
 
+def drop_resets(qc, atol: float = 1e-9):
+    """``qc`` with every reset of a qubit that the ideal circuit holds in |0> at that point removed (the
+    identity there: the ideal output, which PEA and PEC estimate, is unchanged); Runtime's layer boxing
+    for PEA and PEC cannot hold a reset. Raises ``QheatError`` for a reset that acts (a qubit not in |0>):
+    one that only mitigation by a reset could replace."""
+    from qiskit.quantum_info import DensityMatrix, partial_trace
+
+    out = qc.copy_empty_like()
+    for inst in qc.data:
+        if inst.operation.name == "reset":
+            q = qc.find_bit(inst.qubits[0]).index
+            if not any(q in [qc.find_bit(b).index for b in i.qubits] for i in out.data):
+                continue  # an untouched qubit
+            rho = DensityMatrix(out.remove_final_measurements(inplace=False))
+            keep = [j for j in range(qc.num_qubits) if j != q]
+            p0 = float(np.real(partial_trace(rho, keep).data[0, 0])) if keep else float(np.real(rho.data[0, 0]))
+            if abs(1.0 - p0) <= atol:
+                continue
+            raise QheatError(
+                f"PEA and PEC cannot mitigate a reset of a qubit in use (qubit {q} of a circuit, P(0) = {p0:.3f}; "
+                "Runtime's layer boxing holds no reset, and the cascade refreshes its bath so in "
+                'execution.mode = "reset"); use execution.mode = "reprepare" or the estimator\'s trex / zne'
+            )
+        out.append(inst)
+    return out
+
+
 # ----------------------------------------------------------------------------- running
 
 

@@ -70,7 +70,7 @@ class DeviceRun:
             "device": be.device.name,
             "layout": layout,
             "costs": {**circuit_costs(compiled), **costs},
-            "engine": "circuits (Qiskit Runtime SamplerV2"
+            "engine": "circuits (Qiskit Runtime executor_sampler.Sampler"
             + (", local mode on the fake device restricted to the layout)" if be.kind == "fake" else ")"),
             "versions": versions(),
         }

@@ -28,7 +28,7 @@ from qheat.core.records import array, matrix
 from qheat.mitigation.readout import readout_inverse
 from qheat.protocols.cascade.circuits import CascadeCircuits, branches
 from qheat.protocols.cascade.devices import prepare_device, runtime_metadata
-from qheat.protocols.cascade.records import fit_run, seed_sequence, system_part
+from qheat.protocols.cascade.records import fit_expectations, fit_run, seed_sequence, system_part
 from qheat.protocols.cascade.spec import CascadeSpec
 
 # ----------------------------------------------------------------------------- running
@@ -48,6 +48,7 @@ class _Runner:
         self.circuits = CascadeCircuits(spec, device.compile, "phase" if self.runtime else "measure")
         self.snapshot = spec.execution.engine == "snapshots" and not self.runtime
         self.readout = bool(self.runtime and spec.mitigation is not None and spec.mitigation.readout)
+        self.estimator = spec.mitigation.estimator if self.runtime and spec.mitigation is not None else ()
         self.last_calibration: list[dict] = []  # readout calibration counts of the last measure() (Runtime)
         self.measured = self.circuits.measured
         self.settings = self.circuits.settings
@@ -130,6 +131,8 @@ class _Runner:
                     for i, setting in enumerate(self.settings):
                         out.append(_record(k, setting, b, weights[b], counts[b, i]))
             return out
+        if self.estimator:
+            return (yield from self.expect(preps, start, records))
         # every measurement circuit sampled
         target = self.device.layout_target if self.runtime else None
         circuits, shot_list, meta = measurement_circuits(
@@ -154,6 +157,56 @@ class _Runner:
             for qc, c in zip(circuits[len(meta) :], results[len(meta) :])
         ]
         return merge_records(meta, results[: len(meta)], self.dim)
+
+    def expect(
+        self, preps: list[tuple[float, Any]], start: int, records: list[int]
+    ) -> Generator[Batch, list[dict], list[dict]]:
+        """The Estimator path (``[mitigation] estimator``): every non-identity Pauli of the measured qubits
+        in each branch's circuit at each step of ``records`` (one circuit per Z^b pattern of the bath
+        refreshes), through Runtime's Estimator with the spec's techniques. Each circuit gets the shots
+        the tomography path would spend on it (shots per setting x settings, split by branch weight and
+        over patterns). One record per circuit: values and standard errors (per noise factor too with ZNE or
+        PEA), the techniques applied, step, branch, weight, pattern."""
+        from qheat.mitigation.pauli import labels
+
+        spec = self.spec
+        m = len(self.measured)
+        budget = spec.measurement.shots * len(self.settings)
+        observables = [_pauli_on(label, self.measured, spec.n + 1) for label in labels(m)]
+        circuits, shots, meta = [], [], []
+        for b, (w, prep) in enumerate(preps):
+            for k in records:
+                refreshes = self.circuits.refreshes(start, k)
+                for pattern, count in _phase_split(self.rng, refreshes, max(1, round(budget * w))):
+                    circuits.append(
+                        self.circuits.evolve(
+                            self.circuits.start(prep, snapshot=False), start, k, snapshot=False, phases=pattern
+                        )
+                    )
+                    shots.append(int(count))
+                    meta.append({"step": int(k), "branch": b, "weight": float(w), "pattern": list(pattern)})
+        done = yield Batch(
+            circuits,
+            meta,
+            shots=shots,
+            kind="expectations",
+            observables=[observables] * len(circuits),
+            techniques=tuple(self.estimator),
+            seed=int(self.rng.integers(2**31)),
+            keep=False,
+            label=f"steps {start}-{records[-1]}",
+        )
+        self.jobs += len(circuits)
+        return [{"expectations": dict(r["expectations"]), "metadata": dict(m_)} for r, m_ in zip(done, meta)]
+
+
+def _pauli_on(label: str, qubits: list[int], width: int):
+    """The Pauli ``label`` (Qiskit order: its last character on ``qubits[0]``) as a SparsePauliOp on
+    ``width`` circuit qubits."""
+    from qiskit.quantum_info import SparsePauliOp
+
+    chars = label[::-1]  # chars[j] acts on qubits[j]
+    return SparsePauliOp.from_sparse_list([("".join(chars), list(qubits), 1.0)], num_qubits=width)
 
 
 PHASE_PATTERNS = 8
@@ -371,8 +424,11 @@ def batches(spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None
             calibration += cal
             records += new
             runs.append({"run": j, "start": start, "stop": stop, "prepared": matrix(prepared)})
-            inverse = readout_inverse(cal, len(runner.measured)) if runner.readout else None
-            prepared = system_part(spec, fit_run(new, runner.settings, inverse, spec.noise_factors))
+            if runner.estimator:
+                prepared = system_part(spec, fit_expectations(new, len(runner.measured))[0])
+            else:
+                inverse = readout_inverse(cal, len(runner.measured)) if runner.readout else None
+                prepared = system_part(spec, fit_run(new, runner.settings, inverse, spec.noise_factors))
             yield state(j, prepared)
     return {
         "metadata": {
@@ -381,8 +437,18 @@ def batches(spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None
             "engine": spec.execution.engine,
             "preparation": spec.execution.preparation,
             "measured_qubits": runner.measured,
-            "settings": "Pauli index per measured qubit (0 = Z, 1 = X, 2 = Y), entry j for qubit j; "
-            "bitstrings with qubit 0 rightmost",
+            **(
+                {
+                    "expectations": "evs/stds of the non-identity Paulis of the measured qubits in Qiskit label "
+                    "order (IIX, IIY, ..., ZZZ; the last character on measured qubit 0), Runtime's Estimator with "
+                    f"techniques {list(runner.estimator)}; 'pattern': the Z^b bits of the bath refreshes"
+                }
+                if runner.estimator
+                else {
+                    "settings": "Pauli index per measured qubit (0 = Z, 1 = X, 2 = Y), entry j for qubit j; "
+                    "bitstrings with qubit 0 rightmost"
+                }
+            ),
             "shots_per_setting": spec.measurement.shots,
             "aer_runs": runner.jobs,
             **(runtime_metadata(device, runner.circuits, spec) if runtime else {}),

@@ -82,7 +82,12 @@ def runtime_metadata(be: Any, cc: CascadeCircuits, spec: CascadeSpec) -> dict[st
         "layout": be.layout.to_dict(),
         "costs": circuit_costs(cc, spec),
         "mitigation": dict(be.mitigation),
-        "engine": "circuits (Qiskit Runtime executor_sampler.Sampler"
+        "engine": "circuits (Qiskit Runtime "
+        + (
+            "executor_estimator.Estimator"
+            if spec.mitigation is not None and spec.mitigation.estimator
+            else "executor_sampler.Sampler"
+        )
         + (", local mode on the fake device restricted to the layout)" if be.kind == "fake" else ")"),
         "versions": versions(),
     }

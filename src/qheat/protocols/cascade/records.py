@@ -19,6 +19,7 @@ import numpy as np
 
 from qheat.core.errors import QheatError
 from qheat.core.records import RECORDS_KIND, array
+from qheat.mitigation.pauli import linear_states
 from qheat.mitigation.readout import readout_inverse
 from qheat.physics import thermo
 from qheat.physics.linalg import apply_unitary, reduced_state, tensor_product
@@ -79,6 +80,32 @@ def fit_run(
     return fit_states(counts, inverse, factors)[0]
 
 
+def expectations_by_step(records: list[dict], m: int) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """(steps, values (K, 4^m - 1), standard errors (K, 4^m - 1)) of Estimator records: per step the
+    branch-weighted mean over branches of each branch's mean over its Z^b patterns, errors added in
+    quadrature with the same weights."""
+    groups: dict[int, dict[int, list[dict]]] = {}
+    for rec in records:
+        meta = rec["metadata"]
+        groups.setdefault(int(meta["step"]), {}).setdefault(int(meta["branch"]), []).append(rec)
+    steps = sorted(groups)
+    size = 4**m - 1
+    values, stds = np.zeros((len(steps), size)), np.zeros((len(steps), size))
+    for i, k in enumerate(steps):
+        for recs in groups[k].values():
+            w = float(recs[0]["metadata"]["weight"]) / len(recs)
+            for rec in recs:
+                values[i] += w * np.asarray(rec["expectations"]["evs"], dtype=float)
+                stds[i] += (w * np.asarray(rec["expectations"]["stds"], dtype=float)) ** 2
+    return steps, values, np.sqrt(stds)
+
+
+def fit_expectations(records: list[dict], m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The positive state of one run's Estimator records (all at one step), with its values and errors."""
+    _, values, stds = expectations_by_step(records, m)
+    return physical(linear_states(values[0], m)), values[0], stds[0]
+
+
 def run_channel(spec: CascadeSpec, start: int, stop: int, measured: int) -> np.ndarray:
     """The ideal map of one reprepare run on system operators, as a matrix on row-major vec:
     X_S -> (state of the measured qubits after interactions start+1..stop, each collision with a fresh
@@ -128,6 +155,8 @@ def analyze_records(doc: dict[str, Any], spec: CascadeSpec) -> dict[str, Any]:
     from qheat.protocols.cascade.circuits import measured_qubits
 
     measured = len(measured_qubits(spec))
+    if spec.mitigation is not None and spec.mitigation.estimator:
+        return _analyze_expectations(doc, spec, measured)
     settings = all_settings(measured)
     lost = set(doc.get("metadata", {}).get("incomplete_steps") or [])  # circuits of failed or cancelled jobs
     _check_records(doc, spec, settings, lost)
@@ -174,12 +203,82 @@ def analyze_records(doc: dict[str, Any], spec: CascadeSpec) -> dict[str, Any]:
         )
     if missing:
         block["incomplete_steps"] = missing
+    _device_block(block, doc)
+    return data
+
+
+def _device_block(block: dict[str, Any], doc: dict[str, Any]) -> None:
     meta = doc.get("metadata", {})
     for key in ("device", "layout", "costs", "mitigation", "jobs_report", "versions"):
         if key in meta:
             block[key] = meta[key]
     if "engine" in meta and "layout" in meta:
         block["engine"] = meta["engine"]
+
+
+def _analyze_expectations(doc: dict[str, Any], spec: CascadeSpec, measured: int) -> dict[str, Any]:
+    """The Estimator path's records: each step's state by linear inversion of its branch-averaged Pauli
+    expectations and a positive projection; error bars from Gaussian replicas of the expectations (the
+    Estimator's standard errors, independent), chained through the runs in reprepare mode as the
+    bootstrap is."""
+    from qheat.protocols.cascade import analysis as cascade
+
+    records = doc.get("records")
+    if not isinstance(records, list) or not records:
+        raise QheatError("the records document holds no expectation values (every job failed or none was fetched)")
+    size = 4**measured - 1
+    for i, rec in enumerate(records):
+        ev = rec.get("expectations") if isinstance(rec, dict) else None
+        meta = rec.get("metadata") if isinstance(rec, dict) else None
+        if (
+            not isinstance(ev, dict)
+            or not isinstance(meta, dict)
+            or not all(k in meta for k in ("step", "branch", "weight"))
+            or len(ev.get("evs", ())) != size
+            or len(ev.get("stds", ())) != size
+        ):
+            raise QheatError(
+                f"record {i} is not an Estimator record of this spec ({size} Pauli values and errors, step, "
+                "branch and weight); were the records made with the Sampler path?"
+            )
+    steps, values, stds = expectations_by_step(records, measured)
+    if set(steps) != set(spec.record_steps()):
+        odd = sorted(set(steps) ^ set(spec.record_steps()))
+        raise QheatError(
+            f"the records do not match the spec's record steps (e.g. step {odd[0]}); were they made with another spec?"
+        )
+    lin = linear_states(values, measured)
+    states = physical(lin)
+    replicas = spec.measurement.bootstrap
+    rep_states = None
+    if replicas:
+        rng = np.random.default_rng(seed_sequence(spec, 7))
+        draws = values[None] + stds[None] * rng.standard_normal((replicas, *values.shape))
+        rep_lin = linear_states(draws, measured)
+        if spec.execution.mode == "reprepare":
+            rep_lin = _chain(spec, steps, states, rep_lin, measured)
+        rep_states = physical(rep_lin)
+    data = _result(spec, doc, steps, states, rep_states, cascade.system_columns)
+    block = data["measurement"]
+    techniques = list(spec.mitigation.estimator) if spec.mitigation else []
+    block["tomography"] = f"Estimator: the {size} non-identity Pauli expectation values of the measured qubits"
+    block["fit"] = (
+        f"Runtime's executor_estimator.Estimator with {techniques}; linear inversion of the branch- and "
+        "pattern-averaged expectations (mitigation.pauli.linear_states), then the nearest density matrix "
+        "(eigenvalue rescaling, as qiskit-experiments' postprocess_fitter)"
+    )
+    block["stderr"] = (
+        f"standard deviation over {replicas} Gaussian replicas of the expectations with the Estimator's "
+        "standard errors (independent: the Estimator reports no covariances)"
+        + (
+            "; reprepare chains: each run's deviation propagated through the later runs"
+            if spec.execution.mode == "reprepare"
+            else ""
+        )
+        if replicas
+        else "none (measurement.bootstrap = 0 replicas)"
+    )
+    _device_block(block, doc)
     return data
 
 

@@ -33,6 +33,11 @@ def submission_circuits(spec: CascadeSpec, be: Any) -> tuple[list, list[int], li
             "qheat submit runs mode 'reset' (every circuit known in advance); mode 'reprepare' needs "
             "each run's tomography before the next run: use 'qheat run SPEC --backend ...', which waits"
         )
+    if spec.mitigation is not None and spec.mitigation.estimator:
+        raise QheatError(
+            "qheat submit sends Sampler jobs; mitigation.estimator (the Estimator path) runs with "
+            "'qheat run SPEC --backend ...', which waits for its jobs"
+        )
     rng = np.random.default_rng(seed_sequence(spec))
     cc = CascadeCircuits(spec, be.compile, "phase")
     steps = spec.record_steps()
@@ -107,8 +112,8 @@ def plan_submission(
 
     if spec.sweep is not None:
         raise QheatError("submit one spec at a time; run the points of the sweep separately")
-    if spec.execution.mode != "reset":
-        submission_circuits(spec, None)  # raises the explanation
+    if spec.execution.mode != "reset" or (spec.mitigation is not None and spec.mitigation.estimator):
+        submission_circuits(spec, None)  # raises the explanation before any layout is chosen
     be = runtime_backend(spec, backend, instance=instance)
     circuits, shots, meta, cc = submission_circuits(spec, be)
     seed = int(np.random.default_rng(seed_sequence(spec, 11)).integers(2**31))

@@ -1,0 +1,189 @@
+"""The cascade's Estimator path (``[mitigation] estimator``): spec keys, the circuits' resets for PEA/PEC,
+Runtime's executor Estimator on the cascade's own circuits in local mode, and the analysis of its records.
+
+Independent answers: Aer's density-matrix simulation of the very circuits the Estimator ran, under the
+fake device's noise model without its readout errors (what TREX leaves); the exact engine for the heats;
+``DensityMatrix`` for the resets that ``drop_resets`` removes.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("qiskit_ibm_runtime")
+
+from qiskit import QuantumCircuit  # noqa: E402
+from qiskit.quantum_info import DensityMatrix  # noqa: E402
+
+from qheat import QheatError, spec_from_dict  # noqa: E402
+from qheat.cli import main  # noqa: E402
+
+TINY = {
+    "name": "tiny",
+    "protocol": "cascade",
+    "system": {
+        "temperatures": [1.0, 1.0],
+        "coherence": [{"pair": [1, 2], "strength": 0.5, "phase": 3.141592653589793}],
+    },
+    "bath": {"temperature": 0.9},
+    "interaction": {"g": 20.0, "tau": 0.01, "collisions": 1},
+    "measurement": {"shots": 400, "bootstrap": 0},
+    "execution": {"mode": "reprepare"},
+    "mitigation": {"estimator": ["trex"]},
+}
+
+
+def _spec(**changes):
+    data = json.loads(json.dumps(TINY))
+    for key, value in changes.items():
+        data[key] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    "mitigation, message",
+    [
+        ({"estimator": ["trex", "foo"]}, "unknown technique 'foo'"),
+        ({"estimator": ["zne", "pea"]}, "zne \\(gate folding\\) or pea"),
+        ({"estimator": "trex"}, "mitigation.estimator"),
+        ({"estimator": [1]}, "technique names"),
+        ({"estimator": ["trex"], "readout": True}, "replaces the Sampler path"),
+    ],
+)
+def test_estimator_keys_refused_in_one_line(mitigation, message):
+    with pytest.raises(QheatError, match=message):
+        spec_from_dict(_spec(mitigation=mitigation))
+
+
+def test_estimator_spec_round_trips():
+    spec = spec_from_dict(_spec(mitigation={"estimator": ["trex", "pec", "trex"]}))
+    assert spec.mitigation.estimator == ("trex", "pec")
+    assert spec_from_dict(spec.to_dict()).mitigation.estimator == ("trex", "pec")
+
+
+def test_drop_resets_keeps_the_ideal_output_and_refuses_a_reset_that_acts():
+    """A reset of an untouched qubit and of an ancilla the circuit returned to |0> are the identity there:
+    removed, the output state unchanged. A reset of a qubit in use (the cascade's bath after a collision)
+    is refused in one line."""
+    from qheat.backends.runtime.estimator import drop_resets
+
+    qc = QuantumCircuit(3)
+    qc.reset(2)  # untouched
+    qc.ry(0.7, 0)
+    qc.cx(0, 2)  # route through the ancilla 2 ...
+    qc.cx(2, 1)
+    qc.cx(0, 2)  # ... and back: 2 in |0> again
+    qc.reset(2)
+    qc.ry(0.3, 2)
+    qc.cz(1, 2)
+    out = drop_resets(qc)
+    assert "reset" not in out.count_ops()
+    assert np.allclose(DensityMatrix(out).data, DensityMatrix(qc).data, atol=1e-12)  # qiskit applies the resets
+    qc.reset(2)  # 2 now holds RY(0.3)|0>, entangled by the CZ
+    with pytest.raises(QheatError, match="reset of a qubit in use"):
+        drop_resets(qc)
+
+
+def _capture(monkeypatch):
+    """Record the circuits and observables the cascade hands to ``RuntimeBackend.expectations``."""
+    import qheat.backends.runtime as rt
+
+    seen = []
+    original = rt.RuntimeBackend.expectations
+
+    def spy(self, circuits, observables, shots, seed, techniques=()):
+        out = original(self, circuits, observables, shots, seed, techniques)
+        seen.append((self, list(circuits), list(observables), list(shots), out))
+        return out
+
+    monkeypatch.setattr(rt.RuntimeBackend, "expectations", spy)
+    return seen
+
+
+def test_estimator_path_on_the_cascades_circuits_matches_aer(monkeypatch, tmp_path):
+    """qheat run with the Estimator (TREX) on fake:torino: every Pauli value within 4 of its standard
+    errors (+0.01 for TREX's calibration) of Aer's density matrix of the same circuit under the device's
+    noise model without readout errors; the result says which path ran, and its heats carry error bars
+    that cover the exact engine's (gate noise of one collision included: 4 sigma + 0.02)."""
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.noise import NoiseModel
+
+    seen = _capture(monkeypatch)
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(_spec(measurement={"shots": 400, "bootstrap": 40})))
+    assert main(["run", str(path), "--backend", "fake:torino", "--output", str(tmp_path / "r"), "-q"]) == 0
+    (be, circuits, observables, shots, out) = seen[0]
+    noise = NoiseModel.from_backend(be.executor, readout_error=False)
+    sim = AerSimulator(method="density_matrix", noise_model=noise)
+    worst = 0.0
+    for qc, obs, res in zip(circuits, observables, out):
+        want_qc = qc.remove_final_measurements(inplace=False)
+        want_qc.save_density_matrix()
+        rho = DensityMatrix(sim.run(want_qc).result().data()["density_matrix"])
+        want = np.array([rho.expectation_value(o).real for o in obs])
+        got, err = np.array(res["evs"]), np.array(res["stds"])
+        assert res["techniques"] == ["trex"]
+        worst = max(worst, float(np.max(np.abs(got - want) / (4 * err + 0.01))))
+    assert worst < 1.0, worst
+    result = json.loads((tmp_path / "r" / "tiny.json").read_text())
+    block = result["measurement"]
+    assert "executor_estimator.Estimator" in block["engine"] and "Gaussian replicas" in block["stderr"]
+    assert block["mitigation"]["estimator"] == ["trex"]
+    records = json.loads((tmp_path / "r" / "tiny.records.json").read_text())
+    assert "expectations" in records["metadata"] and "settings" not in records["metadata"]
+    for sub, exact in zip(result["subsystems"], result["exact"]["subsystems"]):
+        assert sub["heat_absorbed_stderr"] > 0
+        assert abs(sub["heat_absorbed"] - exact["heat_absorbed"]) < 4 * sub["heat_absorbed_stderr"] + 0.02
+
+
+def test_damaged_estimator_records_refused_in_one_line(tmp_path, capsys):
+    """A records document whose Estimator records lost values is refused by qheat analyze, exit 2."""
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(_spec()))
+    assert main(["run", str(path), "--backend", "fake:torino", "--output", str(tmp_path / "r"), "-q"]) == 0
+    records = tmp_path / "r" / "tiny.records.json"
+    doc = json.loads(records.read_text())
+    doc["records"][1]["expectations"]["evs"] = doc["records"][1]["expectations"]["evs"][:-1]
+    records.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["analyze", str(records), "--output", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "record 1 is not an Estimator record" in err and "Traceback" not in err
+
+
+def test_submit_refuses_the_estimator_path(tmp_path, capsys):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(_spec(execution={"mode": "reset"})))
+    assert main(["submit", str(path), "--backend", "fake:torino", "--output", str(tmp_path / "o")]) == 2
+    assert "mitigation.estimator" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_pec_on_the_cascade_covers_exact_at_its_sampling_cost(tmp_path):
+    """PEC (with TREX) on fake:torino, 4 collisions: every heat within 4 of its standard errors of the
+    exact engine, and those errors larger than TREX's alone on the same shots (PEC's sampling overhead
+    gamma > 1). (Its gain in bias is measured shot-free by benchmarks/runtime_bias.py: at 4 collisions
+    it is below these error bars.)"""
+    heats = {}
+    for name, techniques in (("trex", ["trex"]), ("pec", ["trex", "pec"])):
+        path = tmp_path / f"{name}.json"
+        data = _spec(
+            name=name,
+            interaction={"g": 20.0, "tau": 0.01, "collisions": 4},
+            measurement={"shots": 4000, "bootstrap": 40},
+            mitigation={"estimator": techniques},
+        )
+        path.write_text(json.dumps(data))
+        assert main(["run", str(path), "--backend", "fake:torino", "--output", str(tmp_path / name), "-q"]) == 0
+        result = json.loads((tmp_path / name / f"{name}.json").read_text())
+        heats[name] = [
+            (s["heat_absorbed"] - e["heat_absorbed"], s["heat_absorbed_stderr"])
+            for s, e in zip(result["subsystems"], result["exact"]["subsystems"])
+        ]
+    for (d_pec, e_pec), (_, e_trex) in zip(heats["pec"], heats["trex"]):
+        assert abs(d_pec) < 4 * e_pec
+        assert e_pec > e_trex
