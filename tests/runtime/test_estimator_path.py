@@ -16,10 +16,11 @@ import pytest
 pytest.importorskip("qiskit_ibm_runtime")
 
 from qiskit import QuantumCircuit  # noqa: E402
-from qiskit.quantum_info import DensityMatrix  # noqa: E402
+from qiskit.quantum_info import DensityMatrix, Pauli, partial_trace  # noqa: E402
 
 from qheat import QheatError, spec_from_dict  # noqa: E402
 from qheat.cli import main  # noqa: E402
+from qheat.mitigation.pauli import labels  # noqa: E402
 
 TINY = {
     "name": "tiny",
@@ -56,6 +57,24 @@ def _spec(**changes):
 def test_estimator_keys_refused_in_one_line(mitigation, message):
     with pytest.raises(QheatError, match=message):
         spec_from_dict(_spec(mitigation=mitigation))
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"execution": {"mode": "reset"}}, "mode 'reset' refreshes the bath"),
+        (
+            {"measurement": {"shots": 400, "every": 4}, "interaction": {"g": 20.0, "tau": 0.01, "collisions": 2}},
+            "a run of 2 collisions",
+        ),
+    ],
+)
+def test_pec_refused_where_runtime_cannot_box_the_circuits(changes, message):
+    """PEA/PEC need resets only where a fresh bath meets |0>: reset mode and runs of several collisions
+    are refused when the spec is read, before any job; TREX takes them."""
+    with pytest.raises(QheatError, match=message):
+        spec_from_dict(_spec(mitigation={"estimator": ["trex", "pec"]}, **changes))
+    assert spec_from_dict(_spec(**changes)).mitigation.estimator == ("trex",)
 
 
 def test_estimator_spec_round_trips():
@@ -105,26 +124,34 @@ def _capture(monkeypatch):
 
 def test_estimator_path_on_the_cascades_circuits_matches_aer(monkeypatch, tmp_path):
     """qheat run with the Estimator (TREX) on fake:torino: every Pauli value within 4 of its standard
-    errors (+0.01 for TREX's calibration) of Aer's density matrix of the same circuit under the device's
-    noise model without readout errors; the result says which path ran, and its heats carry error bars
+    errors (at least binomial; +0.01 for TREX's calibration) of the measured qubits' Paulis in Aer's
+    density matrix of the same circuit under the device's noise model without readout errors (labels built here, not by
+    qheat); the result says which path ran, and its heats carry error bars
     that cover the exact engine's (gate noise of one collision included: 4 sigma + 0.02)."""
     from qiskit_aer import AerSimulator
     from qiskit_aer.noise import NoiseModel
 
     seen = _capture(monkeypatch)
     path = tmp_path / "tiny.json"
-    path.write_text(json.dumps(_spec(measurement={"shots": 400, "bootstrap": 40})))
+    path.write_text(json.dumps(_spec(measurement={"shots": 2000, "bootstrap": 40})))
     assert main(["run", str(path), "--backend", "fake:torino", "--output", str(tmp_path / "r"), "-q"]) == 0
     (be, circuits, observables, shots, out) = seen[0]
+    records = json.loads((tmp_path / "r" / "tiny.records.json").read_text())
+    measured = records["metadata"]["measured_qubits"]
+    assert measured == sorted(measured)
     noise = NoiseModel.from_backend(be.executor, readout_error=False)
     sim = AerSimulator(method="density_matrix", noise_model=noise)
     worst = 0.0
-    for qc, obs, res in zip(circuits, observables, out):
+    for qc, res, count in zip(circuits, out, shots):
         want_qc = qc.remove_final_measurements(inplace=False)
         want_qc.save_density_matrix()
         rho = DensityMatrix(sim.run(want_qc).result().data()["density_matrix"])
-        want = np.array([rho.expectation_value(o).real for o in obs])
+        # the measured qubits' state, its Paulis in Qiskit's label order (the records' documented order)
+        reduced = partial_trace(rho, [q for q in range(qc.num_qubits) if q not in measured])
+        want = np.array([reduced.expectation_value(Pauli(label)).real for label in labels(len(measured))])
         got, err = np.array(res["evs"]), np.array(res["stds"])
+        # Runtime reports std 0 when a circuit's few shots make one twirl randomization: binomial floor
+        err = np.maximum(err, np.sqrt((1 - np.minimum(want**2, 1)) / count))
         assert res["techniques"] == ["trex"]
         worst = max(worst, float(np.max(np.abs(got - want) / (4 * err + 0.01))))
     assert worst < 1.0, worst
@@ -132,7 +159,6 @@ def test_estimator_path_on_the_cascades_circuits_matches_aer(monkeypatch, tmp_pa
     block = result["measurement"]
     assert "executor_estimator.Estimator" in block["engine"] and "Gaussian replicas" in block["stderr"]
     assert block["mitigation"]["estimator"] == ["trex"]
-    records = json.loads((tmp_path / "r" / "tiny.records.json").read_text())
     assert "expectations" in records["metadata"] and "settings" not in records["metadata"]
     for sub, exact in zip(result["subsystems"], result["exact"]["subsystems"]):
         assert sub["heat_absorbed_stderr"] > 0

@@ -287,7 +287,9 @@ class Expected:
                         box_channel, box_learned = fg
                         r = self.rows @ rho.reshape(-1, order="F")
                         if gain is not None:
-                            r = (box_channel @ r) * gain(box_learned)
+                            r = box_channel @ r
+                            if op[3]:  # Runtime cancels or amplifies the noise of entangler boxes only
+                                r = r * gain(box_learned)
                         rho = (self.rows.conj().T @ r).reshape(d, d, order="F") / d
                 out[name].append(rho)
         return out

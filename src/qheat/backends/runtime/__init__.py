@@ -228,8 +228,10 @@ class RuntimeBackend:
         )
 
         options = estimator_options(tuple(techniques), max(shots))
-        if needs_layer_noise(tuple(techniques)):
-            circuits = [drop_resets(qc) for qc in circuits]  # before any job: a mid-circuit reset is refused
+        # PEA and PEC act on the boxed two-qubit layers: a circuit without one runs with the other techniques;
+        # the others lose the resets a box cannot hold, before any job (one that acts is refused)
+        applied = [_applied(tuple(techniques), qc) for qc in circuits]
+        circuits = [drop_resets(qc) if needs_layer_noise(a) else qc for qc, a in zip(circuits, applied)]
         if self.layout is None:
             raise QheatError("RuntimeBackend.prepare() must choose a layout before running circuits")
         layout = self.layout
@@ -241,17 +243,16 @@ class RuntimeBackend:
                 (self.isa(qc), [o.apply_layout(list(layout.qubits[: qc.num_qubits]), num_qubits=width) for o in obs])
                 for qc, obs in zip(circuits, observables)
             ]
-        # PEA and PEC act on the boxed two-qubit layers: a circuit without one runs with the other techniques
-        applied = [_applied(tuple(techniques), qc) for qc, _ in pubs]
         out: list[dict[str, Any]] = [{} for _ in pubs]
         with Batch(backend=local_simulator(self.executor) if self.kind == "fake" else self.device) as batch:
             noise = None
-            if needs_layer_noise(tuple(techniques)):
+            boxed = [p for p, a in zip(pubs, applied) if needs_layer_noise(a)]
+            if boxed:
                 probe = Estimator(mode=batch, options=options)
                 noise = (
-                    fake_layer_noise(probe, pubs, self.executor)
+                    fake_layer_noise(probe, boxed, self.executor)
                     if self.kind == "fake"
-                    else learned_layer_noise(probe, pubs, batch)
+                    else learned_layer_noise(probe, boxed, batch)
                 )
             groups = sorted({(applied[i], s) for i, s in enumerate(shots)})
             for k, (used, count) in enumerate(groups):

@@ -149,7 +149,7 @@ def learned_layer_noise(estimator, pubs: list, mode) -> list[tuple[Any, Any]]:
     return list(zip(layers, learned.to_pauli_lindblad_maps()))
 
 
-def drop_resets(qc, atol: float = 1e-9):
+def drop_resets(qc, atol: float = 1e-6):
     """``qc`` with every reset of a qubit that the ideal circuit holds in |0> at that point removed (the
     identity there: the ideal output, which PEA and PEC estimate, is unchanged); Runtime's layer boxing
     for PEA and PEC cannot hold a reset. Raises ``QheatError`` for a reset that acts (a qubit not in |0>):
@@ -168,9 +168,8 @@ def drop_resets(qc, atol: float = 1e-9):
             if abs(1.0 - p0) <= atol:
                 continue
             raise QheatError(
-                f"PEA and PEC cannot mitigate a reset of a qubit in use (qubit {q} of a circuit, P(0) = {p0:.3f}; "
-                "Runtime's layer boxing holds no reset, and the cascade refreshes its bath so in "
-                'execution.mode = "reset"); use execution.mode = "reprepare" or the estimator\'s trex / zne'
+                f"PEA and PEC cannot mitigate a reset of a qubit in use (qubit {q} of a circuit, P(0) = {p0:.3f}): "
+                "Runtime's layer boxing holds no reset; use the estimator's trex / zne for this circuit"
             )
         out.append(inst)
     return out

@@ -163,15 +163,16 @@ class _Runner:
     ) -> Generator[Batch, list[dict], list[dict]]:
         """The Estimator path (``[mitigation] estimator``): every non-identity Pauli of the measured qubits
         in each branch's circuit at each step of ``records`` (one circuit per Z^b pattern of the bath
-        refreshes), through Runtime's Estimator with the spec's techniques. Each circuit gets the shots
-        the tomography path would spend on it (shots per setting x settings, split by branch weight and
-        over patterns). One record per circuit: values and standard errors (per noise factor too with ZNE or
+        refreshes), through Runtime's Estimator with the spec's techniques. The Estimator measures each
+        circuit in every Pauli basis the observables need (3^m of them, as the tomography settings) with
+        its shots: shots per setting split by branch weight and over patterns, as the tomography path
+        spends them. One record per circuit: values and standard errors (per noise factor too with ZNE or
         PEA), the techniques applied, step, branch, weight, pattern."""
         from qheat.mitigation.pauli import labels
 
         spec = self.spec
         m = len(self.measured)
-        budget = spec.measurement.shots * len(self.settings)
+        budget = spec.measurement.shots  # per basis (Runtime's default_shots: per circuit per configuration)
         observables = [_pauli_on(label, self.measured, spec.n + 1) for label in labels(m)]
         circuits, shots, meta = [], [], []
         for b, (w, prep) in enumerate(preps):
@@ -184,7 +185,9 @@ class _Runner:
                         )
                     )
                     shots.append(int(count))
-                    meta.append({"step": int(k), "branch": b, "weight": float(w), "pattern": list(pattern)})
+                    meta.append(
+                        {"step": int(k), "branch": b, "weight": float(w), "pattern": list(pattern), "shots": int(count)}
+                    )
         done = yield Batch(
             circuits,
             meta,
@@ -425,7 +428,7 @@ def batches(spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None
             records += new
             runs.append({"run": j, "start": start, "stop": stop, "prepared": matrix(prepared)})
             if runner.estimator:
-                prepared = system_part(spec, fit_expectations(new, len(runner.measured))[0])
+                prepared = system_part(spec, fit_expectations(new, len(runner.measured)))
             else:
                 inverse = readout_inverse(cal, len(runner.measured)) if runner.readout else None
                 prepared = system_part(spec, fit_run(new, runner.settings, inverse, spec.noise_factors))

@@ -83,27 +83,44 @@ def fit_run(
 def expectations_by_step(records: list[dict], m: int) -> tuple[list[int], np.ndarray, np.ndarray]:
     """(steps, values (K, 4^m - 1), standard errors (K, 4^m - 1)) of Estimator records: per step the
     branch-weighted mean over branches of each branch's mean over its Z^b patterns, errors added in
-    quadrature with the same weights."""
+    quadrature with the same weights. Patterns drawn at random (fewer records than 2^refreshes) add
+    their spread: the variance over patterns divided by their number. Each standard error is at least
+    the binomial sqrt((1 - v^2) / shots) (at least 1/shots): the Estimator reports 0 for a value
+    all of whose shots agreed."""
     groups: dict[int, dict[int, list[dict]]] = {}
     for rec in records:
         meta = rec["metadata"]
         groups.setdefault(int(meta["step"]), {}).setdefault(int(meta["branch"]), []).append(rec)
     steps = sorted(groups)
     size = 4**m - 1
-    values, stds = np.zeros((len(steps), size)), np.zeros((len(steps), size))
+    values, variances = np.zeros((len(steps), size)), np.zeros((len(steps), size))
     for i, k in enumerate(steps):
+        total = sum(float(recs[0]["metadata"]["weight"]) for recs in groups[k].values())
+        if abs(total - 1.0) > 1e-6:
+            raise QheatError(
+                f"the Estimator records of step {k} hold preparation branches of total weight {total:.4f}, not 1: "
+                "records are missing; run the spec again"
+            )
         for recs in groups[k].values():
-            w = float(recs[0]["metadata"]["weight"]) / len(recs)
-            for rec in recs:
-                values[i] += w * np.asarray(rec["expectations"]["evs"], dtype=float)
-                stds[i] += (w * np.asarray(rec["expectations"]["stds"], dtype=float)) ** 2
-    return steps, values, np.sqrt(stds)
+            w = float(recs[0]["metadata"]["weight"])
+            evs = np.array([rec["expectations"]["evs"] for rec in recs], dtype=float)
+            stds = np.array([rec["expectations"]["stds"] for rec in recs], dtype=float)
+            shots = np.array([float(rec["metadata"].get("shots", 0)) for rec in recs])[:, None]
+            if shots.min() > 0:  # a value all of whose shots agreed has std 0: floor it at ~1/shots
+                stds = np.maximum(stds, np.sqrt(np.maximum(1 - evs**2, 1 / shots) / shots))
+            values[i] += w * evs.mean(0)
+            var = (stds**2).sum(0) / len(recs) ** 2
+            refreshes = len(recs[0]["metadata"].get("pattern", []))
+            if len(recs) > 1 and len(recs) < 2**refreshes:  # random patterns: their spread counts too
+                var = var + evs.var(0, ddof=1) / len(recs)
+            variances[i] += w**2 * var
+    return steps, values, np.sqrt(variances)
 
 
-def fit_expectations(records: list[dict], m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The positive state of one run's Estimator records (all at one step), with its values and errors."""
-    _, values, stds = expectations_by_step(records, m)
-    return physical(linear_states(values[0], m)), values[0], stds[0]
+def fit_expectations(records: list[dict], m: int) -> np.ndarray:
+    """The positive state of one run's Estimator records (all at one step)."""
+    _, values, _ = expectations_by_step(records, m)
+    return physical(linear_states(values[0], m))
 
 
 def run_channel(spec: CascadeSpec, start: int, stop: int, measured: int) -> np.ndarray:

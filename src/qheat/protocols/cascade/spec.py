@@ -212,6 +212,28 @@ class CascadeSpec(SpecFile):
                 f"S and R has 4^(n+1) entries)"
             )
         check_sectors(self.system.temperatures, self.system.pair_coherences(), self.system.delta)
+        self._check_boxed_mitigation()
+
+    def _check_boxed_mitigation(self) -> None:
+        """PEA and PEC (``mitigation.estimator``) box the two-qubit layers, and a box holds no reset: only
+        a reprepare run of at most one collision (its bath refresh the first thing the bath sees after the
+        preparation, a reset of |0> that ``drop_resets`` removes) can be mitigated so."""
+        boxed = sorted({"pea", "pec"} & set(self.mitigation.estimator if self.mitigation else ()))
+        if not boxed:
+            return
+        fix = f'use measurement.every <= {self.n} in execution.mode = "reprepare", or the estimator\'s trex / zne'
+        if self.execution.mode != "reprepare":
+            raise QheatError(
+                f"mitigation.estimator {boxed}: mode 'reset' refreshes the bath by mid-circuit resets, which "
+                f"Runtime's layer boxing cannot hold; {fix}"
+            )
+        steps = self.record_steps()
+        most = max(sum(1 for k in range(a + 1, b + 1) if (k - 1) % self.n == 0) for a, b in zip(steps, steps[1:]))
+        if most > 1:
+            raise QheatError(
+                f"mitigation.estimator {boxed}: a run of {most} collisions resets the bath between them, which "
+                f"Runtime's layer boxing cannot hold; {fix}"
+            )
 
 
 def cascade_from_dict(
