@@ -78,8 +78,11 @@ def test_pec_refused_where_runtime_cannot_box_the_circuits(changes, message):
 
 
 def test_estimator_spec_round_trips():
-    spec = spec_from_dict(_spec(mitigation={"estimator": ["trex", "pec", "trex"]}))
+    spec = spec_from_dict(_spec(mitigation={"estimator": ["pec", "trex", "pec"]}))
     assert spec.mitigation.estimator == ("trex", "pec")
+    assert spec.to_dict() == spec_from_dict(_spec(mitigation={"estimator": ["trex", "pec"]})).to_dict()
+    plain = spec_from_dict(_spec(mitigation={"readout": True}))
+    assert "estimator" not in plain.to_dict()["mitigation"]  # specs from before the key keep their hash
     assert spec_from_dict(spec.to_dict()).mitigation.estimator == ("trex", "pec")
 
 

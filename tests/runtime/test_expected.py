@@ -163,6 +163,8 @@ def test_pec_is_exact_when_the_learned_layer_is_the_actual_one():
     want = DensityMatrix(ideal).evolve(terminal).data
     np.testing.assert_allclose(got["pec"][0], want, atol=1e-10)
     assert np.abs(want - ideal).max() > 1e-4  # the terminal noise is visible
+    with_trex = Expected(*_sims(depol, 2)).states([qc], [_zero(2)], gain_rules(["pec"]), trex=True)
+    np.testing.assert_allclose(with_trex["pec"][0], ideal, atol=1e-10)  # TREX takes the terminal noise
     damped = _noise(cz=depolarizing_error(0.03, 2), sx=amplitude_damping_error(0.01))
     got = Expected(*_sims(damped, 2)).states([qc], [_zero(2)], gain_rules(["pec", "twirled"]))
     residual = np.abs(got["pec"][0] - ideal).max()

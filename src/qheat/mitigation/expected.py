@@ -21,6 +21,10 @@ The mitigations act on each Pauli component after the box:
   map lam - 1 more times; Kim et al., Nature 618, 500 (2023)); the factors are then extrapolated
   linearly in the state (``physics.tomography.richardson_weights``).
 
+PEC and PEA act on boxes with an entangler only; the terminal box (the dressing that undoes the last
+twirl) keeps its noise, unless TREX runs (``states(..., trex=True)``): its dressing is then the twirled
+measurement's, whose calibration divides out, to first order, that noise with the readout's.
+
 Resets run exactly, barriers are dropped, single-qubit gates no box absorbed run untwirled with their own
 noise. Pure numerics on a few qubits (4^n Pauli components).
 """
@@ -211,11 +215,14 @@ class Expected:
         return f_layer[:, None] * (ideal @ dress @ ideal.T)
 
     def states(
-        self, circuits: Sequence, rhos: Sequence[np.ndarray], gains: dict[str, Any]
+        self, circuits: Sequence, rhos: Sequence[np.ndarray], gains: dict[str, Any], *, trex: bool = False
     ) -> dict[str, list[np.ndarray]]:
         """The final state of each circuit started in ``rhos`` (full width) for each named rule of
         ``gain_rules``. Single-qubit gates that no box absorbed (on qubits without two-qubit gates) run
-        untwirled with their own noise (noiseless under the rule None)."""
+        untwirled with their own noise (noiseless under the rule None). The terminal box (no entangler)
+        keeps its noise under every rule; with ``trex`` it runs ideal: with TREX its dressing is that of
+        the twirled measurement, whose calibration divides out, to first order, the dressing's noise with
+        the readout's."""
         from qiskit import QuantumCircuit
         from qiskit.quantum_info import Operator
 
@@ -286,7 +293,7 @@ class Expected:
                         assert fg is not None  # every box has its channel
                         box_channel, box_learned = fg
                         r = self.rows @ rho.reshape(-1, order="F")
-                        if gain is not None:
+                        if gain is not None and (op[3] or not trex):
                             r = box_channel @ r
                             if op[3]:  # Runtime cancels or amplifies the noise of entangler boxes only
                                 r = r * gain(box_learned)

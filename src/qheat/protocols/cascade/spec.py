@@ -358,7 +358,7 @@ def _estimator_techniques(value: Any) -> tuple[str, ...]:
         )
     if "zne" in names and "pea" in names:
         raise QheatError("mitigation.estimator: choose zne (gate folding) or pea (noise injection), not both")
-    return tuple(dict.fromkeys(names))
+    return tuple(t for t in ESTIMATOR_TECHNIQUES if t in names)  # one order: one spec key and seed
 
 
 MODES = ("reset", "reprepare")
