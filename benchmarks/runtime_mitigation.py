@@ -30,6 +30,9 @@ SETTINGS = {
     "readout+twirling": {"readout": True, "twirling": True},
     "readout+zne": {"readout": True, "zne": [1, 3]},
     "readout+zne135": {"readout": True, "zne": [1, 3, 5]},
+    "estimator-trex": {"estimator": ["trex"]},  # the Estimator path (shots per basis)
+    "estimator-trex-pec": {"estimator": ["trex", "pec"]},
+    "estimator-trex-pea": {"estimator": ["trex", "pea"]},
 }
 
 
