@@ -81,35 +81,42 @@ def boxed_chain(spec, backend: str, techniques: list[str], every: int) -> dict[s
     def system(rho):  # the bath is the highest circuit qubit
         return np.trace(rho.reshape(2, 2**n, 2, 2**n), axis1=0, axis2=2)
 
-    def run(prepared: dict[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
-        out = {}
-        for t in techniques:  # each technique prepares its own previous state
-            circuits, w = [], []
-            for wb, prep in branches(spec, prepared[t], True):
-                m = cc.refreshes(start, stop)
-                for i in range(2**m):
-                    pattern = tuple((i >> r) & 1 for r in range(m))
-                    circuits.append(
-                        cc.evolve(cc.start(prep, snapshot=False), start, stop, snapshot=False, phases=pattern)
-                    )
-                    w.append(wb / 2**m)
-            base = t.removeprefix("trex-")
-            own = {k: v for k, v in rules.items() if k == base or (base == "pea135" and k.startswith("pea@"))}
-            states = expected.states(circuits, [zero] * len(circuits), own, trex=t.startswith("trex-"))
-            mix = {k: sum(wi * system(r) for wi, r in zip(w, v)) for k, v in states.items()}
-            out[t] = sum(weights[f] * mix[f"pea@{f:g}"] for f in PEA_FACTORS) if base == "pea135" else mix[base]
-        return out
+    def run(t: str, rho: np.ndarray, start: int, stop: int) -> np.ndarray:
+        w, circuits = zip(*run_circuits(spec, cc, rho, start, stop))
+        base = t.removeprefix("trex-")
+        own = {k: v for k, v in rules.items() if k == base or (base == "pea135" and k.startswith("pea@"))}
+        states = expected.states(circuits, [zero] * len(circuits), own, trex=t.startswith("trex-"))
+        mix = {k: sum(wi * system(r) for wi, r in zip(w, v)) for k, v in states.items()}
+        return sum(weights[f] * mix[f"pea@{f:g}"] for f in PEA_FACTORS) if base == "pea135" else mix[base]
 
-    rho0 = spec.initial_state()
-    first = run({t: rho0 for t in techniques}, 0, 0)
-    series = {t: [first[t]] for t in techniques}
-    prepared = {t: rho0 for t in techniques}
+    # each technique prepares its own previous state
+    return {t: reprepare_chain(spec, steps, lambda rho, a, b, t=t: run(t, rho, a, b)) for t in techniques}
+
+
+def run_circuits(spec, cc, rho: np.ndarray, start: int, stop: int) -> list[tuple[float, object]]:
+    """(weight, circuit) of one reprepare run from ``rho``: each preparation branch evolved over the
+    interactions start+1..stop, once per Z^b pattern of its bath refreshes (all 2^m, equal weights)."""
+    out = []
+    m = cc.refreshes(start, stop)
+    for wb, prep in branches(spec, rho, True):
+        for i in range(2**m):
+            pattern = tuple((i >> r) & 1 for r in range(m))
+            out.append(
+                (wb / 2**m, cc.evolve(cc.start(prep, snapshot=False), start, stop, snapshot=False, phases=pattern))
+            )
+    return out
+
+
+def reprepare_chain(spec, steps: list[int], run) -> tuple[list[int], np.ndarray]:
+    """(steps, energies E_k) of the shot-free reprepare chain: ``run(rho, start, stop)`` gives a run's
+    (extrapolated, linear) state, and each run prepares the positive part of the previous one."""
+    states = [run(spec.initial_state(), 0, 0)]
+    prepared = spec.initial_state()
     for start, stop in zip(steps, steps[1:]):
         lin = run(prepared, start, stop)
-        for t in techniques:
-            series[t].append(lin[t])
-            prepared[t] = physical(lin[t])
-    return {t: (steps, system_columns(physical(np.stack(series[t])), spec)["energy_k"]) for t in techniques}
+        states.append(lin)
+        prepared = physical(lin)
+    return steps, system_columns(physical(np.stack(states)), spec)["energy_k"]
 
 
 def chain(
@@ -140,16 +147,12 @@ def chain(
 
     def run(rho, start, stop):
         circuits, w = [], []
-        for wb, prep in branches(spec, rho, True):
-            m = cc.refreshes(start, stop)
-            for i in range(2**m):
-                pattern = tuple((i >> r) & 1 for r in range(m))
-                qc = cc.evolve(cc.start(prep, snapshot=False), start, stop, snapshot=False, phases=pattern)
-                for f, wf in zip(factors, weights):
-                    c = fold_gates(qc, f, be.layout_target, inverses)
-                    c.save_density_matrix(list(range(n)))
-                    circuits.append(c)
-                    w.append(wb / 2**m * wf)
+        for wb, qc in run_circuits(spec, cc, rho, start, stop):
+            for f, wf in zip(factors, weights):
+                c = fold_gates(qc, f, be.layout_target, inverses)
+                c.save_density_matrix(list(range(n)))
+                circuits.append(c)
+                w.append(wb * wf)
         data = sim.run(circuits).result()
         return sum(wi * np.asarray(data.data(i)["density_matrix"]) for i, wi in enumerate(w))
 
@@ -175,13 +178,7 @@ def chain(
         data = sim.run(circuits).result()
         states = [sum(wi * np.asarray(data.data(i)[f"s{k}"]) for i, wi in enumerate(w)) for k in steps]
         return steps, system_columns(physical(np.stack(states)), spec)["energy_k"]
-    states = [run(rho0, 0, 0)]
-    prepared = rho0
-    for start, stop in zip(steps, steps[1:]):
-        lin = run(prepared, start, stop)
-        states.append(lin)
-        prepared = physical(lin)
-    return steps, system_columns(physical(np.stack(states)), spec)["energy_k"]
+    return reprepare_chain(spec, steps, run)
 
 
 def main() -> None:
