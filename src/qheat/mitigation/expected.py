@@ -38,25 +38,18 @@ from typing import Any
 
 import numpy as np
 
-TECHNIQUES = ("ideal", "twirled", "pec", "pea")
+from qheat.mitigation.pauli import pauli_matrix
+from qheat.physics.dense import OPERATORS
+
+RULES = ("ideal", "twirled", "pec", "pea")  # what gain_rules models
 
 
 @functools.lru_cache(maxsize=4)
 def _pauli_rows(width: int) -> np.ndarray:
     """A with A vec_F(rho) = (Tr(Q rho))_Q over all 4^width Paulis (Qiskit order: last character qubit 0)."""
-    single = {
-        "I": np.eye(2),
-        "X": np.array([[0, 1], [1, 0]]),
-        "Y": np.array([[0, -1j], [1j, 0]]),
-        "Z": np.diag([1.0, -1.0]),
-    }
-    rows = []
-    for label in itertools.product("IXYZ", repeat=width):
-        m = np.ones((1, 1), dtype=complex)
-        for c in label:
-            m = np.kron(m, single[c])
-        rows.append(m.reshape(-1, order="F").conj())
-    return np.array(rows)
+    return np.array(
+        [pauli_matrix("".join(p)).reshape(-1, order="F").conj() for p in itertools.product("IXYZ", repeat=width)]
+    )
 
 
 def boxed(circuit):
@@ -84,12 +77,7 @@ def dressing(unitary: np.ndarray, qc, qubit: int) -> None:
     qc.rz(phi + np.pi, qubit)
 
 
-_PAULIS = (
-    np.eye(2, dtype=complex),
-    np.array([[0, 1], [1, 0]], dtype=complex),
-    np.array([[0, -1j], [1j, 0]]),
-    np.diag([1.0 + 0j, -1.0]),
-)
+_PAULIS = tuple(OPERATORS[c] for c in "IXYZ")
 
 
 def box_parts(instruction, circuit) -> tuple[dict[int, np.ndarray], list[tuple[Any, tuple[int, ...]]]]:
@@ -345,5 +333,5 @@ def gain_rules(techniques: Sequence[str], factors: Sequence[float] = (1, 3, 5)) 
             for lam in factors:
                 rules[f"pea@{lam:g}"] = lambda g, lam=lam: g ** (lam - 1)
         else:
-            raise ValueError(f"unknown technique {t!r}; choose from {', '.join(TECHNIQUES)}")
+            raise ValueError(f"unknown technique {t!r}; choose from {', '.join(RULES)}")
     return rules

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from qheat.physics.dense import OPERATORS
 from qheat.physics.tomography import physical
 
 
@@ -26,16 +27,11 @@ def labels(n: int) -> list[str]:
     return ["".join(p) for p in itertools.product("IXYZ", repeat=n)][1:]
 
 
-def _matrix(label: str) -> np.ndarray:
-    single = {
-        "I": np.eye(2),
-        "X": np.array([[0, 1], [1, 0]]),
-        "Y": np.array([[0, -1j], [1j, 0]]),
-        "Z": np.diag([1.0, -1.0]),
-    }
+def pauli_matrix(label: str) -> np.ndarray:
+    """The matrix of a Pauli label (Qiskit order: the first character on the highest qubit)."""
     out = np.ones((1, 1), dtype=complex)
     for c in label:  # the first character is the highest qubit: kron order
-        out = np.kron(out, single[c])
+        out = np.kron(out, OPERATORS[c])
     return out
 
 
@@ -61,7 +57,7 @@ def linear_states(values: np.ndarray, n: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=8)
 def _matrices(n: int) -> np.ndarray:
-    out = np.stack([_matrix(p) for p in labels(n)])
+    out = np.stack([pauli_matrix(p) for p in labels(n)])
     out.setflags(write=False)
     return out
 
@@ -72,7 +68,7 @@ def linear_state_errors(stds: Mapping[str, float]) -> np.ndarray:
     n = _check(stds)
     var = np.zeros((2**n, 2**n))
     for p in labels(n):
-        var = var + np.abs(_matrix(p)) ** 2 * float(stds[p]) ** 2
+        var = var + np.abs(pauli_matrix(p)) ** 2 * float(stds[p]) ** 2
     return np.sqrt(var) / 2**n
 
 
