@@ -9,6 +9,8 @@ fake device's noise model without its readout errors (what TREX leaves); the exa
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,14 +24,11 @@ from qheat import QheatError, spec_from_dict  # noqa: E402
 from qheat.cli import main  # noqa: E402
 from qheat.mitigation.pauli import labels  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from specs_helper import TINY_CASCADE  # noqa: E402
+
 TINY = {
-    "name": "tiny",
-    "protocol": "cascade",
-    "system": {
-        "temperatures": [1.0, 1.0],
-        "coherence": [{"pair": [1, 2], "strength": 0.5, "phase": 3.141592653589793}],
-    },
-    "bath": {"temperature": 0.9},
+    **json.loads(json.dumps(TINY_CASCADE)),
     "interaction": {"g": 20.0, "tau": 0.01, "collisions": 1},
     "measurement": {"shots": 400, "bootstrap": 0},
     "execution": {"mode": "reprepare"},

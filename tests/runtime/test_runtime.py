@@ -23,21 +23,13 @@ pytest.importorskip("qiskit_ibm_runtime")
 from qheat import QheatError, spec_from_dict  # noqa: E402
 from qheat.cli import main  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from specs_helper import TINY_CASCADE  # noqa: E402
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 TOKEN = "qheat-test-token-5f1e0c9a7b"
 
-TINY = {
-    "name": "tiny",
-    "protocol": "cascade",
-    "system": {
-        "temperatures": [1.0, 1.0],
-        "coherence": [{"pair": [1, 2], "strength": 0.5, "phase": 3.141592653589793}],
-    },
-    "bath": {"temperature": 0.9},
-    "interaction": {"g": 20.0, "tau": 0.01, "collisions": 2},
-    "measurement": {"shots": 300, "bootstrap": 0},
-    "mitigation": {"readout": True},
-}
+TINY = TINY_CASCADE
 
 
 def _write_spec(folder: Path, **changes) -> Path:
