@@ -103,9 +103,8 @@ class CascadeCircuits:
         return qc
 
     def refreshes(self, start: int, stop: int) -> int:
-        """How many bath refreshes the interactions start+1..stop contain (one per collision started)."""
-        n = self.spec.n
-        return len(range(-(-start // n) * n, stop, n))
+        """``CascadeSpec.refreshes``: the bath refreshes of the interactions start+1..stop."""
+        return self.spec.refreshes(start, stop)
 
     def evolve(
         self,

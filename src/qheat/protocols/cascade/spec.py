@@ -181,6 +181,10 @@ class CascadeSpec(SpecFile):
     def n(self) -> int:
         return self.system.n
 
+    def refreshes(self, start: int, stop: int) -> int:
+        """How many bath refreshes the interactions start+1..stop contain (one per collision started)."""
+        return len(range(-(-start // self.n) * self.n, stop, self.n))
+
     @property
     def order(self) -> tuple[int, ...]:
         """0-based interaction order of the subsystems."""
@@ -228,7 +232,7 @@ class CascadeSpec(SpecFile):
                 f"Runtime's layer boxing cannot hold; {fix}"
             )
         steps = self.record_steps()
-        most = max(sum(1 for k in range(a + 1, b + 1) if (k - 1) % self.n == 0) for a, b in zip(steps, steps[1:]))
+        most = max(self.refreshes(a, b) for a, b in zip(steps, steps[1:]))
         if most > 1:
             raise QheatError(
                 f"mitigation.estimator {boxed}: a run of {most} collisions resets the bath between them, which "
