@@ -23,11 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 def toy(monkeypatch):
     """Register the example protocol of ``toy_protocol.py``: one line in the registry."""
     monkeypatch.setitem(registry.PACKAGES, "toy", "toy_protocol")
-    registry.protocols.cache_clear()
-    registry._by_spec_name.cache_clear()
+    registry._load.cache_clear()
     yield
-    registry.protocols.cache_clear()
-    registry._by_spec_name.cache_clear()
+    registry._load.cache_clear()
 
 
 TOY = {"protocol": "toy", "name": "toy", "rotation": {"theta": 1.0, "shots": 4000}}

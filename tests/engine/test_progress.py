@@ -149,11 +149,9 @@ def toy(monkeypatch):
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
     monkeypatch.setitem(registry.PACKAGES, "toy", "toy_protocol")
-    registry.protocols.cache_clear()
-    registry._by_spec_name.cache_clear()
+    registry._load.cache_clear()
     yield
-    registry.protocols.cache_clear()
-    registry._by_spec_name.cache_clear()
+    registry._load.cache_clear()
 
 
 def _qheat(capsys, *args: str) -> tuple[int, str, str]:

@@ -37,7 +37,6 @@ class ToySpec(SpecFile):
 
 class Toy(Protocol):
     name = "toy"
-    spec_names = ("toy",)
     keys = frozenset({"rotation"})
     required = frozenset({"rotation"})
 

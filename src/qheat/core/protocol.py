@@ -90,7 +90,6 @@ class Protocol(ABC):
     """One experiment family: its spec, its exact solution, its circuits, its analysis, its figure."""
 
     name: str = ""  # the registry name
-    spec_names: tuple[str, ...] = ()  # the values of a spec's ``protocol`` key that this protocol parses
     keys: frozenset[str] = frozenset()  # allowed top-level keys besides protocol, name, description, sweep
     required: frozenset[str] = frozenset()  # required top-level keys
     circuit_backends: bool = True  # False: the exact engine only

@@ -34,31 +34,32 @@ PACKAGES = {
     "heat-pump": "qheat.protocols.heat_pump",  # seed 002 Sec. V
     "reservoirs": "qheat.protocols.reservoirs",  # seeds 003, 004
 }
+ALIASES = {"simultaneous": "cascade"}  # further values of a spec's ``protocol`` key -> the protocol that parses them
 Spec = SpecFile
 
 
 @cache
+def _load(name: str) -> Protocol:
+    """One registered protocol, importing only its package (a cascade run never imports QuTiP)."""
+    return importlib.import_module(PACKAGES[name]).PROTOCOL
+
+
 def protocols() -> dict[str, Protocol]:
     """Every registered protocol by name."""
-    return {name: importlib.import_module(module).PROTOCOL for name, module in PACKAGES.items()}
-
-
-@cache
-def _by_spec_name() -> dict[str, Protocol]:
-    return {key: p for p in protocols().values() for key in p.spec_names}
+    return {name: _load(name) for name in PACKAGES}
 
 
 def spec_names() -> list[str]:
     """The values a spec's ``protocol`` key may take."""
-    return list(_by_spec_name())
+    return [*PACKAGES, *ALIASES]
 
 
 def protocol(name: str) -> Protocol:
     """The protocol registered as ``name``, or the one that parses specs with ``protocol = name``."""
-    found = protocols().get(name) or _by_spec_name().get(name)
-    if found is None:
+    name = ALIASES.get(name, name)
+    if name not in PACKAGES:
         raise QheatError(f"unknown protocol {name!r}; expected one of {spec_names()}")
-    return found
+    return _load(name)
 
 
 def protocol_of(spec: SpecFile) -> Protocol:
@@ -83,9 +84,9 @@ def spec_from_dict(data: dict[str, Any], *, name: str = "") -> Spec:
     if "protocol" not in data:
         raise QheatError(f"the spec is missing the key 'protocol' (one of {spec_names()})")
     kind = data["protocol"]
-    if not isinstance(kind, str) or kind not in _by_spec_name():
+    if not isinstance(kind, str) or kind not in spec_names():
         raise QheatError(f"unknown protocol {kind!r}; expected one of {spec_names()}")
-    proto = _by_spec_name()[kind]
+    proto = protocol(kind)
     top = _table(data, "the spec", COMMON_KEYS | proto.keys, {"protocol"} | proto.required)
     sweep = sweep_from_dict(top["sweep"]) if "sweep" in top else None
     spec_name = check_text(str(top.get("name", name) or name), "spec name")

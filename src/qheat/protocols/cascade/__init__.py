@@ -20,7 +20,6 @@ class Cascade(Protocol):
     """Partial-SWAP collisions S_k-R with a bath particle refreshed every collision (seed 001, Fig. 1)."""
 
     name = "cascade"
-    spec_names = ("cascade", "simultaneous")
     keys = frozenset(CASCADE_KEYS | CASCADE_OPTIONAL)
     required = frozenset(CASCADE_KEYS)
 

@@ -23,7 +23,6 @@ class CorrelatedPair(BatchSubmission, Protocol):
     """The subspace energy difference (Eq. 12), concurrence and mutual information of a correlated pair."""
 
     name = "correlated-pair"
-    spec_names = ("correlated-pair",)
     keys = frozenset({"qubits", "correlation", "coupling", "evolution", "circuits"})
     required = frozenset({"qubits", "coupling", "evolution"})
 

@@ -15,7 +15,6 @@ class HeatPump(BatchSubmission, Protocol):
     """Thermalise, inject chi, couple for tau, decouple, rethermalise: heats, Sigma, Sigma_0 and the COP."""
 
     name = "heat-pump"
-    spec_names = ("heat-pump",)
     keys = frozenset({"qubits", "correlation", "coupling", "baths", "cycles", "coupling_time", "circuits"})
     required = frozenset({"qubits", "coupling", "baths"})
 

@@ -24,7 +24,6 @@ class HeatTransfer(BatchSubmission, Protocol):
     """H = H_A + H_B + H_I from rho_0 + chi: Q(t), Eq. (5) terms, derivatives (Eq. 2), phase diagrams (Fig. 2)."""
 
     name = "heat-transfer"
-    spec_names = ("heat-transfer",)
     keys = frozenset(
         {
             "qubits",

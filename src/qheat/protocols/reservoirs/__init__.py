@@ -21,7 +21,6 @@ class Reservoirs(BatchSubmission, Protocol):
     """Steady states and heat currents from competing master equations (and gate-model reservoirs)."""
 
     name = "reservoirs"
-    spec_names = ("reservoirs",)
     keys = frozenset({"system", "reservoirs", "methods", "lamb_shift", "collisions", "heom"})
     required = frozenset({"system", "reservoirs"})
 
