@@ -8,7 +8,15 @@ from qiskit.quantum_info import DensityMatrix
 from qiskit_experiments.library.tomography.basis import PauliMeasurementBasis
 from qiskit_experiments.library.tomography.fitters import linear_inversion, postprocess_fitter
 
-from qheat.physics.tomography import bootstrap_counts, fit_states, inversion_map, physical, settings
+from qheat.physics.tomography import (
+    _single_qubit_duals,
+    bootstrap_counts,
+    fit_states,
+    inversion_map,
+    measurement_circuit,
+    physical,
+    settings,
+)
 
 
 def _qiskit_experiments_fit(counts: np.ndarray, num_qubits: int) -> np.ndarray:
@@ -52,6 +60,26 @@ def test_batched_fit_equals_qiskit_experiments(num_qubits):
     assert np.abs(ours - theirs).max() < 1e-10
     assert np.abs(np.trace(ours, axis1=-2, axis2=-1) - 1).max() < 1e-12
     assert np.linalg.eigvalsh(ours).min() > -1e-12
+
+
+def test_written_out_duals_and_circuits_are_qiskit_experiments():
+    """The closed-form duals (I/6 + (-1)^o P/2) are linear_inversion's on unit counts, and measurement_circuit
+    is PauliMeasurementBasis' circuit decomposed, for every setting of 1-3 qubits."""
+    unit = np.zeros((6, 3, 2), dtype=int)
+    for j in range(6):
+        unit[j, j // 2, j % 2] = 1
+    fits, _ = linear_inversion(
+        unit,
+        np.ones(3, dtype=int),
+        np.arange(3)[:, None],
+        np.zeros((3, 0), dtype=int),
+        measurement_basis=PauliMeasurementBasis(),
+    )
+    assert np.abs(np.asarray(fits).reshape(3, 2, 2, 2) - _single_qubit_duals()).max() < 1e-14
+    basis = PauliMeasurementBasis()
+    for n in (1, 2, 3):
+        for setting in settings(n):
+            assert measurement_circuit(setting) == basis.circuit(setting).decompose(), setting
 
 
 def test_physical_keeps_positive_states_and_handles_zero_trace():

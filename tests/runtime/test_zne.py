@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 from qiskit import QuantumCircuit, transpile
 from qiskit.quantum_info import DensityMatrix, Operator
+from qiskit_experiments.library.tomography.basis import PauliMeasurementBasis
 
 import qheat
 from qheat import QheatError, spec_from_dict
 from qheat.mitigation.zne import fold_gates
 from qheat.physics.tomography import linear_estimate, richardson_weights, settings
-from qheat.protocols.cascade.circuits import MEASUREMENT_BASIS, CascadeCircuits
+from qheat.protocols.cascade.circuits import CascadeCircuits
 
 BASIS = ["cz", "rz", "sx", "x"]
 
@@ -89,7 +90,7 @@ def _setting_probabilities(rho: np.ndarray) -> np.ndarray:
     """P(outcome | Pauli setting) of a 3-qubit state, by qiskit.quantum_info (not qheat's tomography)."""
     out = []
     for s in settings(3):
-        rot = MEASUREMENT_BASIS.circuit(s).remove_final_measurements(inplace=False)
+        rot = PauliMeasurementBasis().circuit(s).remove_final_measurements(inplace=False)
         out.append(DensityMatrix(rho).evolve(rot).probabilities())
     return np.array(out)
 

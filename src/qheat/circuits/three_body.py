@@ -139,8 +139,8 @@ def measured_circuit(
 ) -> QuantumCircuit:
     """prep, then evolution on the system qubits, then the measurement of ``measure`` (which may include
     ancillas: all measurements are terminal) into ``register``, bit i = measure[i]: in Z, or in the Pauli
-    ``setting`` (``physics.tomography.MEASUREMENT_BASIS``: entry i for measure[i], 0 = Z, 1 = X, 2 = Y)."""
-    from qheat.physics.tomography import MEASUREMENT_BASIS
+    ``setting`` (``physics.tomography.measurement_circuit``: entry i for measure[i], 0 = Z, 1 = X, 2 = Y)."""
+    from qheat.physics.tomography import measurement_circuit
 
     width = prep.num_qubits
     qr = QuantumRegister(width, "q")
@@ -151,7 +151,5 @@ def measured_circuit(
     if setting is None:
         qc.measure(list(measure), cr)
     else:
-        qc.compose(
-            MEASUREMENT_BASIS.circuit(tuple(setting)).decompose(), qubits=list(measure), clbits=list(cr), inplace=True
-        )
+        qc.compose(measurement_circuit(tuple(setting)), qubits=list(measure), clbits=list(cr), inplace=True)
     return qc

@@ -15,7 +15,7 @@ from qheat.circuits.preparation import (
     temporal_branches,
 )
 from qheat.physics.states import gibbs_state
-from qheat.physics.tomography import MEASUREMENT_BASIS, settings
+from qheat.physics.tomography import measurement_circuit, settings
 from qheat.protocols.cascade.collisions import collision_stages
 from qheat.protocols.cascade.spec import CascadeSpec
 
@@ -151,7 +151,7 @@ class CascadeCircuits:
     def setting_circuit(self, setting: tuple[int, ...]) -> QuantumCircuit:
         """The compiled basis rotations and measurements of one Pauli setting on the measured qubits."""
         if setting not in self._settings:
-            self._settings[setting] = self.compile(MEASUREMENT_BASIS.circuit(setting).decompose())
+            self._settings[setting] = self.compile(measurement_circuit(setting))
         return self._settings[setting]
 
     def measure(
