@@ -41,10 +41,8 @@ def check_document(document: Any, where: str = "the records") -> None:
         counts = record.get("counts")
         if counts is not None and (
             not isinstance(counts, dict)
-            or not all(
-                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_COUNT
-                for k, v in counts.items()
-            )
+            or not all(type(k) is str for k in counts)  # exact types: no bool, no subclass
+            or not all(type(v) is int and 0 <= v <= MAX_COUNT for v in counts.values())
         ):
             raise QheatError(
                 f"{where}: record {i} has counts that are not whole numbers from 0 to {MAX_COUNT} by bit string"

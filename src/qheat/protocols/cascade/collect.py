@@ -343,9 +343,9 @@ def _labels(dim: int) -> tuple[str, ...]:
 
 
 def _record(step: int, setting: tuple[int, ...], branch: int, weight: float, counts: np.ndarray) -> dict:
-    labels = _labels(len(counts))
+    values = np.asarray(counts).tolist()
     return {
-        "counts": {labels[o]: c for o, c in enumerate(np.asarray(counts).tolist()) if c},
+        "counts": {label: c for label, c in zip(_labels(len(values)), values) if c},
         "metadata": {"step": int(step), "setting": list(setting), "branch": int(branch), "weight": float(weight)},
     }
 
