@@ -22,7 +22,9 @@ def _single_qubit_duals() -> np.ndarray:
     """d[s, o]: the dual operator of setting s (0 = Z, 1 = X, 2 = Y), outcome o, of qiskit-experiments'
     ``linear_inversion`` with ``PauliMeasurementBasis``: I/6 + (-1)^o P_s / 2 (tested against the fitter;
     written out because importing qiskit-experiments costs ~4 s of every run)."""
-    paulis = np.array([[[1, 0], [0, -1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]]])
+    from qheat.physics.dense import OPERATORS
+
+    paulis = np.stack([OPERATORS["Z"], OPERATORS["X"], OPERATORS["Y"]])
     signs = np.array([1.0, -1.0])
     return np.eye(2) / 6 + signs[None, :, None, None] * paulis[:, None] / 2
 
