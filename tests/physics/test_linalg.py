@@ -322,3 +322,17 @@ def test_num_qubits(shape, n):
 def test_num_qubits_refuses_non_power_of_two(shape):
     with pytest.raises(ValueError):
         linalg.num_qubits(np.zeros(shape))
+
+
+@pytest.mark.parametrize("n,qubits", [(1, [0]), (3, [2]), (4, [0, 3]), (4, [3, 1]), (5, [4, 0, 2])])
+def test_apply_channel_is_qiskits_superop_evolution(n, qubits):
+    """A random (non-unital) channel on ``qubits`` applied to a stack of states, against DensityMatrix.evolve."""
+    from qiskit.quantum_info import SuperOp, random_quantum_channel
+
+    channel = SuperOp(random_quantum_channel(2 ** len(qubits), seed=n + len(qubits)))
+    rhos = np.stack([_random_state(n, seed) for seed in range(3)]).reshape(3, 1, 2**n, 2**n)  # two leading axes
+    got = linalg.apply_channel(rhos, channel.data, qubits)
+    for rho, out in zip(rhos[:, 0], got[:, 0]):
+        assert np.abs(out - DensityMatrix(rho).evolve(channel, qargs=qubits).data).max() < ATOL
+    with pytest.raises(ValueError, match="superoperator"):
+        linalg.apply_channel(rhos, channel.data, [*qubits, (qubits[-1] + 1) % n] if n > len(qubits) else qubits[:-1])
