@@ -3,11 +3,12 @@
 Two ways to turn circuits into counts, with the same statistics:
 
 - ``sample``: every circuit run by ``qiskit_aer.primitives.SamplerV2``, each with its own seed;
-- ``evolve`` + ``superop``: Aer's density-matrix method evolves each prepared branch once and saves
-  the state at every record; with the noisy channel of each measurement circuit's basis rotations
-  (Aer's superoperator method) and the readout ``assignment`` matrix, a protocol has the exact outcome
-  probabilities of the same circuits, and counts drawn from them are distributed as if each circuit had
-  been run (the cascade's snapshots engine; tested against ``sample``).
+- ``evolve`` + ``superops``: Aer's density-matrix method saves the states a circuit labels, and its
+  superoperator method gives the noisy channel of a circuit (the noise is the same on every qubit, so a
+  piece's channel on the qubits it acts on is that of the piece alone). With the channels of a circuit's
+  pieces, of each measurement circuit's basis rotations and the readout ``assignment`` matrix, a protocol
+  has the exact outcome probabilities of the same circuits, and counts drawn from them are distributed as
+  if each circuit had been run (the cascade's snapshots engine; tested against ``sample``).
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def noise_model(cfg: HardwareConfig):
 
 
 _SUPEROP_CACHE = 512
-_PASS_MANAGERS: dict[tuple[str, str], Any] = {}  # (backend, config) -> preset pass manager, see AerBackend.pass_manager
+_PASS_MANAGERS: dict[tuple, Any] = {}  # ([kind,] backend, config) -> pass manager, see AerBackend.pass_manager
 _SUPEROPS: dict[tuple, np.ndarray] = {}  # (backend, config, circuit key) -> superoperator, see AerBackend.superops
 
 
@@ -179,6 +180,64 @@ def _circuit_key(qc: QuantumCircuit) -> tuple:
             for ins in qc.data
         ),
     )
+
+
+_NON_GATES = frozenset({"unitary", "reset", "measure", "barrier", "kraus"})
+
+
+def _standard_only(qc: QuantumCircuit) -> bool:
+    """Whether every instruction of ``qc`` is a standard gate of Qiskit's library, a unitary matrix, reset,
+    measure, barrier or a Kraus channel: what ``_standard_pass_manager`` compiles as the preset one does."""
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    standard = get_standard_gate_name_mapping()
+    return all(
+        name in _NON_GATES or (name != "delay" and name in standard and type(ins.operation) is type(standard[name]))
+        for ins in qc.data
+        for name in (ins.operation.name,)
+    )
+
+
+def _standard_pass_manager(target: Any):
+    """Qiskit's level-1 preset pass manager for ``target`` (no coupling map), stage by stage, without
+    HighLevelSynthesis: initial cancellation; UnitarySynthesis and BasisTranslator; then single-qubit
+    resynthesis and inverse cancellation, re-translated if needed, until size and depth stop changing.
+    HighLevelSynthesis leaves standard gates to the BasisTranslator (they are in the equivalence library) and
+    unitary matrices to UnitarySynthesis (its default method is built in), so
+    for circuits that ``_standard_only`` accepts the output is the preset one (tested on every piece of the
+    cascade specs); building it loads no plugin (~3 ms instead of ~3 s)."""
+    from qiskit.circuit.equivalence_library import SessionEquivalenceLibrary
+    from qiskit.passmanager.flow_controllers import ConditionalController, DoWhileController
+    from qiskit.transpiler import PassManager
+    from qiskit.transpiler.passes import (
+        BasisTranslator,
+        ContractIdleWiresInControlFlow,
+        Depth,
+        FixedPoint,
+        GatesInBasis,
+        InverseCancellation,
+        Optimize1qGatesDecomposition,
+        Size,
+        UnitarySynthesis,
+    )
+
+    def translation():
+        return [UnitarySynthesis(target=target), BasisTranslator(SessionEquivalenceLibrary, None, target)]
+
+    def fixed_point():
+        return [Size(recurse=True), Depth(recurse=True), FixedPoint("size"), FixedPoint("depth")]
+
+    pm = PassManager([InverseCancellation(), ContractIdleWiresInControlFlow(), *translation(), *fixed_point()])
+    loop = [
+        Optimize1qGatesDecomposition(target=target),
+        InverseCancellation(),
+        ContractIdleWiresInControlFlow(),
+        GatesInBasis(target=target),
+        ConditionalController(translation(), condition=lambda ps: not ps["all_gates_in_basis"]),
+        *fixed_point(),
+    ]
+    pm.append(DoWhileController(loop, do_while=lambda ps: not (ps["depth_fixed_point"] and ps["size_fixed_point"])))
+    return pm
 
 
 class AerBackend:
@@ -225,8 +284,9 @@ class AerBackend:
 
     @property
     def pass_manager(self):
-        """One preset pass manager per noise config and process: building one costs ~0.3 s (Qiskit loads
-        every installed transpiler plugin), and the cases of a job share theirs."""
+        """One preset pass manager per noise config and process (``optimization_level=1``): building one costs
+        ~3 s, as Qiskit imports every installed transpiler and synthesis plugin (qiskit-experiments and
+        qiskit-ibm-runtime among them), and the cases of a job share theirs."""
         from qiskit.transpiler import generate_preset_pass_manager
 
         key = self._config_key
@@ -236,15 +296,30 @@ class AerBackend:
             )
         return _PASS_MANAGERS[key]
 
+    @property
+    def standard_pass_manager(self):
+        """The preset pass manager's passes for circuits of standard gates on a target without connectivity
+        constraints, built without loading any plugin (``_standard_pass_manager``); None where the target has
+        a coupling map (layout and routing are needed)."""
+        key = ("standard", *self._config_key)
+        if key not in _PASS_MANAGERS:
+            target = self.simulator.target
+            _PASS_MANAGERS[key] = None if target.build_coupling_map() is not None else _standard_pass_manager(target)
+        return _PASS_MANAGERS[key]
+
     def compile(self, qc: QuantumCircuit) -> QuantumCircuit:
         """Transpile one circuit (a piece: preparation, collision segment, setting) to this backend.
 
-        On ideal ``aer`` a circuit wider than the density-matrix simulator's target (pure states for the
-        statevector method) is transpiled to the ideal basis without a target."""
+        Circuits of standard gates (and unitary matrices, reset, measure, barrier, Kraus channels) go through
+        ``standard_pass_manager``, anything else through the preset ``pass_manager``. On ideal ``aer`` a
+        circuit wider than the density-matrix simulator's target (pure states for the statevector method) is
+        transpiled to the ideal basis without a target."""
         if self.config is None and qc.num_qubits > self.simulator.target.num_qubits:
             from qiskit import transpile
 
             return transpile(qc, basis_gates=IDEAL_BASIS, optimization_level=1, seed_transpiler=0)
+        if self.standard_pass_manager is not None and _standard_only(qc):
+            return self.standard_pass_manager.run(qc)
         return self.pass_manager.run(qc)
 
     # ------------------------------------------------------------------ SamplerV2 path
