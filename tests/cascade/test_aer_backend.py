@@ -135,7 +135,7 @@ def test_records_are_saved_first_and_reused(tmp_path, capsys, monkeypatch):
     doc = json.loads(records.read_text())
     assert doc["kind"] == "qheat-records" and doc["metadata"]["backend"] == "aer"
     meta = doc["records"][0]["metadata"]
-    assert {"step", "setting", "branch", "weight"} <= set(meta)
+    assert {"step", "setting", "branches"} <= set(meta)  # snapshots: one record per step and setting
     first = json.loads(result.read_text())
     # a second run with the records on disk measures nothing
     import qheat.engine

@@ -1,13 +1,19 @@
-"""The measurement channels of the snapshots engine: one batched Aer run, cached per noise config."""
+"""The channels of the snapshots engine: one batched Aer run, cached per noise config; the states they
+propagate equal Aer's density-matrix simulation of the whole circuits."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SuperOp
+from tests.specs_helper import changed_spec
 
 from qheat.backends import aer
 from qheat.backends.aer import AerBackend
+from qheat.engine import execute
+from qheat.protocols.cascade.circuits import branches
+from qheat.protocols.cascade.collect import _Runner
 
 
 def _settings() -> list[QuantumCircuit]:
@@ -47,3 +53,50 @@ def test_batched_equals_one_run_per_circuit_and_is_cached():
     again = AerBackend("aer:nmr-crotonic").superops(circuits[::-1])  # another device object, same config
     assert all(a is b for a, b in zip(again, batched[::-1]))  # served from the cache, no new run
     assert AerBackend("aer").superops(circuits[:1])[0] is not batched[0]  # another noise config: its own entry
+
+
+def _drive(gen, device):
+    """Run a batch generator of the runner on ``device`` to its return value."""
+    try:
+        batch = next(gen)
+        while True:
+            batch = gen.send(execute(device, batch))
+    except StopIteration as stop:
+        return stop.value
+
+
+@pytest.mark.parametrize(
+    "backend,changes,start,stop",
+    [
+        ("aer:nmr-crotonic", {}, 0, 7),
+        ("aer:nmr-depolarizing", {"measurement.tomography": "system+bath"}, 3, 6),  # a reprepare run's span
+        ("aer", {"execution.preparation": "purification"}, 0, 5),  # ancillas prepared, then left alone
+    ],
+)
+def test_propagated_states_are_aers_whole_circuit_states(backend, changes, start, stop):
+    """Each branch's state at every record, from the pieces' channels, against Aer's density-matrix run of
+    the whole circuit (prepare, refresh the bath, collide, save): the independent simulation."""
+    spec = changed_spec("fig3-enhanced", **{"interaction.collisions": 3, **changes})
+    device = AerBackend(backend)
+    runner = _Runner(spec, device, np.random.default_rng(0))
+    _drive(runner.channels_batch(), device)
+    preps = branches(spec, spec.initial_state())
+    records = list(range(start, stop + 1))
+    _drive(runner.measure(preps, start, stop, records), device)
+    whole = [
+        runner.circuits.evolve(
+            runner.circuits.start(prep, snapshot=True),
+            start,
+            stop,
+            snapshot=True,
+            records=records,
+            save_qubits=runner.measured,
+        )
+        for _, prep in preps
+    ]
+    saved = device.evolve(whole, seed=0)
+    weights = np.array([w for w, _ in preps])
+    for k in records:
+        aer_state = np.einsum("b,bij->ij", weights, np.stack([s[f"step{k}"] for s in saved]))
+        assert np.abs(runner.reference[k] - aer_state).max() < 1e-12
+    assert np.abs(runner.reference[stop] - runner.reference[start]).max() > 1e-3  # the collisions did something

@@ -108,7 +108,8 @@ def test_bootstrap_error_matches_the_spread_of_repeated_experiments():
 def test_snapshot_counts_have_the_statistics_of_running_the_circuits():
     """Noisy stand-in backend, two subsystems, mid-circuit resets and measurements: the counts of
     every measurement circuit run by SamplerV2 follow the probabilities that the snapshot engine
-    draws from (chi-square), and not the same probabilities with the two qubits' bits swapped (power).
+    draws from (chi-square), and not the same probabilities with the two qubits' bits swapped (power);
+    so do the snapshot engine's own counts (all branches at once, from the mixture's probabilities).
     Also a regression test for correlated seeds: with one SamplerV2 seed for all pubs this failed."""
     from scipy.stats import chi2
 
@@ -145,7 +146,7 @@ def test_snapshot_counts_have_the_statistics_of_running_the_circuits():
             [np.einsum("b,bso->so", w, runner.probabilities(np.stack([s[f"step{k}"] for s in states]))) for k in steps]
         )
 
-    def p_value(prob):
+    def p_value(prob, counts=counts):
         expected = counts.sum(-1, keepdims=True) * prob
         stat = ((counts - expected) ** 2 / np.maximum(expected, 1e-12)).sum()
         dof = counts.shape[0] * counts.shape[1] * (counts.shape[2] - 1)
@@ -155,6 +156,12 @@ def test_snapshot_counts_have_the_statistics_of_running_the_circuits():
     assert p_value(prob) > 1e-3
     swapped = prob[..., [0, 2, 1, 3]]
     assert p_value(swapped) < 1e-6
+    snapshots = collect(
+        _spec("fig12-cascade", **{"interaction.collisions": 2, "measurement.shots": 6000}), "aer:nmr-crotonic"
+    )
+    snap_steps, snap_counts = _counts_by_step(snapshots, settings(2), 4)
+    assert snap_steps == steps and len(snapshots["records"]) == len(steps) * len(settings(2))
+    assert p_value(prob, snap_counts[:, 0]) > 1e-3 and p_value(swapped, snap_counts[:, 0]) < 1e-6
 
 
 def test_run_channel_is_the_exact_collision():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -129,24 +129,36 @@ class CascadeCircuits:
             raise ValueError(f"{self.refreshes(start, stop)} refreshes need as many phase bits, got {phases}")
         if snapshot and start in records:
             qc.save_density_matrix(save_qubits, label=f"step{start}")
-        step, r = start, 0
-        while step < stop:
-            if step % n == 0 and phase:
+        r = 0
+        for refresh, position, step in self.schedule(start, stop):
+            if refresh and phase:
                 reset_ry, flip = self.refresh["phase"]
                 qc.compose(reset_ry, qubits=width, inplace=True)
                 if phases[r]:
                     qc.compose(flip, qubits=width, inplace=True)
                 r += 1
-            elif step % n == 0:
+            elif refresh:
                 qc.compose(
                     self.refresh[snapshot], qubits=width, clbits=[] if snapshot else [qc.cregs[0][0]], inplace=True
                 )
-            segment, size = self.segments[step % n]
-            qc.compose(segment, qubits=width, inplace=True)
-            step += size
+            qc.compose(self.segments[position][0], qubits=width, inplace=True)
             if snapshot and step in records:
                 qc.save_density_matrix(save_qubits, label=f"step{step}")
         return qc
+
+    def schedule(self, start: int, stop: int) -> Iterator[tuple[bool, int, int]]:
+        """The interactions start+1..stop segment by segment: (the bath refreshed first?, the segment's
+        position in ``segments``, the step after it)."""
+        n, step = self.spec.n, start
+        while step < stop:
+            position = step % n
+            step += self.segments[position][1]
+            yield position == 0, position, step
+
+    def snapshot_pieces(self) -> dict[str, QuantumCircuit]:
+        """Every piece a snapshot evolution is made of, on system and R: the bath refresh and each segment
+        ("refresh", "segment<position>"), in the order of ``schedule``'s keys."""
+        return {"refresh": self.refresh[True], **{f"segment{p}": qc for p, (qc, _) in self.segments.items()}}
 
     def setting_circuit(self, setting: tuple[int, ...]) -> QuantumCircuit:
         """The compiled basis rotations and measurements of one Pauli setting on the measured qubits."""

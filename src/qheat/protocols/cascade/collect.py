@@ -7,9 +7,10 @@ Modes (``[execution] mode``):
   reconstructed by run j - 1 (run 1: rho_S^0), performs the collisions up to the next record and
   measures; the depth is that of one run whatever the number of collisions.
 
-Engines (``[execution] engine``) on Aer: "snapshots" -- each prepared branch evolved once (a "states" batch),
-the counts of every Pauli setting drawn from the exact outcome probabilities of its noisy measurement
-channel (a "superop" batch); "circuits" -- every measurement circuit sampled (a "counts" batch), as on devices.
+Engines (``[execution] engine``) on Aer: "snapshots" -- the branches prepared once (a "states" batch) and
+mixed, the mixture evolved by the noisy channels of the circuits' pieces (a "superop" batch, with the
+measurement channels), the counts of every Pauli setting drawn from the exact outcome probabilities of its
+noisy measurement circuit; "circuits" -- every measurement circuit sampled (a "counts" batch), as on devices.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from typing import Any
 import numpy as np
 
 from qheat.backends import is_runtime_backend
+from qheat.circuits import on_active_qubits
 from qheat.core.errors import QheatError
 from qheat.core.protocol import Batch, BatchGenerator, Checkpoint
 from qheat.core.records import array, matrix
 from qheat.mitigation.readout import readout_inverse
+from qheat.physics.linalg import apply_channel
 from qheat.protocols.cascade.circuits import CascadeCircuits, branches
 from qheat.protocols.cascade.devices import prepare_device, runtime_metadata
 from qheat.protocols.cascade.records import fit_expectations, fit_run, seed_sequence, system_part
@@ -56,10 +59,13 @@ class _Runner:
         self.jobs = 0
         self.reference: dict[int, np.ndarray] = {}  # snapshots: the state each record samples (all branches)
         self.channels: np.ndarray | None = None
+        self.pieces: dict[str, tuple[np.ndarray, tuple[int, ...]]] = {}  # snapshots: superop, qubits
 
     def channels_batch(self) -> Generator[Batch, list[dict], None]:
-        """Snapshots engine: the noisy channel of every setting's compiled basis rotations (one "superop"
-        batch); its rows give the outcome probabilities, P[o, :] . vec(rho) = <o| Phi(rho) |o>."""
+        """Snapshots engine, once per run: in ONE "superop" batch, the noisy channel of every setting's
+        compiled basis rotations -- its rows give the outcome probabilities, P[o, :] . vec(rho) =
+        <o| Phi(rho) |o> -- and of every piece of the evolution (``CascadeCircuits.snapshot_pieces``) on the
+        qubits it acts on (the noise of an Aer config is the same on every qubit)."""
         from qiskit import QuantumCircuit
 
         rotations = []
@@ -67,15 +73,39 @@ class _Runner:
             rot = QuantumCircuit(len(self.measured))
             rot.compose(self.circuits.setting_circuit(setting).remove_final_measurements(inplace=False), inplace=True)
             rotations.append(rot)
+        local = {key: on_active_qubits(qc) for key, qc in self.circuits.snapshot_pieces().items()}
         out = yield Batch(
-            rotations,
-            [{"setting": list(s)} for s in self.settings],
+            [*rotations, *(qc for _, qc in local.values())],
+            [*({"setting": list(s)} for s in self.settings), *({"piece": key} for key in local)],
             kind="superop",
             keep=False,
-            label="measurement channels",
+            label="measurement and evolution channels",
         )
-        self.channels = np.stack([r["superop"][np.arange(self.dim) * (self.dim + 1)] for r in out])  # (S, D, D^2)
+        s = len(rotations)
+        self.channels = np.stack([r["superop"][np.arange(self.dim) * (self.dim + 1)] for r in out[:s]])  # (S, D, D^2)
+        self.pieces = {key: (r["superop"], qubits) for (key, (qubits, _)), r in zip(local.items(), out[s:])}
         self.assignment = self.device.assignment(len(self.measured))
+
+    def propagate(self, rho: np.ndarray, start: int, stop: int, records: list[int]) -> dict[int, np.ndarray]:
+        """Snapshots engine: the states (B, D, D) of the measured qubits at each step of ``records`` from the
+        prepared states ``rho`` (B, 2^(n+1), 2^(n+1)) of system and R at ``start``, the channels of the
+        pieces (``channels_batch``) applied in the order of the circuits (``CascadeCircuits.schedule``).
+        By linearity this is the density matrix Aer saves in the whole circuit, without simulating it."""
+        bath_traced = len(self.measured) == self.spec.n  # R is the most significant qubit
+        out: dict[int, np.ndarray] = {}
+
+        def keep(step: int, state: np.ndarray) -> None:
+            if step in records:
+                d = state.shape[-1] // 2
+                out[step] = np.einsum("brsrt->bst", state.reshape(-1, 2, d, 2, d)) if bath_traced else state
+
+        keep(start, rho)
+        for refresh, position, step in self.circuits.schedule(start, stop):
+            if refresh:
+                rho = apply_channel(rho, *self.pieces["refresh"])
+            rho = apply_channel(rho, *self.pieces[f"segment{position}"])
+            keep(step, rho)
+        return out
 
     def probabilities(self, rho: np.ndarray) -> np.ndarray:
         """Outcome probabilities (..., S, D) of every setting for states rho (..., D, D)."""
@@ -91,46 +121,42 @@ class _Runner:
         self, preps: list[tuple[float, Any]], start: int, stop: int, records: list[int]
     ) -> Generator[Batch, list[dict], list[dict]]:
         """Prepare each branch at ``start``, evolve to ``stop``; counts of every setting at each step of
-        ``records`` (within [start, stop]), shots split among branches by weight."""
+        ``records`` (within [start, stop]), shots split among branches by weight.
+
+        Snapshots engine: one record per step and setting, the counts of all branches together. Drawing a
+        branch by weight and then an outcome from its state is drawing from the weighted mixture, so the
+        counts of the branches' circuits (multinomially split shots, summed) are distributed as shots of
+        the mixture: the branches are prepared in ONE Aer run, mixed, and the mixture evolved by the
+        pieces' channels (``propagate``)."""
         spec = self.spec
         weights = np.array([w for w, _ in preps])
         shots = spec.measurement.shots
-        split = {k: split_shots(self.rng, shots, weights, len(self.settings)) for k in records}  # (S, B)
         out: list[dict] = []
         if self.snapshot:
-            # every branch in ONE Aer run; the saved density matrices do not depend on the simulator's seed
-            # (no shot is drawn), and one seed per branch is still drawn so the counts' random stream is unchanged
-            seeds = [int(self.rng.integers(2**31)) for _ in preps]
-            evolutions = [
-                self.circuits.evolve(
-                    self.circuits.start(prep, snapshot=True),
-                    start,
-                    stop,
-                    snapshot=True,
-                    records=records,
-                    save_qubits=self.measured,
-                )
-                for _, prep in preps
-            ]
+            system_bath = list(range(spec.n + 1))
+            prepared = []
+            for _, prep in preps:
+                qc = self.circuits.start(prep, snapshot=True)
+                qc.save_density_matrix(system_bath, label="prepared")
+                prepared.append(qc)
             done = yield Batch(
-                evolutions,
-                [{"branch": b, "start": start, "stop": stop} for b in range(len(preps))],
+                prepared,
+                [{"branch": b, "start": start} for b in range(len(preps))],
                 kind="states",
-                seed=seeds[0],
+                seed=int(self.rng.integers(2**31)),  # no shot is drawn: the saved states do not depend on it
                 keep=False,
-                label=f"steps {start}-{stop}",
+                label=f"preparations at step {start}",
             )
-            states = [r["states"] for r in done]
             self.jobs += 1
+            mixed = np.einsum("b,bij->ij", weights / weights.sum(), np.stack([r["states"]["prepared"] for r in done]))
+            states = self.propagate(mixed[None], start, stop, records)
             for k in records:
-                rho = np.stack([s[f"step{k}"] for s in states])  # (B, D, D)
-                self.reference[k] = np.einsum("b,bij->ij", weights, rho)
-                p = self.probabilities(rho)  # (B, S, D)
-                counts = self.rng.multinomial(split[k].T, p)  # (B, S, D)
-                for b in range(len(preps)):
-                    for i, setting in enumerate(self.settings):
-                        out.append(_record(k, setting, b, weights[b], counts[b, i]))
+                self.reference[k] = states[k][0]
+                counts = self.rng.multinomial(shots, self.probabilities(states[k][0]))  # (S, D)
+                for setting, c in zip(self.settings, counts):
+                    out.append(_record(k, setting, c, branches=len(preps)))
             return out
+        split = {k: split_shots(self.rng, shots, weights, len(self.settings)) for k in records}  # (S, B)
         if self.estimator:
             return (yield from self.expect(preps, start, records))
         # every measurement circuit sampled
@@ -306,7 +332,7 @@ def merge_records(meta: list[dict], counts: list[dict[str, int]], dim: int) -> l
             vec[int(bits, 2)] += int(v)
     out = []
     for m, vec in merged.values():
-        rec = _record(m["step"], tuple(m["setting"]), m["branch"], m["weight"], vec)
+        rec = _record(m["step"], tuple(m["setting"]), vec, branch=int(m["branch"]), weight=float(m["weight"]))
         if "noise_factor" in m:
             rec["metadata"]["noise_factor"] = m["noise_factor"]
         out.append(rec)
@@ -342,11 +368,13 @@ def _labels(dim: int) -> tuple[str, ...]:
     return tuple(format(o, f"0{width}b") for o in range(dim))
 
 
-def _record(step: int, setting: tuple[int, ...], branch: int, weight: float, counts: np.ndarray) -> dict:
+def _record(step: int, setting: tuple[int, ...], counts: np.ndarray, **tags: Any) -> dict:
+    """A record of counts at ``step`` in ``setting``; ``tags``: which branch and its weight, or how many
+    branches share the record."""
     values = np.asarray(counts).tolist()
     return {
         "counts": {label: c for label, c in zip(_labels(len(values)), values) if c},
-        "metadata": {"step": int(step), "setting": list(setting), "branch": int(branch), "weight": float(weight)},
+        "metadata": {"step": int(step), "setting": list(setting), **tags},
     }
 
 
