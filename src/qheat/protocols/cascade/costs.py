@@ -35,12 +35,15 @@ def cost(spec: CascadeSpec, backend: str) -> Cost:
     shots = records * settings * spec.measurement.shots * factors
     fits = records * (spec.measurement.bootstrap + 1) * settings * 4.0**n * FIT_SECONDS
     if spec.execution.engine == "snapshots" and not backend.startswith(("fake:", "ibm:")):
-        circuits = branches * factors + settings
-        saved = records * branches * factors * COMPLEX * 4.0 ** (width - (n if width > n + 1 else 0))
+        # per run (reprepare: one per record): the branches prepared in one Aer run; once: one run of the
+        # settings' and pieces' channels; the mixture propagated by two-qubit channels (16 x 4^(n+1) each)
+        runs = records if spec.execution.mode == "reprepare" else 1
+        circuits = runs * branches + settings + n + 1
+        saved = records * COMPLEX * 4.0 ** (n + 1)
         run = Cost(
             saved,
-            f"{records} x {branches} saved density matrices",
-            aer_seconds(circuits, 0, entries=4.0**width),
+            f"{records} propagated density matrices",
+            aer_seconds(runs + 1, 0, entries=4.0**width) + interactions * 2 * 16 * 4.0 ** (n + 1) * FLOP_SECONDS,
             circuits,
             shots,
         )
