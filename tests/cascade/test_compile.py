@@ -41,6 +41,12 @@ def _pieces() -> list[QuantumCircuit]:
 def test_standard_pass_manager_compiles_as_the_preset_one(backend):
     device = AerBackend(backend)
     pieces = [qc for qc in _pieces() if qc.num_qubits <= device.simulator.target.num_qubits]
+    for gate in ("ccx", "cswap", "rccx", "ccz"):  # standard gates on 3 qubits, none in the bundled specs
+        qc = QuantumCircuit(3)
+        qc.h(0)
+        getattr(qc, gate)(0, 1, 2)
+        qc.ry(0.3, 2)
+        pieces.append(qc)
     assert len(pieces) > 50 and all(_standard_only(qc) for qc in pieces)
     assert any("unitary" in qc.count_ops() for qc in pieces)  # fig11's simultaneous collisions
     for qc in pieces:

@@ -335,4 +335,11 @@ def test_apply_channel_is_qiskits_superop_evolution(n, qubits):
     for rho, out in zip(rhos[:, 0], got[:, 0]):
         assert np.abs(out - DensityMatrix(rho).evolve(channel, qargs=qubits).data).max() < ATOL
     with pytest.raises(ValueError, match="superoperator"):
-        linalg.apply_channel(rhos, channel.data, [*qubits, (qubits[-1] + 1) % n] if n > len(qubits) else qubits[:-1])
+        linalg.apply_channel(
+            rhos, channel.data, [*qubits, min(set(range(n)) - set(qubits))] if n > len(qubits) else qubits[:-1]
+        )
+    with pytest.raises(ValueError, match="invalid qubits"):
+        linalg.apply_channel(rhos, channel.data, [*qubits[:-1], n])  # beyond the state
+    if len(qubits) > 1:
+        with pytest.raises(ValueError, match="invalid qubits"):
+            linalg.apply_channel(rhos, channel.data, [qubits[0]] * len(qubits))

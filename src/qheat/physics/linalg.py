@@ -80,6 +80,8 @@ def apply_channel(rhos: np.ndarray, superop: np.ndarray, qubits: Sequence[int]) 
     n = num_qubits(rhos)
     qubits = list(qubits)
     k = len(qubits)
+    if len(set(qubits)) != k or any(not 0 <= q < n for q in qubits):
+        raise ValueError(f"invalid qubits {qubits} for a {n}-qubit state")
     if superop.shape != (4**k, 4**k):
         raise ValueError(f"a channel on {k} qubits needs a {4**k}x{4**k} superoperator, got {superop.shape}")
     rows = [_LETTERS[i] for i in range(n)]  # row letter of qubit q at axis n-1-q, column letters after

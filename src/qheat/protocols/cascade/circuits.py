@@ -119,8 +119,9 @@ class CascadeCircuits:
     ) -> QuantumCircuit:
         """Append the interactions start+1..stop to ``qc`` (in place), refreshing the bath at every
         collision start; in ``snapshot`` circuits save the density matrix of ``save_qubits`` after each
-        step of ``records`` (label ``step<k>``). With ``dephasing = "phase"``, ``phases`` holds the bit b
-        of Z^b for each refresh (``refreshes(start, stop)`` of them)."""
+        step of ``records`` (label ``step<k>``: the whole circuit Aer would simulate, which the snapshots
+        engine replaces by the pieces' channels; the tests' reference). With ``dephasing = "phase"``,
+        ``phases`` holds the bit b of Z^b for each refresh (``refreshes(start, stop)`` of them)."""
         n = self.spec.n
         records = set(records)
         width = list(range(n + 1))

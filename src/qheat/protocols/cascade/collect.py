@@ -73,7 +73,13 @@ class _Runner:
             rot = QuantumCircuit(len(self.measured))
             rot.compose(self.circuits.setting_circuit(setting).remove_final_measurements(inplace=False), inplace=True)
             rotations.append(rot)
+        if self.device.noise is not None and self.device.noise.noise_qubits:
+            raise QheatError(
+                f"{self.device.name}: the snapshots engine needs the same noise on every qubit; use engine = 'circuits'"
+            )
         local = {key: on_active_qubits(qc) for key, qc in self.circuits.snapshot_pieces().items()}
+        if any(max(qubits) > self.spec.n for qubits, _ in local.values()):
+            raise QheatError(f"{self.device.name}: a compiled collision uses qubits beyond system and R")
         out = yield Batch(
             [*rotations, *(qc for _, qc in local.values())],
             [*({"setting": list(s)} for s in self.settings), *({"piece": key} for key in local)],
@@ -121,7 +127,7 @@ class _Runner:
         self, preps: list[tuple[float, Any]], start: int, stop: int, records: list[int]
     ) -> Generator[Batch, list[dict], list[dict]]:
         """Prepare each branch at ``start``, evolve to ``stop``; counts of every setting at each step of
-        ``records`` (within [start, stop]), shots split among branches by weight.
+        ``records`` (within [start, stop]); circuits and Estimator: shots split among branches by weight.
 
         Snapshots engine: one record per step and setting, the counts of all branches together. Drawing a
         branch by weight and then an outcome from its state is drawing from the weighted mixture, so the

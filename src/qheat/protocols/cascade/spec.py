@@ -86,9 +86,10 @@ class Execution:
     reconstructed by the previous run and performs the collisions up to the next record (constant depth).
     preparation "temporal": one circuit per eigenvector of rho_S^0 (shots split multinomially, the
     NMR paper's temporal averaging); "purification": one ancilla per system qubit.
-    engine "snapshots": Aer evolves each prepared branch once, saving the density matrix at every
-    record, and the counts of each measurement circuit are drawn from its (noisy) outcome
-    probabilities; "circuits": every measurement circuit is run by SamplerV2. Same statistics.
+    engine "snapshots": Aer prepares the branches once; their mixture is evolved by the noisy channels
+    of the circuits' pieces and the counts of each measurement setting are drawn from its (noisy)
+    outcome probabilities, all branches at once; "circuits": every measurement circuit is run by
+    SamplerV2. Same statistics.
     """
 
     mode: str = "reset"
