@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SuperOp
+from tests.aer_reference import whole_circuit_states
 from tests.specs_helper import changed_spec
 
 from qheat.backends import aer
@@ -83,20 +84,9 @@ def test_propagated_states_are_aers_whole_circuit_states(backend, changes, start
     preps = branches(spec, spec.initial_state())
     records = list(range(start, stop + 1))
     _drive(runner.measure(preps, start, stop, records), device)
-    whole = [
-        runner.circuits.evolve(
-            runner.circuits.start(prep, snapshot=True),
-            start,
-            stop,
-            snapshot=True,
-            records=records,
-            save_qubits=runner.measured,
-        )
-        for _, prep in preps
-    ]
-    saved = device.evolve(whole, seed=0)
+    saved = whole_circuit_states(runner, device, preps, start, stop, records)
     weights = np.array([w for w, _ in preps])
     for k in records:
-        aer_state = np.einsum("b,bij->ij", weights, np.stack([s[f"step{k}"] for s in saved]))
+        aer_state = np.einsum("b,bij->ij", weights, saved[k])
         assert np.abs(runner.reference[k] - aer_state).max() < 1e-12
     assert np.abs(runner.reference[stop] - runner.reference[start]).max() > 1e-3  # the collisions did something

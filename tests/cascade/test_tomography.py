@@ -29,6 +29,7 @@ from qheat.protocols.cascade.records import _counts_by_step, run_channel
 from qheat.protocols.registry import load_spec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from aer_reference import whole_circuit_states  # noqa: E402
 from specs_helper import changed_spec  # noqa: E402
 
 _spec = changed_spec
@@ -128,23 +129,10 @@ def test_snapshot_counts_have_the_statistics_of_running_the_circuits():
         with pytest.raises(StopIteration):
             channels.send(execute(be, next(channels)))
         preps = branches(spec, spec.initial_state())
-        circ = [
-            runner.circuits.evolve(
-                runner.circuits.start(p, snapshot=True),
-                0,
-                steps[-1],
-                snapshot=True,
-                records=steps,
-                save_qubits=runner.measured,
-            )
-            for _, p in preps
-        ]
-        states = be.evolve(circ, seed=1)
+        states = whole_circuit_states(runner, be, preps, 0, steps[-1], steps)
         w = np.array([w for w, _ in preps])
         # per-branch probabilities mixed with the branch weights (shots are split with these weights)
-        return np.stack(
-            [np.einsum("b,bso->so", w, runner.probabilities(np.stack([s[f"step{k}"] for s in states]))) for k in steps]
-        )
+        return np.stack([np.einsum("b,bso->so", w, runner.probabilities(states[k])) for k in steps])
 
     def p_value(prob, counts=counts):
         expected = counts.sum(-1, keepdims=True) * prob

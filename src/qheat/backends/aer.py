@@ -191,11 +191,13 @@ def _standard_only(qc: QuantumCircuit) -> bool:
     from qiskit.circuit.library import get_standard_gate_name_mapping
 
     standard = get_standard_gate_name_mapping()
-    return all(
-        name in _NON_GATES or (name != "delay" and name in standard and type(ins.operation) is type(standard[name]))
-        for ins in qc.data
-        for name in (ins.operation.name,)
-    )
+    for ins in qc.data:
+        name = ins.operation.name
+        if name in _NON_GATES:
+            continue
+        if name == "delay" or name not in standard or type(ins.operation) is not type(standard[name]):
+            return False
+    return True
 
 
 def _standard_pass_manager(target: Any):

@@ -88,22 +88,19 @@ def apply_channel(rhos: np.ndarray, superop: np.ndarray, qubits: Sequence[int]) 
     cols = [_LETTERS[n + i] for i in range(n)]
     fresh = iter(_LETTERS[2 * n :])
     out_rows, out_cols = list(rows), list(cols)
-    sup: dict[str, list[str]] = {
-        "a": [],
-        "b": [],
-        "c": [],
-        "e": [],
-    }  # out row, out col, in row, in col: most significant qubit first
-    for q in reversed(qubits):
-        axis = n - 1 - q
-        sup["c"].append(rows[axis])
-        sup["e"].append(cols[axis])
-        out_rows[axis], out_cols[axis] = next(fresh), next(fresh)
-        sup["a"].append(out_rows[axis])
-        sup["b"].append(out_cols[axis])
-    # S[(a + d b), (c + d e)] reshaped C-order: axes b, a, e, c (each most significant bit first)
+    for q in qubits:
+        out_rows[n - 1 - q], out_cols[n - 1 - q] = next(fresh), next(fresh)
+    axes = [n - 1 - q for q in reversed(qubits)]  # the channel's qubits, most significant first
+
+    def letters(of: list[str]) -> str:
+        return "".join(of[a] for a in axes)
+
+    # S[(a + d b), (c + d e)] (out row a, out col b, in row c, in col e) reshaped C-order: axes b, a, e, c
     spec = (
-        "".join(sup["b"] + sup["a"] + sup["e"] + sup["c"])
+        letters(out_cols)
+        + letters(out_rows)
+        + letters(cols)
+        + letters(rows)
         + ",..."
         + "".join(rows + cols)
         + "->..."

@@ -28,7 +28,7 @@ from qheat.core.errors import QheatError
 from qheat.core.protocol import Batch, BatchGenerator, Checkpoint
 from qheat.core.records import array, matrix
 from qheat.mitigation.readout import readout_inverse
-from qheat.physics.linalg import apply_channel
+from qheat.physics.linalg import apply_channel, reduced_state
 from qheat.protocols.cascade.circuits import CascadeCircuits, branches
 from qheat.protocols.cascade.devices import prepare_device, runtime_metadata
 from qheat.protocols.cascade.records import fit_expectations, fit_run, seed_sequence, system_part
@@ -93,17 +93,15 @@ class _Runner:
         self.assignment = self.device.assignment(len(self.measured))
 
     def propagate(self, rho: np.ndarray, start: int, stop: int, records: list[int]) -> dict[int, np.ndarray]:
-        """Snapshots engine: the states (B, D, D) of the measured qubits at each step of ``records`` from the
-        prepared states ``rho`` (B, 2^(n+1), 2^(n+1)) of system and R at ``start``, the channels of the
-        pieces (``channels_batch``) applied in the order of the circuits (``CascadeCircuits.schedule``).
-        By linearity this is the density matrix Aer saves in the whole circuit, without simulating it."""
-        bath_traced = len(self.measured) == self.spec.n  # R is the most significant qubit
+        """Snapshots engine: the state of the measured qubits at each step of ``records`` from the prepared
+        state ``rho`` of system and R at ``start``, the channels of the pieces (``channels_batch``) applied
+        in the order of the circuits (``CascadeCircuits.schedule``). By linearity this is the density
+        matrix Aer saves in the whole circuit, without simulating it."""
         out: dict[int, np.ndarray] = {}
 
         def keep(step: int, state: np.ndarray) -> None:
             if step in records:
-                d = state.shape[-1] // 2
-                out[step] = np.einsum("brsrt->bst", state.reshape(-1, 2, d, 2, d)) if bath_traced else state
+                out[step] = reduced_state(state, self.measured)
 
         keep(start, rho)
         for refresh, position, step in self.circuits.schedule(start, stop):
@@ -155,10 +153,10 @@ class _Runner:
             )
             self.jobs += 1
             mixed = np.einsum("b,bij->ij", weights / weights.sum(), np.stack([r["states"]["prepared"] for r in done]))
-            states = self.propagate(mixed[None], start, stop, records)
+            states = self.propagate(mixed, start, stop, records)
             for k in records:
-                self.reference[k] = states[k][0]
-                counts = self.rng.multinomial(shots, self.probabilities(states[k][0]))  # (S, D)
+                self.reference[k] = states[k]
+                counts = self.rng.multinomial(shots, self.probabilities(states[k]))  # (S, D)
                 for setting, c in zip(self.settings, counts):
                     out.append(_record(k, setting, c, branches=len(preps)))
             return out
