@@ -215,3 +215,135 @@ def test_pec_on_the_cascade_covers_exact_at_its_sampling_cost(tmp_path):
     for (d_pec, e_pec), (_, e_trex) in zip(heats["pec"], heats["trex"]):
         assert abs(d_pec) < 4 * e_pec
         assert e_pec > e_trex
+
+
+# ----------------------------------------------------------------------------- observables: what a quantity needs
+
+
+def test_observable_labels_are_what_each_quantity_needs():
+    """Written out by hand: Z of each qubit for the energies; with the exchange coherences also XX and YY of
+    every system pair (R, the highest qubit, gets only Z); every label for the state. The Estimator groups
+    them into 1, 3 and 27 qubit-wise commuting bases."""
+    from qheat.mitigation.pauli import bases, observable_labels
+
+    assert observable_labels("energies", 3, 3) == ["IIZ", "IZI", "ZII"]
+    assert observable_labels("exchange", 3, 3) == ["IIZ", "IXX", "IYY", "IZI", "XIX", "XXI", "YIY", "YYI", "ZII"]
+    assert set(observable_labels("exchange", 3, 2)) == {"IIZ", "IZI", "ZII", "IXX", "IYY"}
+    assert observable_labels("state", 2, 2) == labels(2)
+    assert [bases(observable_labels(k, 3, 3)) for k in ("energies", "exchange", "state")] == [1, 3, 27]
+
+
+def test_quantities_linear_in_the_measured_paulis_are_exact_on_the_embedded_operator():
+    """For a random 3-qubit state: the operator rebuilt from its Z (and XX, YY) expectations alone has the
+    state's populations of each qubit and its exchange coherences 2 Re sum rho[1_p 0_q, 0_p 1_q]
+    (``thermo.exchange_coherences`` of the full state), though it is not the state."""
+    from qheat.mitigation.pauli import embed, linear_states, observable_labels, pauli_matrix
+    from qheat.physics import thermo
+
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(8, 8)) + 1j * rng.normal(size=(8, 8))
+    rho = a @ a.conj().T
+    rho /= np.trace(rho)
+    for kind in ("energies", "exchange"):
+        observed = observable_labels(kind, 3, 3)
+        values = np.array([np.real(np.trace(rho @ pauli_matrix(p))) for p in observed])
+        op = linear_states(embed(values, observed, 3), 3)
+        bits = (np.arange(8)[:, None] >> np.arange(3)) & 1
+        assert np.allclose(np.real(np.diag(op)) @ bits, np.real(np.diag(rho)) @ bits, atol=1e-12)
+        if kind == "exchange":
+            assert np.allclose(thermo.exchange_coherences(op), thermo.exchange_coherences(rho), atol=1e-12)
+        assert not np.allclose(op, rho)
+
+
+@pytest.mark.parametrize(
+    "mitigation, changes, message",
+    [
+        ({"estimator": ["trex"], "observables": "heat"}, {}, "mitigation.observables must be one of"),
+        ({"readout": True, "observables": "energies"}, {}, "give the techniques too"),
+        ({"estimator": ["trex"], "observables": "energies"}, {}, "reprepare mode prepares each run's"),
+    ],
+)
+def test_observables_refused_in_one_line(mitigation, changes, message):
+    with pytest.raises(QheatError, match=message):
+        spec_from_dict(_spec(mitigation=mitigation, **changes))
+
+
+def test_observables_round_trip_and_the_default_keeps_older_hashes():
+    data = _spec(execution={"mode": "reset"}, mitigation={"estimator": ["trex"], "observables": "exchange"})
+    spec = spec_from_dict(data)
+    assert spec.mitigation.observables == "exchange"
+    assert spec_from_dict(spec.to_dict()).to_dict() == spec.to_dict()
+    default = spec_from_dict(_spec(mitigation={"estimator": ["trex"], "observables": "state"}))
+    assert "observables" not in default.to_dict()["mitigation"]
+    assert default.key() == spec_from_dict(_spec()).key()
+
+
+@pytest.mark.parametrize("kind", ["energies", "exchange"])
+def test_estimator_measures_only_what_the_quantities_need(monkeypatch, tmp_path, kind):
+    """observables = energies / exchange on fake:torino (reset mode, TREX): the Estimator is handed only the
+    Z (and XX, YY) Paulis; the heats are -(delta/2) times the change of the records' <Z_k> (closed form)
+    and cover the exact engine's; with exchange the one-way coherence C_2 is (<XX> + <YY>) / 2 of the
+    records; what the Paulis cannot give is null with a note, and the records re-analyse to the same result."""
+    seen = _capture(monkeypatch)
+    path = tmp_path / "tiny.json"
+    data = _spec(
+        execution={"mode": "reset"},
+        measurement={"shots": 2000, "bootstrap": 40},
+        mitigation={"estimator": ["trex"], "observables": kind},
+    )
+    path.write_text(json.dumps(data))
+    assert main(["run", str(path), "--backend", "fake:torino", "--output", str(tmp_path / "r"), "-q"]) == 0
+    want = {"energies": {"IZ", "ZI"}, "exchange": {"IZ", "ZI", "XX", "YY"}}[kind]
+    for obs in seen[0][2]:
+        assert {o.paulis[0].to_label().replace("I", "") for o in obs} <= {"Z", "X", "Y", "XX", "YY"}
+        assert len(obs) == len(want)
+    records = json.loads((tmp_path / "r" / "tiny.records.json").read_text())
+    assert set(records["metadata"]["observables"]) == want
+    result = json.loads((tmp_path / "r" / "tiny.json").read_text())
+    labels_ = records["metadata"]["observables"]
+
+    def mean(label: str, step: int) -> float:  # branch-weighted mean over Z^b patterns, by hand
+        out = 0.0
+        for b in {r["metadata"]["branch"] for r in records["records"] if r["metadata"]["step"] == step}:
+            recs = [r for r in records["records"] if r["metadata"]["step"] == step and r["metadata"]["branch"] == b]
+            out += recs[0]["metadata"]["weight"] * np.mean(
+                [r["expectations"]["evs"][labels_.index(label)] for r in recs]
+            )
+        return out
+
+    last = result["steps"][-1]
+    for k, (sub, exact) in enumerate(zip(result["subsystems"], result["exact"]["subsystems"])):
+        z = "IZ" if k == 0 else "ZI"
+        assert sub["heat_absorbed"] == pytest.approx(-0.5 * (mean(z, last) - mean(z, 0)), abs=1e-12)
+        assert abs(sub["heat_absorbed"] - exact["heat_absorbed"]) < 4 * sub["heat_absorbed_stderr"] + 0.02
+    c2 = result["subsystems"][1]["one_way_coherence"]
+    if kind == "exchange":
+        assert c2[-1] == pytest.approx((mean("XX", last) + mean("YY", last)) / 2, abs=1e-12)
+        assert result["subsystems"][1]["apparent_temperature"][-1] is not None
+    else:
+        assert c2 == [None] * len(result["steps"])
+        assert "observables = 'exchange'" in result["subsystems"][1]["one_way_coherence_note"]
+        assert result["subsystems"][0]["initial_heat_current"] is None
+    system = result["system"]
+    for key in ("free_energy", "entropy", "coherence"):
+        assert set(system[key]) == {None} and "needs the full state" in system[f"{key}_note"]
+    assert "1 measurement basis" in result["measurement"]["tomography"] or kind == "exchange"
+    out = tmp_path / "again.json"
+    assert main(["analyze", str(tmp_path / "r" / "tiny.records.json"), "--output", str(out), "-q"]) == 0
+    again = json.loads(out.read_text())
+    assert again["subsystems"] == result["subsystems"] and again["system"] == result["system"]
+
+
+def test_records_of_other_observables_refused(tmp_path, capsys):
+    path = tmp_path / "tiny.json"
+    data = _spec(execution={"mode": "reset"}, mitigation={"estimator": ["trex"], "observables": "energies"})
+    path.write_text(json.dumps(data))
+    assert main(["run", str(path), "--backend", "fake:torino", "--output", str(tmp_path / "r"), "-q"]) == 0
+    records = tmp_path / "r" / "tiny.records.json"
+    doc = json.loads(records.read_text())
+    doc["metadata"]["observables"] = ["IZ", "XX"]
+    records.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["analyze", str(records), "--output", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "other Pauli values than the spec's mitigation.observables" in err and "Traceback" not in err

@@ -27,6 +27,49 @@ def labels(n: int) -> list[str]:
     return ["".join(p) for p in itertools.product("IXYZ", repeat=n)][1:]
 
 
+OBSERVABLES = ("state", "energies", "exchange")
+
+
+def observable_labels(kind: str, m: int, n: int) -> list[str]:
+    """The Pauli labels a kind of quantity needs on m measured qubits, the first n of them the system (in
+    ``labels(m)`` order): ``energies`` -- Z of every measured qubit (E_k = -(delta/2) <Z_k>, and so the heats);
+    ``exchange`` -- those and X_p X_q, Y_p Y_q of every system pair, the exchange coherence
+    X[p, q] = <s+^p s-^q + s-^p s+^q> = (<X_p X_q> + <Y_p Y_q>) / 2 of the one-way coherence (seed 001,
+    Eq. 47) and the apparent temperatures (Eqs. 49, 54); ``state`` -- every non-identity label."""
+    if kind not in OBSERVABLES:
+        raise ValueError(f"unknown observables {kind!r}; choose from {', '.join(OBSERVABLES)}")
+    if kind == "state":
+        return labels(m)
+
+    def on(chars: dict[int, str]) -> str:
+        return "".join(chars.get(q, "I") for q in reversed(range(m)))  # the last character on qubit 0
+
+    wanted = {on({q: "Z"}) for q in range(m)}
+    if kind == "exchange":
+        wanted |= {on({p: c, q: c}) for p, q in itertools.combinations(range(n), 2) for c in "XY"}
+    return [p for p in labels(m) if p in wanted]
+
+
+def embed(values: np.ndarray, measured: list[str], m: int) -> np.ndarray:
+    """Expectations (..., len(measured)) of the labels ``measured`` as arrays (..., 4^m - 1) in ``labels(m)``
+    order, zero for every label not measured: their linear-inversion operator has the measured Paulis'
+    expectations exactly (each Pauli is orthogonal to the others), so every quantity linear in them --
+    populations of each qubit, exchange coherences -- is exact on it; nothing else is."""
+    index = {p: i for i, p in enumerate(labels(m))}
+    values = np.asarray(values, dtype=float)
+    out = np.zeros((*values.shape[:-1], 4**m - 1))
+    out[..., [index[p] for p in measured]] = values
+    return out
+
+
+def bases(measured: list[str]) -> int:
+    """How many measurement bases the Estimator takes for these labels: its qubit-wise commuting groups
+    (``PauliList.group_commuting(qubit_wise=True)``, as qiskit-mitigation's ``get_measurement_bases``)."""
+    from qiskit.quantum_info import PauliList
+
+    return len(PauliList(measured).group_commuting(qubit_wise=True))
+
+
 def pauli_matrix(label: str) -> np.ndarray:
     """The matrix of a Pauli label (Qiskit order: the first character on the highest qubit)."""
     out = np.ones((1, 1), dtype=complex)

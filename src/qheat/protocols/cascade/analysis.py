@@ -7,7 +7,7 @@ information with the bath particle (SI resource analysis, Eqs. S26 and 27-36).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -39,6 +39,24 @@ def system_columns(rho_s: np.ndarray, spec: CascadeSpec) -> dict[str, np.ndarray
     """Everything that the system's states alone determine, batched over the leading axes of rho_s
     (see ``measure_columns``)."""
     return measure_columns(state_measures(rho_s), spec)
+
+
+def linear_columns(kind: str) -> Callable[[np.ndarray, CascadeSpec], dict[str, np.ndarray]]:
+    """``system_columns`` for operators that carry only some Pauli expectations (the Estimator's
+    ``observables``, ``mitigation.pauli.embed``): the populations of each qubit, and with ``exchange`` the
+    exchange coherences, are linear in them and exact; the entropy (and with ``energies`` the coherences)
+    needs the Paulis not measured: NaN, and so is everything built on it."""
+
+    def columns(rho_s: np.ndarray, spec: CascadeSpec) -> dict[str, np.ndarray]:
+        exchange = thermo.exchange_coherences(rho_s)
+        measures = {
+            "diagonal": np.real(np.diagonal(rho_s, axis1=-2, axis2=-1)),
+            "exchange": exchange if kind == "exchange" else np.full_like(exchange, np.nan),
+            "entropy": np.full(rho_s.shape[:-2], np.nan),
+        }
+        return measure_columns(measures, spec)
+
+    return columns
 
 
 def measure_columns(measures: dict[str, np.ndarray], spec: CascadeSpec) -> dict[str, np.ndarray]:

@@ -52,6 +52,12 @@ class _Runner:
         self.snapshot = spec.execution.engine == "snapshots" and not self.runtime
         self.readout = bool(self.runtime and spec.mitigation is not None and spec.mitigation.readout)
         self.estimator = spec.mitigation.estimator if self.runtime and spec.mitigation is not None else ()
+        self.observables: list[str] = []  # the Estimator path's Pauli labels
+        if self.estimator:
+            from qheat.mitigation.pauli import observable_labels
+
+            assert spec.mitigation is not None
+            self.observables = observable_labels(spec.mitigation.observables, len(self.circuits.measured), spec.n)
         self.last_calibration: list[dict] = []  # readout calibration counts of the last measure() (Runtime)
         self.measured = self.circuits.measured
         self.settings = self.circuits.settings
@@ -191,19 +197,18 @@ class _Runner:
     def expect(
         self, preps: list[tuple[float, Any]], start: int, records: list[int]
     ) -> Generator[Batch, list[dict], list[dict]]:
-        """The Estimator path (``[mitigation] estimator``): every non-identity Pauli of the measured qubits
-        in each branch's circuit at each step of ``records`` (one circuit per Z^b pattern of the bath
-        refreshes), through Runtime's Estimator with the spec's techniques. The Estimator measures each
-        circuit in every Pauli basis the observables need (3^m of them, as the tomography settings) with
-        its shots: shots per setting split by branch weight and over patterns, as the tomography path
-        spends them. One record per circuit: values and standard errors (per noise factor too with ZNE or
-        PEA), the techniques applied, step, branch, weight, pattern."""
-        from qheat.mitigation.pauli import labels
-
+        """The Estimator path (``[mitigation] estimator``): the Paulis of the measured qubits that
+        ``[mitigation] observables`` asks for (``mitigation.pauli.observable_labels``; every non-identity
+        one for the state) in each branch's circuit at each step of ``records`` (one circuit per Z^b pattern
+        of the bath refreshes), through Runtime's Estimator with the spec's techniques. The Estimator
+        measures each circuit in every Pauli basis the observables need (its qubit-wise commuting groups:
+        3^m for the state, as the tomography settings; 1 for the energies) with its shots: shots per basis
+        split by branch weight and over patterns, as the tomography path spends them per setting. One
+        record per circuit: values and standard errors (per noise factor too with ZNE or PEA), the
+        techniques applied, step, branch, weight, pattern."""
         spec = self.spec
-        m = len(self.measured)
         budget = spec.measurement.shots  # per basis (Runtime's default_shots: per circuit per configuration)
-        observables = [_pauli_on(label, self.measured, spec.n + 1) for label in labels(m)]
+        observables = [_pauli_on(label, self.measured, spec.n + 1) for label in self.observables]
         circuits, shots, meta = [], [], []
         for b, (w, prep) in enumerate(preps):
             for k in records:
@@ -474,9 +479,10 @@ def batches(spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None
             "measured_qubits": runner.measured,
             **(
                 {
-                    "expectations": "evs/stds of the non-identity Paulis of the measured qubits in Qiskit label "
-                    "order (IIX, IIY, ..., ZZZ; the last character on measured qubit 0), Runtime's Estimator with "
-                    f"techniques {list(runner.estimator)}; 'pattern': the Z^b bits of the bath refreshes"
+                    "expectations": "evs/stds of the Paulis 'observables' of the measured qubits (Qiskit labels: "
+                    "the last character on measured qubit 0), Runtime's Estimator with "
+                    f"techniques {list(runner.estimator)}; 'pattern': the Z^b bits of the bath refreshes",
+                    "observables": runner.observables,
                 }
                 if runner.estimator
                 else {

@@ -28,7 +28,12 @@ def cost(spec: CascadeSpec, backend: str) -> Cost:
     if backend == "exact":
         return exact
     records = interactions // spec.record_every + 2
-    settings = 3 ** (n + (spec.measurement.tomography == "system+bath"))
+    measured = n + (spec.measurement.tomography == "system+bath")
+    settings = 3**measured  # Pauli settings, or the Estimator's measurement bases
+    if spec.mitigation is not None and spec.mitigation.estimator:
+        from qheat.mitigation.pauli import bases, observable_labels
+
+        settings = bases(observable_labels(spec.mitigation.observables, measured, n))
     factors = len(spec.noise_factors)
     branches = 1 if spec.execution.preparation == "purification" else 2**n
     width = n + 1 + (n if spec.execution.preparation == "purification" else 0)

@@ -136,7 +136,8 @@ def _run_text(res: dict[str, Any]) -> str | None:
     if "exact" not in res:
         return None
     m = res["measurement"]
-    return f"{res.get('backend')}, {m['mode']} mode, {m['shots_per_setting']} shots/setting"
+    per = "basis" if "observables" in m else "setting"  # the Estimator path spends its shots per basis
+    return f"{res.get('backend')}, {m['mode']} mode, {m['shots_per_setting']} shots/{per}"
 
 
 def _column_title(col: list[dict[str, Any]], common: tuple[str, ...], run_in_heading: bool = False) -> str:
@@ -194,7 +195,8 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> Any:
             ax.sharex(grid[0, j])
     models = [_model(r["spec"]) for r in results]
     common = tuple(part for part in models[0] if all(part in m for m in models))
-    measured_any, dotted_any, gaps = False, False, False
+    measured_any, dotted_any, gaps, estimator = False, False, False, False
+    unmeasured: set[str] = set()
     for j, col in enumerate(columns):
         ax_e, ax_q, ax_t, ax_i = grid[:, j]
         for i, res in enumerate(col):
@@ -202,7 +204,19 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> Any:
             measured = "exact" in res
             measured_any |= measured
             dotted_any |= _draw_result(ax_e, ax_q, ax_t, ax_i, res, ls)
-            gaps |= any(v is None for s in res["subsystems"] for v in s["apparent_temperature"])
+            gaps |= any(
+                v is None
+                for s in res["subsystems"]
+                if "apparent_temperature_note" not in s or not s["apparent_temperature_note"].startswith("not measured")
+                for v in s["apparent_temperature"]
+            )
+            unmeasured |= {
+                res["spec"]["mitigation"]["observables"]
+                for part in (*res["subsystems"], res["system"])
+                for key, note in part.items()
+                if key.endswith("_note") and str(note).startswith("not measured")
+            }
+            estimator |= "observables" in res.get("measurement", {})
         if ncols > 1:
             ax_e.set_title(_column_title(col, common, run_in_heading=shared_run is not None), fontsize=8)
         for ax in (ax_e, ax_q, ax_t, ax_i):
@@ -231,7 +245,19 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> Any:
     footnote(
         fig,
         "$Q_R$ > 0: heat flows system $\\to$ bath",
-        "points: tomography, bootstrap 1$\\sigma$ bars; lines: exact engine" if measured_any else "",
+        (
+            (
+                "points: Estimator, 1$\\sigma$ bars from its standard errors"
+                if estimator
+                else "points: tomography, bootstrap 1$\\sigma$ bars"
+            )
+            + "; lines: exact engine"
+        )
+        if measured_any
+        else "",
+        f"no points: not measured with the Estimator's observables = {', '.join(sorted(unmeasured))}"
+        if unmeasured
+        else "",
         "dotted: this noisy backend without shot noise" if dotted_any else "",
         "gaps in an apparent temperature: Eq. (49) undefined" if gaps else "",
     )

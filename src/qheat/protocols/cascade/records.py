@@ -80,8 +80,8 @@ def fit_run(
     return fit_states(counts, inverse, factors)[0]
 
 
-def expectations_by_step(records: list[dict], m: int) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """(steps, values (K, 4^m - 1), standard errors (K, 4^m - 1)) of Estimator records: per step the
+def expectations_by_step(records: list[dict], size: int) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """(steps, values (K, size), standard errors (K, size)) of Estimator records of ``size`` Paulis: per step the
     branch-weighted mean over branches of each branch's mean over its Z^b patterns, errors added in
     quadrature with the same weights. Patterns drawn at random (fewer records than 2^refreshes) add
     their spread: the variance over patterns divided by their number. Each standard error is at least
@@ -92,7 +92,6 @@ def expectations_by_step(records: list[dict], m: int) -> tuple[list[int], np.nda
         meta = rec["metadata"]
         groups.setdefault(int(meta["step"]), {}).setdefault(int(meta["branch"]), []).append(rec)
     steps = sorted(groups)
-    size = 4**m - 1
     values, variances = np.zeros((len(steps), size)), np.zeros((len(steps), size))
     for i, k in enumerate(steps):
         total = sum(float(recs[0]["metadata"]["weight"]) for recs in groups[k].values())
@@ -119,7 +118,7 @@ def expectations_by_step(records: list[dict], m: int) -> tuple[list[int], np.nda
 
 def fit_expectations(records: list[dict], m: int) -> np.ndarray:
     """The positive state of one run's Estimator records (all at one step)."""
-    _, values, _ = expectations_by_step(records, m)
+    _, values, _ = expectations_by_step(records, 4**m - 1)
     return physical(linear_states(values[0], m))
 
 
@@ -238,12 +237,20 @@ def _analyze_expectations(doc: dict[str, Any], spec: CascadeSpec, measured: int)
     expectations and a positive projection; error bars from Gaussian replicas of the expectations (the
     Estimator's standard errors, independent), chained through the runs in reprepare mode as the
     bootstrap is."""
+    from qheat.mitigation.pauli import bases, embed, observable_labels
     from qheat.protocols.cascade import analysis as cascade
 
     records = doc.get("records")
     if not isinstance(records, list) or not records:
         raise QheatError("the records document holds no expectation values (every job failed or none was fetched)")
-    size = 4**measured - 1
+    kind = spec.mitigation.observables if spec.mitigation else "state"
+    observed = observable_labels(kind, measured, spec.n)
+    if doc.get("metadata", {}).get("observables", observed) != observed:
+        raise QheatError(
+            "the records hold other Pauli values than the spec's mitigation.observables asks for; "
+            "analyse them with the spec they were made with"
+        )
+    size = len(observed)
     for i, rec in enumerate(records):
         ev = rec.get("expectations") if isinstance(rec, dict) else None
         meta = rec.get("metadata") if isinstance(rec, dict) else None
@@ -258,31 +265,48 @@ def _analyze_expectations(doc: dict[str, Any], spec: CascadeSpec, measured: int)
                 f"record {i} is not an Estimator record of this spec ({size} Pauli values and errors, step, "
                 "branch and weight); were the records made with the Sampler path?"
             )
-    steps, values, stds = expectations_by_step(records, measured)
+    steps, values, stds = expectations_by_step(records, size)
     if set(steps) != set(spec.record_steps()):
         odd = sorted(set(steps) ^ set(spec.record_steps()))
         raise QheatError(
             f"the records do not match the spec's record steps (e.g. step {odd[0]}); were they made with another spec?"
         )
-    lin = linear_states(values, measured)
-    states = physical(lin)
+    # the state: linear inversion, then the nearest density matrix; fewer Paulis: the linear-inversion
+    # operator with the others zero, unprojected, on which exactly the quantities linear in them are right
+    full = kind == "state"
+    settle = physical if full else (lambda lin: lin)
+    lin = linear_states(embed(values, observed, measured), measured)
+    states = settle(lin)
     replicas = spec.measurement.bootstrap
     rep_states = None
     if replicas:
         rng = np.random.default_rng(seed_sequence(spec, 7))
         draws = values[None] + stds[None] * rng.standard_normal((replicas, *values.shape))
-        rep_lin = linear_states(draws, measured)
+        rep_lin = linear_states(embed(draws, observed, measured), measured)
         if spec.execution.mode == "reprepare":
             rep_lin = _chain(spec, steps, states, rep_lin, measured)
-        rep_states = physical(rep_lin)
-    data = _result(spec, doc, steps, states, rep_states, cascade.system_columns)
+        rep_states = settle(rep_lin)
+    missing = unmeasured(kind)
+    columns = cascade.system_columns if full else cascade.linear_columns(kind)
+    data = _result(spec, doc, steps, states, rep_states, columns, missing)
     block = data["measurement"]
     techniques = list(spec.mitigation.estimator) if spec.mitigation else []
-    block["tomography"] = f"Estimator: the {size} non-identity Pauli expectation values of the measured qubits"
+    count = bases(observed)
+    block["tomography"] = (
+        f"Estimator: {size} Pauli expectation values of the measured qubits (observables = {kind!r}), "
+        f"{count} measurement {'basis' if count == 1 else 'bases'} per circuit"
+    )
+    block["observables"] = observed
     block["fit"] = (
         f"Runtime's executor_estimator.Estimator with {techniques}; linear inversion of the branch- and "
-        "pattern-averaged expectations (mitigation.pauli.linear_states), then the nearest density matrix "
-        "(eigenvalue rescaling, as qiskit-experiments' postprocess_fitter)"
+        "pattern-averaged expectations (mitigation.pauli.linear_states), then "
+        + (
+            "the nearest density matrix (eigenvalue rescaling, as qiskit-experiments' postprocess_fitter)"
+            if full
+            else "the quantities linear in the measured Paulis (populations"
+            + (", exchange coherences" if kind == "exchange" else "")
+            + "), unprojected: the others are null"
+        )
     )
     block["stderr"] = (
         f"standard deviation over {replicas} Gaussian replicas of the expectations with the Estimator's "
@@ -384,6 +408,23 @@ def _stderr(replicas: np.ndarray) -> np.ndarray:
         return np.nanstd(replicas, axis=0, ddof=1)
 
 
+def unmeasured(kind: str) -> dict[str, str]:
+    """What the Estimator's ``observables`` of this kind cannot give (result key -> why it is null)."""
+    if kind == "state":
+        return {}
+    what = {"energies": "<Z> of each qubit", "exchange": "<Z> of each qubit and <XX>, <YY> of each system pair"}
+    head = f"not measured: mitigation.observables = {kind!r} estimates {what[kind]}; "
+    state = head + "the entropy needs the full state (observables = 'state')"
+    out = dict.fromkeys(
+        ("entropy", "free_energy", "free_energy_change", "coherence", "mutual_information_with_bath"), state
+    )
+    if kind == "energies":
+        pairs = head + "the one-way coherence needs <XX> + <YY> of the pairs (observables = 'exchange')"
+        keys = ("one_way_coherence", "apparent_temperature", "reversal_predicted", "initial_heat_current")
+        out.update(dict.fromkeys(keys, pairs))
+    return out
+
+
 def _result(
     spec: CascadeSpec,
     doc: dict[str, Any],
@@ -391,7 +432,11 @@ def _result(
     states: np.ndarray,
     rep_states: np.ndarray | None,
     columns_of: Callable,
+    missing: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The result body from the states at every record (``columns_of`` turns system states into columns);
+    the keys of ``missing`` are null, each with a ``<key>_note`` saying why."""
+    missing = missing or {}
     n, delta, t_r = spec.n, spec.system.delta, spec.bath.temperature
     with_bath = states.shape[-1] == 2 ** (n + 1)
     rho_s = np.stack([system_part(spec, r) for r in states])
@@ -404,9 +449,11 @@ def _result(
         rep = {key: v.reshape(b, k, *v.shape[1:]) for key, v in columns_of(rep_s, spec).items()}
 
     def entry(key: str, value: np.ndarray, rep_value: np.ndarray | None) -> dict[str, Any]:
-        out = {key: value}
+        out: dict[str, Any] = {key: value}
         if rep_value is not None:
-            out[f"{key}_stderr"] = _stderr(rep_value)
+            out[f"{key}_stderr"] = np.full(np.shape(value), np.nan) if key in missing else _stderr(rep_value)
+        if key in missing:
+            out[f"{key}_note"] = missing[key]
         return out
 
     def pick(key: str, f: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -434,14 +481,18 @@ def _result(
             )
         sub.update(entry("apparent_temperature", *pick("at_k", of(k))))
         note = _at_note(col["at_k"][:, k], col["pops"][:, k, 0], col["pops"][:, k, 1], col["c_k"][:, k], steps)
-        if note:  # Eq. (49) undefined at some records: say where and why, as the exact result does
+        if note and "apparent_temperature" not in missing:  # Eq. (49) undefined at some records: where and why
             sub["apparent_temperature_note"] = note
         sub.update(entry("one_way_coherence", *pick("c_k", of(k))))
         sub["reversal_threshold"] = thermo.reversal_threshold(t_k, t_r, delta)
-        sub["reversal_predicted"] = thermo.reversal_predicted(float(c0[k]), t_k, t_r, delta)
-        sub["initial_heat_current"] = thermo.heat_current(
-            pops0[k, 0], pops0[k, 1], float(c0[k]), t_r, spec.interaction.g, spec.interaction.tau, delta
-        )
+        if "reversal_predicted" in missing:
+            sub.update(reversal_predicted=None, reversal_predicted_note=missing["reversal_predicted"])
+            sub.update(initial_heat_current=None, initial_heat_current_note=missing["initial_heat_current"])
+        else:
+            sub["reversal_predicted"] = thermo.reversal_predicted(float(c0[k]), t_k, t_r, delta)
+            sub["initial_heat_current"] = thermo.heat_current(
+                pops0[k, 0], pops0[k, 1], float(c0[k]), t_r, spec.interaction.g, spec.interaction.tau, delta
+            )
         subsystems.append(sub)
     system: dict[str, Any] = {}
     system.update(entry("energy", *pick("energy", lambda a: a)))
@@ -451,7 +502,7 @@ def _result(
     system.update(entry("free_energy_change", *pick("free_energy", lambda a: a - a[..., :1])))
     system.update(entry("apparent_temperature", *pick("at", lambda a: a)))
     note = _at_note(col["at"], col["pops"][..., 0].sum(-1), col["pops"][..., 1].sum(-1), col["c_k"].sum(-1), steps)
-    if note:
+    if note and "apparent_temperature" not in missing:
         system["apparent_temperature_note"] = note
     heat = -(col["energy"] - col["energy"][0])
     note = "inferred from the measured system energy: the collisions conserve H_S + H_R, so Q_R = -(E_S(t) - E_S(0))"
@@ -463,6 +514,10 @@ def _result(
     if with_bath:
         rho_r = np.stack([reduced_state(r, [n]) for r in states])
         bath["particle_energy"] = thermo.qubit_energy(rho_r, delta)
+    if with_bath and "mutual_information_with_bath" in missing:
+        for part in (*subsystems, system):
+            part.update(entry("mutual_information_with_bath", np.full(len(steps), np.nan), None))
+    elif with_bath:
         mi = [
             [
                 max(float(np.atleast_1d(thermo.pair_mutual_information(reduced_state(r, [k, n])))[0]), 0.0)

@@ -130,6 +130,10 @@ class Mitigation:
     ``backends.runtime.estimator``), rebuilt by linear inversion and a positive projection
     (``mitigation.pauli``); its standard errors carried to every quantity by Gaussian replicas. It
     replaces the Sampler-path keys above.
+    ``observables`` (Estimator path): which Pauli expectations to estimate (``mitigation.pauli``):
+    ``state`` (every one: all quantities), ``exchange`` (Z of each qubit, XX and YY of each system pair:
+    energies, heats, one-way coherences, apparent temperatures) or ``energies`` (Z alone: energies and
+    heats) -- 27, 3 or 1 measurement bases for three subsystems; what they cannot give is null, with a note.
     """
 
     readout: bool = False
@@ -137,6 +141,7 @@ class Mitigation:
     twirling: bool = False
     zne: tuple[int, ...] = ()
     estimator: tuple[str, ...] = ()
+    observables: str = "state"
 
     @property
     def noise_factors(self) -> tuple[int, ...]:
@@ -198,11 +203,14 @@ class CascadeSpec(SpecFile):
         return check_positive(self.system.temperatures, self.system.pair_coherences(), self.system.delta)
 
     def to_dict(self) -> dict[str, Any]:
-        """As ``SpecFile.to_dict``, without an empty ``mitigation.estimator`` (the key arrived later: specs
-        written before it keep their hash names and seeds)."""
+        """As ``SpecFile.to_dict``, without an empty ``mitigation.estimator`` or the default ``observables``
+        (keys that arrived later: specs written before them keep their hash names and seeds)."""
         data = super().to_dict()
-        if data.get("mitigation", {}).get("estimator") == []:
-            del data["mitigation"]["estimator"]
+        mitigation = data.get("mitigation", {})
+        if mitigation.get("estimator") == []:
+            del mitigation["estimator"]
+        if mitigation.get("observables") == "state":
+            del mitigation["observables"]
         return data
 
     def check(self) -> None:
@@ -218,6 +226,13 @@ class CascadeSpec(SpecFile):
             )
         check_sectors(self.system.temperatures, self.system.pair_coherences(), self.system.delta)
         self._check_boxed_mitigation()
+        if self.mitigation is not None and self.mitigation.observables != "state":
+            if self.execution.mode == "reprepare":
+                raise QheatError(
+                    f"mitigation.observables = {self.mitigation.observables!r}: reprepare mode prepares each "
+                    'run\'s reconstructed state, which needs every Pauli; use observables = "state", or '
+                    'execution.mode = "reset"'
+                )
 
     def _check_boxed_mitigation(self) -> None:
         """PEA and PEC (``mitigation.estimator``) box the two-qubit layers, and a box holds no reset: only
@@ -323,8 +338,20 @@ MAX_NOISE_FACTOR = 9
 
 
 def _mitigation_from_dict(data: Any) -> Mitigation:
-    d = _table(data, "[mitigation]", {"readout", "dynamical_decoupling", "twirling", "zne", "estimator"}, set())
+    d = _table(
+        data, "[mitigation]", {"readout", "dynamical_decoupling", "twirling", "zne", "estimator", "observables"}, set()
+    )
     estimator = _estimator_techniques(d.pop("estimator", []))
+    observables = d.pop("observables", "state")
+    if observables != "state":
+        from qheat.mitigation.pauli import OBSERVABLES
+
+        observables = _choice(observables, "mitigation.observables", OBSERVABLES)
+    if observables != "state" and not estimator:
+        raise QheatError(
+            f"mitigation.observables = {observables!r} chooses the Estimator's Pauli values: give the techniques "
+            'too (e.g. estimator = ["trex"]), or leave observables out for Sampler tomography'
+        )
     for key, value in d.items():
         if key != "zne" and not isinstance(value, bool):
             raise QheatError(f"mitigation.{key} must be true or false, got {value!r}")
@@ -347,7 +374,7 @@ def _mitigation_from_dict(data: Any) -> Mitigation:
             "mitigation.estimator replaces the Sampler path's readout/dynamical_decoupling/twirling/zne: "
             'give the Estimator\'s techniques instead (e.g. estimator = ["trex", "zne"])'
         )
-    return Mitigation(**d, estimator=estimator)
+    return Mitigation(**d, estimator=estimator, observables=observables)
 
 
 def _estimator_techniques(value: Any) -> tuple[str, ...]:
