@@ -347,3 +347,19 @@ def test_records_of_other_observables_refused(tmp_path, capsys):
     assert main(["analyze", str(records), "--output", str(tmp_path / "a")]) == 2
     err = capsys.readouterr().err
     assert "other Pauli values than the spec's mitigation.observables" in err and "Traceback" not in err
+
+
+def test_a_nan_standard_error_is_the_binomial_floor_and_a_nan_value_refused():
+    """ZNE's extrapolation reports a NaN error for a value all of whose shots agreed at every noise factor
+    (a deterministic Pauli): it counts as 0 and meets the binomial floor sqrt(max(1 - v^2, 1/N) / N); a NaN
+    value is refused in one line."""
+    from qheat.protocols.cascade.records import expectations_by_step
+
+    meta = {"step": 0, "branch": 0, "weight": 1.0, "pattern": [], "shots": 100}
+    rec = {"expectations": {"evs": [1.0, 0.6], "stds": [float("nan"), 0.05]}, "metadata": meta}
+    _, values, stds = expectations_by_step([rec], 2)
+    assert values[0].tolist() == [1.0, 0.6]
+    assert stds[0] == pytest.approx([np.sqrt(0.01 / 100), 0.08])  # floor; sqrt(0.64 / 100) > 0.05
+    rec["expectations"]["evs"][0] = float("nan")
+    with pytest.raises(QheatError, match="non-finite expectation value"):
+        expectations_by_step([rec], 2)

@@ -86,7 +86,7 @@ def expectations_by_step(records: list[dict], size: int) -> tuple[list[int], np.
     quadrature with the same weights. Patterns drawn at random (fewer records than 2^refreshes) add
     their spread: the variance over patterns divided by their number. Each standard error is at least
     the binomial sqrt((1 - v^2) / shots) (at least 1/shots): the Estimator reports 0 for a value
-    all of whose shots agreed."""
+    all of whose shots agreed (and NaN when ZNE extrapolates such values: taken as 0)."""
     groups: dict[int, dict[int, list[dict]]] = {}
     for rec in records:
         meta = rec["metadata"]
@@ -104,6 +104,12 @@ def expectations_by_step(records: list[dict], size: int) -> tuple[list[int], np.
             w = float(recs[0]["metadata"]["weight"])
             evs = np.array([rec["expectations"]["evs"] for rec in recs], dtype=float)
             stds = np.array([rec["expectations"]["stds"] for rec in recs], dtype=float)
+            if not np.all(np.isfinite(evs)):
+                raise QheatError(
+                    f"the Estimator records of step {k} hold a non-finite expectation value: the job's "
+                    "post-processing failed; run the spec again"
+                )
+            stds = np.where(np.isfinite(stds), stds, 0.0)  # ZNE's fit through errors all 0 reports NaN
             shots = np.array([float(rec["metadata"].get("shots", 0)) for rec in recs])[:, None]
             if shots.min() > 0:  # a value all of whose shots agreed has std 0: floor it at ~1/shots
                 stds = np.maximum(stds, np.sqrt(np.maximum(1 - evs**2, 1 / shots) / shots))
