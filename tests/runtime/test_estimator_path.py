@@ -363,3 +363,29 @@ def test_a_nan_standard_error_is_the_binomial_floor_and_a_nan_value_refused():
     rec["expectations"]["evs"][0] = float("nan")
     with pytest.raises(QheatError, match="non-finite expectation value"):
         expectations_by_step([rec], 2)
+
+
+def test_the_unweighted_zne_fit_warning_becomes_a_record_note_and_others_pass_on():
+    import warnings
+
+    from qheat.backends.runtime.estimator import UNWEIGHTED_FIT, _noting
+
+    def run():
+        warnings.warn(
+            f"{UNWEIGHTED_FIT}; falling back to an unweighted fit for extrapolation.", UserWarning, stacklevel=2
+        )
+        return 7
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _noting(run) == (
+            7,
+            {"note": "ZNE fit unweighted for some values: every noise factor's standard error was 0"},
+        )
+
+    def other():
+        warnings.warn("something else", RuntimeWarning, stacklevel=2)
+        return 1
+
+    with pytest.warns(RuntimeWarning, match="something else"):
+        assert _noting(other) == (1, {})

@@ -22,6 +22,9 @@ job with its own simulator seed (local mode seeds every item of a job alike).
 
 from __future__ import annotations
 
+import functools
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -205,10 +208,31 @@ def run_estimator(mode, pubs: list, options, seed: int, *, layer_noise=None, loc
         estimator.options.resilience.layer_noise_model = list(layer_noise)
     factors = bool(options.resilience.zne_mitigation)
     if not local:
-        return [pub_result(r, factors) for r in estimator.run(pubs).result()]
+        results, note = _noting(lambda: estimator.run(pubs).result())
+        return [{**pub_result(r, factors), **note} for r in results]
     estimator.options.simulator.layer_noise_model = []  # no noise injected on top of the device's
     out = []
     for pub, s in zip(pubs, pub_seeds(seed, len(pubs))):
         estimator.options.simulator.seed_simulator = s
-        out.append(pub_result(estimator.run([pub]).result()[0], factors))
+        results, note = _noting(functools.partial(lambda p: estimator.run([p]).result(), pub))
+        out.append({**pub_result(results[0], factors), **note})
     return out
+
+
+UNWEIGHTED_FIT = "No positive, finite standard errors were found"  # qiskit-mitigation's ZNE fallback
+
+
+def _noting(run: Callable[[], Any]) -> tuple[Any, dict[str, str]]:
+    """``run()``, with qiskit-mitigation's warning that a ZNE fit fell back to equal weights (every noise
+    factor's standard error 0: a Pauli all of whose shots agreed) turned into a note for the record;
+    every other warning passes on."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = run()
+    note = {}
+    for w in caught:
+        if issubclass(w.category, UserWarning) and UNWEIGHTED_FIT in str(w.message):
+            note["note"] = "ZNE fit unweighted for some values: every noise factor's standard error was 0"
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return out, note
