@@ -224,13 +224,16 @@ def test_observable_labels_are_what_each_quantity_needs():
     """Written out by hand: Z of each qubit for the energies; with the exchange coherences also XX and YY of
     every system pair (R, the highest qubit, gets only Z); every label for the state. The Estimator groups
     them into 1, 3 and 27 qubit-wise commuting bases."""
-    from qheat.mitigation.pauli import bases, observable_labels
+    from qheat.mitigation.pauli import bases, basis_count, observable_labels
 
     assert observable_labels("energies", 3, 3) == ["IIZ", "IZI", "ZII"]
     assert observable_labels("exchange", 3, 3) == ["IIZ", "IXX", "IYY", "IZI", "XIX", "XXI", "YIY", "YYI", "ZII"]
     assert set(observable_labels("exchange", 3, 2)) == {"IIZ", "IZI", "ZII", "IXX", "IYY"}
     assert observable_labels("state", 2, 2) == labels(2)
     assert [bases(observable_labels(k, 3, 3)) for k in ("energies", "exchange", "state")] == [1, 3, 27]
+    for m, n in ((1, 1), (2, 1), (2, 2), (3, 2), (4, 3), (4, 4)):  # the cost guard's closed form
+        for kind in ("energies", "exchange", "state"):
+            assert basis_count(kind, m, n) == bases(observable_labels(kind, m, n)), (kind, m, n)
 
 
 def test_quantities_linear_in_the_measured_paulis_are_exact_on_the_embedded_operator():
@@ -260,7 +263,12 @@ def test_quantities_linear_in_the_measured_paulis_are_exact_on_the_embedded_oper
     [
         ({"estimator": ["trex"], "observables": "heat"}, {}, "mitigation.observables must be one of"),
         ({"readout": True, "observables": "energies"}, {}, "give the techniques too"),
-        ({"estimator": ["trex"], "observables": "energies"}, {}, "reprepare mode prepares each run's"),
+        ({"estimator": ["trex"], "observables": "energies"}, {}, "needs execution.mode = 'reset'"),
+        (
+            {"estimator": ["trex", "pec"], "observables": "energies"},
+            {"execution": {"mode": "reset"}},
+            "PEA and PEC cannot box",
+        ),
     ],
 )
 def test_observables_refused_in_one_line(mitigation, changes, message):
@@ -273,9 +281,10 @@ def test_observables_round_trip_and_the_default_keeps_older_hashes():
     spec = spec_from_dict(data)
     assert spec.mitigation.observables == "exchange"
     assert spec_from_dict(spec.to_dict()).to_dict() == spec.to_dict()
-    default = spec_from_dict(_spec(mitigation={"estimator": ["trex"], "observables": "state"}))
-    assert "observables" not in default.to_dict()["mitigation"]
-    assert default.key() == spec_from_dict(_spec()).key()
+    default = _spec(mitigation={"estimator": ["trex"], "observables": "state"})
+    del default["name"]
+    assert "observables" not in spec_from_dict(default).to_dict()["mitigation"]
+    assert spec_from_dict(default).key() == "spec-a1982581aa"  # the hash name before the key existed (f10a0fb)
 
 
 @pytest.mark.parametrize("kind", ["energies", "exchange"])
@@ -293,12 +302,11 @@ def test_estimator_measures_only_what_the_quantities_need(monkeypatch, tmp_path,
     )
     path.write_text(json.dumps(data))
     assert main(["run", str(path), "--backend", "fake:torino", "--output", str(tmp_path / "r"), "-q"]) == 0
-    want = {"energies": {"IZ", "ZI"}, "exchange": {"IZ", "ZI", "XX", "YY"}}[kind]
-    for obs in seen[0][2]:
-        assert {o.paulis[0].to_label().replace("I", "") for o in obs} <= {"Z", "X", "Y", "XX", "YY"}
-        assert len(obs) == len(want)
+    want = {"energies": ["IZ", "ZI"], "exchange": ["IZ", "XX", "YY", "ZI"]}[kind]  # qubit 0 last
+    for obs in seen[0][2]:  # on the circuit's 3 qubits, R (qubit 2) never measured
+        assert [o.paulis[0].to_label() for o in obs] == ["I" + label for label in want]
     records = json.loads((tmp_path / "r" / "tiny.records.json").read_text())
-    assert set(records["metadata"]["observables"]) == want
+    assert records["metadata"]["observables"] == want
     result = json.loads((tmp_path / "r" / "tiny.json").read_text())
     labels_ = records["metadata"]["observables"]
 
@@ -327,7 +335,9 @@ def test_estimator_measures_only_what_the_quantities_need(monkeypatch, tmp_path,
     system = result["system"]
     for key in ("free_energy", "entropy", "coherence"):
         assert set(system[key]) == {None} and "needs the full state" in system[f"{key}_note"]
-    assert "1 measurement basis" in result["measurement"]["tomography"] or kind == "exchange"
+    assert {"energies": "1 measurement basis ", "exchange": "3 measurement bases"}[kind] in result["measurement"][
+        "tomography"
+    ]
     out = tmp_path / "again.json"
     assert main(["analyze", str(tmp_path / "r" / "tiny.records.json"), "--output", str(out), "-q"]) == 0
     again = json.loads(out.read_text())
@@ -349,20 +359,27 @@ def test_records_of_other_observables_refused(tmp_path, capsys):
     assert "other Pauli values than the spec's mitigation.observables" in err and "Traceback" not in err
 
 
-def test_a_nan_standard_error_is_the_binomial_floor_and_a_nan_value_refused():
-    """ZNE's extrapolation reports a NaN error for a value all of whose shots agreed at every noise factor
-    (a deterministic Pauli): it counts as 0 and meets the binomial floor sqrt(max(1 - v^2, 1/N) / N); a NaN
-    value is refused in one line."""
+def test_a_nan_standard_error_is_richardsons_through_the_factors_and_a_nan_value_refused():
+    """ZNE's fit can report a NaN error (no covariance): it becomes the error of the quadratic through the
+    factors 1, 3, 5, whose weights at 0 are 15/8, -5/4, 3/8 (Lagrange, by hand), sqrt(sum w_i^2 s_i^2); all
+    factors' errors 0 give 0 and the binomial floor sqrt(max(1 - v^2, 1/N) / N). Without the factors'
+    errors, and for a NaN value, the records are refused in one line."""
     from qheat.protocols.cascade.records import expectations_by_step
 
-    meta = {"step": 0, "branch": 0, "weight": 1.0, "pattern": [], "shots": 100}
-    rec = {"expectations": {"evs": [1.0, 0.6], "stds": [float("nan"), 0.05]}, "metadata": meta}
-    _, values, stds = expectations_by_step([rec], 2)
-    assert values[0].tolist() == [1.0, 0.6]
-    assert stds[0] == pytest.approx([np.sqrt(0.01 / 100), 0.08])  # floor; sqrt(0.64 / 100) > 0.05
-    rec["expectations"]["evs"][0] = float("nan")
+    meta = {"step": 0, "branch": 0, "weight": 1.0, "pattern": [], "shots": 10_000}
+    per_factor = [[0.0, 0.0, 0.0], [0.02, 0.03, 0.04], [0.01, 0.01, 0.01]]
+    ev = {"evs": [1.0, 0.2, 0.6], "stds": [float("nan"), float("nan"), 0.05], "stds_noise_factors": per_factor}
+    rec = {"expectations": ev, "metadata": meta}
+    _, values, stds = expectations_by_step([rec], size=3)
+    assert values[0].tolist() == [1.0, 0.2, 0.6]
+    richardson = np.sqrt((15 / 8 * 0.02) ** 2 + (5 / 4 * 0.03) ** 2 + (3 / 8 * 0.04) ** 2)
+    assert stds[0] == pytest.approx([np.sqrt(1e-4 / 10_000), richardson, 0.05])  # the floors below the rest
+    del ev["stds_noise_factors"]
+    with pytest.raises(QheatError, match="without the errors per noise factor"):
+        expectations_by_step([rec], size=3)
+    ev["evs"][0] = float("nan")
     with pytest.raises(QheatError, match="non-finite expectation value"):
-        expectations_by_step([rec], 2)
+        expectations_by_step([rec], size=3)
 
 
 def test_the_unweighted_zne_fit_warning_becomes_a_record_note_and_others_pass_on():
@@ -389,3 +406,40 @@ def test_the_unweighted_zne_fit_warning_becomes_a_record_note_and_others_pass_on
 
     with pytest.warns(RuntimeWarning, match="something else"):
         assert _noting(other) == (1, {})
+
+
+def test_bath_tomography_with_energies_gives_the_particle_energy_and_nulls_the_information(tmp_path):
+    """tomography = system+bath, observables = energies, no replicas: the bath particle's energy is
+    -(delta/2) <Z_R> (R the highest measured qubit, closed form from the records), the mutual information
+    with the bath is null with a note, and no error bars are claimed."""
+    path = tmp_path / "tiny.json"
+    data = _spec(
+        execution={"mode": "reset"},
+        measurement={"shots": 1000, "bootstrap": 0, "tomography": "system+bath"},
+        mitigation={"estimator": ["trex"], "observables": "energies"},
+    )
+    path.write_text(json.dumps(data))
+    assert main(["run", str(path), "--backend", "fake:torino", "--output", str(tmp_path / "r"), "-q"]) == 0
+    records = json.loads((tmp_path / "r" / "tiny.records.json").read_text())
+    assert records["metadata"]["observables"] == ["IIZ", "IZI", "ZII"]
+    result = json.loads((tmp_path / "r" / "tiny.json").read_text())
+    last = result["steps"][-1]
+    recs = [r for r in records["records"] if r["metadata"]["step"] == last]
+    z_r = sum(
+        r["metadata"]["weight"]
+        * r["expectations"]["evs"][2]
+        / sum(q["metadata"]["branch"] == r["metadata"]["branch"] for q in recs)
+        for r in recs
+    )
+    assert result["bath"]["particle_energy"][-1] == pytest.approx(-0.5 * z_r, abs=1e-12)
+    for part in (*result["subsystems"], result["system"]):
+        assert set(part["mutual_information_with_bath"]) == {None}
+        assert "needs the full state" in part["mutual_information_with_bath_note"]
+    assert "heat_absorbed_stderr" not in result["subsystems"][0]
+
+
+def test_reading_a_spec_leaves_the_callers_data_unchanged():
+    data = _spec(execution={"mode": "reset"}, mitigation={"estimator": ["trex"], "observables": "energies"})
+    before = json.loads(json.dumps(data))
+    spec_from_dict(data)
+    assert data == before

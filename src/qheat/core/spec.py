@@ -143,7 +143,7 @@ def _table(data: Any, where: str, allowed: set[str], required: set[str]) -> dict
     missing = sorted(required - set(data))
     if missing:
         raise QheatError(f"{where} is missing the key {missing[0]!r}")
-    return data
+    return dict(data)  # a copy: parsers pop from it, the caller's table stays as it was
 
 
 def _number(value: Any, where: str, *, positive: bool = False, nonnegative: bool = False) -> float:

@@ -62,6 +62,14 @@ def embed(values: np.ndarray, measured: list[str], m: int) -> np.ndarray:
     return out
 
 
+def basis_count(kind: str, m: int, n: int) -> int:
+    """The Estimator's bases for ``observable_labels(kind, m, n)`` in closed form (``bases`` of them, tested):
+    3^m for the state, all-Z for the energies, and all-X, all-Y besides for exchange (with a system pair)."""
+    if kind == "state":
+        return 3**m
+    return 1 + 2 * (kind == "exchange" and n >= 2)
+
+
 def bases(measured: list[str]) -> int:
     """How many measurement bases the Estimator takes for these labels: its qubit-wise commuting groups
     (``PauliList.group_commuting(qubit_wise=True)``, as qiskit-mitigation's ``get_measurement_bases``)."""

@@ -31,9 +31,9 @@ def cost(spec: CascadeSpec, backend: str) -> Cost:
     measured = n + (spec.measurement.tomography == "system+bath")
     settings = 3**measured  # Pauli settings, or the Estimator's measurement bases
     if spec.mitigation is not None and spec.mitigation.estimator:
-        from qheat.mitigation.pauli import bases, observable_labels
+        from qheat.mitigation.pauli import basis_count
 
-        settings = bases(observable_labels(spec.mitigation.observables, measured, n))
+        settings = basis_count(spec.mitigation.observables, measured, n)
     factors = len(spec.noise_factors)
     branches = 1 if spec.execution.preparation == "purification" else 2**n
     width = n + 1 + (n if spec.execution.preparation == "purification" else 0)

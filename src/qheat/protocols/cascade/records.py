@@ -80,13 +80,14 @@ def fit_run(
     return fit_states(counts, inverse, factors)[0]
 
 
-def expectations_by_step(records: list[dict], size: int) -> tuple[list[int], np.ndarray, np.ndarray]:
+def expectations_by_step(records: list[dict], *, size: int) -> tuple[list[int], np.ndarray, np.ndarray]:
     """(steps, values (K, size), standard errors (K, size)) of Estimator records of ``size`` Paulis: per step the
     branch-weighted mean over branches of each branch's mean over its Z^b patterns, errors added in
     quadrature with the same weights. Patterns drawn at random (fewer records than 2^refreshes) add
     their spread: the variance over patterns divided by their number. Each standard error is at least
     the binomial sqrt((1 - v^2) / shots) (at least 1/shots): the Estimator reports 0 for a value
-    all of whose shots agreed (and NaN when ZNE extrapolates such values: taken as 0)."""
+    all of whose shots agreed. A non-finite error (ZNE's fit without a covariance) is Richardson's
+    (``_finite_stds``)."""
     groups: dict[int, dict[int, list[dict]]] = {}
     for rec in records:
         meta = rec["metadata"]
@@ -109,7 +110,7 @@ def expectations_by_step(records: list[dict], size: int) -> tuple[list[int], np.
                     f"the Estimator records of step {k} hold a non-finite expectation value: the job's "
                     "post-processing failed; run the spec again"
                 )
-            stds = np.where(np.isfinite(stds), stds, 0.0)  # ZNE's fit through errors all 0 reports NaN
+            stds = _finite_stds(recs, stds, k)
             shots = np.array([float(rec["metadata"].get("shots", 0)) for rec in recs])[:, None]
             if shots.min() > 0:  # a value all of whose shots agreed has std 0: floor it at ~1/shots
                 stds = np.maximum(stds, np.sqrt(np.maximum(1 - evs**2, 1 / shots) / shots))
@@ -122,9 +123,33 @@ def expectations_by_step(records: list[dict], size: int) -> tuple[list[int], np.
     return steps, values, np.sqrt(variances)
 
 
+def _finite_stds(recs: list[dict], stds: np.ndarray, step: int) -> np.ndarray:
+    """The Estimator's standard errors with each non-finite one (its ZNE fit's covariance could not be
+    computed) replaced by the error of Richardson's polynomial through the noise factors'
+    values, sqrt(sum_i w_i^2 sigma_i^2) (``physics.tomography.richardson_weights``; 0 when every factor's
+    shots agreed: the binomial floor then applies)."""
+    bad = ~np.isfinite(stds)
+    if not bad.any():
+        return stds
+    from qheat.backends.runtime.estimator import ZNE_FACTORS
+    from qheat.physics.tomography import richardson_weights
+
+    per_factor = [rec["expectations"].get("stds_noise_factors") for rec in recs]
+    if any(f is None for f in per_factor):
+        raise QheatError(
+            f"the Estimator records of step {step} hold a non-finite standard error without the errors per "
+            "noise factor to replace it; run the spec again"
+        )
+    sigma = np.asarray(per_factor, dtype=float)  # (records, values, factors)
+    if sigma.shape[-1] != len(ZNE_FACTORS) or not np.all(np.isfinite(sigma[bad])):
+        raise QheatError(f"the Estimator records of step {step} hold non-finite errors at a noise factor")
+    w = richardson_weights(ZNE_FACTORS)
+    return np.where(bad, np.sqrt((sigma**2 * w**2).sum(-1)), stds)
+
+
 def fit_expectations(records: list[dict], m: int) -> np.ndarray:
     """The positive state of one run's Estimator records (all at one step)."""
-    _, values, _ = expectations_by_step(records, 4**m - 1)
+    _, values, _ = expectations_by_step(records, size=4**m - 1)
     return physical(linear_states(values[0], m))
 
 
@@ -243,7 +268,7 @@ def _analyze_expectations(doc: dict[str, Any], spec: CascadeSpec, measured: int)
     expectations and a positive projection; error bars from Gaussian replicas of the expectations (the
     Estimator's standard errors, independent), chained through the runs in reprepare mode as the
     bootstrap is."""
-    from qheat.mitigation.pauli import bases, embed, observable_labels
+    from qheat.mitigation.pauli import basis_count, embed, observable_labels
     from qheat.protocols.cascade import analysis as cascade
 
     records = doc.get("records")
@@ -271,7 +296,7 @@ def _analyze_expectations(doc: dict[str, Any], spec: CascadeSpec, measured: int)
                 f"record {i} is not an Estimator record of this spec ({size} Pauli values and errors, step, "
                 "branch and weight); were the records made with the Sampler path?"
             )
-    steps, values, stds = expectations_by_step(records, size)
+    steps, values, stds = expectations_by_step(records, size=size)
     if set(steps) != set(spec.record_steps()):
         odd = sorted(set(steps) ^ set(spec.record_steps()))
         raise QheatError(
@@ -297,7 +322,7 @@ def _analyze_expectations(doc: dict[str, Any], spec: CascadeSpec, measured: int)
     data = _result(spec, doc, steps, states, rep_states, columns, missing)
     block = data["measurement"]
     techniques = list(spec.mitigation.estimator) if spec.mitigation else []
-    count = bases(observed)
+    count = basis_count(kind, measured, spec.n)
     block["tomography"] = (
         f"Estimator: {size} Pauli expectation values of the measured qubits (observables = {kind!r}), "
         f"{count} measurement {'basis' if count == 1 else 'bases'} per circuit"
@@ -325,6 +350,12 @@ def _analyze_expectations(doc: dict[str, Any], spec: CascadeSpec, measured: int)
         if replicas
         else "none (measurement.bootstrap = 0 replicas)"
     )
+    unweighted = sum(1 for rec in records if rec["expectations"].get("note"))
+    if unweighted:
+        block["stderr"] += (
+            f"; {unweighted} of {len(records)} records' ZNE fits were unweighted (every noise factor's error of some "
+            "value 0), and a non-finite extrapolated error is Richardson's through the factors' errors"
+        )
     _device_block(block, doc)
     return data
 

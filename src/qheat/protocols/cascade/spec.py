@@ -134,6 +134,7 @@ class Mitigation:
     ``state`` (every one: all quantities), ``exchange`` (Z of each qubit, XX and YY of each system pair:
     energies, heats, one-way coherences, apparent temperatures) or ``energies`` (Z alone: energies and
     heats) -- 27, 3 or 1 measurement bases for three subsystems; what they cannot give is null, with a note.
+    Fewer than the state need mode reset, hence trex / zne (PEA and PEC run in reprepare mode only).
     """
 
     readout: bool = False
@@ -225,14 +226,16 @@ class CascadeSpec(SpecFile):
                 f"S and R has 4^(n+1) entries)"
             )
         check_sectors(self.system.temperatures, self.system.pair_coherences(), self.system.delta)
-        self._check_boxed_mitigation()
         if self.mitigation is not None and self.mitigation.observables != "state":
-            if self.execution.mode == "reprepare":
+            boxed = sorted({"pea", "pec"} & set(self.mitigation.estimator))
+            if self.execution.mode == "reprepare" or boxed:
                 raise QheatError(
-                    f"mitigation.observables = {self.mitigation.observables!r}: reprepare mode prepares each "
-                    'run\'s reconstructed state, which needs every Pauli; use observables = "state", or '
-                    'execution.mode = "reset"'
+                    f"mitigation.observables = {self.mitigation.observables!r} needs execution.mode = 'reset' "
+                    "(reprepare mode prepares each run's reconstructed state, which needs every Pauli), where "
+                    "the estimator runs trex / zne only (PEA and PEC cannot box the bath's resets); "
+                    "otherwise use observables = 'state'"
                 )
+        self._check_boxed_mitigation()
 
     def _check_boxed_mitigation(self) -> None:
         """PEA and PEC (``mitigation.estimator``) box the two-qubit layers, and a box holds no reset: only
