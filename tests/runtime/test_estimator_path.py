@@ -364,7 +364,7 @@ def test_a_nan_standard_error_is_richardsons_through_the_factors_and_a_nan_value
     factors 1, 3, 5, whose weights at 0 are 15/8, -5/4, 3/8 (Lagrange, by hand), sqrt(sum w_i^2 s_i^2); all
     factors' errors 0 give 0 and the binomial floor sqrt(max(1 - v^2, 1/N) / N). Without the factors'
     errors, and for a NaN value, the records are refused in one line."""
-    from qheat.protocols.cascade.records import expectations_by_step
+    from qheat.protocols.cascade.expectations import expectations_by_step
 
     meta = {"step": 0, "branch": 0, "weight": 1.0, "pattern": [], "shots": 10_000}
     per_factor = [[0.0, 0.0, 0.0], [0.02, 0.03, 0.04], [0.01, 0.01, 0.01]]

@@ -53,9 +53,14 @@ class Cascade(Protocol):
         return analyze(simulate(spec), spec).data
 
     def analyze(self, document: dict[str, Any], spec: SpecFile) -> dict[str, Any]:
+        spec = _own(spec)
+        if spec.mitigation is not None and spec.mitigation.estimator:
+            from qheat.protocols.cascade.expectations import analyze_expectations
+
+            return analyze_expectations(document, spec)
         from qheat.protocols.cascade.records import analyze_records
 
-        return analyze_records(document, _own(spec))
+        return analyze_records(document, spec)
 
     def plan_submission(self, spec, backend, *, instance=None, max_circuits=None):
         from qheat.protocols.cascade.submission import plan_submission

@@ -31,7 +31,7 @@ from qheat.mitigation.readout import readout_inverse
 from qheat.physics.linalg import apply_channel, reduced_state
 from qheat.protocols.cascade.circuits import CascadeCircuits, branches
 from qheat.protocols.cascade.devices import prepare_device, runtime_metadata
-from qheat.protocols.cascade.records import fit_expectations, fit_run, seed_sequence, system_part
+from qheat.protocols.cascade.records import fit_run, seed_sequence, system_part
 from qheat.protocols.cascade.spec import CascadeSpec
 
 # ----------------------------------------------------------------------------- running
@@ -465,6 +465,8 @@ def batches(spec: CascadeSpec, device: Any, resume: dict[str, Any] | None = None
             records += new
             runs.append({"run": j, "start": start, "stop": stop, "prepared": matrix(prepared)})
             if runner.estimator:
+                from qheat.protocols.cascade.expectations import fit_expectations
+
                 prepared = system_part(spec, fit_expectations(new, len(runner.measured)))
             else:
                 inverse = readout_inverse(cal, len(runner.measured)) if runner.readout else None
