@@ -204,18 +204,11 @@ def trajectory_figure(results: Sequence[dict[str, Any]]) -> Any:
             measured = "exact" in res
             measured_any |= measured
             dotted_any |= _draw_result(ax_e, ax_q, ax_t, ax_i, res, ls)
-            gaps |= any(
-                v is None
-                for s in res["subsystems"]
-                if "apparent_temperature_note" not in s or not s["apparent_temperature_note"].startswith("not measured")
-                for v in s["apparent_temperature"]
-            )
-            unmeasured |= {
-                res["spec"]["mitigation"]["observables"]
-                for part in (*res["subsystems"], res["system"])
-                for key, note in part.items()
-                if key.endswith("_note") and str(note).startswith("not measured")
-            }
+            kind = (res["spec"].get("mitigation") or {}).get("observables", "state")  # the Estimator's Paulis
+            if kind != "state":
+                unmeasured.add(kind)
+            if kind != "energies":  # with the energies alone every apparent temperature is null: not measured
+                gaps |= any(v is None for s in res["subsystems"] for v in s["apparent_temperature"])
             estimator |= "observables" in res.get("measurement", {})
         if ncols > 1:
             ax_e.set_title(_column_title(col, common, run_in_heading=shared_run is not None), fontsize=8)
