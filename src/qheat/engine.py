@@ -335,8 +335,10 @@ def collect(
     checkpoint: Path | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    device: Any = None,
 ) -> dict[str, Any]:
-    """Drive the protocol's batches on the device; the records document (nothing analysed).
+    """Drive the protocol's batches on the device (``device``: one given instead of ``backend``'s, e.g.
+    ``qheat plan``'s predicting one); the records document (nothing analysed).
 
     A ``Checkpoint`` the protocol yields is written to ``checkpoint`` with the records so far; a call that
     finds a checkpoint of this very run resumes from it. Another spec's checkpoint, or a damaged one, is
@@ -345,7 +347,7 @@ def collect(
 
     proto = protocol_of(spec)
     saved = read_checkpoint(checkpoint, spec, backend) if checkpoint is not None and not force else None
-    device = open_device(backend)
+    device = open_device(backend) if device is None else device
     records: list[dict[str, Any]] = list(saved["records"]) if saved else []
     started = time.time() - (float(saved.get("seconds", 0.0)) if saved else 0.0)
     gen = proto.batches(spec, device, resume=saved["state"] if saved else None)
