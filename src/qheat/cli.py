@@ -181,6 +181,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         techniques=techniques,
         replicas=args.replicas,
         job_overhead=args.job_overhead,
+        observables=args.observables,
     )
     print(planning.table(data))
     if args.output:
@@ -320,7 +321,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec")
     p.add_argument("--backend", required=True, help="fake:<name>, or ibm:<name> (predicted with its fake twin)")
     p.add_argument("--target-error", type=float, required=True, help="the error bar E wanted on every heat")
-    p.add_argument("--techniques", help="comma-separated: raw, readout, readout+zne, pec (default: all but pec)")
+    p.add_argument(
+        "--techniques",
+        help="comma-separated: Sampler raw, readout, readout+zne; Estimator (cascade) trex, trex+zne, trex+pea, "
+        "trex+pec (default: every one the spec can run)",
+    )
+    p.add_argument(
+        "--observables",
+        choices=["state", "exchange", "energies"],
+        help="the Pauli values the Estimator rows measure (default: the spec's [mitigation] observables)",
+    )
     p.add_argument("--replicas", type=int, default=40, help="parametric-bootstrap data sets per technique")
     p.add_argument(
         "--job-overhead",

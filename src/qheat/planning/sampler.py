@@ -1,5 +1,4 @@
-"""``qheat plan SPEC --backend NAME --target-error E``: what resolving every reported heat to +-E costs on a
-device, per mitigation technique, before any budget is spent.
+"""The Sampler path's rows of ``qheat plan`` (raw counts, readout mitigation, ZNE by folding).
 
 For each technique the spec is planned as a submission (``Protocol.plan_submission``: the very circuits,
 shots and jobs ``qheat submit`` would send). The *error bar per heat* is predicted without sampling the
@@ -14,9 +13,7 @@ shots per setting for +-E are ``shots * max_k (sigma_k / E)^2``.
 Device time = sum over jobs of (job's pubs x the job's shot count x (circuit duration from the target's
 reported instruction durations + the device's reported repetition delay)) + jobs x Runtime's per-job
 overhead (ASSUMED, not reported by any device: ``JOB_OVERHEAD_S``). The client-side Sampler runs every
-pub of a job at the job's largest shot count, which the estimate counts. PEC is not run by the Sampler
-path; its row scales the readout row by gamma^2, gamma = prod over gates of exp(2 e_g) with e_g the
-reported gate error (ASSUMED: a Pauli-Lindblad channel per gate whose total rate is the reported error).
+pub of a job at the job's largest shot count, which the estimate counts.
 """
 
 from __future__ import annotations
@@ -27,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from qheat.core.errors import QheatError
-from qheat.protocols.registry import load_spec, protocol_of, spec_from_dict
+from qheat.protocols.registry import protocol_of, spec_from_dict
 
 JOB_OVERHEAD_S = 2.0  # ASSUMED: Runtime's classical overhead per job (seconds); not reported by devices
 REPLICAS = 40  # parametric-bootstrap data sets per technique
@@ -144,19 +141,6 @@ def _durations(circuits: list, target) -> list[float]:
     return [float(qc.estimate_duration(target, unit="s")) for qc in circuits]
 
 
-def _gamma(qc, target) -> float:
-    """PEC's sampling overhead of one circuit, exp(2 sum_g e_g) over its gates (reported errors)."""
-    total = 0.0
-    for inst in qc.data:
-        name = inst.operation.name
-        if name in ("measure", "barrier", "delay", "reset") or name not in target.operation_names:
-            continue
-        props = target[name].get(tuple(qc.find_bit(q).index for q in inst.qubits))
-        if props is not None and props.error:
-            total += float(props.error)
-    return math.exp(2.0 * total)
-
-
 def _rep_delay_s(device) -> tuple[float, str]:
     """The delay between shots: ``default_rep_delay`` (seconds on a backend object, microseconds in a fake
     device's configuration file)."""
@@ -227,129 +211,3 @@ def technique_row(
         "notes": [rep_note, f"ASSUMED {job_overhead:g} s Runtime overhead per job"],
     }
     return row
-
-
-def pec_row(
-    readout: dict[str, Any], spec: Any, backend: str, target_error: float, *, job_overhead: float = JOB_OVERHEAD_S
-) -> dict[str, Any]:
-    """PEC estimated from the readout row: sigma x gamma (largest gamma of the circuits)."""
-    from qheat.backends.runtime import fake_device, restricted_fake
-
-    variant = _variant(spec, readout["mitigation"])
-    manifest, circuits = protocol_of(variant).plan_submission(variant, backend)
-    device = restricted_fake(fake_device(backend), tuple(manifest["layout"]["physical_qubits"]))
-    gamma = max(_gamma(qc, device.target) for qc in circuits)
-    factor = gamma**2
-    seconds = (readout["device_seconds"] - readout["jobs"] * job_overhead) * factor + readout["jobs"] * job_overhead
-    return {
-        "technique": "readout+pec (estimate)",
-        "mitigation": {"readout": True, "pec": True},
-        "circuits": readout["circuits"],
-        "jobs": readout["jobs"],
-        "shots_per_setting": math.ceil(readout["shots_per_setting"] * factor),
-        "total_shots": math.ceil(readout["total_shots"] * factor),
-        "device_seconds": seconds,
-        "sigma_at_spec_shots": [s * gamma for s in readout["sigma_at_spec_shots"]],
-        "gamma": gamma,
-        "predicted_heat": None,
-        "replicas": 0,
-        "notes": [
-            "not run: PEC needs the Estimator path; sigma = readout sigma x gamma, gamma = "
-            "prod_g exp(2 e_g) over the largest circuit's gates, ASSUMED Pauli-Lindblad channels whose "
-            "total rate is each gate's reported error"
-        ],
-    }
-
-
-def plan(
-    spec_name: str,
-    backend: str,
-    target_error: float,
-    *,
-    techniques: list[str] | None = None,
-    replicas: int = REPLICAS,
-    job_overhead: float = JOB_OVERHEAD_S,
-) -> dict[str, Any]:
-    """The plan of ``spec_name`` on ``backend`` (``fake:<name>``, or ``ibm:<name>`` through its fake twin)."""
-    from qheat.backends.runtime import check_name, fake_names
-
-    if not target_error > 0:
-        raise QheatError(f"--target-error must be > 0, got {target_error}")
-    if replicas < 2:
-        raise QheatError(f"--replicas must be >= 2, got {replicas}")
-    check_name(backend)
-    twin = backend
-    if backend.startswith("ibm:"):
-        twin = "fake:" + backend[4:].removeprefix("ibm_")
-        if twin not in fake_names():
-            raise QheatError(
-                f"plan predicts from a device's noise model offline; {backend} has no fake twin "
-                f"({twin}); plan on a fake:<name> device"
-            )
-    chosen = techniques or list(TECHNIQUES)
-    unknown = [t for t in chosen if t not in TECHNIQUES and t != "pec"]
-    if unknown:
-        raise QheatError(f"unknown technique {unknown[0]!r}; choose from {', '.join([*TECHNIQUES, 'pec'])}")
-    spec: Any = load_spec(spec_name)  # a protocol's spec (measurement.shots, .seed)
-    rows: list[dict[str, Any]] = []
-    for name in chosen:
-        if name == "pec":
-            continue
-        rows.append(
-            technique_row(
-                spec,
-                twin,
-                name,
-                TECHNIQUES[name],
-                target_error,
-                replicas=replicas,
-                job_overhead=job_overhead,
-                seed=int(spec.measurement.seed),
-            )
-        )
-    if "pec" in chosen:
-        readout = next((r for r in rows if r["technique"] == "readout"), None) or technique_row(
-            spec,
-            twin,
-            "readout",
-            TECHNIQUES["readout"],
-            target_error,
-            replicas=replicas,
-            job_overhead=job_overhead,
-            seed=int(spec.measurement.seed),
-        )
-        rows.append(pec_row(readout, spec, twin, target_error, job_overhead=job_overhead))
-    return {
-        "spec": spec.to_dict(),
-        "backend": backend,
-        "noise_model_of": twin,
-        "target_error": target_error,
-        "shots_in_spec": int(spec.measurement.shots),
-        "rows": rows,
-        "heat": "heat_absorbed of each subsystem at the last recorded step; sigma: standard deviation over "
-        "parametric-bootstrap replicas drawn from the exact outcome distributions",
-    }
-
-
-def table(data: dict[str, Any]) -> str:
-    """The plan as a text table."""
-    lines = [
-        f"{data['spec'].get('name') or 'spec'} on {data['backend']} (noise model of {data['noise_model_of']}): "
-        f"every heat to +-{data['target_error']:g}; spec has {data['shots_in_spec']} shots per setting",
-        f"{'technique':24s} {'circuits':>8s} {'jobs':>5s} {'shots/setting':>13s} {'total shots':>12s} "
-        f"{'device time':>12s}  sigma per heat at the spec's shots",
-    ]
-    for r in data["rows"]:
-        sig = ", ".join(f"{s:.4f}" for s in r["sigma_at_spec_shots"])
-        lines.append(
-            f"{r['technique']:24s} {r['circuits']:8d} {r['jobs']:5d} {r['shots_per_setting']:13d} "
-            f"{r['total_shots']:12d} {_hms(r['device_seconds']):>12s}  [{sig}]"
-        )
-    notes = sorted({n for r in data["rows"] for n in r["notes"]})
-    return "\n".join(lines + [f"  note: {n}" for n in notes])
-
-
-def _hms(seconds: float) -> str:
-    h, rest = divmod(int(round(seconds)), 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
