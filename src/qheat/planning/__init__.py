@@ -69,28 +69,29 @@ def plan(
     rows: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
     for name in chosen:
-        if name in ESTIMATOR:
-            try:
+        try:  # a technique the spec cannot run (each refuses in one line) is skipped unless asked for by name
+            if name in ESTIMATOR:
                 variant = estimator.variant(spec, name, kind)
-            except QheatError as exc:
-                if techniques:  # asked for by name: refused
-                    raise
-                skipped[name] = str(exc)
+                rows.append(estimator.technique_row(variant, twin, name, target_error, job_overhead=job_overhead))
                 continue
-            rows.append(estimator.technique_row(variant, twin, name, target_error, job_overhead=job_overhead))
-            continue
-        rows.append(
-            technique_row(
-                spec,
-                twin,
-                name,
-                sampler.TECHNIQUES[name],
-                target_error,
-                replicas=replicas,
-                job_overhead=job_overhead,
-                seed=int(spec.measurement.seed),
+            rows.append(
+                technique_row(
+                    spec,
+                    twin,
+                    name,
+                    sampler.TECHNIQUES[name],
+                    target_error,
+                    replicas=replicas,
+                    job_overhead=job_overhead,
+                    seed=int(spec.measurement.seed),
+                )
             )
-        )
+        except QheatError as exc:
+            if techniques:
+                raise
+            skipped[name] = str(exc)
+    if not rows:
+        raise QheatError(f"no technique can run this spec on {backend}: {next(iter(skipped.values()))}")
     return {
         "spec": spec.to_dict(),
         "backend": backend,

@@ -18,11 +18,11 @@ device whose "expectations" batches are answered by prediction:
   spread where they differ: PEC's sign-weighted circuits, each of mean about +-v_1, give
   (gamma^2 v_1^2 - v_ideal^2) / R + gamma^2 (shots' variance); PEA's injected Pauli errors at factor f
   (v_1^2 - v_f^2) / R (measured: without these terms the prediction is 0.5 of the spread at |v| ~ 1,
-  fake:sherbrooke). ZNE and PEA fit the
-  Estimator's first extrapolator (a e^(b f), else a line) through the factors' values weighted by their
-  errors, the error at f = 0 by the delta method (covariance (J^T W J)^-1; the Estimator's fit rescales it
-  by its reduced chi-square, 1 in expectation), or, for values within 10 errors of 0, as the spread of the
-  fits to data drawn with those errors (``extrapolated``).
+  fake:sherbrooke). ZNE and PEA fit the Estimator's first extrapolator (a e^(b f), else a line) through
+  the factors' values weighted by their errors, the error at f = 0 by the delta method (covariance
+  (J^T W J)^-1; the Estimator's fit rescales it by its reduced chi-square, 1 in expectation), or, for
+  values within 10 errors of 0, as the spread of qiskit-mitigation's own extrapolation of data drawn
+  with those errors (``extrapolated``).
 
 The analysis then propagates these errors to every heat as it does a run's (``cascade.expectations``).
 Device time: the program's shots x (each circuit's duration from the target + the repetition delay),
@@ -339,6 +339,8 @@ def technique_row(variant: Any, backend: str, name: str, target_error: float, *,
     ]
     if "pea" in name:
         notes.append("PEA: the noise factors' values ASSUMED to be those of gate folding")
+    if "pea" in name or "pec" in name:
+        notes.append("PEA/PEC on ibm: NoiseLearnerV3's learning jobs are not counted")
     if any(c["partial_pec"] for c in device.costs):
         notes.append(
             f"PEC: gamma^2 = {gamma**2:.0f} exceeds resilience.pec.max_overhead, so the Estimator removes only part "
@@ -355,6 +357,6 @@ def technique_row(variant: Any, backend: str, name: str, target_error: float, *,
         "sigma_at_spec_shots": sigma.tolist(),
         "predicted_heat": [s["heat_absorbed"] for s in result["subsystems"]],
         "gamma": gamma if "pec" in name else None,
-        "replicas": 0,
+        "replicas": REPLICAS,
         "notes": notes,
     }
