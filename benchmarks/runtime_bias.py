@@ -50,7 +50,9 @@ BOXED = ("twirled", "pec", "pea135", "trex-pec", "trex-pea135")
 PEA_FACTORS = (1, 3, 5)
 
 
-def boxed_chain(spec, backend: str, techniques: list[str], every: int) -> dict[str, tuple[list[int], np.ndarray]]:
+def boxed_chain(
+    spec, backend: str, techniques: list[str], every: int, layout: tuple[int, ...] | None = None
+) -> dict[str, tuple[list[int], np.ndarray]]:
     """Energies E_k (records, n) of the shot-free reprepare chain for each of ``techniques`` (``BOXED``):
     the same circuits as ``chain``, boxed and Pauli-twirled as the executor Estimator runs them, each
     box's noise (the device's noise model) and the learned layers' inverse (PEC) or amplification (PEA at
@@ -59,7 +61,7 @@ def boxed_chain(spec, backend: str, techniques: list[str], every: int) -> dict[s
 
     from qheat.mitigation.expected import Expected, gain_rules
 
-    be = runtime_backend(spec, backend)
+    be = runtime_backend(spec, backend, layout)
     cc = CascadeCircuits(spec, be.compile, "phase")
     n = spec.n
     width = n + 1
@@ -120,13 +122,19 @@ def reprepare_chain(spec, steps: list[int], run) -> tuple[list[int], np.ndarray]
 
 
 def chain(
-    spec, backend: str, factors: tuple[int, ...] | None, every: int, mode: str = "reprepare", noise: str = "full"
+    spec,
+    backend: str,
+    factors: tuple[int, ...] | None,
+    every: int,
+    mode: str = "reprepare",
+    noise: str = "full",
+    layout: tuple[int, ...] | None = None,
 ) -> tuple[list[int], np.ndarray]:
     """Energies E_k (records, n) of the shot-free reprepare chain, or of mode 'reset' (one deep circuit, the
     collision model's segments only: cascade order); ``factors`` None = noiseless circuits."""
     from qiskit_aer import AerSimulator
 
-    be = runtime_backend(spec, backend)
+    be = runtime_backend(spec, backend, layout)
     cc = CascadeCircuits(spec, be.compile, "phase")
     if factors is None:
         sim = AerSimulator(method="density_matrix")
@@ -195,8 +203,10 @@ def main() -> None:
         choices=["full", "no-relaxation", "relaxation-only"],
         help="switch off a part of the device's noise model (diagnosis: which part ZNE leaves)",
     )
+    p.add_argument("--layout", help="qubits S_1..S_n,R (default: qheat's choice by the reported errors)")
     p.add_argument("--out", default=str(Path(__file__).with_name("runtime_bias.json")))
     a = p.parse_args()
+    layout = tuple(int(q) for q in a.layout.split(",")) if a.layout else None
     for backend in a.plan.split(","):
         for name in a.specs.split(","):
             spec = qheat.load_spec(name)
@@ -209,14 +219,14 @@ def main() -> None:
             if boxed and (a.mode != "reprepare" or a.noise != "full"):
                 raise SystemExit(f"{', '.join(boxed)}: modelled for mode reprepare with the full noise model only")
             started = time.time()
-            chains = boxed_chain(spec, backend, boxed, a.every) if boxed else {}
+            chains = boxed_chain(spec, backend, boxed, a.every, layout) if boxed else {}
             boxed_seconds = time.time() - started
             for setting in settings:
                 started = time.time()
                 if setting in chains:
                     steps, e_k = chains[setting]
                 else:
-                    steps, e_k = chain(spec, backend, SETTINGS[setting], a.every, a.mode, a.noise)
+                    steps, e_k = chain(spec, backend, SETTINGS[setting], a.every, a.mode, a.noise, layout)
                 heat = {}
                 for c in sorted(c for c in {10, 30, a.collisions} if spec.n * c in steps):  # on the run grid
                     i = steps.index(spec.n * c)
@@ -233,6 +243,7 @@ def main() -> None:
                     "mode": a.mode,
                     "every": a.every,
                     "noise": a.noise,
+                    **({"layout": list(layout)} if layout else {}),
                     "heat_at_collisions": heat,
                     "seconds": round(boxed_seconds if setting in chains else time.time() - started, 1),
                 }
