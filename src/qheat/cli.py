@@ -182,6 +182,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         replicas=args.replicas,
         job_overhead=args.job_overhead,
         observables=args.observables,
+        allow_large=args.allow_large,
     )
     print(planning.table(data))
     if args.output:
@@ -330,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--observables",
         choices=["state", "exchange", "energies"],
         help="the Pauli values the Estimator rows measure (default: the spec's [mitigation] observables)",
+    )
+    p.add_argument(
+        "--allow-large", action="store_true", help="plan even when the run's estimated cost is beyond the limits"
     )
     p.add_argument("--replicas", type=int, default=40, help="parametric-bootstrap data sets per technique")
     p.add_argument(

@@ -143,6 +143,9 @@ def test_plan_cli_table_and_refusals(tmp_path, capsys):
         assert main(["plan", str(spec), "--backend", "fake:torino", *args]) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1
+    assert main(["plan", "fig3-zero", "--backend", "fake:torino", "--target-error", "0.005"]) == 2
+    err = capsys.readouterr().err  # 100 collisions in mode reset: ~3 h of circuits, refused before any work
+    assert "beyond the limit" in err and "--allow-large" in err and len(err.strip().splitlines()) == 1
     with pytest.raises(QheatError, match="no fake twin"):
         from qheat.planning import plan
 

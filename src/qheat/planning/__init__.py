@@ -33,9 +33,13 @@ def plan(
     replicas: int = REPLICAS,
     job_overhead: float = JOB_OVERHEAD_S,
     observables: str | None = None,
+    allow_large: bool = False,
 ) -> dict[str, Any]:
     """The plan of ``spec_name`` on ``backend`` (``fake:<name>``, or ``ibm:<name>`` through its fake twin).
-    ``observables``: the Estimator rows' Pauli set (default the spec's ``[mitigation] observables``)."""
+    ``observables``: the Estimator rows' Pauli set (default the spec's ``[mitigation] observables``). The
+    plan simulates the run's circuits, so a run beyond the spec's limits (``qheat run``'s cost guard) is
+    refused here too, before any work (``allow_large``: plan it anyway)."""
+    from qheat import engine
     from qheat.backends.runtime import check_name, fake_names
 
     if not target_error > 0:
@@ -52,6 +56,7 @@ def plan(
                 f"({twin}); plan on a fake:<name> device"
             )
     spec: Any = load_spec(spec_name)  # a protocol's spec (measurement.shots, .seed)
+    engine.prepare(spec, twin, allow_large=allow_large)
     cascade = protocol_of(spec).name == "cascade"
     chosen = techniques or [*SAMPLER, *(ESTIMATOR if cascade else ())]
     unknown = [t for t in chosen if t not in SAMPLER and t not in ESTIMATOR]
