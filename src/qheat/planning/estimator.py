@@ -244,9 +244,10 @@ class PredictingBackend(RuntimeBackend):
                         * sum(program.items[j].size() for j in range(first, last))
                         / (bases * len(factors))
                     )
-                    gamma = float(task.get("pec_gamma") or 1.0)
+                    gamma = float(task.get("pec_gamma") or 1.0)  # after the Estimator's noise gain
                     cost["gamma"] = max(cost["gamma"], gamma)
-                    cost["partial_pec"] = cost["partial_pec"] or gamma**2 > max_overhead * (1 + 1e-9)
+                    # beyond max_overhead the Estimator keeps part of the noise, so that gamma^2 = max_overhead
+                    cost["partial_pec"] = cost["partial_pec"] or gamma**2 >= max_overhead * (1 - 1e-6)
                     out[i] = self._predict(
                         pubs[i][1],
                         values[k],
