@@ -54,7 +54,8 @@ class Layout:
             else "R on a qubit, S_k on the n qubits nearest to it (its neighbours first: no SWAP; a farther "
             "S_k is reached by moving the bath along the layout and back, 2 SWAPs per extra hop); among "
             "all such layouts the smallest sum of reported errors: the R-S_k gates, 6 two-qubit gates "
-            "per extra hop, the readout of the measured qubits, sx",
+            "per extra hop, the readout of the measured qubits, sx, and each qubit's idle error over one "
+            "collision's duration, t (1/T1 + 1/T2)",
         }
 
 
@@ -116,8 +117,41 @@ def _assess(
             paths[k] = tuple(path)
     readout = sum(_error(target, "measure", (q,)) or 0.0 for q in qubits[:measured])
     sx = sum(_error(target, "sx", (q,)) or 0.0 for q in qubits)
-    errors = {"two_qubit": two, "bath_moves": hops, "readout": readout, "sx": sx}
+    ops = _two_qubit_ops(target)
+    seconds = 0.0  # one collision: per S_k two two-qubit gates on its last edge, 6 per extra hop, 4 sx on R
+    for k, s in enumerate(sites):
+        route = paths.get(k, (r, s))
+        seconds += 2 * _edge_duration(target, route[-2], s, ops) + 4 * _duration(target, "sx", (r,))
+        seconds += 6 * sum(_edge_duration(target, a, b, ops) for a, b in pairwise(route[:-1]))
+    errors = {
+        "two_qubit": two,
+        "bath_moves": hops,
+        "readout": readout,
+        "sx": sx,
+        "idle": idle_error(target, qubits, seconds),
+    }
     return float(sum(errors.values())), errors, paths
+
+
+def _duration(target, name: str, qargs: tuple[int, ...]) -> float:
+    props = (target[name] or {}).get(qargs) if name in target.operation_names else None
+    return 0.0 if props is None or props.duration is None else float(props.duration)
+
+
+def _edge_duration(target, a: int, b: int, ops: list[str]) -> float:
+    found = [d for op in ops for q in ((a, b), (b, a)) if (d := _duration(target, op, q)) > 0]
+    return min(found, default=0.0)
+
+
+def idle_error(target, qubits: tuple[int, ...], seconds: float) -> float:
+    """sum over ``qubits`` of seconds x (1/T1 + 1/T2): to first order the probability that each relaxes
+    or dephases while the collision's gates act on the others (the reported T1, T2; none reported: 0)."""
+    props = getattr(target, "qubit_properties", None) or []
+    total = 0.0
+    for q in qubits:
+        p = props[q] if q < len(props) else None
+        total += sum(seconds / t for t in (getattr(p, "t1", None), getattr(p, "t2", None)) if t)
+    return total
 
 
 def choose_layout(target, n: int, measured: int | None = None) -> Layout:
